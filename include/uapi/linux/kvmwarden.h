@@ -1,0 +1,236 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * kvmwarden: per-VM and per-vCPU accounting of KVM virtual machines.
+ *
+ * This is the one user/kernel contract of the project. The kernel module,
+ * the BPF programs and the userspace tools all include it.
+ *
+ * Rules (see Documentation/uapi.rst):
+ *  - Every ioctl argument starts with __u32 size and __u32 flags. The caller
+ *    sets size to sizeof() of the struct it was compiled against; the kernel
+ *    accepts any size >= the *_SIZE_VER0 constant, zero-extends shorter
+ *    structs and rejects longer ones whose extra bytes are not zero
+ *    (copy_struct_from_user() semantics). Unknown flag bits give -EINVAL.
+ *  - Arrays returned by the kernel are described by a pointer (__u64), an
+ *    element size chosen by the caller (>= the element's *_SIZE_VER0) and a
+ *    capacity. The kernel writes min(element size, its own size) bytes per
+ *    element and zero-fills the rest, so old and new binaries interoperate.
+ *  - The size bits of the ioctl numbers are ignored by the kernel: the size
+ *    field inside the struct is authoritative, so a struct can grow without
+ *    changing its ioctl number.
+ *  - No kernel address is ever returned. VMs are named by an opaque 64-bit
+ *    id assigned by the module (never reused while the module is loaded),
+ *    the VMM's process id and each vCPU's thread id.
+ */
+#ifndef _UAPI_LINUX_KVMWARDEN_H
+#define _UAPI_LINUX_KVMWARDEN_H
+
+#include <linux/ioctl.h>
+#include <linux/types.h>
+
+#define KVMW_DEVICE_PATH	"/dev/kvmwarden"
+
+/*
+ * API version: bumped only for incompatible changes. Compatible additions
+ * (new fields at the end of a struct, new ioctls, new feature bits) keep
+ * the version and are announced through feature bits.
+ */
+#define KVMW_API_VERSION	1
+
+/* Feature bits returned by KVMW_IOC_HANDSHAKE. */
+/* Per-vCPU, per-hardware-reason exit and entry counts. */
+#define KVMW_FEAT_EXIT_COUNTS		(1ULL << 0)
+/* SVM exit codes are decoded (read from the VMCB at kvm_exit). */
+#define KVMW_FEAT_REASON_SVM		(1ULL << 1)
+/* VMX basic exit reasons are decoded (VMREAD of VM_EXIT_REASON). */
+#define KVMW_FEAT_REASON_VMX		(1ULL << 2)
+/* Destroyed VMs are detected exactly (see Documentation/design.rst). */
+#define KVMW_FEAT_VM_LIFETIME		(1ULL << 3)
+
+/* Virtualisation extension that produced an exit: same values as KVM_ISA_*. */
+#define KVMW_VENDOR_UNKNOWN	0
+#define KVMW_VENDOR_VMX		1
+#define KVMW_VENDOR_SVM		2
+
+/*
+ * Reason code used for exits whose hardware reason could not be read (for
+ * example when decoding was disabled by the load-time sanity check). Real
+ * VMX basic reasons are below 0x10000 and real SVM exit codes are either
+ * below 0x10000 or 0xffffffff (SVM_EXIT_ERR), so this never collides.
+ */
+#define KVMW_REASON_UNDECODED	0xfffffffeU
+
+/**
+ * struct kvmw_handshake - argument of KVMW_IOC_HANDSHAKE
+ * @size: in: sizeof(struct kvmw_handshake) as known by the caller
+ * @flags: in: must be 0
+ * @api_version: out: KVMW_API_VERSION of the module
+ * @vendor: out: KVMW_VENDOR_* of the exits seen so far (0 before the first)
+ * @features: out: KVMW_FEAT_* bits
+ * @nr_vms: out: number of VMs currently tracked (live and gone-but-kept)
+ * @nr_vcpus: out: number of vCPUs currently tracked
+ * @untracked_exits: out: exits that could not be accounted to a vCPU
+ *	because no free record was available at the time (should stay 0; a
+ *	non-zero value is a capacity problem, never hidden)
+ * @nr_reason_slots: out: number of distinct reason codes a vCPU record
+ *	holds without overflow (informational)
+ * @reserved: must be 0 on input, 0 on output
+ */
+struct kvmw_handshake {
+	__u32 size;
+	__u32 flags;
+	__u32 api_version;
+	__u32 vendor;
+	__u64 features;
+	__u32 nr_vms;
+	__u32 nr_vcpus;
+	__u64 untracked_exits;
+	__u32 nr_reason_slots;
+	__u32 reserved;
+};
+
+#define KVMW_HANDSHAKE_SIZE_VER0	48
+
+/* Flags in struct kvmw_vm_info::flags. */
+/* The VM has been destroyed; its final numbers stay readable for a while. */
+#define KVMW_VM_F_GONE		(1U << 0)
+/* No exact lifetime token for this VM (KVM debugfs unavailable). */
+#define KVMW_VM_F_NO_LIFETIME	(1U << 1)
+
+/**
+ * struct kvmw_vm_info - one VM as returned by KVMW_IOC_LIST_VMS
+ * @vm_id: opaque id assigned by kvmwarden, never 0, never reused
+ * @vmm_pid: process id (tgid) of the VMM that ran the VM's vCPUs, in the
+ *	initial pid namespace
+ * @nr_vcpus: vCPUs seen so far (a vCPU appears at its first KVM_RUN)
+ * @exits: total exits of all vCPUs
+ * @entries: total guest entries of all vCPUs
+ * @first_seen_ns: CLOCK_BOOTTIME (ns) when kvmwarden first saw the VM
+ * @gone_ns: CLOCK_BOOTTIME (ns) when the VM was found destroyed, else 0
+ * @flags: KVMW_VM_F_*
+ * @vendor: KVMW_VENDOR_*
+ * @comm: the VMM's command name (NUL-terminated, as in /proc/PID/comm)
+ */
+struct kvmw_vm_info {
+	__u64 vm_id;
+	__u32 vmm_pid;
+	__u32 nr_vcpus;
+	__u64 exits;
+	__u64 entries;
+	__u64 first_seen_ns;
+	__u64 gone_ns;
+	__u32 flags;
+	__u32 vendor;
+	__u8 comm[16];
+};
+
+#define KVMW_VM_INFO_SIZE_VER0		72
+
+/**
+ * struct kvmw_vm_list - argument of KVMW_IOC_LIST_VMS
+ * @size: in: sizeof(struct kvmw_vm_list)
+ * @flags: in: must be 0
+ * @vms_ptr: in: user address of an array of @max_vms elements
+ * @vm_info_size: in: element size the caller uses (>= KVMW_VM_INFO_SIZE_VER0)
+ * @max_vms: in: capacity of the array (0 to only query @nr_vms)
+ * @nr_vms: out: number of VMs tracked; when larger than @max_vms the call
+ *	fails with E2BIG and writes nothing but this field
+ * @reserved: must be 0
+ */
+struct kvmw_vm_list {
+	__u32 size;
+	__u32 flags;
+	__u64 vms_ptr;
+	__u32 vm_info_size;
+	__u32 max_vms;
+	__u32 nr_vms;
+	__u32 reserved;
+};
+
+#define KVMW_VM_LIST_SIZE_VER0		32
+
+/**
+ * struct kvmw_vcpu_info - one vCPU in a KVMW_IOC_VM_SNAPSHOT answer
+ * @vcpu_id: KVM vCPU id given by the VMM at KVM_CREATE_VCPU
+ * @tid: thread id of the thread that last ran the vCPU
+ * @exits: exits counted
+ * @entries: guest entries counted
+ * @first_reason: index in the snapshot's reason array of this vCPU's first
+ *	entry; its entries are [first_reason, first_reason + nr_reasons)
+ * @nr_reasons: number of distinct reason codes this vCPU has exited with
+ * @overflow_exits: exits whose reason did not fit the per-vCPU table (a
+ *	vCPU holds every architectural code plus a few unknown ones; this
+ *	stays 0 unless the hardware reports many undefined codes)
+ */
+struct kvmw_vcpu_info {
+	__u32 vcpu_id;
+	__u32 tid;
+	__u64 exits;
+	__u64 entries;
+	__u32 first_reason;
+	__u32 nr_reasons;
+	__u64 overflow_exits;
+};
+
+#define KVMW_VCPU_INFO_SIZE_VER0	40
+
+/**
+ * struct kvmw_reason_stat - exits of one vCPU for one hardware reason
+ * @reason: raw hardware reason: VMX basic exit reason (bits 15:0 of the
+ *	VM-exit reason field) or SVM exit code (VMCB EXITCODE, low 32 bits);
+ *	KVMW_REASON_UNDECODED when it could not be read
+ * @vcpu_index: index in the snapshot's vCPU array of the vCPU counted
+ * @count: exits counted
+ */
+struct kvmw_reason_stat {
+	__u32 reason;
+	__u32 vcpu_index;
+	__u64 count;
+};
+
+#define KVMW_REASON_STAT_SIZE_VER0	16
+
+/**
+ * struct kvmw_vm_snapshot - argument of KVMW_IOC_VM_SNAPSHOT
+ * @size: in: sizeof(struct kvmw_vm_snapshot)
+ * @flags: in: must be 0
+ * @vm_id: in: VM to read (from KVMW_IOC_LIST_VMS)
+ * @vcpus_ptr: in: user address of an array of struct kvmw_vcpu_info
+ * @vcpu_info_size: in: element size (>= KVMW_VCPU_INFO_SIZE_VER0)
+ * @max_vcpus: in: capacity of @vcpus_ptr
+ * @reasons_ptr: in: user address of an array of struct kvmw_reason_stat
+ * @reason_stat_size: in: element size (>= KVMW_REASON_STAT_SIZE_VER0)
+ * @max_reasons: in: capacity of @reasons_ptr
+ * @nr_vcpus: out: vCPUs in the VM
+ * @nr_reasons: out: (vCPU, reason) pairs with a non-zero count
+ * @vm: out: the VM's summary, as in KVMW_IOC_LIST_VMS
+ *
+ * When either capacity is too small the call fails with E2BIG and writes
+ * back only @nr_vcpus and @nr_reasons (the sizes needed at that moment; a
+ * running VM can grow, so callers retry with some headroom). A vm_id that
+ * is unknown gives ENOENT.
+ */
+struct kvmw_vm_snapshot {
+	__u32 size;
+	__u32 flags;
+	__u64 vm_id;
+	__u64 vcpus_ptr;
+	__u32 vcpu_info_size;
+	__u32 max_vcpus;
+	__u64 reasons_ptr;
+	__u32 reason_stat_size;
+	__u32 max_reasons;
+	__u32 nr_vcpus;
+	__u32 nr_reasons;
+	struct kvmw_vm_info vm;
+};
+
+#define KVMW_VM_SNAPSHOT_SIZE_VER0	128
+
+#define KVMW_IOC_MAGIC		0xB9
+
+#define KVMW_IOC_HANDSHAKE	_IOWR(KVMW_IOC_MAGIC, 0x00, struct kvmw_handshake)
+#define KVMW_IOC_LIST_VMS	_IOWR(KVMW_IOC_MAGIC, 0x01, struct kvmw_vm_list)
+#define KVMW_IOC_VM_SNAPSHOT	_IOWR(KVMW_IOC_MAGIC, 0x02, struct kvmw_vm_snapshot)
+
+#endif /* _UAPI_LINUX_KVMWARDEN_H */
