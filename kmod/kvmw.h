@@ -1,0 +1,169 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * kvmwarden internal definitions.
+ *
+ * Object model (Documentation/design.rst has the long version):
+ *
+ *  struct kvmw_vm    one per KVM VM incarnation seen running
+ *  struct kvmw_vcpu  one per vCPU of such a VM, holding the counters
+ *
+ * Records are created the first time a vCPU enters or exits the guest
+ * after the module is loaded, from pools filled in process context, so the
+ * probes never allocate. KVM objects are never dereferenced outside the
+ * probes (where the running vCPU pins them): records keep the kvm and
+ * kvm_vcpu addresses only as lookup keys, together with a reference on the
+ * VM's debugfs directory, which KVM removes when it destroys the VM and
+ * which cannot be reused while kvmwarden holds it. That reference is the
+ * VM's incarnation token: it tells a live VM from a destroyed one, and a
+ * new VM or vCPU that happens to reuse an old address from the old one.
+ */
+#ifndef KVMW_H
+#define KVMW_H
+
+#include <linux/err.h>
+#include <linux/kvm_host.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/percpu.h>
+#include <linux/rculist.h>
+#include <linux/sched.h>
+#include <linux/spinlock.h>
+#include <linux/types.h>
+
+#include <uapi/linux/kvmwarden.h>
+
+struct dentry;
+struct pid;
+
+/*
+ * Dense reason slots. Every architectural VMX basic reason (< 0x50 today)
+ * and SVM exit code below 0xa0 maps to itself; the SVM codes 0x400-0x40f
+ * (NPF, AVIC, VMGEXIT) map to 0xa0-0xaf. Anything else goes to a small
+ * per-vCPU overflow table that keeps the raw code, so an unknown code is
+ * reported by number and never dropped.
+ */
+#define KVMW_SLOT_DIRECT	0xa0
+#define KVMW_SVM_HIGH_BASE	0x400
+#define KVMW_SVM_HIGH_NR	0x10
+#define KVMW_NR_SLOTS		(KVMW_SLOT_DIRECT + KVMW_SVM_HIGH_NR)
+#define KVMW_NR_OVERFLOW	8
+
+/**
+ * struct kvmw_vcpu - accounting record of one vCPU
+ * @key: address of the struct kvm_vcpu (lookup key only)
+ * @kvm_key: address of the owning struct kvm (lookup key only)
+ * @token: the VM's incarnation token (see above), may be NULL
+ * @vm: owning VM record
+ * @entries: guest entries
+ * @overflow_exits: exits whose code found no overflow slot
+ * @counts: exits per dense reason slot
+ * @ovf_code: raw codes of the overflow slots (0 = free; code 0 is a slot)
+ * @ovf_count: exits per overflow slot
+ * @vcpu_id: KVM vCPU id
+ * @tid: thread id that last ran the vCPU (updated on lookup misses)
+ * @hnode: entry in kvmw_vcpu_hash (RCU)
+ * @vm_node: entry in vm->vcpus (RCU for readers holding kvmw_mutex)
+ * @pool_next: free-list link while in the pool
+ *
+ * The counters are written only by the thread running the vCPU (KVM_RUN
+ * holds the vCPU mutex) and read with READ_ONCE() by snapshots, so they
+ * need neither atomics nor locks.
+ */
+struct kvmw_vcpu {
+	const struct kvm_vcpu *key;
+	const struct kvm *kvm_key;
+	const struct dentry *token;
+	struct kvmw_vm *vm;
+	u64 entries;
+	u64 overflow_exits;
+	u64 counts[KVMW_NR_SLOTS];
+	u32 ovf_code[KVMW_NR_OVERFLOW];
+	u64 ovf_count[KVMW_NR_OVERFLOW];
+
+	u32 vcpu_id;
+	pid_t tid;
+	struct hlist_node hnode;
+	struct list_head vm_node;
+	struct kvmw_vcpu *pool_next;
+};
+
+/**
+ * struct kvmw_vm - record of one VM incarnation
+ * @kvm_key: address of the struct kvm (lookup key only)
+ * @token: referenced debugfs dentry of the VM, or NULL
+ * @id: opaque id given to userspace
+ * @vmm_pid: tgid of the VMM
+ * @vmm: struct pid of the VMM's thread group leader (referenced)
+ * @vendor: KVMW_VENDOR_*
+ * @nr_vcpus: vCPU records attached
+ * @first_seen_ns: boottime when discovered
+ * @gone_ns: boottime when found destroyed, 0 while live
+ * @comm: VMM command name
+ * @vcpus: vCPU records
+ * @node: entry in kvmw_vms
+ * @pool_next: free-list link while in the pool
+ */
+struct kvmw_vm {
+	const struct kvm *kvm_key;
+	struct dentry *token;
+	u64 id;
+	pid_t vmm_pid;
+	struct pid *vmm;
+	u32 vendor;
+	u32 nr_vcpus;
+	u64 first_seen_ns;
+	u64 gone_ns;
+	char comm[TASK_COMM_LEN];
+	struct list_head vcpus;
+	struct list_head node;
+	struct kvmw_vm *pool_next;
+};
+
+/* kvmw_core.c */
+DECLARE_PER_CPU(struct kvmw_vcpu *, kvmw_last);
+extern struct mutex kvmw_mutex;
+extern struct list_head kvmw_vms;
+extern unsigned int kvmw_nr_vms;
+extern unsigned int kvmw_nr_vcpus;
+extern u32 kvmw_vendor_seen;
+extern bool kvmw_lifetime_exact;
+
+/**
+ * kvmw_vcpu_matches() - does record @v belong to this vCPU incarnation?
+ * @v: a record
+ * @vcpu: the running vCPU (pinned by the probe calling this)
+ *
+ * The addresses alone could belong to a new vCPU or VM that reuses freed
+ * memory; the VM's debugfs dentry, referenced by the record, cannot be
+ * reused while the record exists. Without debugfs both sides hold the same
+ * error pointer and only the addresses are compared.
+ */
+static __always_inline bool kvmw_vcpu_matches(const struct kvmw_vcpu *v,
+					      const struct kvm_vcpu *vcpu)
+{
+	const struct kvm *kvm = vcpu->kvm;
+
+	return v->key == vcpu && v->kvm_key == kvm &&
+	       v->token == READ_ONCE(kvm->debugfs_dentry);
+}
+
+int kvmw_core_init(void);
+void kvmw_core_exit(void);
+struct kvmw_vcpu *kvmw_vcpu_find(struct kvm_vcpu *vcpu);
+struct kvmw_vcpu *kvmw_vcpu_discover(struct kvm_vcpu *vcpu, u32 vendor);
+void kvmw_sweep(void);
+u64 kvmw_untracked_exits(void);
+void kvmw_count_untracked(void);
+u64 kvmw_vcpu_exits(const struct kvmw_vcpu *v);
+
+/* kvmw_probe.c */
+int kvmw_probes_register(void);
+void kvmw_probes_unregister(void);
+u32 kvmw_slot_to_code(unsigned int slot);
+u64 kvmw_features(void);
+
+/* kvmw_dev.c */
+int kvmw_dev_init(void);
+void kvmw_dev_exit(void);
+
+#endif /* KVMW_H */

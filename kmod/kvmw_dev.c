@@ -1,0 +1,391 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kvmwarden: /dev/kvmwarden and its ioctls.
+ *
+ * Every argument is size-versioned (include/uapi/linux/kvmwarden.h): the
+ * kernel dispatches on the ioctl number without its size bits and trusts
+ * the size field inside the struct, validated with copy_struct_from_user().
+ * Answers are built in kernel buffers under kvmw_mutex and copied out after
+ * it is dropped, so a faulting user buffer never stalls other readers.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/fs.h>
+#include <linux/miscdevice.h>
+#include <linux/mm.h>
+#include <linux/sort.h>
+#include <linux/uaccess.h>
+
+#include "kvmw.h"
+
+/* Upper bound of any struct size userspace may claim: one page. */
+#define KVMW_MAX_ARG_SIZE	PAGE_SIZE
+/* Most reason entries one vCPU can produce. */
+#define KVMW_REASONS_PER_VCPU	(KVMW_NR_SLOTS + KVMW_NR_OVERFLOW)
+
+static_assert(sizeof(struct kvmw_handshake) == KVMW_HANDSHAKE_SIZE_VER0);
+static_assert(sizeof(struct kvmw_vm_info) == KVMW_VM_INFO_SIZE_VER0);
+static_assert(sizeof(struct kvmw_vm_list) == KVMW_VM_LIST_SIZE_VER0);
+static_assert(sizeof(struct kvmw_vcpu_info) == KVMW_VCPU_INFO_SIZE_VER0);
+static_assert(sizeof(struct kvmw_reason_stat) == KVMW_REASON_STAT_SIZE_VER0);
+static_assert(sizeof(struct kvmw_vm_snapshot) == KVMW_VM_SNAPSHOT_SIZE_VER0);
+
+/*
+ * Copy a size-versioned argument in. Returns the caller's size or -errno:
+ * EINVAL when it is below the first version or absurd, E2BIG when it is
+ * larger than ours with non-zero extra bytes, EFAULT.
+ */
+static int kvmw_get_arg(void *karg, size_t ksize, size_t ver0,
+			const void __user *uarg)
+{
+	u32 usize;
+	int ret;
+
+	if (get_user(usize, (const u32 __user *)uarg))
+		return -EFAULT;
+	if (usize < ver0 || usize > KVMW_MAX_ARG_SIZE)
+		return -EINVAL;
+	ret = copy_struct_from_user(karg, ksize, uarg, usize);
+	if (ret)
+		return ret;
+	return usize;
+}
+
+/* Copy an answer back: the caller's struct may be shorter than ours. */
+static int kvmw_put_arg(void __user *uarg, const void *karg, size_t ksize,
+			size_t usize)
+{
+	if (copy_to_user(uarg, karg, min(ksize, usize)))
+		return -EFAULT;
+	return 0;
+}
+
+/*
+ * Copy @nr elements of @ksize bytes to a user array of @usize-byte
+ * elements, truncating or zero-extending each one.
+ */
+static int kvmw_put_array(u64 uptr, const void *kbuf, size_t ksize,
+			  size_t usize, size_t nr)
+{
+	void __user *dst = u64_to_user_ptr(uptr);
+	size_t i;
+
+	if (!nr)
+		return 0;
+	if (usize == ksize)
+		return copy_to_user(dst, kbuf, ksize * nr) ? -EFAULT : 0;
+	for (i = 0; i < nr; i++) {
+		void __user *d = dst + i * usize;
+		const void *s = kbuf + i * ksize;
+
+		if (copy_to_user(d, s, min(ksize, usize)))
+			return -EFAULT;
+		if (usize > ksize && clear_user(d + ksize, usize - ksize))
+			return -EFAULT;
+	}
+	return 0;
+}
+
+static void kvmw_fill_vm_info(const struct kvmw_vm *vm, struct kvmw_vm_info *out)
+{
+	struct kvmw_vcpu *v;
+	u64 gone = READ_ONCE(vm->gone_ns);
+
+	memset(out, 0, sizeof(*out));
+	out->vm_id = vm->id;
+	out->vmm_pid = vm->vmm_pid;
+	out->vendor = READ_ONCE(vm->vendor);
+	out->first_seen_ns = vm->first_seen_ns;
+	out->gone_ns = gone;
+	if (gone)
+		out->flags |= KVMW_VM_F_GONE;
+	if (IS_ERR_OR_NULL(vm->token))
+		out->flags |= KVMW_VM_F_NO_LIFETIME;
+	memcpy(out->comm, vm->comm, sizeof(out->comm));
+	list_for_each_entry_rcu(v, &vm->vcpus, vm_node,
+				lockdep_is_held(&kvmw_mutex)) {
+		out->nr_vcpus++;
+		out->exits += kvmw_vcpu_exits(v);
+		out->entries += READ_ONCE(v->entries);
+	}
+}
+
+static long kvmw_ioctl_handshake(void __user *uarg)
+{
+	struct kvmw_handshake hs;
+	int usize;
+
+	usize = kvmw_get_arg(&hs, sizeof(hs), KVMW_HANDSHAKE_SIZE_VER0, uarg);
+	if (usize < 0)
+		return usize;
+	if (hs.flags || hs.api_version || hs.vendor || hs.features ||
+	    hs.nr_vms || hs.nr_vcpus || hs.untracked_exits ||
+	    hs.nr_reason_slots || hs.reserved)
+		return -EINVAL;
+
+	mutex_lock(&kvmw_mutex);
+	kvmw_sweep();
+	hs.nr_vms = kvmw_nr_vms;
+	hs.nr_vcpus = kvmw_nr_vcpus;
+	mutex_unlock(&kvmw_mutex);
+	hs.api_version = KVMW_API_VERSION;
+	hs.vendor = READ_ONCE(kvmw_vendor_seen);
+	hs.features = kvmw_features();
+	hs.untracked_exits = kvmw_untracked_exits();
+	hs.nr_reason_slots = KVMW_REASONS_PER_VCPU;
+	return kvmw_put_arg(uarg, &hs, sizeof(hs), usize);
+}
+
+static long kvmw_ioctl_list_vms(void __user *uarg)
+{
+	struct kvmw_vm_info *buf = NULL;
+	struct kvmw_vm_list req;
+	struct kvmw_vm *vm;
+	unsigned int n = 0;
+	int usize, ret;
+
+	usize = kvmw_get_arg(&req, sizeof(req), KVMW_VM_LIST_SIZE_VER0, uarg);
+	if (usize < 0)
+		return usize;
+	if (req.flags || req.nr_vms || req.reserved)
+		return -EINVAL;
+	if (req.max_vms && req.vm_info_size < KVMW_VM_INFO_SIZE_VER0)
+		return -EINVAL;
+	if (req.vm_info_size > KVMW_MAX_ARG_SIZE)
+		return -EINVAL;
+
+	mutex_lock(&kvmw_mutex);
+	kvmw_sweep();
+	req.nr_vms = kvmw_nr_vms;
+	if (req.nr_vms > req.max_vms) {
+		mutex_unlock(&kvmw_mutex);
+		ret = kvmw_put_arg(uarg, &req, sizeof(req), usize);
+		return ret ?: (req.max_vms ? -E2BIG : 0);
+	}
+	if (req.nr_vms) {
+		buf = kvcalloc(req.nr_vms, sizeof(*buf), GFP_KERNEL);
+		if (!buf) {
+			mutex_unlock(&kvmw_mutex);
+			return -ENOMEM;
+		}
+	}
+	list_for_each_entry_rcu(vm, &kvmw_vms, node,
+				lockdep_is_held(&kvmw_mutex)) {
+		if (n == req.nr_vms)
+			break;
+		kvmw_fill_vm_info(vm, &buf[n++]);
+	}
+	mutex_unlock(&kvmw_mutex);
+
+	req.nr_vms = n;
+	ret = kvmw_put_array(req.vms_ptr, buf, sizeof(*buf), req.vm_info_size,
+			     n);
+	if (!ret)
+		ret = kvmw_put_arg(uarg, &req, sizeof(req), usize);
+	kvfree(buf);
+	return ret;
+}
+
+static int kvmw_cmp_vcpu_info(const void *a, const void *b)
+{
+	const struct kvmw_vcpu_info *x = a, *y = b;
+
+	return (x->vcpu_id > y->vcpu_id) - (x->vcpu_id < y->vcpu_id);
+}
+
+/* Counts of @v in reason order; returns the number of entries written. */
+static u32 kvmw_fill_reasons(const struct kvmw_vcpu *v, u32 vcpu_index,
+			     struct kvmw_reason_stat *out)
+{
+	unsigned int i;
+	u32 n = 0;
+
+	for (i = 0; i < KVMW_NR_SLOTS; i++) {
+		u64 c = READ_ONCE(v->counts[i]);
+
+		if (!c)
+			continue;
+		out[n].reason = kvmw_slot_to_code(i);
+		out[n].vcpu_index = vcpu_index;
+		out[n].count = c;
+		n++;
+	}
+	for (i = 0; i < KVMW_NR_OVERFLOW; i++) {
+		u64 c = READ_ONCE(v->ovf_count[i]);
+
+		if (!c)
+			continue;
+		out[n].reason = READ_ONCE(v->ovf_code[i]);
+		out[n].vcpu_index = vcpu_index;
+		out[n].count = c;
+		n++;
+	}
+	return n;
+}
+
+static struct kvmw_vm *kvmw_vm_by_id(u64 id)
+{
+	struct kvmw_vm *vm;
+
+	list_for_each_entry_rcu(vm, &kvmw_vms, node,
+				lockdep_is_held(&kvmw_mutex))
+		if (vm->id == id)
+			return vm;
+	return NULL;
+}
+
+static long kvmw_ioctl_vm_snapshot(void __user *uarg)
+{
+	struct kvmw_reason_stat *rbuf = NULL, *packed;
+	struct kvmw_vcpu_info *vbuf = NULL;
+	struct kvmw_vm_snapshot req;
+	u32 nv = 0, nr = 0, i;
+	struct kvmw_vcpu *v;
+	struct kvmw_vm *vm;
+	int usize, ret;
+
+	usize = kvmw_get_arg(&req, sizeof(req), KVMW_VM_SNAPSHOT_SIZE_VER0,
+			     uarg);
+	if (usize < 0)
+		return usize;
+	if (req.flags || req.nr_vcpus || req.nr_reasons ||
+	    memchr_inv(&req.vm, 0, sizeof(req.vm)))
+		return -EINVAL;
+	if (req.vcpu_info_size < KVMW_VCPU_INFO_SIZE_VER0 ||
+	    req.vcpu_info_size > KVMW_MAX_ARG_SIZE ||
+	    req.reason_stat_size < KVMW_REASON_STAT_SIZE_VER0 ||
+	    req.reason_stat_size > KVMW_MAX_ARG_SIZE)
+		return -EINVAL;
+
+	mutex_lock(&kvmw_mutex);
+	kvmw_sweep();
+	vm = kvmw_vm_by_id(req.vm_id);
+	if (!vm) {
+		ret = -ENOENT;
+		goto unlock;
+	}
+	/*
+	 * Size the buffers for the vCPUs present now; vCPUs discovered while
+	 * we copy are left for the next snapshot.
+	 */
+	list_for_each_entry_rcu(v, &vm->vcpus, vm_node,
+				lockdep_is_held(&kvmw_mutex))
+		nv++;
+	vbuf = kvcalloc(max(nv, 1U), sizeof(*vbuf), GFP_KERNEL);
+	rbuf = kvcalloc(max(nv, 1U), KVMW_REASONS_PER_VCPU * sizeof(*rbuf),
+			GFP_KERNEL);
+	if (!vbuf || !rbuf) {
+		ret = -ENOMEM;
+		goto unlock;
+	}
+	i = 0;
+	list_for_each_entry_rcu(v, &vm->vcpus, vm_node,
+				lockdep_is_held(&kvmw_mutex)) {
+		if (i == nv)
+			break;
+		vbuf[i].vcpu_id = v->vcpu_id;
+		vbuf[i].tid = READ_ONCE(v->tid);
+		vbuf[i].entries = READ_ONCE(v->entries);
+		vbuf[i].overflow_exits = READ_ONCE(v->overflow_exits);
+		/* first_reason holds the record index until sorted below. */
+		vbuf[i].first_reason = i;
+		vbuf[i].nr_reasons = kvmw_fill_reasons(v, 0, rbuf +
+				i * KVMW_REASONS_PER_VCPU);
+		i++;
+	}
+	kvmw_fill_vm_info(vm, &req.vm);
+	mutex_unlock(&kvmw_mutex);
+	nv = i;
+
+	/*
+	 * Order the vCPUs by id, then pack each one's reason block (found by
+	 * its record index, parked in first_reason) densely in that order.
+	 */
+	sort(vbuf, nv, sizeof(*vbuf), kvmw_cmp_vcpu_info, NULL);
+	packed = kvcalloc(max(nv, 1U), KVMW_REASONS_PER_VCPU * sizeof(*packed),
+			  GFP_KERNEL);
+	if (!packed) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < nv; i++) {
+		const struct kvmw_reason_stat *src = rbuf +
+			vbuf[i].first_reason * KVMW_REASONS_PER_VCPU;
+		u32 j;
+
+		vbuf[i].first_reason = nr;
+		vbuf[i].exits = vbuf[i].overflow_exits;
+		for (j = 0; j < vbuf[i].nr_reasons; j++, nr++) {
+			packed[nr] = src[j];
+			packed[nr].vcpu_index = i;
+			vbuf[i].exits += src[j].count;
+		}
+	}
+	kvfree(rbuf);
+	rbuf = packed;
+
+	req.nr_vcpus = nv;
+	req.nr_reasons = nr;
+	if (nv > req.max_vcpus || nr > req.max_reasons) {
+		memset(&req.vm, 0, sizeof(req.vm));
+		ret = kvmw_put_arg(uarg, &req, sizeof(req), usize) ?: -E2BIG;
+		goto out;
+	}
+	ret = kvmw_put_array(req.vcpus_ptr, vbuf, sizeof(*vbuf),
+			     req.vcpu_info_size, nv);
+	if (!ret)
+		ret = kvmw_put_array(req.reasons_ptr, rbuf, sizeof(*rbuf),
+				     req.reason_stat_size, nr);
+	if (!ret)
+		ret = kvmw_put_arg(uarg, &req, sizeof(req), usize);
+	goto out;
+unlock:
+	mutex_unlock(&kvmw_mutex);
+out:
+	kvfree(vbuf);
+	kvfree(rbuf);
+	return ret;
+}
+
+static long kvmw_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+{
+	void __user *uarg = (void __user *)arg;
+
+	/* The struct's own size field is authoritative, not the size bits. */
+	switch (cmd & ~IOCSIZE_MASK) {
+	case KVMW_IOC_HANDSHAKE & ~IOCSIZE_MASK:
+		return kvmw_ioctl_handshake(uarg);
+	case KVMW_IOC_LIST_VMS & ~IOCSIZE_MASK:
+		return kvmw_ioctl_list_vms(uarg);
+	case KVMW_IOC_VM_SNAPSHOT & ~IOCSIZE_MASK:
+		return kvmw_ioctl_vm_snapshot(uarg);
+	default:
+		return -ENOTTY;
+	}
+}
+
+static const struct file_operations kvmw_fops = {
+	.owner		= THIS_MODULE,
+	.open		= nonseekable_open,
+	.unlocked_ioctl	= kvmw_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
+	.llseek		= noop_llseek,
+};
+
+static struct miscdevice kvmw_miscdev = {
+	.minor	= MISC_DYNAMIC_MINOR,
+	.name	= "kvmwarden",
+	.fops	= &kvmw_fops,
+	/* Read access for a monitoring group is granted by the udev rule. */
+	.mode	= 0600,
+};
+
+int kvmw_dev_init(void)
+{
+	return misc_register(&kvmw_miscdev);
+}
+
+void kvmw_dev_exit(void)
+{
+	misc_deregister(&kvmw_miscdev);
+}

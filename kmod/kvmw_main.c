@@ -1,0 +1,54 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kvmwarden: always-on accounting of KVM virtual machines.
+ *
+ * Module entry points. The module links against kvm.ko's exported
+ * tracepoints, so it can only be loaded after kvm.ko, and kvm.ko cannot be
+ * unloaded while it is loaded; modprobe orders this from modules.dep.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/module.h>
+
+#include "kvmw.h"
+
+static int __init kvmw_init(void)
+{
+	int ret;
+
+	ret = kvmw_core_init();
+	if (ret)
+		return ret;
+	ret = kvmw_probes_register();
+	if (ret)
+		goto err_core;
+	ret = kvmw_dev_init();
+	if (ret)
+		goto err_probes;
+	pr_info("loaded (API %u)\n", KVMW_API_VERSION);
+	return 0;
+
+err_probes:
+	kvmw_probes_unregister();
+err_core:
+	kvmw_core_exit();
+	return ret;
+}
+
+static void __exit kvmw_exit(void)
+{
+	/* No ioctl can run: open files hold a module reference. */
+	kvmw_dev_exit();
+	/* Waits for every in-flight probe before records are freed. */
+	kvmw_probes_unregister();
+	kvmw_core_exit();
+	pr_info("unloaded\n");
+}
+
+module_init(kvmw_init);
+module_exit(kvmw_exit);
+
+MODULE_AUTHOR("The kvmwarden authors");
+MODULE_DESCRIPTION("Per-VM and per-vCPU accounting of KVM virtual machines");
+MODULE_LICENSE("GPL");
+MODULE_SOFTDEP("pre: kvm");
