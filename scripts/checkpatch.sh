@@ -1,0 +1,29 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# checkpatch.sh - run the kernel's checkpatch.pl --strict on kvmwarden's
+# kernel-side sources. checkpatch.pl comes from Debian's linux-source
+# package and is unpacked into the build directory, never into the tree.
+set -euo pipefail
+
+repo=$(cd "$(dirname "$0")/.." && pwd)
+BUILD=${BUILD:-$repo/build}
+dir=$BUILD/checkpatch
+tarball=$(ls /usr/src/linux-source-*.tar.xz 2>/dev/null | sort -V | tail -n1)
+[ -n "$tarball" ] || { echo "checkpatch: linux-source is not installed" >&2; exit 1; }
+
+if [ ! -x "$dir/scripts/checkpatch.pl" ]; then
+	mkdir -p "$dir"
+	top=$(basename "$tarball" .tar.xz)
+	tar -xf "$tarball" -C "$dir" --strip-components=1 \
+		"$top/scripts/checkpatch.pl" "$top/scripts/spelling.txt" \
+		"$top/scripts/const_structs.checkpatch"
+fi
+
+cd "$repo"
+files=$(git ls-files 'kmod/*.[ch]' 'include/uapi/*.h' 'bpf/*.[ch]' 'selftests/*.[ch]' 'selftests/**/*.[ch]' 2>/dev/null || true)
+[ -n "$files" ] || files=$(ls kmod/*.[ch] include/uapi/linux/*.h)
+# shellcheck disable=SC2086
+"$dir/scripts/checkpatch.pl" --strict --no-tree --terse --show-types \
+	--ignore FILE_PATH_CHANGES,SPDX_LICENSE_TAG \
+	-f $files

@@ -1,0 +1,111 @@
+#!/bin/busybox sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# /init of the kvmwarden test VM (busybox initramfs built by vmtest.sh).
+#
+# The kernel console is ttyS0. Results go to ttyS1 in a line protocol read
+# by vmtest.sh:
+#   KVMW-BEGIN <name>          a test program starts; its TAP output follows
+#   KVMW-END <name> <rc>       it ended with exit status rc (124: timeout)
+#   KVMW-CHECK ok|fail <what>  a check made by this script
+#   KVMW-DMESG-BEGIN / -END    the guest's complete kernel log
+#   KVMW-DONE                  everything ran
+# The mode (test or demo) and timeouts come from the kernel command line.
+
+/bin/busybox mkdir -p /proc /sys /dev /tmp /run
+/bin/busybox mount -t proc proc /proc
+/bin/busybox mount -t sysfs sys /sys
+/bin/busybox mount -t devtmpfs dev /dev
+/bin/busybox --install -s /bin
+export PATH=/bin:/sbin:/usr/bin:/tests
+mount -t debugfs debugfs /sys/kernel/debug
+mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null
+mount -t tmpfs tmpfs /tmp
+mkdir -p /dev/pts /dev/shm
+mount -t devpts devpts /dev/pts
+
+mode=test
+test_timeout=600
+only=
+for arg in $(cat /proc/cmdline); do
+	case $arg in
+	kvmw.mode=*) mode=${arg#kvmw.mode=} ;;
+	kvmw.test_timeout=*) test_timeout=${arg#kvmw.test_timeout=} ;;
+	kvmw.only=*) only=${arg#kvmw.only=} ;;
+	esac
+done
+
+exec 3>/dev/ttyS1
+out() { echo "$*" >&3; }
+
+export KVMW_MODULE=/lib/kvmwarden/kvmwarden.ko
+export KVMW_KVM_MODULES="$(cat /lib/kvm/order)"
+
+check() {
+	# check NAME COMMAND...: a harness-level check, reported as one test
+	name=$1
+	shift
+	if "$@" >/tmp/check.log 2>&1; then
+		out "KVMW-CHECK ok $name"
+	else
+		out "KVMW-CHECK fail $name"
+		sed 's/^/# /' /tmp/check.log >&3
+	fi
+}
+
+load_all() {
+	for m in $KVMW_KVM_MODULES; do
+		n=$(basename "$m" .ko)
+		n=$(echo "$n" | tr - _)
+		[ -d "/sys/module/$n" ] || insmod "$m" || return 1
+	done
+	[ -d /sys/module/kvmwarden ] || insmod "$KVMW_MODULE"
+}
+
+finish() {
+	out "KVMW-DMESG-BEGIN"
+	dmesg >&3
+	out "KVMW-DMESG-END"
+	out "KVMW-DONE"
+	sync
+	poweroff -f
+}
+
+echo "kvmwarden test VM: mode=$mode kernel=$(uname -r) cpus=$(nproc)"
+
+if [ "$mode" = demo ]; then
+	load_all || echo "module load failed"
+	/tests/demo_guests 2>&1 &
+	guests=$!
+	sleep 3
+	out "== kvmwarden list"
+	kvmwarden list >&3 2>&1
+	out "== kvmwarden stat -i 2"
+	kvmwarden stat -i 2 >&3 2>&1
+	out "== kvmwarden stat --json -i 1 (first VM)"
+	kvmwarden stat --json -i 1 >&3 2>&1
+	kill "$guests" 2>/dev/null
+	wait "$guests" 2>/dev/null
+	rmmod kvmwarden
+	finish
+fi
+
+for t in $(cat /tests/TESTS); do
+	if [ -n "$only" ]; then
+		case ",$only," in *",$t,"*) ;; *) continue ;; esac
+	fi
+	out "KVMW-BEGIN $t"
+	echo "kvmwarden: running $t"
+	# A test that hangs is killed; 124 tells vmtest.sh it timed out.
+	timeout -s KILL "$test_timeout" "/tests/$t" >&3 2>&3 </dev/null
+	rc=$?
+	[ $rc -eq 137 ] && rc=124
+	out "KVMW-END $t $rc"
+done
+
+# Whatever the tests did, the module must be loaded once more, unload
+# cleanly, and not be left behind.
+check module-final-load load_all
+check module-final-unload rmmod kvmwarden
+check module-gone sh -c '! test -d /sys/module/kvmwarden'
+finish
