@@ -52,13 +52,15 @@ struct pid;
  * struct kvmw_vcpu - accounting record of one vCPU
  * @key: address of the struct kvm_vcpu (lookup key only)
  * @kvm_key: address of the owning struct kvm (lookup key only)
- * @token: the VM's incarnation token (see above), may be NULL
+ * @token: the VM's incarnation token (see above): KVM's raw
+ *	kvm->debugfs_dentry value, an error pointer when debugfs is off
  * @vm: owning VM record
  * @entries: guest entries
  * @overflow_exits: exits whose code found no overflow slot
  * @counts: exits per dense reason slot
- * @ovf_code: raw codes of the overflow slots (0 = free; code 0 is a slot)
- * @ovf_count: exits per overflow slot
+ * @ovf_code: raw codes of the overflow slots
+ * @ovf_count: exits per overflow slot; a slot is free while 0 and its code
+ *	is published before its first count (release/acquire)
  * @vcpu_id: KVM vCPU id
  * @tid: thread id that last ran the vCPU (updated on lookup misses)
  * @hnode: entry in kvmw_vcpu_hash (RCU)
@@ -90,7 +92,8 @@ struct kvmw_vcpu {
 /**
  * struct kvmw_vm - record of one VM incarnation
  * @kvm_key: address of the struct kvm (lookup key only)
- * @token: referenced debugfs dentry of the VM, or NULL
+ * @token: debugfs dentry of the VM (referenced), or the error pointer
+ *	KVM stores when debugfs is off
  * @id: opaque id given to userspace
  * @vmm_pid: tgid of the VMM
  * @vmm: struct pid of the VMM's thread group leader (referenced)
@@ -125,7 +128,6 @@ extern struct mutex kvmw_mutex;
 extern struct list_head kvmw_vms;
 extern unsigned int kvmw_nr_vms;
 extern unsigned int kvmw_nr_vcpus;
-extern u32 kvmw_vendor_seen;
 extern bool kvmw_lifetime_exact;
 
 /**
@@ -150,7 +152,8 @@ static __always_inline bool kvmw_vcpu_matches(const struct kvmw_vcpu *v,
 int kvmw_core_init(void);
 void kvmw_core_exit(void);
 struct kvmw_vcpu *kvmw_vcpu_find(struct kvm_vcpu *vcpu);
-struct kvmw_vcpu *kvmw_vcpu_discover(struct kvm_vcpu *vcpu, u32 vendor);
+struct kvmw_vcpu *kvmw_vcpu_discover(struct kvm_vcpu *vcpu);
+u32 kvmw_host_vendor(void);
 void kvmw_sweep(void);
 u64 kvmw_untracked_exits(void);
 void kvmw_count_untracked(void);

@@ -25,6 +25,7 @@
 #include <linux/slab.h>
 #include <linux/timekeeping.h>
 #include <linux/workqueue.h>
+#include <asm/cpufeature.h>
 
 #include "kvmw.h"
 
@@ -52,7 +53,6 @@ DEFINE_MUTEX(kvmw_mutex);
 LIST_HEAD(kvmw_vms);
 unsigned int kvmw_nr_vms;
 unsigned int kvmw_nr_vcpus;
-u32 kvmw_vendor_seen;
 /* Cleared when a VM without a debugfs directory is seen. */
 bool kvmw_lifetime_exact = true;
 
@@ -157,7 +157,17 @@ static void kvmw_request_refill(void)
 		irq_work_queue(&kvmw_refill_iw);
 }
 
-static struct kvmw_vm *kvmw_vm_attach(struct kvm *kvm, u32 vendor)
+/* KVM runs on the CPU's own extension: a CPU has SVM or VMX, never both. */
+u32 kvmw_host_vendor(void)
+{
+	if (boot_cpu_has(X86_FEATURE_SVM))
+		return KVMW_VENDOR_SVM;
+	if (boot_cpu_has(X86_FEATURE_VMX))
+		return KVMW_VENDOR_VMX;
+	return KVMW_VENDOR_UNKNOWN;
+}
+
+static struct kvmw_vm *kvmw_vm_attach(struct kvm *kvm)
 {
 	struct dentry *token = kvmw_token_raw(kvm);
 	struct kvmw_vm *vm;
@@ -184,7 +194,7 @@ static struct kvmw_vm *kvmw_vm_attach(struct kvm *kvm, u32 vendor)
 	vm->id = kvmw_next_vm_id++;
 	vm->vmm_pid = task_tgid_nr(current);
 	vm->vmm = get_task_pid(current, PIDTYPE_TGID);
-	vm->vendor = vendor;
+	vm->vendor = kvmw_host_vendor();
 	vm->first_seen_ns = ktime_get_boottime_ns();
 	/* Racy against prctl(PR_SET_NAME) like /proc; always terminated. */
 	memcpy(vm->comm, current->group_leader->comm, sizeof(vm->comm));
@@ -198,24 +208,21 @@ static struct kvmw_vm *kvmw_vm_attach(struct kvm *kvm, u32 vendor)
 /**
  * kvmw_vcpu_discover() - create the records of a vCPU seen for the first time
  * @vcpu: the running vCPU (pinned by the caller)
- * @vendor: KVMW_VENDOR_* of the event, 0 if unknown (kvm_entry)
  *
  * Runs in probe context: takes records from the pools, never allocates.
  *
  * Return: the new record, or NULL when a pool is empty (a refill is queued
  * and the caller counts the event as untracked).
  */
-struct kvmw_vcpu *kvmw_vcpu_discover(struct kvm_vcpu *vcpu, u32 vendor)
+struct kvmw_vcpu *kvmw_vcpu_discover(struct kvm_vcpu *vcpu)
 {
 	struct kvmw_vcpu *v = NULL;
 	struct kvmw_vm *vm;
 
 	spin_lock(&kvmw_discover_lock);
-	vm = kvmw_vm_attach(vcpu->kvm, vendor);
+	vm = kvmw_vm_attach(vcpu->kvm);
 	if (!vm || !kvmw_vcpu_pool)
 		goto out;
-	if (!vm->vendor)
-		vm->vendor = vendor;
 
 	v = kvmw_vcpu_pool;
 	kvmw_vcpu_pool = v->pool_next;
@@ -377,6 +384,9 @@ static void kvmw_sweep_workfn(struct work_struct *work)
 
 int kvmw_core_init(void)
 {
+	/* An empty pool would leave every vCPU untracked. */
+	vcpu_reserve = max(vcpu_reserve, 1U);
+	vm_reserve = max(vm_reserve, 1U);
 	init_irq_work(&kvmw_refill_iw, kvmw_refill_irq_workfn);
 	kvmw_refill_workfn(NULL);
 	if (kvmw_vcpu_pool_nr < vcpu_reserve || kvmw_vm_pool_nr < vm_reserve) {

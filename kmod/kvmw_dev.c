@@ -129,7 +129,7 @@ static long kvmw_ioctl_handshake(void __user *uarg)
 	hs.nr_vcpus = kvmw_nr_vcpus;
 	mutex_unlock(&kvmw_mutex);
 	hs.api_version = KVMW_API_VERSION;
-	hs.vendor = READ_ONCE(kvmw_vendor_seen);
+	hs.vendor = kvmw_host_vendor();
 	hs.features = kvmw_features();
 	hs.untracked_exits = kvmw_untracked_exits();
 	hs.nr_reason_slots = KVMW_REASONS_PER_VCPU;
@@ -193,12 +193,19 @@ static int kvmw_cmp_vcpu_info(const void *a, const void *b)
 	return (x->vcpu_id > y->vcpu_id) - (x->vcpu_id < y->vcpu_id);
 }
 
+static int kvmw_cmp_reason(const void *a, const void *b)
+{
+	const struct kvmw_reason_stat *x = a, *y = b;
+
+	return (x->reason > y->reason) - (x->reason < y->reason);
+}
+
 /* Counts of @v in reason order; returns the number of entries written. */
 static u32 kvmw_fill_reasons(const struct kvmw_vcpu *v, u32 vcpu_index,
 			     struct kvmw_reason_stat *out)
 {
 	unsigned int i;
-	u32 n = 0;
+	u32 n = 0, direct;
 
 	for (i = 0; i < KVMW_NR_SLOTS; i++) {
 		u64 c = READ_ONCE(v->counts[i]);
@@ -210,8 +217,10 @@ static u32 kvmw_fill_reasons(const struct kvmw_vcpu *v, u32 vcpu_index,
 		out[n].count = c;
 		n++;
 	}
+	direct = n;
 	for (i = 0; i < KVMW_NR_OVERFLOW; i++) {
-		u64 c = READ_ONCE(v->ovf_count[i]);
+		/* Pairs with the release in kvmw_account_overflow(). */
+		u64 c = smp_load_acquire(&v->ovf_count[i]);
 
 		if (!c)
 			continue;
@@ -220,6 +229,9 @@ static u32 kvmw_fill_reasons(const struct kvmw_vcpu *v, u32 vcpu_index,
 		out[n].count = c;
 		n++;
 	}
+	/* Slots come out in code order; rare overflow codes may not. */
+	if (n > direct)
+		sort(out, n, sizeof(*out), kvmw_cmp_reason, NULL);
 	return n;
 }
 
@@ -296,6 +308,10 @@ static long kvmw_ioctl_vm_snapshot(void __user *uarg)
 	kvmw_fill_vm_info(vm, &req.vm);
 	mutex_unlock(&kvmw_mutex);
 	nv = i;
+	/* The VM totals are those of this very read of its vCPUs. */
+	req.vm.nr_vcpus = nv;
+	req.vm.exits = 0;
+	req.vm.entries = 0;
 
 	/*
 	 * Order the vCPUs by id, then pack each one's reason block (found by
@@ -320,12 +336,22 @@ static long kvmw_ioctl_vm_snapshot(void __user *uarg)
 			packed[nr].vcpu_index = i;
 			vbuf[i].exits += src[j].count;
 		}
+		req.vm.exits += vbuf[i].exits;
+		req.vm.entries += vbuf[i].entries;
 	}
 	kvfree(rbuf);
 	rbuf = packed;
 
 	req.nr_vcpus = nv;
 	req.nr_reasons = nr;
+	/*
+	 * Both capacities 0 is a query: sizes and the VM summary, no error.
+	 * Otherwise too small a capacity is E2BIG with only the sizes.
+	 */
+	if (!req.max_vcpus && !req.max_reasons) {
+		ret = kvmw_put_arg(uarg, &req, sizeof(req), usize);
+		goto out;
+	}
 	if (nv > req.max_vcpus || nr > req.max_reasons) {
 		memset(&req.vm, 0, sizeof(req.vm));
 		ret = kvmw_put_arg(uarg, &req, sizeof(req), usize) ?: -E2BIG;

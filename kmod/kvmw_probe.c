@@ -122,50 +122,47 @@ static noinline void kvmw_account_overflow(struct kvmw_vcpu *v, u32 code)
 	unsigned int i;
 
 	for (i = 0; i < KVMW_NR_OVERFLOW; i++) {
-		if (v->ovf_count[i] && v->ovf_code[i] == code)
-			break;
 		if (!v->ovf_count[i]) {
-			v->ovf_code[i] = code;
-			break;
+			/* Readers must never see the count without its code. */
+			WRITE_ONCE(v->ovf_code[i], code);
+			smp_store_release(&v->ovf_count[i], 1); /* pairs with kvmw_fill_reasons() */
+			return;
+		}
+		if (v->ovf_code[i] == code) {
+			WRITE_ONCE(v->ovf_count[i], v->ovf_count[i] + 1);
+			return;
 		}
 	}
-	if (i < KVMW_NR_OVERFLOW)
-		WRITE_ONCE(v->ovf_count[i], v->ovf_count[i] + 1);
-	else
-		WRITE_ONCE(v->overflow_exits, v->overflow_exits + 1);
+	WRITE_ONCE(v->overflow_exits, v->overflow_exits + 1);
 }
 
 /* Lookup miss: find or create the record and make it this CPU's last. */
-static noinline struct kvmw_vcpu *kvmw_vcpu_get_slow(struct kvm_vcpu *vcpu,
-						     u32 vendor)
+static noinline struct kvmw_vcpu *kvmw_vcpu_get_slow(struct kvm_vcpu *vcpu)
 {
 	struct kvmw_vcpu *v = kvmw_vcpu_find(vcpu);
 
 	if (!v)
-		v = kvmw_vcpu_discover(vcpu, vendor);
+		v = kvmw_vcpu_discover(vcpu);
 	if (!v)
 		return NULL;
 	/* Misses happen on CPU or thread changes: refresh the thread id. */
 	WRITE_ONCE(v->tid, task_pid_nr(current));
 	this_cpu_write(kvmw_last, v);
-	if (vendor && !READ_ONCE(kvmw_vendor_seen))
-		WRITE_ONCE(kvmw_vendor_seen, vendor);
 	return v;
 }
 
-static __always_inline struct kvmw_vcpu *kvmw_vcpu_get(struct kvm_vcpu *vcpu,
-						       u32 vendor)
+static __always_inline struct kvmw_vcpu *kvmw_vcpu_get(struct kvm_vcpu *vcpu)
 {
 	struct kvmw_vcpu *v = this_cpu_read(kvmw_last);
 
 	if (likely(v && kvmw_vcpu_matches(v, vcpu)))
 		return v;
-	return kvmw_vcpu_get_slow(vcpu, vendor);
+	return kvmw_vcpu_get_slow(vcpu);
 }
 
 static void kvmw_probe_exit(void *data, struct kvm_vcpu *vcpu, u32 isa)
 {
-	struct kvmw_vcpu *v = kvmw_vcpu_get(vcpu, isa);
+	struct kvmw_vcpu *v = kvmw_vcpu_get(vcpu);
 	u32 code;
 
 	if (unlikely(!v)) {
@@ -184,7 +181,7 @@ static void kvmw_probe_exit(void *data, struct kvm_vcpu *vcpu, u32 isa)
 static void kvmw_probe_entry(void *data, struct kvm_vcpu *vcpu,
 			     bool force_immediate_exit)
 {
-	struct kvmw_vcpu *v = kvmw_vcpu_get(vcpu, 0);
+	struct kvmw_vcpu *v = kvmw_vcpu_get(vcpu);
 
 	if (likely(v))
 		v->entries++;
@@ -192,10 +189,14 @@ static void kvmw_probe_entry(void *data, struct kvm_vcpu *vcpu,
 
 u64 kvmw_features(void)
 {
-	u64 f = KVMW_FEAT_EXIT_COUNTS | KVMW_FEAT_REASON_VMX;
+	u32 vendor = kvmw_host_vendor();
+	u64 f = KVMW_FEAT_EXIT_COUNTS;
 
-	if (READ_ONCE(kvmw_svm_state) >= 0)
+	/* SVM: until the layout check has passed, decoding is not promised. */
+	if (vendor == KVMW_VENDOR_SVM && READ_ONCE(kvmw_svm_state) > 0)
 		f |= KVMW_FEAT_REASON_SVM;
+	if (vendor == KVMW_VENDOR_VMX)
+		f |= KVMW_FEAT_REASON_VMX;
 	if (READ_ONCE(kvmw_lifetime_exact))
 		f |= KVMW_FEAT_VM_LIFETIME;
 	return f;

@@ -40,9 +40,9 @@
 /* Feature bits returned by KVMW_IOC_HANDSHAKE. */
 /* Per-vCPU, per-hardware-reason exit and entry counts. */
 #define KVMW_FEAT_EXIT_COUNTS		(1ULL << 0)
-/* SVM exit codes are decoded (read from the VMCB at kvm_exit). */
+/* SVM exit codes are decoded (VMCB read; set once its layout check passed). */
 #define KVMW_FEAT_REASON_SVM		(1ULL << 1)
-/* VMX basic exit reasons are decoded (VMREAD of VM_EXIT_REASON). */
+/* VMX basic exit reasons are decoded (VMREAD of VM_EXIT_REASON; VMX hosts). */
 #define KVMW_FEAT_REASON_VMX		(1ULL << 2)
 /* Destroyed VMs are detected exactly (see Documentation/design.rst). */
 #define KVMW_FEAT_VM_LIFETIME		(1ULL << 3)
@@ -54,7 +54,8 @@
 
 /*
  * Reason code used for exits whose hardware reason could not be read (for
- * example when decoding was disabled by the load-time sanity check). Real
+ * example before or after a failed check of KVM's SVM data layout, which
+ * runs on the first exits, or for SEV-ES guests before that check passed). Real
  * VMX basic reasons are below 0x10000 and real SVM exit codes are either
  * below 0x10000 or 0xffffffff (SVM_EXIT_ERR), so this never collides.
  */
@@ -65,7 +66,7 @@
  * @size: in: sizeof(struct kvmw_handshake) as known by the caller
  * @flags: in: must be 0
  * @api_version: out: KVMW_API_VERSION of the module
- * @vendor: out: KVMW_VENDOR_* of the exits seen so far (0 before the first)
+ * @vendor: out: KVMW_VENDOR_* of this host's CPU (0 if it has neither)
  * @features: out: KVMW_FEAT_* bits
  * @nr_vms: out: number of VMs currently tracked (live and gone-but-kept)
  * @nr_vcpus: out: number of vCPUs currently tracked
@@ -99,7 +100,8 @@ struct kvmw_handshake {
 
 /**
  * struct kvmw_vm_info - one VM as returned by KVMW_IOC_LIST_VMS
- * @vm_id: opaque id assigned by kvmwarden, never 0, never reused
+ * @vm_id: opaque id assigned by kvmwarden, never 0, never reused while
+ *	the module is loaded (a counter from 1, so it fits a JSON number)
  * @vmm_pid: process id (tgid) of the VMM that ran the VM's vCPUs, in the
  *	initial pid namespace
  * @nr_vcpus: vCPUs seen so far (a vCPU appears at its first KVM_RUN)
@@ -132,9 +134,10 @@ struct kvmw_vm_info {
  * @flags: in: must be 0
  * @vms_ptr: in: user address of an array of @max_vms elements
  * @vm_info_size: in: element size the caller uses (>= KVMW_VM_INFO_SIZE_VER0)
- * @max_vms: in: capacity of the array (0 to only query @nr_vms)
- * @nr_vms: out: number of VMs tracked; when larger than @max_vms the call
- *	fails with E2BIG and writes nothing but this field
+ * @max_vms: in: capacity of the array; 0 only queries @nr_vms (the call
+ *	then succeeds and writes no element)
+ * @nr_vms: out: number of VMs tracked; when larger than a non-zero
+ *	@max_vms the call fails with E2BIG and writes nothing but this field
  * @reserved: must be 0
  */
 struct kvmw_vm_list {
@@ -177,7 +180,8 @@ struct kvmw_vcpu_info {
 /**
  * struct kvmw_reason_stat - exits of one vCPU for one hardware reason
  * @reason: raw hardware reason: VMX basic exit reason (bits 15:0 of the
- *	VM-exit reason field) or SVM exit code (VMCB EXITCODE, low 32 bits);
+ *	VM-exit reason field; the flag bits, e.g. bit 31 "VM-entry failure",
+ *	are not kept) or SVM exit code (VMCB EXITCODE, low 32 bits);
  *	KVMW_REASON_UNDECODED when it could not be read
  * @vcpu_index: index in the snapshot's vCPU array of the vCPU counted
  * @count: exits counted
@@ -205,7 +209,15 @@ struct kvmw_reason_stat {
  * @nr_reasons: out: (vCPU, reason) pairs with a non-zero count
  * @vm: out: the VM's summary, as in KVMW_IOC_LIST_VMS
  *
- * When either capacity is too small the call fails with E2BIG and writes
+ * Layout of the answer: vCPUs are ordered by vcpu_id; each vCPU's reason
+ * entries are contiguous, in ascending reason order, each code once, at
+ * [first_reason, first_reason + nr_reasons), and carry that vCPU's index.
+ * All numbers come from one pass over the VM's counters: @vm.exits is the
+ * sum of the vCPUs' exits, which are the sums of their reason counts plus
+ * overflow_exits, and @vm.nr_vcpus equals @nr_vcpus.
+ *
+ * With both capacities 0 the call only reports @nr_vcpus, @nr_reasons and
+ * @vm. When a capacity is too small the call fails with E2BIG and writes
  * back only @nr_vcpus and @nr_reasons (the sizes needed at that moment; a
  * running VM can grow, so callers retry with some headroom). A vm_id that
  * is unknown gives ENOENT.
