@@ -1,0 +1,318 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * kvmwarden command line: global options, command dispatch and the helpers
+ * shared by the commands.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+static int cmd_help(struct kvmw_ctx *ctx, int argc, char **argv);
+static void usage_help(FILE *f);
+
+static const struct kvmw_cmd commands[] = {
+	{ "list", "list the VMs kvmwarden tracks",
+	  kvmw_cmd_list, kvmw_usage_list },
+	{ "stat", "exits, exits/s and top exit reasons per VM",
+	  kvmw_cmd_stat, kvmw_usage_stat },
+	{ "help", "show this help, or the help of a command",
+	  cmd_help, usage_help },
+};
+
+#define NR_COMMANDS	ARRAY_SIZE(commands)
+
+static void usage_main(FILE *f)
+{
+	size_t i;
+
+	fputs("Usage: kvmwarden [GLOBAL OPTIONS] COMMAND [OPTIONS] [ARGS]\n"
+	      "       kvmwarden --help | --version\n"
+	      "\n"
+	      "Count KVM VM exits per VM, per vCPU and per hardware exit reason,\n"
+	      "as recorded by the kvmwarden kernel module (" KVMW_DEVICE_PATH ").\n"
+	      "\n"
+	      "Commands:\n", f);
+	for (i = 0; i < NR_COMMANDS; i++)
+		fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].summary);
+	fputs("\n"
+	      "Global options:\n"
+	      "  -d, --device PATH  kvmwarden device (default " KVMW_DEVICE_PATH ")\n"
+	      "  -h, --help         show this help; after a command, its help\n"
+	      "  -V, --version      show the version and the UAPI version\n"
+	      "\n"
+	      "Examples:\n"
+	      "  kvmwarden list                    VMs with their VMM pid and exits\n"
+	      "  kvmwarden stat                    exits/s over 1 s, top 3 reasons\n"
+	      "  kvmwarden stat -i 5 -n 5 3        VM 3 only, 5 s interval, top 5\n"
+	      "  kvmwarden stat -i 0 --json | jq '.vms[] | {vm_id, exits}'\n"
+	      "  kvmwarden stat --help             options of stat\n"
+	      "\n"
+	      "Exit status:\n"
+	      "  0  success\n"
+	      "  1  runtime error (device missing: load the module with\n"
+	      "     'modprobe kvmwarden'; API version mismatch; VM not found;\n"
+	      "     I/O error)\n"
+	      "  2  usage error (unknown command or option, bad argument)\n", f);
+}
+
+static void usage_help(FILE *f)
+{
+	fputs("Usage: kvmwarden help [COMMAND]\n"
+	      "\n"
+	      "Shows the help of kvmwarden, or of COMMAND.\n"
+	      "\n"
+	      "Examples:\n"
+	      "  kvmwarden help\n"
+	      "  kvmwarden help stat\n", f);
+}
+
+static const struct kvmw_cmd *find_command(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < NR_COMMANDS; i++) {
+		if (!strcmp(commands[i].name, name))
+			return &commands[i];
+	}
+	return NULL;
+}
+
+static int cmd_help(struct kvmw_ctx *ctx, int argc, char **argv)
+{
+	const struct kvmw_cmd *cmd;
+
+	if (argc < 2) {
+		usage_main(ctx->out);
+		return KVMW_EXIT_OK;
+	}
+	if (argc > 2)
+		return kvmw_usage_error(ctx, "help", "too many arguments");
+	cmd = find_command(argv[1]);
+	if (!cmd)
+		return kvmw_usage_error(ctx, NULL, "unknown command '%s'",
+					argv[1]);
+	cmd->usage(ctx->out);
+	return KVMW_EXIT_OK;
+}
+
+void kvmw_error(struct kvmw_ctx *ctx, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(ctx->err, "%s: ", ctx->prog);
+	va_start(ap, fmt);
+	vfprintf(ctx->err, fmt, ap);
+	va_end(ap);
+	fputc('\n', ctx->err);
+}
+
+int kvmw_usage_error(struct kvmw_ctx *ctx, const char *cmd,
+		     const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(ctx->err, "%s: ", ctx->prog);
+	va_start(ap, fmt);
+	vfprintf(ctx->err, fmt, ap);
+	va_end(ap);
+	fprintf(ctx->err, "\nTry '%s%s%s --help'.\n", ctx->prog,
+		cmd ? " " : "", cmd ? cmd : "");
+	return KVMW_EXIT_USAGE;
+}
+
+int kvmw_getopt_error(struct kvmw_ctx *ctx, const char *cmd, int c,
+		      char **argv)
+{
+	const char *arg = optind > 0 ? argv[optind - 1] : "";
+	char shortopt[3] = { '-', (char)optopt, '\0' };
+	const char *opt = arg;
+
+	/* For a short option the element may hold several of them. */
+	if (strncmp(arg, "--", 2) && optopt)
+		opt = shortopt;
+	if (c == ':')
+		return kvmw_usage_error(ctx, cmd,
+					"option '%s' needs an argument", opt);
+	return kvmw_usage_error(ctx, cmd, "unknown option '%s'", opt);
+}
+
+int kvmw_parse_uint(const char *s, unsigned long max, unsigned long *v)
+{
+	unsigned long long n;
+	char *end;
+
+	if (!*s || strspn(s, "0123456789") != strlen(s))
+		return -EINVAL;
+	errno = 0;
+	n = strtoull(s, &end, 10);
+	if (errno || *end || n > max)
+		return -EINVAL;
+	*v = n;
+	return 0;
+}
+
+int kvmw_parse_interval(const char *s, double *sec)
+{
+	const char *dot = strchr(s, '.');
+	double v;
+	char *end;
+
+	/* Plain decimal only: no sign, exponent, hex, inf or nan. */
+	if (strspn(s, "0123456789.") != strlen(s) ||
+	    strspn(s, ".") == strlen(s) || (dot && strchr(dot + 1, '.')))
+		return -EINVAL;
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || *end || v < 0 || v > KVMW_MAX_INTERVAL)
+		return -EINVAL;
+	*sec = v;
+	return 0;
+}
+
+int kvmw_parse_vmid(const char *s, __u64 *id)
+{
+	const char *digits = "0123456789";
+	unsigned long long n;
+	int base = 10;
+	char *end;
+
+	if (!strncmp(s, "0x", 2) || !strncmp(s, "0X", 2)) {
+		s += 2;
+		base = 16;
+		digits = "0123456789abcdefABCDEF";
+	}
+	if (!*s || strspn(s, digits) != strlen(s))
+		return -EINVAL;
+	errno = 0;
+	n = strtoull(s, &end, base);
+	if (errno || *end || !n)
+		return -EINVAL;
+	*id = n;
+	return 0;
+}
+
+void kvmw_dev_error(struct kvmw_ctx *ctx, const char *what, int err)
+{
+	switch (err) {
+	case -EPROTO:
+		kvmw_error(ctx, "%s: malformed answer from the kernel module (UAPI contract broken)",
+			   what);
+		break;
+	case -EAGAIN:
+		kvmw_error(ctx, "%s: the kernel kept growing the answer; try again",
+			   what);
+		break;
+	case -ENOTTY:
+		kvmw_error(ctx, "%s: %s is not a kvmwarden device",
+			   what, ctx->device);
+		break;
+	case -EPROTONOSUPPORT:
+		kvmw_error(ctx, "%s: the kernel module changed its API version; this tool speaks version %u",
+			   what, KVMW_API_VERSION);
+		break;
+	default:
+		kvmw_error(ctx, "%s: %s", what, strerror(-err));
+		break;
+	}
+}
+
+int kvmw_open_device(struct kvmw_ctx *ctx, struct kvmw_dev *dev)
+{
+	int ret = kvmw_dev_open(dev, ctx->device, ctx->ops);
+
+	switch (ret) {
+	case 0:
+		break;
+	case -ENOENT:
+	case -ENODEV:
+	case -ENXIO:
+		kvmw_error(ctx, "%s: %s; is the kernel module loaded? Try 'modprobe kvmwarden'",
+			   ctx->device, strerror(-ret));
+		break;
+	case -EACCES:
+	case -EPERM:
+		kvmw_error(ctx, "%s: %s; kvmwarden needs root (or access to the device)",
+			   ctx->device, strerror(-ret));
+		break;
+	case -EPROTONOSUPPORT:
+		kvmw_error(ctx, "%s: API version mismatch: the kernel module speaks version %u, this tool speaks version %u; install a matching module and tool",
+			   ctx->device, dev->hs.api_version, KVMW_API_VERSION);
+		break;
+	default:
+		kvmw_dev_error(ctx, "handshake", ret);
+		break;
+	}
+	return ret;
+}
+
+void kvmw_warn_untracked(struct kvmw_ctx *ctx, const struct kvmw_handshake *hs)
+{
+	if (hs->untracked_exits)
+		kvmw_error(ctx, "warning: %" PRIu64 " exits could not be accounted to a vCPU (the module ran out of records)",
+			   (uint64_t)hs->untracked_exits);
+}
+
+static const struct option main_options[] = {
+	{ "device", required_argument, NULL, 'd' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 },
+};
+
+int kvmw_main(int argc, char **argv, FILE *out, FILE *err,
+	      const struct kvmw_dev_ops *ops)
+{
+	struct kvmw_ctx ctx = {
+		.prog = "kvmwarden",
+		.device = KVMW_DEVICE_PATH,
+		.ops = ops,
+		.out = out,
+		.err = err,
+	};
+	const struct kvmw_cmd *cmd;
+	int c, ret;
+
+	/* optind = 0 makes glibc start afresh, for repeated calls. */
+	optind = 0;
+	opterr = 0;
+	/* '+': stop at the command name; its options are its own. */
+	while ((c = getopt_long(argc, argv, "+:d:hV", main_options,
+				NULL)) != -1) {
+		switch (c) {
+		case 'd':
+			if (!*optarg)
+				return kvmw_usage_error(&ctx, NULL,
+							"empty device path");
+			ctx.device = optarg;
+			break;
+		case 'h':
+			usage_main(out);
+			return KVMW_EXIT_OK;
+		case 'V':
+			fprintf(out, "kvmwarden %s (UAPI version %u)\n",
+				KVMW_VERSION, KVMW_API_VERSION);
+			return KVMW_EXIT_OK;
+		default:
+			return kvmw_getopt_error(&ctx, NULL, c, argv);
+		}
+	}
+	if (optind >= argc)
+		return kvmw_usage_error(&ctx, NULL, "no command given");
+	cmd = find_command(argv[optind]);
+	if (!cmd)
+		return kvmw_usage_error(&ctx, NULL, "unknown command '%s'",
+					argv[optind]);
+
+	ret = cmd->run(&ctx, argc - optind, argv + optind);
+	if (fflush(out) || ferror(out)) {
+		kvmw_error(&ctx, "write error: %s", strerror(errno));
+		if (ret == KVMW_EXIT_OK)
+			ret = KVMW_EXIT_RUNTIME;
+	}
+	return ret;
+}

@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The kvmwarden command line: global options, the command table and the
+ * helpers the commands share.
+ *
+ * Adding a command (top, budget, numa, events, export, record, report):
+ * write cmd_NAME.c with a run and a usage function, declare them below and
+ * add a line to the table in cli.c.
+ */
+#ifndef KVMW_CLI_H
+#define KVMW_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <linux/types.h>
+
+#include "compiler.h"
+#include "kvmw_dev.h"
+
+#ifndef KVMW_VERSION
+#define KVMW_VERSION	"0.0.0-dev"
+#endif
+
+/* Exit codes, documented in --help. */
+#define KVMW_EXIT_OK		0
+#define KVMW_EXIT_RUNTIME	1
+#define KVMW_EXIT_USAGE		2
+
+/* Returned by the commands' parsers when the command should go on. */
+#define KVMW_CONTINUE		(-1)
+
+/* Longest interval accepted by -i, in seconds (one day). */
+#define KVMW_MAX_INTERVAL	86400.0
+
+struct kvmw_ctx {
+	const char *prog;
+	const char *device;
+	/* NULL for the real system calls; tests put a fake here. */
+	const struct kvmw_dev_ops *ops;
+	FILE *out;
+	FILE *err;
+};
+
+struct kvmw_cmd {
+	const char *name;
+	const char *summary;
+	/* argv[0] is the command name. Returns a KVMW_EXIT_* code. */
+	int (*run)(struct kvmw_ctx *ctx, int argc, char **argv);
+	void (*usage)(FILE *f);
+};
+
+/*
+ * Runs the command line; returns the exit code. @ops is NULL for the real
+ * device. Usable more than once per process (tests call it repeatedly).
+ */
+int kvmw_main(int argc, char **argv, FILE *out, FILE *err,
+	      const struct kvmw_dev_ops *ops);
+
+/* Argument parsers: 0 on success, -EINVAL on a bad value. */
+int kvmw_parse_interval(const char *s, double *sec);
+int kvmw_parse_uint(const char *s, unsigned long max, unsigned long *v);
+/* A VM id: decimal, or hexadecimal with 0x; never 0. */
+int kvmw_parse_vmid(const char *s, __u64 *id);
+
+/* Prints "prog: <message>" and the hint to run CMD --help. */
+int kvmw_usage_error(struct kvmw_ctx *ctx, const char *cmd,
+		     const char *fmt, ...) __printf(3, 4);
+/* Prints "prog: <message>" to ctx->err. */
+void kvmw_error(struct kvmw_ctx *ctx, const char *fmt, ...) __printf(2, 3);
+
+/*
+ * Reports an error from getopt_long() for @cmd (bad option, missing
+ * argument). Returns KVMW_EXIT_USAGE.
+ */
+int kvmw_getopt_error(struct kvmw_ctx *ctx, const char *cmd, int c,
+		      char **argv);
+
+/*
+ * Opens the device; on error prints what went wrong and how to fix it
+ * (modprobe, permissions, API version). Returns 0 or -errno.
+ */
+int kvmw_open_device(struct kvmw_ctx *ctx, struct kvmw_dev *dev);
+/* Prints a device error other than at open time. */
+void kvmw_dev_error(struct kvmw_ctx *ctx, const char *what, int err);
+
+/* Warns on ctx->err when the module lost exits (capacity problem). */
+void kvmw_warn_untracked(struct kvmw_ctx *ctx,
+			 const struct kvmw_handshake *hs);
+
+/* The commands. */
+int kvmw_cmd_list(struct kvmw_ctx *ctx, int argc, char **argv);
+void kvmw_usage_list(FILE *f);
+int kvmw_cmd_stat(struct kvmw_ctx *ctx, int argc, char **argv);
+void kvmw_usage_stat(FILE *f);
+
+/* Options of the stat command, split from running it for the tests. */
+struct kvmw_stat_args {
+	double interval;
+	unsigned int top;
+	bool json;
+	__u64 *ids;
+	size_t nr_ids;
+};
+
+/*
+ * Parses stat's arguments into @a (free a->ids). Returns KVMW_CONTINUE, or
+ * an exit code when done (help printed, usage error).
+ */
+int kvmw_stat_parse(struct kvmw_ctx *ctx, int argc, char **argv,
+		    struct kvmw_stat_args *a);
+
+#endif /* KVMW_CLI_H */

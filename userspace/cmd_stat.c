@@ -1,0 +1,214 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * kvmwarden stat: per-VM exits, exits per second and top exit reasons.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+#include "format.h"
+#include "sample.h"
+#include "stats.h"
+
+#define DEFAULT_INTERVAL	1.0
+#define DEFAULT_TOP		3
+#define MAX_TOP			1000
+
+void kvmw_usage_stat(FILE *f)
+{
+	fputs("Usage: kvmwarden stat [-i INTERVAL] [-n TOP] [--json] [VMID...]\n"
+	      "\n"
+	      "Per VM: VMM pid and command name, vCPUs, state, total exits,\n"
+	      "exits per second and the TOP exit reasons with their share of the\n"
+	      "VM's exits (since the VM was first seen). The rate comes from two\n"
+	      "snapshots INTERVAL seconds apart. Without VMID, all tracked VMs;\n"
+	      "a VMID is decimal or 0x-prefixed hexadecimal, as 'list' shows it.\n"
+	      "\n"
+	      "Options:\n"
+	      "  -i, --interval SEC  seconds between snapshots, decimals allowed\n"
+	      "                      (default 1; 0: totals only, no rate)\n"
+	      "  -n, --top N         reasons shown per VM in the table (default 3;\n"
+	      "                      0: none). JSON always lists all reasons.\n"
+	      "  -j, --json          one JSON document, with per-vCPU detail\n"
+	      "  -h, --help          show this help\n"
+	      "\n"
+	      "Examples:\n"
+	      "  kvmwarden stat\n"
+	      "  kvmwarden stat -i 0                       totals now, no waiting\n"
+	      "  kvmwarden stat -i 0.5 -n 5 1 0x2          VMs 1 and 2\n"
+	      "  kvmwarden stat --json | jq '.vms[].reasons[0].name'\n",
+	      f);
+}
+
+static const struct option stat_options[] = {
+	{ "interval", required_argument, NULL, 'i' },
+	{ "top", required_argument, NULL, 'n' },
+	{ "json", no_argument, NULL, 'j' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+int kvmw_stat_parse(struct kvmw_ctx *ctx, int argc, char **argv,
+		    struct kvmw_stat_args *a)
+{
+	unsigned long top;
+	int c, i;
+
+	memset(a, 0, sizeof(*a));
+	a->interval = DEFAULT_INTERVAL;
+	a->top = DEFAULT_TOP;
+
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":i:n:jh", stat_options,
+				NULL)) != -1) {
+		switch (c) {
+		case 'i':
+			if (kvmw_parse_interval(optarg, &a->interval))
+				return kvmw_usage_error(ctx, "stat",
+							"bad interval '%s' (seconds, 0 to %.0f)",
+							optarg,
+							KVMW_MAX_INTERVAL);
+			break;
+		case 'n':
+			if (kvmw_parse_uint(optarg, MAX_TOP, &top))
+				return kvmw_usage_error(ctx, "stat",
+							"bad number of reasons '%s' (0 to %d)",
+							optarg, MAX_TOP);
+			a->top = top;
+			break;
+		case 'j':
+			a->json = true;
+			break;
+		case 'h':
+			kvmw_usage_stat(ctx->out);
+			return KVMW_EXIT_OK;
+		default:
+			return kvmw_getopt_error(ctx, "stat", c, argv);
+		}
+	}
+	if (optind >= argc)
+		return KVMW_CONTINUE;
+
+	a->ids = calloc(argc - optind, sizeof(*a->ids));
+	if (!a->ids) {
+		kvmw_error(ctx, "out of memory");
+		return KVMW_EXIT_RUNTIME;
+	}
+	for (i = optind; i < argc; i++) {
+		__u64 id;
+		size_t k;
+
+		if (kvmw_parse_vmid(argv[i], &id)) {
+			free(a->ids);
+			a->ids = NULL;
+			a->nr_ids = 0;
+			return kvmw_usage_error(ctx, "stat",
+						"bad VM id '%s'", argv[i]);
+		}
+		for (k = 0; k < a->nr_ids && a->ids[k] != id; k++)
+			;
+		if (k == a->nr_ids)
+			a->ids[a->nr_ids++] = id;
+	}
+	return KVMW_CONTINUE;
+}
+
+static void sleep_sec(double sec)
+{
+	struct timespec ts;
+
+	ts.tv_sec = (time_t)sec;
+	ts.tv_nsec = (long)((sec - floor(sec)) * 1e9);
+	if (ts.tv_nsec > 999999999)
+		ts.tv_nsec = 999999999;
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
+/* Reports requested VMs that are in no sample. Returns how many. */
+static size_t report_missing(struct kvmw_ctx *ctx,
+			     const struct kvmw_stat_args *a,
+			     const struct kvmw_stat_row *rows, size_t nr)
+{
+	size_t i, k, missing = 0;
+
+	for (i = 0; i < a->nr_ids; i++) {
+		for (k = 0; k < nr && rows[k].snap->vm.vm_id != a->ids[i]; k++)
+			;
+		if (k == nr) {
+			kvmw_error(ctx, "VM %" PRIu64 ": not tracked",
+				   (uint64_t)a->ids[i]);
+			missing++;
+		}
+	}
+	return missing;
+}
+
+int kvmw_cmd_stat(struct kvmw_ctx *ctx, int argc, char **argv)
+{
+	struct kvmw_sample prev, cur;
+	struct kvmw_stat_opts opts;
+	struct kvmw_stat_args a;
+	struct kvmw_stat_row *rows = NULL;
+	int ret, rc = KVMW_EXIT_RUNTIME;
+	struct kvmw_dev dev;
+	bool have_prev;
+	size_t nr = 0;
+
+	ret = kvmw_stat_parse(ctx, argc, argv, &a);
+	if (ret != KVMW_CONTINUE)
+		return ret;
+	memset(&prev, 0, sizeof(prev));
+	memset(&cur, 0, sizeof(cur));
+	have_prev = a.interval > 0;
+
+	if (kvmw_open_device(ctx, &dev))
+		goto out;
+	if (have_prev) {
+		ret = kvmw_sample_take(&dev, a.ids, a.nr_ids, &prev);
+		if (ret) {
+			kvmw_dev_error(ctx, "snapshot", ret);
+			goto out_close;
+		}
+		sleep_sec(a.interval);
+	}
+	ret = kvmw_sample_take(&dev, a.ids, a.nr_ids, &cur);
+	if (ret) {
+		kvmw_dev_error(ctx, "snapshot", ret);
+		goto out_close;
+	}
+	ret = kvmw_stat_rows(have_prev ? &prev : NULL, &cur, &rows, &nr);
+	if (ret) {
+		kvmw_error(ctx, "out of memory");
+		goto out_close;
+	}
+
+	opts.top = a.top;
+	opts.interval = a.interval;
+	if (a.json)
+		ret = kvmw_print_stat_json(ctx->out, &cur, rows, nr, &opts);
+	else
+		ret = kvmw_print_stat_table(ctx->out, &cur, rows, nr, &opts);
+	if (ret == -ENOMEM) {
+		kvmw_error(ctx, "out of memory");
+		goto out_close;
+	}
+	kvmw_warn_untracked(ctx, &cur.hs);
+	/* Write errors are reported by kvmw_main(). */
+	rc = ret || report_missing(ctx, &a, rows, nr) ?
+		KVMW_EXIT_RUNTIME : KVMW_EXIT_OK;
+out_close:
+	kvmw_dev_close(&dev);
+out:
+	free(rows);
+	kvmw_sample_free(&prev);
+	kvmw_sample_free(&cur);
+	free(a.ids);
+	return rc;
+}

@@ -1,0 +1,267 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Device access for the kvmwarden tools (see kvmw_dev.h).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+
+#include "kvmw_dev.h"
+
+static int sys_open(void *priv, const char *path)
+{
+	int fd;
+
+	(void)priv;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
+static int sys_ioctl(void *priv, int fd, unsigned long req, void *arg)
+{
+	(void)priv;
+	return ioctl(fd, req, arg) < 0 ? -errno : 0;
+}
+
+static void sys_close(void *priv, int fd)
+{
+	(void)priv;
+	close(fd);
+}
+
+const struct kvmw_dev_ops kvmw_dev_sys_ops = {
+	.open = sys_open,
+	.ioctl = sys_ioctl,
+	.close = sys_close,
+};
+
+static int dev_ioctl(struct kvmw_dev *dev, unsigned long req, void *arg)
+{
+	int ret;
+
+	do {
+		ret = dev->ops->ioctl(dev->ops->priv, dev->fd, req, arg);
+	} while (ret == -EINTR);
+	return ret;
+}
+
+int kvmw_dev_handshake(struct kvmw_dev *dev)
+{
+	struct kvmw_handshake hs;
+	int ret;
+
+	memset(&hs, 0, sizeof(hs));
+	hs.size = sizeof(hs);
+	ret = dev_ioctl(dev, KVMW_IOC_HANDSHAKE, &hs);
+	if (ret)
+		return ret;
+	dev->hs = hs;
+	return 0;
+}
+
+int kvmw_dev_open(struct kvmw_dev *dev, const char *path,
+		  const struct kvmw_dev_ops *ops)
+{
+	int ret;
+
+	memset(dev, 0, sizeof(*dev));
+	dev->ops = ops ? ops : &kvmw_dev_sys_ops;
+	dev->fd = dev->ops->open(dev->ops->priv, path);
+	if (dev->fd < 0)
+		return dev->fd;
+
+	ret = kvmw_dev_handshake(dev);
+	/* EINVAL: not our ioctl number space on some other driver. */
+	if (ret == -EINVAL)
+		ret = -ENOTTY;
+	if (!ret && dev->hs.api_version != KVMW_API_VERSION)
+		ret = -EPROTONOSUPPORT;
+	if (ret) {
+		dev->ops->close(dev->ops->priv, dev->fd);
+		dev->fd = -1;
+	}
+	return ret;
+}
+
+void kvmw_dev_close(struct kvmw_dev *dev)
+{
+	if (dev->fd >= 0)
+		dev->ops->close(dev->ops->priv, dev->fd);
+	dev->fd = -1;
+}
+
+/* Capacity to ask for when @need elements exist now: some headroom. */
+static __u32 headroom(__u32 need)
+{
+	__u64 cap = (__u64)need + need / 4 + 4;
+
+	return cap > UINT32_MAX ? UINT32_MAX : (__u32)cap;
+}
+
+/* realloc() for arrays, without overflow; on failure the old array stays. */
+static int grow(void **p, size_t nmemb, size_t size)
+{
+	void *n;
+
+	if (!nmemb)
+		return 0;
+	if (nmemb > SIZE_MAX / size)
+		return -ENOMEM;
+	n = realloc(*p, nmemb * size);
+	if (!n)
+		return -ENOMEM;
+	*p = n;
+	return 0;
+}
+
+int kvmw_dev_list_vms(struct kvmw_dev *dev, struct kvmw_vm_info **vms,
+		      size_t *nr)
+{
+	struct kvmw_vm_info *buf = NULL;
+	struct kvmw_vm_list req;
+	__u32 cap = 0;
+	int ret, tries;
+
+	*vms = NULL;
+	*nr = 0;
+	for (tries = 0; tries < KVMW_DEV_MAX_TRIES; tries++) {
+		memset(&req, 0, sizeof(req));
+		req.size = sizeof(req);
+		req.vms_ptr = (__u64)(uintptr_t)buf;
+		req.vm_info_size = sizeof(*buf);
+		req.max_vms = cap;
+		ret = dev_ioctl(dev, KVMW_IOC_LIST_VMS, &req);
+		if (ret && ret != -E2BIG)
+			goto err;
+		/*
+		 * A query with max_vms == 0 may succeed and only report
+		 * nr_vms: treat it like E2BIG.
+		 */
+		if (!ret && req.nr_vms <= cap) {
+			if (!req.nr_vms) {
+				free(buf);
+				buf = NULL;
+			}
+			*vms = buf;
+			*nr = req.nr_vms;
+			return 0;
+		}
+		if (req.nr_vms <= cap) {
+			/* E2BIG although everything fits: broken answer. */
+			ret = -EPROTO;
+			goto err;
+		}
+		cap = headroom(req.nr_vms);
+		ret = grow((void **)&buf, cap, sizeof(*buf));
+		if (ret)
+			goto err;
+	}
+	ret = -EAGAIN;
+err:
+	free(buf);
+	return ret;
+}
+
+int kvmw_vm_snap_check(const struct kvmw_vm_snap *snap)
+{
+	__u32 i, r;
+
+	if ((snap->nr_vcpus && !snap->vcpus) ||
+	    (snap->nr_reasons && !snap->reasons))
+		return -EPROTO;
+	for (i = 0; i < snap->nr_vcpus; i++) {
+		const struct kvmw_vcpu_info *v = &snap->vcpus[i];
+
+		if (v->nr_reasons > snap->nr_reasons ||
+		    v->first_reason > snap->nr_reasons - v->nr_reasons)
+			return -EPROTO;
+		for (r = v->first_reason; r < v->first_reason + v->nr_reasons;
+		     r++) {
+			if (snap->reasons[r].vcpu_index != i)
+				return -EPROTO;
+		}
+	}
+	for (r = 0; r < snap->nr_reasons; r++) {
+		if (snap->reasons[r].vcpu_index >= snap->nr_vcpus)
+			return -EPROTO;
+	}
+	return 0;
+}
+
+int kvmw_dev_vm_snapshot(struct kvmw_dev *dev, __u64 vm_id,
+			 struct kvmw_vm_snap *snap)
+{
+	struct kvmw_reason_stat *reasons = NULL;
+	struct kvmw_vcpu_info *vcpus = NULL;
+	__u32 max_vcpus = 0, max_reasons = 0;
+	struct kvmw_vm_snapshot req;
+	int ret, tries;
+
+	memset(snap, 0, sizeof(*snap));
+	for (tries = 0; tries < KVMW_DEV_MAX_TRIES; tries++) {
+		memset(&req, 0, sizeof(req));
+		req.size = sizeof(req);
+		req.vm_id = vm_id;
+		req.vcpus_ptr = (__u64)(uintptr_t)vcpus;
+		req.vcpu_info_size = sizeof(*vcpus);
+		req.max_vcpus = max_vcpus;
+		req.reasons_ptr = (__u64)(uintptr_t)reasons;
+		req.reason_stat_size = sizeof(*reasons);
+		req.max_reasons = max_reasons;
+		ret = dev_ioctl(dev, KVMW_IOC_VM_SNAPSHOT, &req);
+		if (ret && ret != -E2BIG)
+			goto err;
+		if (req.nr_vcpus <= max_vcpus &&
+		    req.nr_reasons <= max_reasons) {
+			if (ret) {
+				/* E2BIG although everything fits. */
+				ret = -EPROTO;
+				goto err;
+			}
+			snap->vm = req.vm;
+			snap->vcpus = vcpus;
+			snap->nr_vcpus = req.nr_vcpus;
+			snap->reasons = reasons;
+			snap->nr_reasons = req.nr_reasons;
+			ret = kvmw_vm_snap_check(snap);
+			if (ret) {
+				memset(snap, 0, sizeof(*snap));
+				goto err;
+			}
+			return 0;
+		}
+		/*
+		 * E2BIG (or a successful size query): grow what is short,
+		 * with headroom since a running VM keeps growing.
+		 */
+		if (req.nr_vcpus > max_vcpus) {
+			max_vcpus = headroom(req.nr_vcpus);
+			ret = grow((void **)&vcpus, max_vcpus, sizeof(*vcpus));
+			if (ret)
+				goto err;
+		}
+		if (req.nr_reasons > max_reasons) {
+			max_reasons = headroom(req.nr_reasons);
+			ret = grow((void **)&reasons, max_reasons,
+				   sizeof(*reasons));
+			if (ret)
+				goto err;
+		}
+	}
+	ret = -EAGAIN;
+err:
+	free(vcpus);
+	free(reasons);
+	return ret;
+}
+
+void kvmw_vm_snap_free(struct kvmw_vm_snap *snap)
+{
+	free(snap->vcpus);
+	free(snap->reasons);
+	memset(snap, 0, sizeof(*snap));
+}

@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Access to /dev/kvmwarden: handshake, VM list and per-VM snapshots, with
+ * the E2BIG retry loops the UAPI asks for. Shared by every command (and by
+ * the exporter and top later on).
+ *
+ * The system calls go through a small table of operations so that tests
+ * can put a fake module behind it.
+ */
+#ifndef KVMW_DEV_H
+#define KVMW_DEV_H
+
+#include <stddef.h>
+#include <linux/kvmwarden.h>
+
+struct kvmw_dev_ops {
+	/* Returns a descriptor or -errno. */
+	int (*open)(void *priv, const char *path);
+	/* Returns 0 or -errno. */
+	int (*ioctl)(void *priv, int fd, unsigned long req, void *arg);
+	void (*close)(void *priv, int fd);
+	void *priv;
+};
+
+/* open(2), ioctl(2) and close(2). */
+extern const struct kvmw_dev_ops kvmw_dev_sys_ops;
+
+struct kvmw_dev {
+	int fd;
+	const struct kvmw_dev_ops *ops;
+	/* Answer of the last handshake. */
+	struct kvmw_handshake hs;
+};
+
+/* One VM as read by KVMW_IOC_VM_SNAPSHOT. */
+struct kvmw_vm_snap {
+	struct kvmw_vm_info vm;
+	struct kvmw_vcpu_info *vcpus;
+	__u32 nr_vcpus;
+	struct kvmw_reason_stat *reasons;
+	__u32 nr_reasons;
+};
+
+/* How many times a call is retried when the kernel keeps growing. */
+#define KVMW_DEV_MAX_TRIES	16
+
+/*
+ * Opens @path and does the handshake. Returns 0 or -errno; in particular
+ * -EPROTONOSUPPORT when the module speaks another API version (dev->hs
+ * then holds its answer) and -ENOTTY when @path is not a kvmwarden device.
+ * On error nothing is left open. @ops may be NULL for the system calls.
+ */
+int kvmw_dev_open(struct kvmw_dev *dev, const char *path,
+		  const struct kvmw_dev_ops *ops);
+void kvmw_dev_close(struct kvmw_dev *dev);
+
+/* Refreshes dev->hs. Returns 0 or -errno. */
+int kvmw_dev_handshake(struct kvmw_dev *dev);
+
+/*
+ * Reads every tracked VM into a new array (*vms, free() it; NULL when
+ * *nr is 0). Returns 0 or -errno (-EAGAIN if the list kept growing).
+ */
+int kvmw_dev_list_vms(struct kvmw_dev *dev, struct kvmw_vm_info **vms,
+		      size_t *nr);
+
+/*
+ * Reads one VM with its vCPUs and (vCPU, reason) counts into @snap (free
+ * with kvmw_vm_snap_free()). Returns 0 or -errno: -ENOENT when the VM is no
+ * longer tracked, -EPROTO when the answer breaks the UAPI's rules.
+ */
+int kvmw_dev_vm_snapshot(struct kvmw_dev *dev, __u64 vm_id,
+			 struct kvmw_vm_snap *snap);
+
+/* Checks the cross references of a snapshot. Returns 0 or -EPROTO. */
+int kvmw_vm_snap_check(const struct kvmw_vm_snap *snap);
+
+void kvmw_vm_snap_free(struct kvmw_vm_snap *snap);
+
+#endif /* KVMW_DEV_H */

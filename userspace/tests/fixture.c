@@ -1,0 +1,132 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The fixture: two samples one second apart, built by hand (no device).
+ *
+ *  VM 1  qemu-system-x86 (VMX), live, 2 vCPUs: 1000 exits now, 500 a
+ *        second ago; CPUID 812 of them (81.2%).
+ *  VM 2  a comm full of awkward bytes (VMX), gone, an unknown reason
+ *        0x1234 and undecoded exits.
+ *  VM 3  qemu-kvm (SVM), live, appeared during the interval.
+ *  VM 4  in the first sample only: dropped by the module.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "format.h"
+#include "helpers.h"
+#include "stats.h"
+
+#define NS	1000000000ULL
+
+static void vm1(struct kvmw_vm_snap *s, __u64 scale)
+{
+	snap_init(s, 1, 4242, "qemu-system-x86", KVMW_VENDOR_VMX);
+	snap_add_vcpu(s, 0, 4250);
+	snap_add_reason(s, 10, 650 / scale);	/* CPUID */
+	snap_add_reason(s, 12, 100 / scale);	/* HLT */
+	snap_add_reason(s, 48, 50 / scale);	/* EPT_VIOLATION */
+	snap_add_vcpu(s, 1, 4251);
+	snap_add_reason(s, 10, 162 / scale);	/* CPUID */
+	snap_add_reason(s, 30, 38 / scale);	/* IO_INSTRUCTION */
+}
+
+static void vm2(struct kvmw_vm_snap *s)
+{
+	/* Quote, backslash, newline, tab, ESC, an invalid byte, UTF-8. */
+	snap_init(s, 2, 777, "a\"b\\c\n\t\x1b\xff\xc3\xa9xyzwvu", KVMW_VENDOR_VMX);
+	snap_add_vcpu(s, 0, 778);
+	snap_add_reason(s, 0x1234, 6);
+	snap_add_reason(s, KVMW_REASON_UNDECODED, 4);
+	s->vm.flags = KVMW_VM_F_GONE;
+	s->vm.gone_ns = 5 * NS;
+}
+
+static void vm3(struct kvmw_vm_snap *s)
+{
+	snap_init(s, 3, 9000, "qemu-kvm", KVMW_VENDOR_SVM);
+	snap_add_vcpu(s, 0, 9001);
+	snap_add_reason(s, 0x400, 300);		/* npf */
+	snap_add_reason(s, 0x78, 100);		/* hlt */
+	snap_add_reason(s, 0xffffffff, 1);	/* invalid_guest_state */
+}
+
+static void vm4(struct kvmw_vm_snap *s)
+{
+	snap_init(s, 4, 31337, "short-lived", KVMW_VENDOR_VMX);
+	snap_add_vcpu(s, 0, 31338);
+	snap_add_reason(s, 1, 9);		/* EXTERNAL_INTERRUPT */
+}
+
+static void hs_init(struct kvmw_handshake *hs)
+{
+	memset(hs, 0, sizeof(*hs));
+	hs->size = sizeof(*hs);
+	hs->api_version = KVMW_API_VERSION;
+	hs->vendor = KVMW_VENDOR_VMX;
+	hs->features = KVMW_FEAT_EXIT_COUNTS | KVMW_FEAT_REASON_VMX |
+		       KVMW_FEAT_VM_LIFETIME;
+	hs->nr_reason_slots = 80;
+}
+
+void fixture_build(struct fixture *fx)
+{
+	struct kvmw_vm_snap *p, *c;
+
+	memset(fx, 0, sizeof(*fx));
+	hs_init(&fx->prev.hs);
+	hs_init(&fx->cur.hs);
+	fx->prev.t_ns = 100 * NS;
+	fx->cur.t_ns = 101 * NS;
+
+	p = calloc(3, sizeof(*p));
+	c = calloc(3, sizeof(*c));
+	if (!p || !c)
+		abort();
+	vm1(&p[0], 2);
+	vm2(&p[1]);
+	vm4(&p[2]);
+	vm1(&c[0], 1);
+	vm2(&c[1]);
+	vm3(&c[2]);
+	fx->prev.vms = p;
+	fx->prev.nr_vms = 3;
+	fx->cur.vms = c;
+	fx->cur.nr_vms = 3;
+	fx->cur.hs.nr_vms = 3;
+}
+
+void fixture_free(struct fixture *fx)
+{
+	kvmw_sample_free(&fx->prev);
+	kvmw_sample_free(&fx->cur);
+}
+
+int fixture_print(const char *which)
+{
+	struct kvmw_stat_opts opts = { .top = 3, .interval = 1.0 };
+	struct kvmw_vm_info infos[3];
+	struct kvmw_stat_row *rows;
+	struct fixture fx;
+	size_t nr, i;
+	int ret = -1;
+
+	fixture_build(&fx);
+	if (kvmw_stat_rows(&fx.prev, &fx.cur, &rows, &nr))
+		goto out;
+	for (i = 0; i < fx.cur.nr_vms; i++)
+		infos[i] = fx.cur.vms[i].vm;
+
+	if (!strcmp(which, "list-table"))
+		ret = kvmw_print_list_table(stdout, infos, fx.cur.nr_vms);
+	else if (!strcmp(which, "list-json"))
+		ret = kvmw_print_list_json(stdout, &fx.cur.hs, infos,
+					   fx.cur.nr_vms);
+	else if (!strcmp(which, "stat-table"))
+		ret = kvmw_print_stat_table(stdout, &fx.cur, rows, nr, &opts);
+	else if (!strcmp(which, "stat-json"))
+		ret = kvmw_print_stat_json(stdout, &fx.cur, rows, nr, &opts);
+	free(rows);
+out:
+	fixture_free(&fx);
+	return ret;
+}

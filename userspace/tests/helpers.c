@@ -1,0 +1,315 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Test helpers (see helpers.h).
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "helpers.h"
+
+static void *xrealloc(void *p, size_t n)
+{
+	p = realloc(p, n ? n : 1);
+	if (!p) {
+		perror("realloc");
+		abort();
+	}
+	return p;
+}
+
+void snap_init(struct kvmw_vm_snap *s, __u64 vm_id, __u32 pid,
+	       const char *comm, __u32 vendor)
+{
+	memset(s, 0, sizeof(*s));
+	s->vm.vm_id = vm_id;
+	s->vm.vmm_pid = pid;
+	s->vm.vendor = vendor;
+	s->vm.first_seen_ns = 1000000000ULL * vm_id;
+	/* A 16-byte comm is kept without NUL, as the UAPI may give it. */
+	memcpy(s->vm.comm, comm, strnlen(comm, sizeof(s->vm.comm)));
+}
+
+void snap_add_vcpu(struct kvmw_vm_snap *s, __u32 vcpu_id, __u32 tid)
+{
+	struct kvmw_vcpu_info *v;
+
+	s->vcpus = xrealloc(s->vcpus, (s->nr_vcpus + 1) * sizeof(*s->vcpus));
+	v = &s->vcpus[s->nr_vcpus++];
+	memset(v, 0, sizeof(*v));
+	v->vcpu_id = vcpu_id;
+	v->tid = tid;
+	v->first_reason = s->nr_reasons;
+	s->vm.nr_vcpus = s->nr_vcpus;
+}
+
+void snap_add_reason(struct kvmw_vm_snap *s, __u32 reason, __u64 count)
+{
+	struct kvmw_vcpu_info *v = &s->vcpus[s->nr_vcpus - 1];
+	struct kvmw_reason_stat *r;
+
+	s->reasons = xrealloc(s->reasons,
+			      (s->nr_reasons + 1) * sizeof(*s->reasons));
+	r = &s->reasons[s->nr_reasons++];
+	memset(r, 0, sizeof(*r));
+	r->reason = reason;
+	r->vcpu_index = s->nr_vcpus - 1;
+	r->count = count;
+	v->nr_reasons++;
+	v->exits += count;
+	v->entries += count;
+	s->vm.exits += count;
+	s->vm.entries += count;
+}
+
+void snap_copy(struct kvmw_vm_snap *dst, const struct kvmw_vm_snap *src)
+{
+	*dst = *src;
+	dst->vcpus = xrealloc(NULL, src->nr_vcpus * sizeof(*src->vcpus));
+	memcpy(dst->vcpus, src->vcpus, src->nr_vcpus * sizeof(*src->vcpus));
+	dst->reasons = xrealloc(NULL, src->nr_reasons * sizeof(*src->reasons));
+	memcpy(dst->reasons, src->reasons,
+	       src->nr_reasons * sizeof(*src->reasons));
+}
+
+/* The fake module. */
+
+static int fake_open(void *priv, const char *path)
+{
+	struct fake_dev *f = priv;
+
+	(void)path;
+	if (f->open_err)
+		return f->open_err;
+	f->opens++;
+	return 42;
+}
+
+static void fake_close(void *priv, int fd)
+{
+	struct fake_dev *f = priv;
+
+	if (fd == 42)
+		f->closes++;
+}
+
+/* Copies @n elements of @own_size into a caller array of @elem_size. */
+static void copy_out(__u64 ptr, __u32 elem_size, const void *src,
+		     size_t own_size, size_t n)
+{
+	unsigned char *dst = (unsigned char *)(uintptr_t)ptr;
+	size_t i, k = elem_size < own_size ? elem_size : own_size;
+
+	for (i = 0; i < n; i++) {
+		memcpy(dst + i * elem_size,
+		       (const unsigned char *)src + i * own_size, k);
+		memset(dst + i * elem_size + k, 0, elem_size - k);
+	}
+}
+
+static void fake_grow_vm(struct fake_dev *f)
+{
+	char comm[16];
+	__u64 id = f->nr_vms ? f->vms[f->nr_vms - 1].vm.vm_id + 1 : 1;
+
+	if (f->nr_vms >= FAKE_MAX_VMS)
+		return;
+	snprintf(comm, sizeof(comm), "grown-%u", f->nr_vms);
+	fake_add_vm(f, id, 1000 + f->nr_vms, comm, 1);
+}
+
+static int fake_list(struct fake_dev *f, struct kvmw_vm_list *req)
+{
+	unsigned int i;
+
+	f->list_calls++;
+	if (req->size < KVMW_VM_LIST_SIZE_VER0 || req->flags ||
+	    req->reserved || req->vm_info_size < KVMW_VM_INFO_SIZE_VER0 ||
+	    (req->max_vms && !req->vms_ptr)) {
+		f->bad_requests++;
+		return -EINVAL;
+	}
+	for (i = 0; i < f->nr_vms; i++) {
+		struct kvmw_vm_snap *s = &f->vms[i];
+
+		if (f->tick && s->nr_reasons) {
+			s->reasons[0].count += f->tick;
+			s->vcpus[s->reasons[0].vcpu_index].exits += f->tick;
+			s->vm.exits += f->tick;
+		}
+	}
+	if (f->grow_list) {
+		f->grow_list--;
+		for (i = 0; i < (f->grow_by ? f->grow_by : 1); i++)
+			fake_grow_vm(f);
+	}
+	req->nr_vms = f->nr_vms;
+	if (f->always_short) {
+		/* As if the list had grown past any headroom. */
+		req->nr_vms = req->max_vms * 2 + 1;
+		f->e2bigs++;
+		return -E2BIG;
+	}
+	if (!req->max_vms && f->list_query_ok)
+		return 0;
+	if (f->nr_vms > req->max_vms || f->lie_e2big) {
+		f->e2bigs++;
+		return -E2BIG;
+	}
+	for (i = 0; i < f->nr_vms; i++)
+		copy_out(req->vms_ptr + (__u64)i * req->vm_info_size,
+			 req->vm_info_size, &f->vms[i].vm,
+			 sizeof(f->vms[i].vm), 1);
+	return 0;
+}
+
+static int fake_snapshot(struct fake_dev *f, struct kvmw_vm_snapshot *req)
+{
+	struct kvmw_vm_snap *s = NULL;
+	unsigned int i;
+
+	f->snap_calls++;
+	if (req->size < KVMW_VM_SNAPSHOT_SIZE_VER0 || req->flags ||
+	    req->vcpu_info_size < KVMW_VCPU_INFO_SIZE_VER0 ||
+	    req->reason_stat_size < KVMW_REASON_STAT_SIZE_VER0 ||
+	    (req->max_vcpus && !req->vcpus_ptr) ||
+	    (req->max_reasons && !req->reasons_ptr)) {
+		f->bad_requests++;
+		return -EINVAL;
+	}
+	for (i = 0; i < f->nr_vms; i++) {
+		if (f->vms[i].vm.vm_id == req->vm_id)
+			s = &f->vms[i];
+	}
+	if (!s)
+		return -ENOENT;
+	if (f->grow_vcpus) {
+		f->grow_vcpus--;
+		for (i = 0; i < (f->grow_by ? f->grow_by : 1); i++) {
+			snap_add_vcpu(s, s->nr_vcpus, 5000 + s->nr_vcpus);
+			snap_add_reason(s, 10, 7);
+			snap_add_reason(s, 12, 3);
+		}
+	}
+	req->nr_vcpus = s->nr_vcpus;
+	req->nr_reasons = s->nr_reasons;
+	if (f->always_short) {
+		req->nr_vcpus = req->max_vcpus * 2 + 1;
+		f->e2bigs++;
+		return -E2BIG;
+	}
+	if (s->nr_vcpus > req->max_vcpus || s->nr_reasons > req->max_reasons ||
+	    f->lie_e2big) {
+		f->e2bigs++;
+		return -E2BIG;
+	}
+	copy_out(req->vcpus_ptr, req->vcpu_info_size, s->vcpus,
+		 sizeof(*s->vcpus), s->nr_vcpus);
+	copy_out(req->reasons_ptr, req->reason_stat_size, s->reasons,
+		 sizeof(*s->reasons), s->nr_reasons);
+	req->vm = s->vm;
+	return 0;
+}
+
+static int fake_ioctl(void *priv, int fd, unsigned long cmd, void *arg)
+{
+	struct fake_dev *f = priv;
+	struct kvmw_handshake *hs = arg;
+
+	if (fd != 42)
+		return -EBADF;
+	switch (cmd) {
+	case KVMW_IOC_HANDSHAKE:
+		if (hs->size < KVMW_HANDSHAKE_SIZE_VER0 || hs->flags ||
+		    hs->reserved) {
+			f->bad_requests++;
+			return -EINVAL;
+		}
+		*hs = f->hs;
+		hs->nr_vms = f->nr_vms;
+		return 0;
+	case KVMW_IOC_LIST_VMS:
+		return fake_list(f, arg);
+	case KVMW_IOC_VM_SNAPSHOT:
+		return fake_snapshot(f, arg);
+	default:
+		return -ENOTTY;
+	}
+}
+
+void fake_init(struct fake_dev *f)
+{
+	memset(f, 0, sizeof(*f));
+	f->ops.open = fake_open;
+	f->ops.ioctl = fake_ioctl;
+	f->ops.close = fake_close;
+	f->ops.priv = f;
+	f->hs.size = sizeof(f->hs);
+	f->hs.api_version = KVMW_API_VERSION;
+	f->hs.vendor = KVMW_VENDOR_VMX;
+	f->hs.features = KVMW_FEAT_EXIT_COUNTS | KVMW_FEAT_REASON_VMX |
+			 KVMW_FEAT_VM_LIFETIME;
+	f->hs.nr_reason_slots = 80;
+}
+
+void fake_free(struct fake_dev *f)
+{
+	unsigned int i;
+
+	for (i = 0; i < f->nr_vms; i++)
+		kvmw_vm_snap_free(&f->vms[i]);
+	f->nr_vms = 0;
+}
+
+struct kvmw_vm_snap *fake_add_vm(struct fake_dev *f, __u64 vm_id,
+				 __u32 pid, const char *comm,
+				 unsigned int nr_vcpus)
+{
+	struct kvmw_vm_snap *s = &f->vms[f->nr_vms++];
+	unsigned int i;
+
+	snap_init(s, vm_id, pid, comm, KVMW_VENDOR_VMX);
+	for (i = 0; i < nr_vcpus; i++) {
+		snap_add_vcpu(s, i, pid + 1 + i);
+		snap_add_reason(s, 10, 80 + i);		/* CPUID */
+		snap_add_reason(s, 12, 20);		/* HLT */
+	}
+	return s;
+}
+
+/* Running the command line. */
+
+void run_cli(struct run *r, const struct kvmw_dev_ops *ops, ...)
+{
+	char *argv[32];
+	int argc = 0;
+	FILE *out, *err;
+	va_list ap;
+
+	memset(r, 0, sizeof(*r));
+	argv[argc++] = "kvmwarden";
+	va_start(ap, ops);
+	while (argc < 31 && (argv[argc] = va_arg(ap, char *)))
+		argc++;
+	va_end(ap);
+	argv[argc] = NULL;
+
+	out = open_memstream(&r->out, &r->out_len);
+	err = open_memstream(&r->err, &r->err_len);
+	if (!out || !err)
+		abort();
+	r->rc = kvmw_main(argc, argv, out, err, ops);
+	fclose(out);
+	fclose(err);
+}
+
+void run_free(struct run *r)
+{
+	free(r->out);
+	free(r->err);
+	memset(r, 0, sizeof(*r));
+}

@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Test helpers: building snapshots by hand, the fixture samples, a fake
+ * kvmwarden device and running the command line in-process.
+ */
+#ifndef KVMW_TEST_HELPERS_H
+#define KVMW_TEST_HELPERS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "kvmw_dev.h"
+#include "sample.h"
+
+/* Snapshot builder: arrays are malloc()ed, free with kvmw_vm_snap_free(). */
+void snap_init(struct kvmw_vm_snap *s, __u64 vm_id, __u32 pid,
+	       const char *comm, __u32 vendor);
+void snap_add_vcpu(struct kvmw_vm_snap *s, __u32 vcpu_id, __u32 tid);
+/* Adds @count exits of @reason to the last vCPU added. */
+void snap_add_reason(struct kvmw_vm_snap *s, __u32 reason, __u64 count);
+void snap_copy(struct kvmw_vm_snap *dst, const struct kvmw_vm_snap *src);
+
+/* Two samples one second apart, with VMs of both vendors (see fixture.c). */
+struct fixture {
+	struct kvmw_sample prev;
+	struct kvmw_sample cur;
+};
+
+void fixture_build(struct fixture *fx);
+void fixture_free(struct fixture *fx);
+/* Prints one of list-table, list-json, stat-table, stat-json. */
+int fixture_print(const char *which);
+
+/* A fake module behind struct kvmw_dev_ops. */
+#define FAKE_MAX_VMS	256
+
+struct fake_dev {
+	struct kvmw_dev_ops ops;
+	struct kvmw_handshake hs;
+	struct kvmw_vm_snap vms[FAKE_MAX_VMS];
+	unsigned int nr_vms;
+	/* Behaviour. */
+	int open_err;			/* -errno returned by open */
+	bool list_query_ok;		/* max_vms == 0 succeeds as a query */
+	bool lie_e2big;			/* E2BIG even when everything fits */
+	unsigned int grow_list;		/* add VMs on the next N lists */
+	unsigned int grow_vcpus;	/* add vCPUs on the next N snapshots */
+	unsigned int grow_by;		/* how many each time (default 1) */
+	bool always_short;		/* E2BIG asking for more than given */
+	__u64 tick;			/* exits added to every VM per list */
+	/* Observations. */
+	unsigned int opens, closes;
+	unsigned int list_calls, snap_calls, e2bigs;
+	unsigned int bad_requests;	/* requests breaking the UAPI rules */
+};
+
+void fake_init(struct fake_dev *f);
+void fake_free(struct fake_dev *f);
+/* Adds a VM with @nr_vcpus vCPUs, each with a few CPUID/HLT exits. */
+struct kvmw_vm_snap *fake_add_vm(struct fake_dev *f, __u64 vm_id,
+				 __u32 pid, const char *comm,
+				 unsigned int nr_vcpus);
+
+/* Runs kvmw_main() on the NULL-terminated arguments, capturing output. */
+struct run {
+	int rc;
+	char *out;
+	size_t out_len;
+	char *err;
+	size_t err_len;
+};
+
+void run_cli(struct run *r, const struct kvmw_dev_ops *ops, ...)
+	__attribute__((sentinel));
+void run_free(struct run *r);
+
+#endif /* KVMW_TEST_HELPERS_H */
