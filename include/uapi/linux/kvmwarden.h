@@ -207,7 +207,10 @@ struct kvmw_reason_stat {
  * @max_reasons: in: capacity of @reasons_ptr
  * @nr_vcpus: out: vCPUs in the VM
  * @nr_reasons: out: (vCPU, reason) pairs with a non-zero count
- * @vm: out: the VM's summary, as in KVMW_IOC_LIST_VMS
+ * @vm: out: the VM's summary, as in KVMW_IOC_LIST_VMS. This member is
+ *	frozen at the first layout of struct kvmw_vm_info so that fields can
+ *	still be appended to this struct; if struct kvmw_vm_info grows, its
+ *	new fields are read with KVMW_IOC_LIST_VMS, never through here.
  *
  * Layout of the answer: vCPUs are ordered by vcpu_id; each vCPU's reason
  * entries are contiguous, in ascending reason order, each code once, at
