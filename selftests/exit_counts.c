@@ -1,0 +1,883 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * exit_counts - kvmwarden counts every exit, per VM, vCPU and reason,
+ * exactly.
+ *
+ * Each case runs guest programs that cause a known number of exits of
+ * chosen kinds (lib/guest.S), finds its VM in /dev/kvmwarden by the VMM's
+ * pid (this process) and the thread ids of its vCPUs, and checks:
+ *
+ *  1. exact counts of the targeted hardware reasons, for the whole life of
+ *     the vCPU (CPUID, HLT, IOIO, MSR, VMMCALL/VMCALL: nothing else in a
+ *     program causes them) and over the measured part (NPF / EPT
+ *     violation: the warm-up faults in code, stack and page tables first,
+ *     the measured part faults once per fresh page or MMIO access);
+ *  2. agreement with the BPF oracle (kvm_exit tracepoint) for every
+ *     (vCPU, reason) pair, including the nondeterministic reasons
+ *     (external interrupts and the like);
+ *  3. agreement with KVM's own per-vCPU statistics (binary stats fd).
+ *
+ * Relations with KVM's statistics, from the KVM sources (6.1 and 6.12):
+ *  - "exits" is incremented once for every hardware VM-exit in
+ *    vcpu_enter_guest(): once after the run loop, and once for each exit
+ *    handled in the fastpath that re-entered the guest without leaving the
+ *    loop. kvm_exit is traced for every exit handled by the vendor's
+ *    handle_exit(); on SVM in 6.1 the fastpath re-entries are not traced.
+ *    Fastpath re-entries only happen for WRMSR to the x2APIC ICR or the
+ *    TSC deadline MSR, which these guests never do, so for them the
+ *    module's per-vCPU exits equal "exits" exactly. The module counts at
+ *    kvm_exit, so its per-vCPU entries equal its exits once the vCPU is
+ *    back in userspace.
+ *  - "io_exits" is incremented by the IOIO / IO_INSTRUCTION exit handler,
+ *    for every port access whether completed in the kernel or not:
+ *    equals the IOIO reason count.
+ *  - "halt_exits" is incremented for every HLT exit (in-kernel LAPIC or
+ *    not): equals the HLT reason count.
+ *  - "irq_exits" is incremented by the external interrupt exit handler:
+ *    equals the SVM_EXIT_INTR / EXIT_REASON_EXTERNAL_INTERRUPT count.
+ *  - "hypercalls" is incremented for every VMMCALL/VMCALL handled by
+ *    kvm_emulate_hypercall(): equals the VMMCALL / VMCALL count.
+ *  - "mmio_exits" is incremented for every emulated access that exits to
+ *    userspace: equals the nested page faults of an MMIO-only phase.
+ *  - "pf_taken" is incremented for every NPF / EPT violation handed to
+ *    the MMU's page fault handler, but not for accesses to already cached
+ *    MMIO translations: equals the NPF count of a phase that only touches
+ *    fresh pages.
+ *
+ * Without /dev/kvmwarden the KVM-level checks still run and the case is
+ * reported as skipped.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include "kvm_util.h"
+#include "kvmw_util.h"
+#include "oracle.h"
+
+#define NUMA_BALANCING	"/proc/sys/kernel/numa_balancing"
+#define MAX_PAIRS	128
+
+/* Counts per hardware reason of one vCPU. */
+struct rmap {
+	uint32_t n;
+	uint32_t reason[MAX_PAIRS];
+	uint64_t count[MAX_PAIRS];
+};
+
+static uint64_t rmap_get(const struct rmap *m, uint32_t reason)
+{
+	uint32_t i;
+
+	for (i = 0; i < m->n; i++)
+		if (m->reason[i] == reason)
+			return m->count[i];
+	return 0;
+}
+
+static void rmap_add(struct rmap *m, uint32_t reason, uint64_t count)
+{
+	uint32_t i;
+
+	for (i = 0; i < m->n; i++)
+		if (m->reason[i] == reason) {
+			m->count[i] += count;
+			return;
+		}
+	if (m->n < MAX_PAIRS) {
+		m->reason[m->n] = reason;
+		m->count[m->n++] = count;
+	}
+}
+
+/* What the checks need to know about the environment. */
+struct env {
+	int fd;				/* /dev/kvmwarden, or -errno */
+	struct kvmw_handshake hs;
+	bool decode;			/* reasons of this vendor decoded */
+	struct kvmw_oracle *oracle;	/* NULL: unavailable */
+	int oracle_err;
+	enum kvm_vendor vendor;
+	bool hw;			/* kvm_amd or kvm_intel */
+};
+
+/* Per-vCPU record of the module's and the oracle's numbers. */
+struct vctx {
+	struct kvm_vcpu *vcpu;
+	struct env *env;
+	int phase_err;			/* module snapshot at the phase */
+	struct rmap mod_phase;
+	uint64_t mod_phase_exits;
+	int orc_phase_err;
+	struct rmap orc_phase;
+	int end_err;			/* module snapshot at the end */
+	struct rmap mod_end;
+	struct kvmw_vcpu_info info_end;
+	struct rmap orc_end;
+	uint32_t orc_vcpu_id;
+	uint64_t orc_entries;		/* oracle entries of this tid */
+};
+
+/* The module's counts of the vCPU run by @tid, from a snapshot. */
+static int snap_rmap(const struct kvmw_snap *s, pid_t tid, struct rmap *m,
+		     struct kvmw_vcpu_info *info)
+{
+	const struct kvmw_vcpu_info *v;
+	int idx = kvmw_snap_vcpu_by_tid(s, tid);
+	uint32_t i;
+
+	memset(m, 0, sizeof(*m));
+	if (idx < 0)
+		return -ESRCH;
+	v = &s->vcpus[idx];
+	if (info)
+		*info = *v;
+	for (i = v->first_reason; i < v->first_reason + v->nr_reasons &&
+	     i < s->hdr.nr_reasons; i++)
+		rmap_add(m, s->reasons[i].reason, s->reasons[i].count);
+	return 0;
+}
+
+struct orc_arg {
+	pid_t tid;
+	struct rmap *m;
+	uint32_t vcpu_id;
+	uint64_t entries;
+};
+
+static void orc_cb(unsigned int tid, unsigned int vcpu_id,
+		   unsigned int reason, unsigned long long count, void *arg)
+{
+	struct orc_arg *a = arg;
+
+	if ((pid_t)tid != a->tid)
+		return;
+	rmap_add(a->m, reason, count);
+	a->vcpu_id = vcpu_id;
+	a->entries++;
+}
+
+/* The oracle's counts of thread @tid of this process. */
+static int oracle_rmap(struct kvmw_oracle *o, pid_t tid, struct rmap *m,
+		       uint32_t *vcpu_id, uint64_t *entries)
+{
+	struct orc_arg a = { .tid = tid, .m = m, .vcpu_id = ~0U };
+	int ret;
+
+	memset(m, 0, sizeof(*m));
+	ret = kvmw_oracle_foreach(o, getpid(), orc_cb, &a);
+	if (ret < 0)
+		return ret;
+	if (vcpu_id)
+		*vcpu_id = a.vcpu_id;
+	if (entries)
+		*entries = a.entries;
+	return 0;
+}
+
+/*
+ * Phase hook, on the vCPU's thread while it is in userspace at the start
+ * of the measured part: the module's and the oracle's numbers so far.
+ */
+static void phase_hook(struct kvm_vcpu *vcpu, unsigned int phase, void *arg)
+{
+	struct vctx *x = arg;
+	pid_t tid = vcpu->tid;
+	struct kvmw_snap s;
+
+	if (phase != GUEST_PHASE_MEASURE)
+		return;
+	x->phase_err = -ENODEV;
+	if (x->env->fd >= 0) {
+		x->phase_err = kvmw_find_vm(x->env->fd, getpid(), &tid, 1, &s);
+		if (!x->phase_err) {
+			struct kvmw_vcpu_info info;
+
+			x->phase_err = snap_rmap(&s, tid, &x->mod_phase, &info);
+			x->mod_phase_exits = info.exits;
+			kvmw_snap_free(&s);
+		}
+	}
+	x->orc_phase_err = -ENODEV;
+	if (x->env->oracle)
+		x->orc_phase_err = oracle_rmap(x->env->oracle, tid,
+					       &x->orc_phase, NULL, NULL);
+}
+
+static void env_open(struct env *env)
+{
+	uint64_t want;
+
+	memset(env, 0, sizeof(*env));
+	env->vendor = kvm_host_vendor();
+	env->hw = kvm_backend_is_hw();
+	env->fd = kvmw_open();
+	if (env->fd >= 0 && kvmw_handshake(env->fd, &env->hs)) {
+		close(env->fd);
+		env->fd = -EPROTO;
+	}
+	want = env->vendor == KVM_VENDOR_SVM ? KVMW_FEAT_REASON_SVM :
+					       KVMW_FEAT_REASON_VMX;
+	env->decode = env->fd >= 0 && (env->hs.features & want);
+	env->oracle_err = kvmw_oracle_open(&env->oracle);
+	if (env->oracle_err)
+		env->oracle = NULL;
+}
+
+static void env_close(struct env *env)
+{
+	if (env->fd >= 0)
+		close(env->fd);
+	if (env->oracle)
+		kvmw_oracle_close(env->oracle);
+	env->fd = -1;
+	env->oracle = NULL;
+}
+
+/*
+ * The work of one case: VMs, each with vCPUs, each with a program.
+ */
+#define MAX_VMS		4
+#define MAX_VCPUS	4
+
+struct work {
+	int nr_vms;
+	int nr_vcpus;			/* per VM */
+	struct kvm_vm *vms[MAX_VMS];
+	struct vctx ctx[MAX_VMS][MAX_VCPUS];
+};
+
+static void work_free(struct work *w)
+{
+	int v;
+
+	for (v = 0; v < w->nr_vms; v++)
+		vm_destroy(w->vms[v]);
+	w->nr_vms = 0;
+}
+
+/* Start all vCPUs at once (one thread each), then wait for all. */
+static void work_run(struct __test_metadata *_metadata, struct work *w)
+{
+	int v, c;
+
+	for (v = 0; v < w->nr_vms; v++)
+		for (c = 0; c < w->nr_vcpus; c++) {
+			ASSERT_EQ(0, vcpu_start(w->ctx[v][c].vcpu));
+		}
+	for (v = 0; v < w->nr_vms; v++)
+		for (c = 0; c < w->nr_vcpus; c++)
+			vcpu_join(w->ctx[v][c].vcpu);
+}
+
+/* After the run: the module's and the oracle's final numbers. */
+static void work_collect(struct __test_metadata *_metadata, struct env *env,
+			 struct work *w)
+{
+	struct kvmw_snap s;
+	int v, c;
+
+	for (v = 0; v < w->nr_vms; v++) {
+		struct kvm_vm *vm = w->vms[v];
+		uint64_t exits = 0;
+
+		if (env->fd >= 0) {
+			int ret = kvmw_find_kvm_vm(env->fd, vm, &s);
+
+			ASSERT_EQ(0, ret) TH_LOG("VM %d not found: %s", v,
+						 strerror(-ret));
+			EXPECT_EQ((uint32_t)getpid(), s.hdr.vm.vmm_pid);
+			EXPECT_EQ((uint32_t)w->nr_vcpus, s.hdr.nr_vcpus);
+			EXPECT_EQ((uint32_t)w->nr_vcpus, s.hdr.vm.nr_vcpus);
+			EXPECT_EQ(0U, s.hdr.vm.flags & KVMW_VM_F_GONE);
+			EXPECT_EQ((uint32_t)env->vendor, s.hdr.vm.vendor);
+		}
+		for (c = 0; c < w->nr_vcpus; c++) {
+			struct vctx *x = &w->ctx[v][c];
+
+			if (env->fd >= 0) {
+				x->end_err = snap_rmap(&s, x->vcpu->tid,
+						       &x->mod_end,
+						       &x->info_end);
+				exits += x->info_end.exits;
+			}
+			if (env->oracle) {
+				EXPECT_EQ(0, oracle_rmap(env->oracle,
+							 x->vcpu->tid,
+							 &x->orc_end,
+							 &x->orc_vcpu_id,
+							 &x->orc_entries));
+			}
+		}
+		if (env->fd >= 0) {
+			EXPECT_EQ(exits, s.hdr.vm.exits);
+			kvmw_snap_free(&s);
+		}
+	}
+}
+
+static const char *rname(struct env *env, uint32_t reason)
+{
+	return exit_reason_name(env->vendor, reason);
+}
+
+#define STAT_END(x, id)		((x)->vcpu->res.end_stats.val[id])
+#define STAT_DELTA(x, id)	(STAT_END(x, id) - \
+				 (x)->vcpu->res.phase_stats.val[id])
+
+/* Guest-side and KVM-level checks of one vCPU (no kvmwarden needed). */
+static void check_kvm(struct __test_metadata *_metadata, struct env *env,
+		      struct vctx *x)
+{
+	struct vcpu_result *r = &x->vcpu->res;
+	struct guest_expect e;
+
+	guest_expect(x->vcpu, &e);
+	ASSERT_TRUE(r->done) TH_LOG("%s", r->msg);
+	ASSERT_FALSE(r->failed) TH_LOG("%s", r->msg);
+	EXPECT_EQ(0ULL, r->data_errors);
+	EXPECT_EQ(e.user_io, r->user_exits[KVM_EXIT_IO]);
+	EXPECT_EQ(e.hlt, r->user_exits[KVM_EXIT_HLT]);
+	EXPECT_EQ(e.mmio, r->user_exits[KVM_EXIT_MMIO]);
+	if (!r->end_stats.valid[VCPU_STAT_EXITS])
+		return;
+	EXPECT_EQ(e.hlt, STAT_DELTA(x, VCPU_STAT_HALT_EXITS));
+	EXPECT_EQ(e.mmio, STAT_DELTA(x, VCPU_STAT_MMIO_EXITS));
+	if (!env->hw)
+		return;
+	EXPECT_EQ(e.io, STAT_DELTA(x, VCPU_STAT_IO_EXITS));
+	EXPECT_EQ(e.hypercall, STAT_DELTA(x, VCPU_STAT_HYPERCALLS));
+	EXPECT_LE(e.total, STAT_DELTA(x, VCPU_STAT_EXITS));
+}
+
+/* kvmwarden's exact counts of one vCPU (needs reason decoding). */
+static void check_exact(struct __test_metadata *_metadata, struct env *env,
+			struct vctx *x)
+{
+	enum kvm_vendor vd = env->vendor;
+	uint32_t cpuid = exit_reason_code(vd, EXIT_KIND_CPUID);
+	uint32_t hlt = exit_reason_code(vd, EXIT_KIND_HLT);
+	uint32_t io = exit_reason_code(vd, EXIT_KIND_IO);
+	uint32_t msr_r = exit_reason_code(vd, EXIT_KIND_MSR_READ);
+	uint32_t msr_w = exit_reason_code(vd, EXIT_KIND_MSR_WRITE);
+	uint32_t hcall = exit_reason_code(vd, EXIT_KIND_HYPERCALL);
+	uint32_t npf = exit_reason_code(vd, EXIT_KIND_NPF);
+	uint32_t npf_mmio = exit_reason_code(vd, EXIT_KIND_NPF_MMIO);
+	struct guest_expect e;
+	uint64_t npf_delta;
+	int id = x->vcpu->id;
+
+	guest_expect(x->vcpu, &e);
+	ASSERT_EQ(0, x->phase_err) TH_LOG("vCPU %d: no module snapshot at the phase: %s",
+					  id, strerror(-x->phase_err));
+	ASSERT_EQ(0, x->end_err) TH_LOG("vCPU %d (tid %d) not in the snapshot",
+					id, x->vcpu->tid);
+	EXPECT_EQ((uint32_t)x->vcpu->id, x->info_end.vcpu_id);
+	EXPECT_EQ((uint32_t)x->vcpu->tid, x->info_end.tid);
+	EXPECT_EQ(0ULL, x->info_end.overflow_exits);
+
+	/* before the measured part: the warm-up and its phase report only */
+	EXPECT_EQ(0ULL, rmap_get(&x->mod_phase, cpuid));
+	EXPECT_EQ(0ULL, rmap_get(&x->mod_phase, hlt));
+	EXPECT_EQ(1ULL, rmap_get(&x->mod_phase, io));
+	EXPECT_EQ(0ULL, rmap_get(&x->mod_phase, msr_r));
+	EXPECT_EQ(0ULL, rmap_get(&x->mod_phase, msr_w));
+	EXPECT_EQ(0ULL, rmap_get(&x->mod_phase, hcall));
+
+	/* whole life of the vCPU */
+	EXPECT_EQ(e.cpuid, rmap_get(&x->mod_end, cpuid))
+		TH_LOG("vCPU %d %s", id, rname(env, cpuid));
+	EXPECT_EQ(e.hlt, rmap_get(&x->mod_end, hlt))
+		TH_LOG("vCPU %d %s", id, rname(env, hlt));
+	EXPECT_EQ(e.io + 1, rmap_get(&x->mod_end, io))
+		TH_LOG("vCPU %d %s", id, rname(env, io));
+	if (msr_r == msr_w) {
+		EXPECT_EQ(e.msr_read + e.msr_write,
+			  rmap_get(&x->mod_end, msr_r))
+			TH_LOG("vCPU %d %s", id, rname(env, msr_r));
+	} else {
+		EXPECT_EQ(e.msr_read, rmap_get(&x->mod_end, msr_r))
+			TH_LOG("vCPU %d %s", id, rname(env, msr_r));
+		EXPECT_EQ(e.msr_write, rmap_get(&x->mod_end, msr_w))
+			TH_LOG("vCPU %d %s", id, rname(env, msr_w));
+	}
+	EXPECT_EQ(e.hypercall, rmap_get(&x->mod_end, hcall))
+		TH_LOG("vCPU %d %s", id, rname(env, hcall));
+
+	/*
+	 * Measured part: one nested page fault per fresh page and per MMIO
+	 * access. On VMX an MMIO access faults as an EPT violation the
+	 * first time and as an EPT misconfiguration once KVM has cached the
+	 * MMIO translation; on SVM both are NPF.
+	 */
+	npf_delta = rmap_get(&x->mod_end, npf) - rmap_get(&x->mod_phase, npf);
+	if (npf_mmio != REASON_NONE)
+		npf_delta += rmap_get(&x->mod_end, npf_mmio) -
+			     rmap_get(&x->mod_phase, npf_mmio);
+	EXPECT_EQ(e.pages + e.mmio, npf_delta)
+		TH_LOG("vCPU %d %s over the measured part", id,
+		       rname(env, npf));
+}
+
+/* kvmwarden against KVM's statistics (SVM/VMX backends only). */
+static void check_stats(struct __test_metadata *_metadata, struct env *env,
+			struct vctx *x)
+{
+	uint32_t io = exit_reason_code(env->vendor, EXIT_KIND_IO);
+	uint32_t hlt = exit_reason_code(env->vendor, EXIT_KIND_HLT);
+	uint32_t intr = exit_reason_code(env->vendor, EXIT_KIND_INTR);
+	uint32_t hcall = exit_reason_code(env->vendor, EXIT_KIND_HYPERCALL);
+	uint32_t npf = exit_reason_code(env->vendor, EXIT_KIND_NPF);
+	uint32_t npf_mmio = exit_reason_code(env->vendor, EXIT_KIND_NPF_MMIO);
+	struct vcpu_result *r = &x->vcpu->res;
+	struct guest_expect e;
+	uint64_t npf_delta;
+	int id = x->vcpu->id;
+
+	if (!env->hw || !r->end_stats.valid[VCPU_STAT_EXITS])
+		return;
+	guest_expect(x->vcpu, &e);
+	EXPECT_EQ(STAT_END(x, VCPU_STAT_EXITS), x->info_end.exits)
+		TH_LOG("vCPU %d: KVM stat exits vs kvmwarden exits", id);
+	EXPECT_EQ(r->phase_stats.val[VCPU_STAT_EXITS], x->mod_phase_exits)
+		TH_LOG("vCPU %d: same, at the phase", id);
+	EXPECT_EQ(x->info_end.exits, x->info_end.entries)
+		TH_LOG("vCPU %d: entries vs exits", id);
+	if (!env->decode)
+		return;
+	EXPECT_EQ(STAT_END(x, VCPU_STAT_IO_EXITS), rmap_get(&x->mod_end, io))
+		TH_LOG("vCPU %d: io_exits", id);
+	EXPECT_EQ(STAT_END(x, VCPU_STAT_HALT_EXITS),
+		  rmap_get(&x->mod_end, hlt)) TH_LOG("vCPU %d: halt_exits", id);
+	EXPECT_EQ(STAT_END(x, VCPU_STAT_IRQ_EXITS),
+		  rmap_get(&x->mod_end, intr)) TH_LOG("vCPU %d: irq_exits", id);
+	EXPECT_EQ(STAT_END(x, VCPU_STAT_HYPERCALLS),
+		  rmap_get(&x->mod_end, hcall)) TH_LOG("vCPU %d: hypercalls", id);
+
+	npf_delta = rmap_get(&x->mod_end, npf) - rmap_get(&x->mod_phase, npf);
+	if (npf_mmio != REASON_NONE)
+		npf_delta += rmap_get(&x->mod_end, npf_mmio) -
+			     rmap_get(&x->mod_phase, npf_mmio);
+	if (e.mmio && !e.pages) {
+		EXPECT_EQ(STAT_DELTA(x, VCPU_STAT_MMIO_EXITS), npf_delta)
+			TH_LOG("vCPU %d: mmio_exits vs NPF", id);
+	}
+	if (e.pages && !e.mmio) {
+		EXPECT_EQ(STAT_DELTA(x, VCPU_STAT_PF_TAKEN), npf_delta)
+			TH_LOG("vCPU %d: pf_taken vs NPF", id);
+	}
+}
+
+/* Every (vCPU, reason) pair: kvmwarden == oracle, at the phase and end. */
+static void check_oracle(struct __test_metadata *_metadata, struct env *env,
+			 struct vctx *x)
+{
+	uint32_t i;
+	int id = x->vcpu->id;
+
+	if (!env->oracle)
+		return;
+	EXPECT_EQ((uint32_t)x->vcpu->id, x->orc_vcpu_id);
+	for (i = 0; i < x->orc_end.n; i++) {
+		EXPECT_EQ(x->orc_end.count[i],
+			  rmap_get(&x->mod_end, x->orc_end.reason[i]))
+			TH_LOG("vCPU %d reason 0x%x (%s): oracle vs kvmwarden",
+			       id, x->orc_end.reason[i],
+			       rname(env, x->orc_end.reason[i]));
+	}
+	for (i = 0; i < x->mod_end.n; i++) {
+		EXPECT_EQ(x->mod_end.count[i],
+			  rmap_get(&x->orc_end, x->mod_end.reason[i]))
+			TH_LOG("vCPU %d reason 0x%x (%s): kvmwarden vs oracle",
+			       id, x->mod_end.reason[i],
+			       rname(env, x->mod_end.reason[i]));
+	}
+	if (x->orc_phase_err)
+		return;
+	for (i = 0; i < x->orc_phase.n; i++) {
+		EXPECT_EQ(x->orc_phase.count[i],
+			  rmap_get(&x->mod_phase, x->orc_phase.reason[i]))
+			TH_LOG("vCPU %d reason 0x%x (%s) at the phase", id,
+			       x->orc_phase.reason[i],
+			       rname(env, x->orc_phase.reason[i]));
+	}
+	for (i = 0; i < x->mod_phase.n; i++) {
+		EXPECT_EQ(x->mod_phase.count[i],
+			  rmap_get(&x->orc_phase, x->mod_phase.reason[i]))
+			TH_LOG("vCPU %d reason 0x%x (%s) at the phase", id,
+			       x->mod_phase.reason[i],
+			       rname(env, x->mod_phase.reason[i]));
+	}
+}
+
+struct tid_set {
+	pid_t tids[MAX_VMS * MAX_VCPUS];
+	int n;
+	int strangers;
+};
+
+static void stranger_cb(unsigned int tid, unsigned int vcpu_id,
+			unsigned int reason, unsigned long long count,
+			void *arg)
+{
+	struct tid_set *t = arg;
+	int i;
+
+	(void)vcpu_id;
+	(void)reason;
+	(void)count;
+	for (i = 0; i < t->n; i++)
+		if (t->tids[i] == (pid_t)tid)
+			return;
+	t->strangers++;
+}
+
+static void log_vcpu(struct __test_metadata *_metadata, struct env *env,
+		     struct vctx *x)
+{
+	char buf[512];
+	size_t len = 0;
+	uint32_t i;
+
+	for (i = 0; i < x->mod_end.n && len < sizeof(buf) - 48; i++)
+		len += snprintf(buf + len, sizeof(buf) - len, " %s=%llu",
+				rname(env, x->mod_end.reason[i]),
+				(unsigned long long)x->mod_end.count[i]);
+	buf[len] = 0;
+	TH_LOG("vCPU %d tid %d: exits %llu (KVM %llu):%s", x->vcpu->id,
+	       x->vcpu->tid, (unsigned long long)x->info_end.exits,
+	       (unsigned long long)STAT_END(x, VCPU_STAT_EXITS), buf);
+}
+
+/*
+ * Run the work and check everything. Returns a reason to skip, or NULL
+ * when every check could run.
+ */
+static const char *work_check(struct __test_metadata *_metadata,
+			      struct env *env, struct work *w,
+			      bool need_oracle)
+{
+	struct tid_set t = { .n = 0 };
+	int v, c;
+
+	work_run(_metadata, w);
+	work_collect(_metadata, env, w);
+	for (v = 0; v < w->nr_vms; v++)
+		for (c = 0; c < w->nr_vcpus; c++)
+			check_kvm(_metadata, env, &w->ctx[v][c]);
+	if (env->fd < 0)
+		return "kvmwarden not loaded (KVM-level checks done)";
+	if (!env->hw)
+		return "KVM does not run on kvm_amd or kvm_intel";
+	if (need_oracle && !env->oracle)
+		return "BPF oracle unavailable";
+
+	for (v = 0; v < w->nr_vms; v++)
+		for (c = 0; c < w->nr_vcpus; c++) {
+			struct vctx *x = &w->ctx[v][c];
+
+			log_vcpu(_metadata, env, x);
+			if (env->decode)
+				check_exact(_metadata, env, x);
+			check_stats(_metadata, env, x);
+			check_oracle(_metadata, env, x);
+			t.tids[t.n++] = x->vcpu->tid;
+		}
+	if (env->oracle) {
+		/* only the vCPU threads of this process ever exit */
+		EXPECT_LE(0, kvmw_oracle_foreach(env->oracle, getpid(),
+						 stranger_cb, &t));
+		EXPECT_EQ(0, t.strangers);
+	} else {
+		TH_LOG("BPF oracle unavailable (%s): agreement not checked",
+		       strerror(-env->oracle_err));
+	}
+	if (!env->decode)
+		return "kvmwarden does not decode this vendor's exit reasons";
+	return NULL;
+}
+
+/* Set up VM v, vCPU c of the work with a single-kind program or a mix. */
+static void work_add(struct __test_metadata *_metadata, struct env *env,
+		     struct work *w, int v, int c, enum guest_prog prog,
+		     uint64_t n, const struct guest_mix *mix)
+{
+	struct vctx *x = &w->ctx[v][c];
+	struct kvm_vcpu *vcpu;
+
+	vcpu = vcpu_add(w->vms[v]);
+	ASSERT_NE(NULL, vcpu);
+	x->vcpu = vcpu;
+	x->env = env;
+	if (mix) {
+		ASSERT_EQ(0, vcpu_load_mixed(vcpu, mix));
+	} else {
+		ASSERT_EQ(0, vcpu_load_prog(vcpu, prog, n));
+	}
+	vcpu_set_phase_hook(vcpu, phase_hook, x);
+}
+
+static void numa_balancing_off(char *old, size_t size)
+{
+	/* NUMA balancing unmaps guest memory now and then: extra faults */
+	if (sysctl_write(NUMA_BALANCING, "0", old, size))
+		old[0] = 0;
+}
+
+static void numa_balancing_restore(const char *old)
+{
+	if (old[0])
+		sysctl_write(NUMA_BALANCING, old, NULL, 0);
+}
+
+/* One program on one vCPU of one VM. */
+FIXTURE(single) {
+	struct env env;
+	struct work w;
+	char numa[16];
+	bool kvm;
+};
+
+FIXTURE_VARIANT(single) {
+	enum guest_prog prog;
+	uint64_t n;
+	bool irqchip;
+};
+
+FIXTURE_VARIANT_ADD(single, cpuid) { .prog = GUEST_PROG_CPUID, .n = 1000 };
+FIXTURE_VARIANT_ADD(single, cpuid_once) { .prog = GUEST_PROG_CPUID, .n = 1 };
+FIXTURE_VARIANT_ADD(single, hlt) { .prog = GUEST_PROG_HLT, .n = 200 };
+FIXTURE_VARIANT_ADD(single, pio_user) {
+	.prog = GUEST_PROG_PIO_USER, .n = 300
+};
+FIXTURE_VARIANT_ADD(single, pio_user_in) {
+	.prog = GUEST_PROG_PIO_USER_IN, .n = 300
+};
+FIXTURE_VARIANT_ADD(single, pio_kernel_ioeventfd) {
+	.prog = GUEST_PROG_PIO_KERNEL, .n = 1000
+};
+FIXTURE_VARIANT_ADD(single, pio_kernel_pic) {
+	.prog = GUEST_PROG_PIO_PIC, .n = 1000, .irqchip = true
+};
+FIXTURE_VARIANT_ADD(single, mmio_write) {
+	.prog = GUEST_PROG_MMIO_WRITE, .n = 300
+};
+FIXTURE_VARIANT_ADD(single, mmio_read) {
+	.prog = GUEST_PROG_MMIO_READ, .n = 300
+};
+FIXTURE_VARIANT_ADD(single, hypercall) {
+	.prog = GUEST_PROG_HYPERCALL, .n = 1000
+};
+FIXTURE_VARIANT_ADD(single, msr_read) {
+	.prog = GUEST_PROG_MSR_READ, .n = 1000
+};
+FIXTURE_VARIANT_ADD(single, msr_write) {
+	.prog = GUEST_PROG_MSR_WRITE, .n = 1000
+};
+FIXTURE_VARIANT_ADD(single, npf_fresh_pages) {
+	.prog = GUEST_PROG_PAGES, .n = 256
+};
+FIXTURE_VARIANT_ADD(single, npf_one_page) { .prog = GUEST_PROG_PAGES, .n = 1 };
+FIXTURE_VARIANT_ADD(single, cpuid_irqchip) {
+	.prog = GUEST_PROG_CPUID, .n = 1000, .irqchip = true
+};
+
+FIXTURE_SETUP(single)
+{
+	self->kvm = kvm_available();
+	if (!self->kvm)
+		return;
+	numa_balancing_off(self->numa, sizeof(self->numa));
+	env_open(&self->env);
+}
+
+FIXTURE_TEARDOWN(single)
+{
+	if (!self->kvm)
+		return;
+	work_free(&self->w);
+	env_close(&self->env);
+	numa_balancing_restore(self->numa);
+}
+
+TEST_F_TIMEOUT(single, exact, 300)
+{
+	struct vm_opts opts = { .irqchip = variant->irqchip };
+	const char *skip;
+
+	if (!self->kvm)
+		SKIP(return, "no usable /dev/kvm");
+	if (variant->prog == GUEST_PROG_HYPERCALL && !self->env.hw)
+		SKIP(return, "hypercalls need kvm_amd or kvm_intel");
+	self->w.nr_vcpus = 1;
+	self->w.vms[0] = vm_create(&opts);
+	ASSERT_NE(NULL, self->w.vms[0]);
+	self->w.nr_vms = 1;
+	work_add(_metadata, &self->env, &self->w, 0, 0, variant->prog,
+		 variant->n, NULL);
+	skip = work_check(_metadata, &self->env, &self->w, false);
+	if (skip)
+		SKIP(return, "%s", skip);
+}
+
+/* Several programs, VMs and vCPUs at once. */
+FIXTURE(multi) {
+	struct env env;
+	struct work w;
+	char numa[16];
+	bool kvm;
+};
+
+FIXTURE_SETUP(multi)
+{
+	self->kvm = kvm_available();
+	if (!self->kvm)
+		return;
+	numa_balancing_off(self->numa, sizeof(self->numa));
+	env_open(&self->env);
+}
+
+FIXTURE_TEARDOWN(multi)
+{
+	if (!self->kvm)
+		return;
+	work_free(&self->w);
+	env_close(&self->env);
+	numa_balancing_restore(self->numa);
+}
+
+/* VM v, vCPU c of a multi-VM work: counts differ for every vCPU. */
+static struct guest_mix mix_for(struct env *env, int v, int c)
+{
+	uint64_t k = v * 2 + c + 1;
+	struct guest_mix m = {
+		.cpuid = 100 * k, .hlt = 7 * k, .pio_user = 11 * k,
+		.pio_kernel = 13 * k, .mmio = 17 * k,
+		.hypercall = env->hw ? 19 * k : 0,
+		.msr_read = 23 * k, .msr_write = 29 * k, .pages = 31 * k,
+	};
+
+	return m;
+}
+
+static const char *run_multi(struct __test_metadata *_metadata,
+			     FIXTURE_DATA(multi) *self, int nr_vms,
+			     int nr_vcpus, bool need_oracle)
+{
+	int v, c;
+
+	self->w.nr_vcpus = nr_vcpus;
+	for (v = 0; v < nr_vms; v++) {
+		self->w.vms[v] = vm_create(NULL);
+		if (!self->w.vms[v])
+			return "vm_create failed";
+		self->w.nr_vms = v + 1;
+		for (c = 0; c < nr_vcpus; c++) {
+			struct guest_mix m = mix_for(&self->env, v, c);
+
+			work_add(_metadata, &self->env, &self->w, v, c, 0, 0,
+				 &m);
+		}
+	}
+	return work_check(_metadata, &self->env, &self->w, need_oracle);
+}
+
+/* Every kind interleaved in one vCPU. */
+TEST_F_TIMEOUT(multi, mixed, 300)
+{
+	const char *skip;
+
+	if (!self->kvm)
+		SKIP(return, "no usable /dev/kvm");
+	skip = run_multi(_metadata, self, 1, 1, false);
+	if (skip)
+		SKIP(return, "%s", skip);
+}
+
+/* 3 VMs x 2 vCPUs, a different mix on each vCPU, all at once. */
+TEST_F_TIMEOUT(multi, three_vms_two_vcpus, 600)
+{
+	const char *skip;
+
+	if (!self->kvm)
+		SKIP(return, "no usable /dev/kvm");
+	skip = run_multi(_metadata, self, 3, 2, false);
+	if (skip)
+		SKIP(return, "%s", skip);
+}
+
+/* The same, and the oracle is required: every pair must agree. */
+TEST_F_TIMEOUT(multi, oracle_agreement, 600)
+{
+	const char *skip;
+
+	if (!self->kvm)
+		SKIP(return, "no usable /dev/kvm");
+	if (self->env.fd >= 0 && !self->env.oracle)
+		SKIP(return, "BPF oracle unavailable: %s",
+		     strerror(-self->env.oracle_err));
+	skip = run_multi(_metadata, self, 3, 2, true);
+	if (skip)
+		SKIP(return, "%s", skip);
+}
+
+/*
+ * A destroyed VM is flagged KVMW_VM_F_GONE, keeps its final numbers while
+ * it is still listed, and may later disappear from the list.
+ */
+TEST_F_TIMEOUT(multi, vm_gone, 120)
+{
+	struct kvmw_snap before, after;
+	uint64_t vm_id;
+	pid_t tid;
+	int ret, ms;
+
+	if (!self->kvm)
+		SKIP(return, "no usable /dev/kvm");
+	if (self->env.fd < 0)
+		SKIP(return, "kvmwarden not loaded");
+	if (!(self->env.hs.features & KVMW_FEAT_VM_LIFETIME))
+		SKIP(return, "kvmwarden without KVMW_FEAT_VM_LIFETIME");
+
+	self->w.vms[0] = vm_create(NULL);
+	ASSERT_NE(NULL, self->w.vms[0]);
+	self->w.nr_vms = 1;
+	self->w.nr_vcpus = 1;
+	work_add(_metadata, &self->env, &self->w, 0, 0, GUEST_PROG_CPUID,
+		 100, NULL);
+	work_run(_metadata, &self->w);
+	tid = self->w.ctx[0][0].vcpu->tid;
+	ASSERT_EQ(0, kvmw_find_kvm_vm(self->env.fd, self->w.vms[0], &before));
+	vm_id = before.hdr.vm_id;
+	EXPECT_EQ(0U, before.hdr.vm.flags & KVMW_VM_F_GONE);
+	work_free(&self->w);
+
+	for (ms = 0; ms < 30000; ms += 50) {
+		ret = kvmw_snapshot(self->env.fd, vm_id, &after);
+		if (ret == -ENOENT)
+			break;
+		ASSERT_EQ(0, ret);
+		if (after.hdr.vm.flags & KVMW_VM_F_GONE)
+			break;
+		kvmw_snap_free(&after);
+		usleep(50000);
+	}
+	if (ret == -ENOENT) {
+		TH_LOG("the destroyed VM left the list at once");
+	} else {
+		ASSERT_TRUE(after.hdr.vm.flags & KVMW_VM_F_GONE)
+			TH_LOG("VM not flagged gone after its destruction");
+		EXPECT_LT(0ULL, after.hdr.vm.gone_ns);
+		EXPECT_LE(after.hdr.vm.first_seen_ns, after.hdr.vm.gone_ns);
+		EXPECT_EQ(before.hdr.vm.exits, after.hdr.vm.exits);
+		EXPECT_EQ(before.hdr.vm.entries, after.hdr.vm.entries);
+		EXPECT_EQ(before.hdr.nr_reasons, after.hdr.nr_reasons);
+		EXPECT_EQ((uint32_t)tid, after.vcpus[0].tid);
+		kvmw_snap_free(&after);
+	}
+	kvmw_snap_free(&before);
+}
+
+TEST_HARNESS_MAIN
