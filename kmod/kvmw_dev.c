@@ -118,9 +118,8 @@ static long kvmw_ioctl_handshake(void __user *uarg)
 	usize = kvmw_get_arg(&hs, sizeof(hs), KVMW_HANDSHAKE_SIZE_VER0, uarg);
 	if (usize < 0)
 		return usize;
-	if (hs.flags || hs.api_version || hs.vendor || hs.features ||
-	    hs.nr_vms || hs.nr_vcpus || hs.untracked_exits ||
-	    hs.nr_reason_slots || hs.reserved)
+	/* Output fields are overwritten, whatever they held. */
+	if (hs.flags || hs.reserved)
 		return -EINVAL;
 
 	mutex_lock(&kvmw_mutex);
@@ -147,7 +146,7 @@ static long kvmw_ioctl_list_vms(void __user *uarg)
 	usize = kvmw_get_arg(&req, sizeof(req), KVMW_VM_LIST_SIZE_VER0, uarg);
 	if (usize < 0)
 		return usize;
-	if (req.flags || req.nr_vms || req.reserved)
+	if (req.flags || req.reserved)
 		return -EINVAL;
 	if (req.max_vms && req.vm_info_size < KVMW_VM_INFO_SIZE_VER0)
 		return -EINVAL;
@@ -260,9 +259,9 @@ static long kvmw_ioctl_vm_snapshot(void __user *uarg)
 			     uarg);
 	if (usize < 0)
 		return usize;
-	if (req.flags || req.nr_vcpus || req.nr_reasons ||
-	    memchr_inv(&req.vm, 0, sizeof(req.vm)))
+	if (req.flags)
 		return -EINVAL;
+	memset(&req.vm, 0, sizeof(req.vm));
 	if (req.vcpu_info_size < KVMW_VCPU_INFO_SIZE_VER0 ||
 	    req.vcpu_info_size > KVMW_MAX_ARG_SIZE ||
 	    req.reason_stat_size < KVMW_REASON_STAT_SIZE_VER0 ||

@@ -27,11 +27,15 @@ mount -t devpts devpts /dev/pts
 mode=test
 test_timeout=600
 only=
+# Modules loaded before the tests: none (module_lifecycle loads them),
+# kvm (kvm and kvm_amd only) or all (kvm, kvm_amd and kvmwarden).
+preload=none
 for arg in $(cat /proc/cmdline); do
 	case $arg in
 	kvmw.mode=*) mode=${arg#kvmw.mode=} ;;
 	kvmw.test_timeout=*) test_timeout=${arg#kvmw.test_timeout=} ;;
 	kvmw.only=*) only=${arg#kvmw.only=} ;;
+	kvmw.preload=*) preload=${arg#kvmw.preload=} ;;
 	esac
 done
 
@@ -59,6 +63,7 @@ load_all() {
 		n=$(echo "$n" | tr - _)
 		[ -d "/sys/module/$n" ] || insmod "$m" || return 1
 	done
+	[ -n "${KVMW_NO_KVMWARDEN:-}" ] && return 0
 	[ -d /sys/module/kvmwarden ] || insmod "$KVMW_MODULE"
 }
 
@@ -89,6 +94,11 @@ if [ "$mode" = demo ]; then
 	rmmod kvmwarden
 	finish
 fi
+
+case $preload in
+kvm) KVMW_NO_KVMWARDEN=1 load_all ;;
+all) load_all ;;
+esac
 
 for t in $(cat /tests/TESTS); do
 	if [ -n "$only" ]; then

@@ -3,7 +3,8 @@
 #
 # vmtest.sh - run kvmwarden's kernel tests in QEMU test VMs.
 #
-# usage: scripts/vmtest.sh [-k SERIES]... [--demo] [--only T1,T2] [--keep]
+# usage: scripts/vmtest.sh [-k SERIES]... [--demo] [--only T1,T2]
+#                          [--preload none|kvm|all] [--keep]
 #
 # For each kernel series (default: 6.1 and 6.12): fetch and unpack Debian's
 # kernel packages into the cache, build kvmwarden.ko against them (W=1; any
@@ -35,12 +36,14 @@ VM_MEM=${KVMW_VM_MEM:-4096}
 series=()
 mode=test
 only=
+preload=
 keep=0
 while [ $# -gt 0 ]; do
 	case $1 in
 	-k) series+=("$2"); shift ;;
 	--demo) mode=demo ;;
 	--only) only=$2; shift ;;
+	--preload) preload=$2; shift ;;
 	--keep) keep=1 ;;
 	-h|--help) sed -n '3,28p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "vmtest: unknown argument $1" >&2; exit 2 ;;
@@ -114,7 +117,14 @@ make_initramfs() {
 
 # boot SERIES KERNEL_DIR INITRAMFS RESULTS_DIR
 boot() {
-	local s=$1 kd=$2 initrd=$3 res=$4 half=$((VM_MEM / 2))
+	local s=$1 kd=$2 initrd=$3 res=$4 half=$((VM_MEM / 2)) pre=$preload
+	# A subset without module_lifecycle needs kvm loaded beforehand.
+	if [ -z "$pre" ]; then
+		case ",$only," in
+		,,|*,module_lifecycle,*) pre=none ;;
+		*) pre=all ;;
+		esac
+	fi
 	rm -f "$res/console.log" "$res/results.log"
 	timeout -s KILL "$VM_TIMEOUT" qemu-system-x86_64 \
 		-accel tcg,thread=multi -cpu max -smp 4,sockets=2,cores=2,threads=1 -m "$VM_MEM" \
@@ -123,8 +133,8 @@ boot() {
 		-numa node,nodeid=0,cpus=0-1,memdev=mem0 \
 		-numa node,nodeid=1,cpus=2-3,memdev=mem1 \
 		-kernel "$(cat "$kd/vmlinuz")" -initrd "$initrd" \
-		-append "console=ttyS0 panic=-1 quiet loglevel=4 kvmw.mode=$mode kvmw.test_timeout=$TEST_TIMEOUT kvmw.only=$only" \
-		-display none -monitor none -no-reboot \
+		-append "console=ttyS0 panic=-1 quiet loglevel=4 kvmw.mode=$mode kvmw.test_timeout=$TEST_TIMEOUT kvmw.only=$only kvmw.preload=$pre softlockup_panic=1 hung_task_panic=1 nmi_watchdog=0" \
+		-display none -monitor "unix:$res/monitor.sock,server,nowait" -no-reboot \
 		-serial "file:$res/console.log" -serial "file:$res/results.log" \
 		</dev/null >"$res/qemu.log" 2>&1
 	return $?

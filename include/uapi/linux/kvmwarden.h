@@ -10,7 +10,9 @@
  *    sets size to sizeof() of the struct it was compiled against; the kernel
  *    accepts any size >= the *_SIZE_VER0 constant, zero-extends shorter
  *    structs and rejects longer ones whose extra bytes are not zero
- *    (copy_struct_from_user() semantics). Unknown flag bits give -EINVAL.
+ *    (copy_struct_from_user() semantics). Unknown flag bits and non-zero
+ *    reserved fields give -EINVAL; output fields are ignored on input, so
+ *    a struct can be passed again as it came back (e.g. after E2BIG).
  *  - Arrays returned by the kernel are described by a pointer (__u64), an
  *    element size chosen by the caller (>= the element's *_SIZE_VER0) and a
  *    capacity. The kernel writes min(element size, its own size) bytes per
@@ -76,6 +78,8 @@
  * @nr_reason_slots: out: number of distinct reason codes a vCPU record
  *	holds without overflow (informational)
  * @reserved: must be 0 on input, 0 on output
+ *
+ * All fields but @size, @flags and @reserved are output only.
  */
 struct kvmw_handshake {
 	__u32 size;
