@@ -7,6 +7,7 @@
 #   make module|bpf|userspace|selftests
 #   make check           unit tests, checkpatch, kernel tests in QEMU (6.1, 6.12)
 #   make demo            boot the test VM, run sample guests, show kvmwarden stat
+#   make bench           per-exit cost in instructions (QEMU -icount), 6.1 and 6.12
 #   make install         module (modules_install), CLI, UAPI header, udev rule
 #   make dkms-install    register the module source with DKMS
 #   make checkpatch      checkpatch.pl --strict on the kernel-side sources
@@ -23,7 +24,7 @@ VERSION := $(shell cat $(CURDIR)/VERSION 2>/dev/null || echo 0.1.0)
 
 export BUILD V
 
-.PHONY: all module userland bpf userspace selftests check demo clean \
+.PHONY: all module userland bpf userspace selftests check demo bench clean \
 	install install-module install-userspace dkms-install checkpatch help
 
 all: module userland
@@ -49,6 +50,9 @@ selftests: bpf
 
 check:
 	@bash scripts/check.sh
+
+bench:
+	@bash scripts/bench.sh
 
 demo:
 	@bash scripts/demo.sh

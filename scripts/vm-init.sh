@@ -100,6 +100,19 @@ kvm) KVMW_NO_KVMWARDEN=1 load_all ;;
 all) load_all ;;
 esac
 
+if [ "$mode" = bench ]; then
+	# Interleaved rounds on one vCPU under -icount: see scripts/bench.sh.
+	KVMW_NO_KVMWARDEN=1 load_all
+	for i in 1 2 3; do
+		/tests/exit_bench -n 100000 baseline >&3 2>&1
+		insmod "$KVMW_MODULE"
+		/tests/exit_bench -n 100000 kvmwarden >&3 2>&1
+		rmmod kvmwarden
+		/tests/exit_bench -b -n 100000 bpf-oracle >&3 2>&1
+	done
+	finish
+fi
+
 for t in $(cat /tests/TESTS); do
 	if [ -n "$only" ]; then
 		case ",$only," in *",$t,"*) ;; *) continue ;; esac

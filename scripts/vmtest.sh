@@ -3,7 +3,7 @@
 #
 # vmtest.sh - run kvmwarden's kernel tests in QEMU test VMs.
 #
-# usage: scripts/vmtest.sh [-k SERIES]... [--demo] [--only T1,T2]
+# usage: scripts/vmtest.sh [-k SERIES]... [--demo|--bench] [--only T1,T2]
 #                          [--preload none|kvm|all] [--keep]
 #
 # For each kernel series (default: 6.1 and 6.12): fetch and unpack Debian's
@@ -32,6 +32,7 @@ CACHE=${KVMW_CACHE:-$repo/.cache}
 VM_TIMEOUT=${KVMW_VM_TIMEOUT:-1800}
 TEST_TIMEOUT=${KVMW_TEST_TIMEOUT:-600}
 VM_MEM=${KVMW_VM_MEM:-4096}
+TCG_THREAD=${KVMW_TCG_THREAD:-single}
 
 series=()
 mode=test
@@ -42,6 +43,7 @@ while [ $# -gt 0 ]; do
 	case $1 in
 	-k) series+=("$2"); shift ;;
 	--demo) mode=demo ;;
+	--bench) mode=bench ;;
 	--only) only=$2; shift ;;
 	--preload) preload=$2; shift ;;
 	--keep) keep=1 ;;
@@ -108,7 +110,7 @@ make_initramfs() {
 	cp "$BUILD/userspace/kvmwarden.static" "$root/bin/kvmwarden"
 	cp "$BUILD/selftests/TESTS" "$root/tests/"
 	local t
-	for t in $(cat "$BUILD/selftests/TESTS") demo_guests; do
+	for t in $(cat "$BUILD/selftests/TESTS") demo_guests exit_bench; do
 		[ -f "$BUILD/selftests/$t" ] && cp "$BUILD/selftests/$t" "$root/tests/"
 	done
 	(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) > "$BUILD/initramfs-$s.cpio.gz"
@@ -125,15 +127,22 @@ boot() {
 		*) pre=all ;;
 		esac
 	fi
+	# Benchmarks: one vCPU whose clock advances 1 ns per instruction.
+	local cpu_opts=(-accel "tcg,thread=$TCG_THREAD" -smp 4,sockets=2,cores=2,threads=1)
+	local node0=0-1 node1=,cpus=2-3
+	if [ "$mode" = bench ]; then
+		cpu_opts=(-accel tcg -icount shift=0,sleep=off -smp 1)
+		node0=0 node1=
+	fi
 	rm -f "$res/console.log" "$res/results.log"
 	timeout -s KILL "$VM_TIMEOUT" qemu-system-x86_64 \
-		-accel tcg,thread=multi -cpu max -smp 4,sockets=2,cores=2,threads=1 -m "$VM_MEM" \
+		"${cpu_opts[@]}" -cpu max -m "$VM_MEM" \
 		-object memory-backend-ram,id=mem0,size="${half}M" \
 		-object memory-backend-ram,id=mem1,size="${half}M" \
-		-numa node,nodeid=0,cpus=0-1,memdev=mem0 \
-		-numa node,nodeid=1,cpus=2-3,memdev=mem1 \
+		-numa node,nodeid=0,cpus=$node0,memdev=mem0 \
+		-numa "node,nodeid=1$node1,memdev=mem1" \
 		-kernel "$(cat "$kd/vmlinuz")" -initrd "$initrd" \
-		-append "console=ttyS0 panic=-1 quiet loglevel=4 kvmw.mode=$mode kvmw.test_timeout=$TEST_TIMEOUT kvmw.only=$only kvmw.preload=$pre softlockup_panic=1 hung_task_panic=1 nmi_watchdog=0" \
+		-append "console=ttyS0 panic=-1 quiet loglevel=4 kvmw.mode=$mode kvmw.test_timeout=$TEST_TIMEOUT kvmw.only=$only kvmw.preload=$pre hung_task_panic=1" \
 		-display none -monitor "unix:$res/monitor.sock,server,nowait" -no-reboot \
 		-serial "file:$res/console.log" -serial "file:$res/results.log" \
 		</dev/null >"$res/qemu.log" 2>&1
@@ -251,12 +260,27 @@ for s in "${series[@]}"; do
 		tr -d '\r' < "$res/results.log" | sed '/^KVMW-DMESG-BEGIN/,$d'
 		continue
 	fi
+	if [ "$mode" = bench ]; then
+		tr -d '\r' < "$res/results.log" | awk -v k="$(cat "$kd/kver")" '
+			$2 == "ns_per_exit" { sum[$1] += $3; n[$1]++
+				if (!($1 in min) || $3 < min[$1]) min[$1] = $3
+				if ($3 > max[$1]) max[$1] = $3 }
+			END {
+				if (!n["baseline"]) { print "bench: no results"; exit 1 }
+				b = sum["baseline"] / n["baseline"]
+				printf "%s: instructions per CPUID exit (icount, %d rounds each)\n", k, n["baseline"]
+				for (l in n)
+					printf "  %-12s %8.1f  (min %.1f max %.1f)  %+7.1f vs baseline\n",
+						l, sum[l] / n[l], min[l], max[l], sum[l] / n[l] - b
+			}'
+		continue
+	fi
 	parse "$s" "$res"
 	log "[$s] done in $(( $(date +%s) - start ))s; logs in $res"
 	[ $keep -eq 1 ] || rm -f "$BUILD/initramfs-$s.cpio.gz"
 done
 
-[ "$mode" = demo ] && exit 0
+[ "$mode" = test ] || exit 0
 mkdir -p "$BUILD/results"
 echo "$total_pass $total_fail $total_skip" > "$BUILD/results/vmtest.counts"
 echo "vmtest: $total_pass passed, $total_fail failed, $total_skip skipped"
