@@ -18,6 +18,8 @@
 
 #include <linux/tracepoint.h>
 
+/* The supported kernel range is enforced in kmod/Kbuild. */
+
 struct kvm_vcpu;
 
 DECLARE_TRACE(kvm_exit,

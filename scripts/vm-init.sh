@@ -87,7 +87,7 @@ if [ "$mode" = demo ]; then
 	kvmwarden list >&3 2>&1
 	out "== kvmwarden stat -i 2"
 	kvmwarden stat -i 2 >&3 2>&1
-	out "== kvmwarden stat --json -i 1 (first VM)"
+	out "== kvmwarden stat --json -i 1"
 	kvmwarden stat --json -i 1 >&3 2>&1
 	kill "$guests" 2>/dev/null
 	wait "$guests" 2>/dev/null
