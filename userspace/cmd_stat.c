@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * kvmwarden stat: per-VM exits, exits per second and top exit reasons.
+ * kvmwarden stat: per-VM exits, exits per second, top exit reasons and
+ * exit categories.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -25,7 +26,10 @@ void kvmw_usage_stat(FILE *f)
 	      "\n"
 	      "Per VM: VMM pid and command name, vCPUs, state, total exits,\n"
 	      "exits per second and the TOP exit reasons with their share of the\n"
-	      "VM's exits (since the VM was first seen). The rate comes from two\n"
+	      "VM's exits (since the VM was first seen), then a line with the\n"
+	      "VM's exit categories (io, mmio, halt, interrupt, ipi_apic, npf,\n"
+	      "msr, cpuid, cr_dr, hypercall, pause, exception, other: the same\n"
+	      "on Intel and AMD) and their shares. The rate comes from two\n"
 	      "snapshots INTERVAL seconds apart. Without VMID, all tracked VMs;\n"
 	      "a VMID is decimal or 0x-prefixed hexadecimal, as 'list' shows it.\n"
 	      "\n"
@@ -33,7 +37,8 @@ void kvmw_usage_stat(FILE *f)
 	      "  -i, --interval SEC  seconds between snapshots, decimals allowed\n"
 	      "                      (default 1; 0: totals only, no rate)\n"
 	      "  -n, --top N         reasons shown per VM in the table (default 3;\n"
-	      "                      0: none). JSON always lists all reasons.\n"
+	      "                      0: no reasons and no categories). JSON always\n"
+	      "                      lists all reasons and all categories.\n"
 	      "  -j, --json          one JSON document, with per-vCPU detail\n"
 	      "  -h, --help          show this help\n"
 	      "\n"
@@ -41,7 +46,8 @@ void kvmw_usage_stat(FILE *f)
 	      "  kvmwarden stat\n"
 	      "  kvmwarden stat -i 0                       totals now, no waiting\n"
 	      "  kvmwarden stat -i 0.5 -n 5 1 0x2          VMs 1 and 2\n"
-	      "  kvmwarden stat --json | jq '.vms[].reasons[0].name'\n",
+	      "  kvmwarden stat --json | jq '.vms[].reasons[0].name'\n"
+	      "  kvmwarden stat --json | jq '.vms[].categories[] | select(.name == \"io\")'\n",
 	      f);
 }
 

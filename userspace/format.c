@@ -173,6 +173,38 @@ static int print_top_reasons(FILE *f, const struct kvmw_vm_snap *snap,
 	return 0;
 }
 
+/*
+ * "categories: cpuid 81.2%, halt 10.0%" on a line of its own under the
+ * VM's row, aligned with COMM: every category with exits, largest first.
+ * Nothing when the VM has no exits.
+ */
+static void print_categories(FILE *f, const struct kvmw_vm_snap *snap,
+			     unsigned int vendor)
+{
+	__u64 c[KVMW_NR_CATEGORIES], denom = 0;
+	unsigned int order[KVMW_NR_CATEGORIES], i, k, n = 0;
+
+	kvmw_category_totals(snap, KVMW_ALL_VCPUS, vendor, c);
+	/* Insertion sort by count, largest first, stable in enum order. */
+	for (i = 0; i < KVMW_NR_CATEGORIES; i++) {
+		if (!c[i])
+			continue;
+		denom += c[i];
+		for (k = n; k > 0 && c[order[k - 1]] < c[i]; k--)
+			order[k] = order[k - 1];
+		order[k] = i;
+		n++;
+	}
+	if (!denom)
+		return;
+	fprintf(f, "%17s%s", "", "categories:");
+	for (i = 0; i < n; i++)
+		fprintf(f, "%s %s %.1f%%", i ? "," : "",
+			kvmw_category_name(order[i]),
+			100.0 * (double)c[order[i]] / (double)denom);
+	fputc('\n', f);
+}
+
 int kvmw_print_stat_table(FILE *f, const struct kvmw_sample *cur,
 			  const struct kvmw_stat_row *rows, size_t nr,
 			  const struct kvmw_stat_opts *opts)
@@ -210,6 +242,9 @@ int kvmw_print_stat_table(FILE *f, const struct kvmw_sample *cur,
 				return ret;
 		}
 		fputc('\n', f);
+		if (opts->top)
+			print_categories(f, rows[i].snap,
+					 vm_vendor(vm, &cur->hs));
 	}
 	return finish(f);
 }
@@ -242,6 +277,31 @@ static int json_reasons(struct kvmw_json *j, const struct kvmw_vm_snap *snap,
 	return 0;
 }
 
+/*
+ * "categories": every category, in the stable order of enum kvmw_category,
+ * with its exits (0 included), so a consumer always finds all of them.
+ */
+static void json_categories(struct kvmw_json *j,
+			    const struct kvmw_vm_snap *snap, size_t vcpu,
+			    unsigned int vendor)
+{
+	__u64 c[KVMW_NR_CATEGORIES];
+	unsigned int i;
+
+	kvmw_category_totals(snap, vcpu, vendor, c);
+	kvmw_json_key(j, "categories");
+	kvmw_json_begin_array(j);
+	for (i = 0; i < KVMW_NR_CATEGORIES; i++) {
+		kvmw_json_begin_object(j);
+		kvmw_json_key(j, "name");
+		kvmw_json_string(j, kvmw_category_name(i));
+		kvmw_json_key(j, "count");
+		kvmw_json_u64(j, c[i]);
+		kvmw_json_end_object(j);
+	}
+	kvmw_json_end_array(j);
+}
+
 static int json_stat_vm(struct kvmw_json *j, const struct kvmw_stat_row *row,
 			const struct kvmw_handshake *hs)
 {
@@ -264,6 +324,7 @@ static int json_stat_vm(struct kvmw_json *j, const struct kvmw_stat_row *row,
 	ret = json_reasons(j, snap, KVMW_ALL_VCPUS, vendor);
 	if (ret)
 		return ret;
+	json_categories(j, snap, KVMW_ALL_VCPUS, vendor);
 	kvmw_json_key(j, "vcpus");
 	kvmw_json_begin_array(j);
 	for (i = 0; i < snap->nr_vcpus; i++) {
@@ -283,6 +344,7 @@ static int json_stat_vm(struct kvmw_json *j, const struct kvmw_stat_row *row,
 		ret = json_reasons(j, snap, i, vendor);
 		if (ret)
 			return ret;
+		json_categories(j, snap, i, vendor);
 		kvmw_json_end_object(j);
 	}
 	kvmw_json_end_array(j);

@@ -81,6 +81,30 @@ __u64 kvmw_reason_denominator(const struct kvmw_vm_snap *snap, size_t vcpu)
 	return sum;
 }
 
+void kvmw_category_totals(const struct kvmw_vm_snap *snap, size_t vcpu,
+			  unsigned int vendor,
+			  __u64 out[KVMW_NR_CATEGORIES])
+{
+	size_t i, first = 0, count = snap->nr_reasons;
+
+	memset(out, 0, KVMW_NR_CATEGORIES * sizeof(*out));
+	if (vcpu != KVMW_ALL_VCPUS) {
+		if (vcpu >= snap->nr_vcpus)
+			return;
+		first = snap->vcpus[vcpu].first_reason;
+		count = snap->vcpus[vcpu].nr_reasons;
+		out[KVMW_CAT_OTHER] = snap->vcpus[vcpu].overflow_exits;
+	} else {
+		for (i = 0; i < snap->nr_vcpus; i++)
+			out[KVMW_CAT_OTHER] += snap->vcpus[i].overflow_exits;
+	}
+	for (i = 0; i < count; i++) {
+		const struct kvmw_reason_stat *r = &snap->reasons[first + i];
+
+		out[kvmw_reason_category(vendor, r->reason)] += r->count;
+	}
+}
+
 bool kvmw_rate(__u64 before, __u64 after, __u64 elapsed_ns, double *rate)
 {
 	if (!elapsed_ns || after < before)

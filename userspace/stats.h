@@ -9,6 +9,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <kvmwarden/categories.h>
+
 #include "sample.h"
 
 struct kvmw_reason_total {
@@ -33,6 +35,17 @@ int kvmw_reason_totals(const struct kvmw_vm_snap *snap, size_t vcpu,
  * counts plus the exits whose reason overflowed the vCPU tables.
  */
 __u64 kvmw_reason_denominator(const struct kvmw_vm_snap *snap, size_t vcpu);
+
+/*
+ * Adds up the exits of @snap per category (enum kvmw_category, see
+ * include/kvmwarden/categories.h), over all vCPUs or only over the vCPU at
+ * index @vcpu, reading the reason codes as @vendor's (KVMW_VENDOR_*).
+ * Exits whose reason overflowed the vCPU tables count as "other", so the
+ * categories add up to kvmw_reason_denominator().
+ */
+void kvmw_category_totals(const struct kvmw_vm_snap *snap, size_t vcpu,
+			  unsigned int vendor,
+			  __u64 out[KVMW_NR_CATEGORIES]);
 
 /*
  * Rate per second of a counter that went from @before to @after in

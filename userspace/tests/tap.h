@@ -28,6 +28,7 @@ int tap_done(void);
 
 /* The test groups (one per file). */
 void test_reasons(void);
+void test_categories(void);
 void test_json(void);
 void test_stats(void);
 void test_args(void);

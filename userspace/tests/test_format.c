@@ -88,6 +88,17 @@ static void test_stat_table(struct fixture *fx,
 	check_line(b.s, "3", "401.0", "new VM rate");
 	check_line(b.s, "4", "short-lived", "vanished VM still shown");
 	check_line(b.s, "4", " - ", "vanished VM: unknown rate");
+	CHECK(strstr(b.s, "EPT_VIOLATION 5.0%\n                 categories: "
+		      "cpuid 81.2%, halt 10.0%, npf 5.0%, io 3.8%\n"),
+	      "VMX categories on a line under the VM, largest first");
+	CHECK(strstr(b.s, "UNDECODED 40.0%\n                 categories: "
+		      "other 100.0%\n"),
+	      "unknown and undecoded reasons are other");
+	CHECK(strstr(b.s, "invalid_guest_state 0.2%\n                 "
+		      "categories: npf 74.8%, halt 24.9%, other 0.2%\n"),
+	      "SVM categories with the same names as VMX");
+	CHECK(strstr(b.s, "categories: interrupt 100.0%\n"),
+	      "external interrupt is interrupt");
 	CHECK(!strchr(b.s, '\x1b') && !strchr(b.s, '\t'),
 	      "no control characters reach the terminal");
 	free(b.s);
@@ -97,8 +108,9 @@ static void test_stat_table(struct fixture *fx,
 	buf_open(&b);
 	ret = kvmw_print_stat_table(b.f, &fx->cur, rows, nr, &opts);
 	buf_close(&b);
-	CHECK(ret == 0 && !strstr(b.s, "TOP REASONS") && !strstr(b.s, "%"),
-	      "-n 0: no reasons column");
+	CHECK(ret == 0 && !strstr(b.s, "TOP REASONS") && !strstr(b.s, "%") &&
+	      !strstr(b.s, "categories"),
+	      "-n 0: no reasons column, no categories line");
 	free(b.s);
 
 	buf_open(&b);
@@ -107,6 +119,17 @@ static void test_stat_table(struct fixture *fx,
 	CHECK(ret == 0 && !strcmp(b.s, "No VMs tracked.\n"),
 	      "empty stat table");
 	free(b.s);
+}
+
+static size_t count_of(const char *s, const char *what)
+{
+	size_t n = 0;
+
+	while ((s = strstr(s, what))) {
+		n++;
+		s += strlen(what);
+	}
+	return n;
 }
 
 static void test_stat_json(struct fixture *fx,
@@ -125,6 +148,12 @@ static void test_stat_json(struct fixture *fx,
 		"\"code\": 10,\n          \"name\": \"CPUID\",\n          \"count\": 812",
 		"\"name\": \"0x1234\"", "\"name\": \"UNDECODED\"",
 		"\"name\": \"npf\"", "\"vendor\": \"svm\"",
+		"\"categories\": [\n        {\n          \"name\": \"io\",\n          \"count\": 38\n        },\n        {\n          \"name\": \"mmio\",\n          \"count\": 0\n        },",
+		"\"name\": \"cpuid\",\n          \"count\": 812",
+		"\"name\": \"cpuid\",\n              \"count\": 650",
+		"\"name\": \"cpuid\",\n              \"count\": 162",
+		"\"name\": \"other\",\n          \"count\": 10",
+		"\"name\": \"npf\",\n          \"count\": 300",
 		"\"comm\": \"a\\\"b\\\\c\\n\\t\\u001b\\ufffd\xc3\xa9xyzwv\"",
 	};
 	struct buf b;
@@ -144,6 +173,10 @@ static void test_stat_json(struct fixture *fx,
 	}
 	CHECK(strstr(b.s, "\"name\": \"EPT_VIOLATION\""),
 	      "JSON lists all reasons whatever -n");
+	CHECK_U64(count_of(b.s, "\"categories\": ["), 4 + 5,
+		  "categories for each of the 4 VMs and 5 vCPUs");
+	CHECK_U64(count_of(b.s, "\"name\": \"ipi_apic\""), 4 + 5,
+		  "every category listed, zeros included");
 	free(b.s);
 
 	opts.interval = 0;

@@ -23,6 +23,7 @@ int main(int argc, char **argv)
 
 	puts("TAP version 13");
 	test_reasons();
+	test_categories();
 	test_json();
 	test_stats();
 	test_args();

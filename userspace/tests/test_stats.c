@@ -127,6 +127,40 @@ static void test_rows(void)
 	CHECK(ret == 0 && nr == 0 && !rows, "no VMs at all: no rows");
 }
 
+static void test_category_totals(const struct kvmw_vm_snap *s)
+{
+	__u64 c[KVMW_NR_CATEGORIES], sum = 0;
+	unsigned int i;
+
+	kvmw_category_totals(s, KVMW_ALL_VCPUS, KVMW_VENDOR_VMX, c);
+	for (i = 0; i < KVMW_NR_CATEGORIES; i++)
+		sum += c[i];
+	CHECK(c[KVMW_CAT_CPUID] == 75 && c[KVMW_CAT_HALT] == 30 &&
+	      c[KVMW_CAT_NPF] == 30 && c[KVMW_CAT_OTHER] == 15,
+	      "VM categories: cpuid, halt, npf, overflow exits as other");
+	CHECK_U64(sum, kvmw_reason_denominator(s, KVMW_ALL_VCPUS),
+		  "VM categories add up to the denominator");
+
+	kvmw_category_totals(s, 1, KVMW_VENDOR_VMX, c);
+	CHECK(c[KVMW_CAT_CPUID] == 25 && c[KVMW_CAT_NPF] == 30 &&
+	      c[KVMW_CAT_OTHER] == 15 && c[KVMW_CAT_HALT] == 0,
+	      "vCPU 1 categories");
+
+	/* The same codes read as SVM's: CR/DR accesses. */
+	kvmw_category_totals(s, 0, KVMW_VENDOR_SVM, c);
+	CHECK(c[KVMW_CAT_CR_DR] == 80 && c[KVMW_CAT_CPUID] == 0,
+	      "categories follow the vendor");
+
+	c[KVMW_CAT_IO] = 99;
+	kvmw_category_totals(s, 2, KVMW_VENDOR_VMX, c);
+	for (sum = 0, i = 0; i < KVMW_NR_CATEGORIES; i++)
+		sum += c[i];
+	CHECK(sum == 0, "vCPU without exits: all categories 0");
+	c[KVMW_CAT_IO] = 99;
+	kvmw_category_totals(s, 9, KVMW_VENDOR_VMX, c);
+	CHECK(c[KVMW_CAT_IO] == 0, "out of range vCPU: all categories 0");
+}
+
 static void test_totals(void)
 {
 	struct kvmw_reason_total *t;
@@ -162,6 +196,7 @@ static void test_totals(void)
 	CHECK_U64(kvmw_reason_denominator(&s, 1), 70, "vCPU 1 denominator");
 	CHECK(kvmw_reason_totals(&s, 2, &t, &n) == 0 && n == 0 && !t,
 	      "vCPU without exits: no reasons");
+	test_category_totals(&s);
 	CHECK(kvmw_reason_totals(&s, 9, &t, &n) == 0 && n == 0 && !t,
 	      "out of range vCPU: no reasons");
 	kvmw_vm_snap_free(&s);
