@@ -130,6 +130,21 @@ extern unsigned int kvmw_nr_vms;
 extern unsigned int kvmw_nr_vcpus;
 extern bool kvmw_lifetime_exact;
 
+/*
+ * The VM's incarnation token: KVM's debugfs directory of the VM. Its raw
+ * value (an error pointer when debugfs is unavailable) is what records
+ * compare against; a reference is only held on real dentries.
+ */
+static __always_inline struct dentry *kvmw_token_raw(const struct kvm *kvm)
+{
+	return READ_ONCE(kvm->debugfs_dentry);
+}
+
+static inline bool kvmw_token_valid(const struct dentry *d)
+{
+	return !IS_ERR_OR_NULL(d);
+}
+
 /**
  * kvmw_vcpu_matches() - does record @v belong to this vCPU incarnation?
  * @v: a record
@@ -146,7 +161,7 @@ static __always_inline bool kvmw_vcpu_matches(const struct kvmw_vcpu *v,
 	const struct kvm *kvm = vcpu->kvm;
 
 	return v->key == vcpu && v->kvm_key == kvm &&
-	       v->token == READ_ONCE(kvm->debugfs_dentry);
+	       v->token == kvmw_token_raw(kvm);
 }
 
 int kvmw_core_init(void);

@@ -86,21 +86,6 @@ static void kvmw_refill_irq_workfn(struct irq_work *iw)
 
 static struct irq_work kvmw_refill_iw;
 
-/*
- * The VM's incarnation token: KVM's debugfs directory of the VM. Its raw
- * value (even NULL or an error pointer when debugfs is unavailable) is what
- * records compare against; a reference is only held on real dentries.
- */
-static inline struct dentry *kvmw_token_raw(const struct kvm *kvm)
-{
-	return READ_ONCE(kvm->debugfs_dentry);
-}
-
-static inline bool kvmw_token_valid(const struct dentry *d)
-{
-	return !IS_ERR_OR_NULL(d);
-}
-
 void kvmw_count_untracked(void)
 {
 	this_cpu_inc(kvmw_untracked);

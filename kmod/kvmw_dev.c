@@ -86,9 +86,10 @@ static int kvmw_put_array(u64 uptr, const void *kbuf, size_t ksize,
 	return 0;
 }
 
-static void kvmw_fill_vm_info(const struct kvmw_vm *vm, struct kvmw_vm_info *out)
+/* Identity and state of @vm; the totals are added by the caller. */
+static void kvmw_fill_vm_ident(const struct kvmw_vm *vm,
+			       struct kvmw_vm_info *out)
 {
-	struct kvmw_vcpu *v;
 	u64 gone = READ_ONCE(vm->gone_ns);
 
 	memset(out, 0, sizeof(*out));
@@ -99,9 +100,16 @@ static void kvmw_fill_vm_info(const struct kvmw_vm *vm, struct kvmw_vm_info *out
 	out->gone_ns = gone;
 	if (gone)
 		out->flags |= KVMW_VM_F_GONE;
-	if (IS_ERR_OR_NULL(vm->token))
+	if (!kvmw_token_valid(vm->token))
 		out->flags |= KVMW_VM_F_NO_LIFETIME;
 	memcpy(out->comm, vm->comm, sizeof(out->comm));
+}
+
+static void kvmw_fill_vm_info(const struct kvmw_vm *vm, struct kvmw_vm_info *out)
+{
+	struct kvmw_vcpu *v;
+
+	kvmw_fill_vm_ident(vm, out);
 	list_for_each_entry_rcu(v, &vm->vcpus, vm_node,
 				lockdep_is_held(&kvmw_mutex)) {
 		out->nr_vcpus++;
@@ -304,13 +312,11 @@ static long kvmw_ioctl_vm_snapshot(void __user *uarg)
 				i * KVMW_REASONS_PER_VCPU);
 		i++;
 	}
-	kvmw_fill_vm_info(vm, &req.vm);
+	kvmw_fill_vm_ident(vm, &req.vm);
 	mutex_unlock(&kvmw_mutex);
 	nv = i;
-	/* The VM totals are those of this very read of its vCPUs. */
+	/* The VM totals are summed below from this very read of its vCPUs. */
 	req.vm.nr_vcpus = nv;
-	req.vm.exits = 0;
-	req.vm.entries = 0;
 
 	/*
 	 * Order the vCPUs by id, then pack each one's reason block (found by
