@@ -79,7 +79,7 @@ dkms-install:
 	dkms install -m kvmwarden -v $(VERSION)
 
 clean:
-	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null
+	-$(MAKE) -C $(KDIR) M=$(CURDIR)/kmod clean 2>/dev/null
 	$(MAKE) -C bpf clean
 	$(MAKE) -C userspace clean
 	$(MAKE) -C selftests clean

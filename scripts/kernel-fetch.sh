@@ -28,10 +28,14 @@ out=$cache/kernel-$series
 log() { echo "kernel-fetch: $*" >&2; }
 die() { echo "kernel-fetch: error: $*" >&2; exit 1; }
 
-if [ -f "$out/.done" ]; then
+# A finished unpack has kvm's modules; anything less is redone (a stray
+# kbuild clean over the cache deletes every .ko in it, for example).
+if [ -f "$out/.done" ] &&
+   [ -n "$(find "$out/root/lib/modules" -name 'kvm.ko*' 2>/dev/null | head -n1)" ]; then
 	echo "$out"
 	exit 0
 fi
+rm -f "$out/.done"
 
 # find_uri SUITE: the URI this machine's apt uses for a Debian suite
 # (deb822 .sources or one-line format).
