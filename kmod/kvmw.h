@@ -21,6 +21,7 @@
 #define KVMW_H
 
 #include <linux/err.h>
+#include <linux/jump_label.h>
 #include <linux/kvm_host.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
@@ -28,7 +29,10 @@
 #include <linux/rculist.h>
 #include <linux/sched.h>
 #include <linux/spinlock.h>
+#include <linux/sched/clock.h>
 #include <linux/types.h>
+#include <linux/math64.h>
+#include <asm/msr.h>
 
 #include <uapi/linux/kvmwarden.h>
 
@@ -49,6 +53,26 @@ struct pid;
 #define KVMW_NR_OVERFLOW	8
 
 /**
+ * struct kvmw_lat - exit-to-entry times of one reason of one vCPU
+ * @total_ns: sum of the times
+ * @min_ns: shortest (U64_MAX until the first)
+ * @max_ns: longest
+ * @user_n: exits during which KVM_RUN returned to userspace
+ * @user_ns: time from those returns to the next entry
+ * @hist: log2 histogram, KVMW_LAT_BUCKETS layout
+ *
+ * Single writer (the vCPU thread), lock-free readers like the counts.
+ */
+struct kvmw_lat {
+	u64 total_ns;
+	u64 min_ns;
+	u64 max_ns;
+	u64 user_n;
+	u64 user_ns;
+	u64 hist[KVMW_LAT_BUCKETS];
+};
+
+/**
  * struct kvmw_vcpu - accounting record of one vCPU
  * @key: address of the struct kvm_vcpu (lookup key only)
  * @kvm_key: address of the owning struct kvm (lookup key only)
@@ -61,6 +85,18 @@ struct pid;
  * @ovf_code: raw codes of the overflow slots
  * @ovf_count: exits per overflow slot; a slot is free while 0 and its code
  *	is published before its first count (release/acquire)
+ * @ovf_lat_idx: like @lat_idx, for the overflow slots
+ * @pending: latency entry of the exit whose next entry is awaited, or NULL
+ * @exit_ts: clock (kvmw_now()) at that exit
+ * @entry_ts: clock at the last entry, 0 once the following exit used it
+ * @user_ts: clock when KVM_RUN returned to userspace with @pending set,
+ *	0 if it did not
+ * @guest_t: guest time, in clock units (kvmw_clock_to_ns() converts)
+ * @untimed_exits: exits counted but not timed (latency table full,
+ *	clock going backwards)
+ * @nr_lat: entries of @lat in use
+ * @lat_idx: per dense slot, 1 + index in @lat of its entry, 0 for none
+ * @lat: latency entries, given out to reasons on their first exit
  * @vcpu_id: KVM vCPU id
  * @tid: thread id that last ran the vCPU (updated on lookup misses)
  * @hnode: entry in kvmw_vcpu_hash (RCU)
@@ -81,6 +117,17 @@ struct kvmw_vcpu {
 	u64 counts[KVMW_NR_SLOTS];
 	u32 ovf_code[KVMW_NR_OVERFLOW];
 	u64 ovf_count[KVMW_NR_OVERFLOW];
+
+	struct kvmw_lat *pending;
+	u64 exit_ts;
+	u64 entry_ts;
+	u64 user_ts;
+	u64 guest_t;
+	u64 untimed_exits;
+	u32 nr_lat;
+	u8 lat_idx[KVMW_NR_SLOTS];
+	u8 ovf_lat_idx[KVMW_NR_OVERFLOW];
+	struct kvmw_lat lat[KVMW_LAT_REASONS];
 
 	u32 vcpu_id;
 	pid_t tid;
@@ -167,6 +214,7 @@ static __always_inline bool kvmw_vcpu_matches(const struct kvmw_vcpu *v,
 int kvmw_core_init(void);
 void kvmw_core_exit(void);
 struct kvmw_vcpu *kvmw_vcpu_find(struct kvm_vcpu *vcpu);
+struct kvmw_vcpu *kvmw_vcpu_find_tid(pid_t tid);
 struct kvmw_vcpu *kvmw_vcpu_discover(struct kvm_vcpu *vcpu);
 u32 kvmw_host_vendor(void);
 void kvmw_sweep(void);
@@ -174,10 +222,45 @@ u64 kvmw_untracked_exits(void);
 void kvmw_count_untracked(void);
 u64 kvmw_vcpu_exits(const struct kvmw_vcpu *v);
 
+/*
+ * The probes' clock (kvmw_clock.c): the raw TSC when it is constant, runs
+ * in deep C-states and the kernel trusts it across CPUs, else local_clock().
+ * Differences of kvmw_now() values are turned into ns by kvmw_delta_ns().
+ */
+DECLARE_STATIC_KEY_FALSE(kvmw_clock_tsc);
+extern u32 kvmw_tsc_mult;
+extern u32 kvmw_tsc_shift;
+
+static __always_inline u64 kvmw_now(void)
+{
+	if (static_branch_likely(&kvmw_clock_tsc))
+		return rdtsc();
+	return local_clock();
+}
+
+/* @d: difference of two kvmw_now() values, negative ones (CPU skew) as 0 */
+static __always_inline u64 kvmw_delta_ns(u64 d)
+{
+	if (unlikely((s64)d < 0))
+		return 0;
+	if (static_branch_likely(&kvmw_clock_tsc))
+		return mul_u64_u32_shr(d, kvmw_tsc_mult, kvmw_tsc_shift);
+	return d;
+}
+
+int kvmw_clock_init(void);
+void kvmw_clock_check(void);
+u64 kvmw_clock_to_ns(u64 t);
+const char *kvmw_clock_name(void);
+
 /* kvmw_probe.c */
 int kvmw_probes_register(void);
 void kvmw_probes_unregister(void);
 u32 kvmw_slot_to_code(unsigned int slot);
+const struct kvmw_lat *kvmw_slot_lat(const struct kvmw_vcpu *v,
+				     unsigned int slot);
+const struct kvmw_lat *kvmw_ovf_lat(const struct kvmw_vcpu *v,
+				    unsigned int i);
 u64 kvmw_features(void);
 
 /* kvmw_dev.c */

@@ -22,6 +22,7 @@
 #include <linux/kvm_host.h>
 #include <linux/moduleparam.h>
 #include <linux/pid.h>
+#include <linux/mm.h>
 #include <linux/slab.h>
 #include <linux/timekeeping.h>
 #include <linux/workqueue.h>
@@ -127,6 +128,31 @@ struct kvmw_vcpu *kvmw_vcpu_find(struct kvm_vcpu *vcpu)
 	hash_for_each_possible_rcu(kvmw_vcpu_hash, v, hnode,
 				   (unsigned long)vcpu) {
 		if (kvmw_vcpu_matches(v, vcpu)) {
+			rcu_read_unlock();
+			return v;
+		}
+	}
+	rcu_read_unlock();
+	return NULL;
+}
+
+/**
+ * kvmw_vcpu_find_tid() - record of the vCPU thread @tid with an exit pending
+ * @tid: thread id (the caller's own)
+ *
+ * A walk of every record: only for the rare lookups that have no vCPU
+ * pointer and missed the per-CPU cache.
+ *
+ * Return: the record, or NULL.
+ */
+struct kvmw_vcpu *kvmw_vcpu_find_tid(pid_t tid)
+{
+	struct kvmw_vcpu *v;
+	unsigned int bkt;
+
+	rcu_read_lock();
+	hash_for_each_rcu(kvmw_vcpu_hash, bkt, v, hnode) {
+		if (READ_ONCE(v->tid) == tid && READ_ONCE(v->pending)) {
 			rcu_read_unlock();
 			return v;
 		}
@@ -241,14 +267,15 @@ static void kvmw_refill_workfn(struct work_struct *work)
 		if (!need_vcpu && !need_vm)
 			return;
 		if (need_vcpu) {
-			v = kzalloc(sizeof(*v), GFP_KERNEL);
+			/* Several pages with the latency tables: allow vmalloc. */
+			v = kvzalloc(sizeof(*v), GFP_KERNEL);
 			if (!v)
 				return;
 		}
 		if (need_vm) {
 			vm = kzalloc(sizeof(*vm), GFP_KERNEL);
 			if (!vm) {
-				kfree(v);
+				kvfree(v);
 				return;
 			}
 		}
@@ -282,7 +309,7 @@ static void kvmw_vm_free(struct kvmw_vm *vm)
 	struct kvmw_vcpu *v, *tmp;
 
 	list_for_each_entry_safe(v, tmp, &vm->vcpus, vm_node)
-		kfree(v);
+		kvfree(v);
 	if (kvmw_token_valid(vm->token))
 		dput(vm->token);
 	put_pid(vm->vmm);
@@ -330,6 +357,7 @@ void kvmw_sweep(void)
 	LIST_HEAD(reap);
 
 	lockdep_assert_held(&kvmw_mutex);
+	kvmw_clock_check();
 
 	list_for_each_entry_rcu(vm, &kvmw_vms, node,
 				lockdep_is_held(&kvmw_mutex)) {
@@ -407,7 +435,7 @@ void kvmw_core_exit(void)
 		struct kvmw_vcpu *v = kvmw_vcpu_pool;
 
 		kvmw_vcpu_pool = v->pool_next;
-		kfree(v);
+		kvfree(v);
 	}
 	kvmw_vcpu_pool_nr = 0;
 	while (kvmw_vm_pool) {

@@ -16,6 +16,8 @@
 #include <linux/sort.h>
 #include <linux/uaccess.h>
 
+#include <kvmwarden/categories.h>
+
 #include "kvmw.h"
 
 /* Upper bound of any struct size userspace may claim: one page. */
@@ -26,8 +28,8 @@
 static_assert(sizeof(struct kvmw_handshake) == KVMW_HANDSHAKE_SIZE_VER0);
 static_assert(sizeof(struct kvmw_vm_info) == KVMW_VM_INFO_SIZE_VER0);
 static_assert(sizeof(struct kvmw_vm_list) == KVMW_VM_LIST_SIZE_VER0);
-static_assert(sizeof(struct kvmw_vcpu_info) == KVMW_VCPU_INFO_SIZE_VER0);
-static_assert(sizeof(struct kvmw_reason_stat) == KVMW_REASON_STAT_SIZE_VER0);
+static_assert(sizeof(struct kvmw_vcpu_info) == KVMW_VCPU_INFO_SIZE_VER1);
+static_assert(sizeof(struct kvmw_reason_stat) == KVMW_REASON_STAT_SIZE_VER1);
 static_assert(sizeof(struct kvmw_vm_snapshot) == KVMW_VM_SNAPSHOT_SIZE_VER0);
 
 /*
@@ -193,9 +195,10 @@ static long kvmw_ioctl_list_vms(void __user *uarg)
 	return ret;
 }
 
-static int kvmw_cmp_vcpu_info(const void *a, const void *b)
+static int kvmw_cmp_vcpu(const void *a, const void *b)
 {
-	const struct kvmw_vcpu_info *x = a, *y = b;
+	const struct kvmw_vcpu *x = *(const struct kvmw_vcpu * const *)a;
+	const struct kvmw_vcpu *y = *(const struct kvmw_vcpu * const *)b;
 
 	return (x->vcpu_id > y->vcpu_id) - (x->vcpu_id < y->vcpu_id);
 }
@@ -207,14 +210,53 @@ static int kvmw_cmp_reason(const void *a, const void *b)
 	return (x->reason > y->reason) - (x->reason < y->reason);
 }
 
-/* Counts of @v in reason order; returns the number of entries written. */
+/* Reason codes @v has exited with so far (a snapshot sizing pass). */
+static u32 kvmw_count_reasons(const struct kvmw_vcpu *v)
+{
+	unsigned int i;
+	u32 n = 0;
+
+	for (i = 0; i < KVMW_NR_SLOTS; i++)
+		n += !!READ_ONCE(v->counts[i]);
+	for (i = 0; i < KVMW_NR_OVERFLOW; i++)
+		n += !!READ_ONCE(v->ovf_count[i]);
+	return n;
+}
+
+static void kvmw_fill_lat(struct kvmw_reason_stat *r, const struct kvmw_lat *e,
+			  u32 vendor)
+{
+	u64 min;
+	int b;
+
+	if (kvmw_reason_category(vendor, r->reason) == KVMW_CAT_HALT)
+		r->flags |= KVMW_REASON_F_IDLE;
+	if (!e) {
+		r->flags |= KVMW_REASON_F_UNTIMED;
+		return;
+	}
+	r->lat_total_ns = READ_ONCE(e->total_ns);
+	min = READ_ONCE(e->min_ns);
+	r->lat_min_ns = min == U64_MAX ? 0 : min;
+	r->lat_max_ns = READ_ONCE(e->max_ns);
+	r->user_count = READ_ONCE(e->user_n);
+	r->user_ns = READ_ONCE(e->user_ns);
+	for (b = 0; b < KVMW_LAT_BUCKETS; b++)
+		r->hist[b] = READ_ONCE(e->hist[b]);
+}
+
+/*
+ * Counts and latencies of @v in reason order, at most @max entries (a
+ * reason that appeared since the sizing pass waits for the next
+ * snapshot); returns the number of entries written.
+ */
 static u32 kvmw_fill_reasons(const struct kvmw_vcpu *v, u32 vcpu_index,
-			     struct kvmw_reason_stat *out)
+			     u32 vendor, struct kvmw_reason_stat *out, u32 max)
 {
 	unsigned int i;
 	u32 n = 0, direct;
 
-	for (i = 0; i < KVMW_NR_SLOTS; i++) {
+	for (i = 0; i < KVMW_NR_SLOTS && n < max; i++) {
 		u64 c = READ_ONCE(v->counts[i]);
 
 		if (!c)
@@ -222,10 +264,11 @@ static u32 kvmw_fill_reasons(const struct kvmw_vcpu *v, u32 vcpu_index,
 		out[n].reason = kvmw_slot_to_code(i);
 		out[n].vcpu_index = vcpu_index;
 		out[n].count = c;
+		kvmw_fill_lat(&out[n], kvmw_slot_lat(v, i), vendor);
 		n++;
 	}
 	direct = n;
-	for (i = 0; i < KVMW_NR_OVERFLOW; i++) {
+	for (i = 0; i < KVMW_NR_OVERFLOW && n < max; i++) {
 		/* Pairs with the release in kvmw_account_overflow(). */
 		u64 c = smp_load_acquire(&v->ovf_count[i]);
 
@@ -234,12 +277,42 @@ static u32 kvmw_fill_reasons(const struct kvmw_vcpu *v, u32 vcpu_index,
 		out[n].reason = READ_ONCE(v->ovf_code[i]);
 		out[n].vcpu_index = vcpu_index;
 		out[n].count = c;
+		kvmw_fill_lat(&out[n], kvmw_ovf_lat(v, i), vendor);
 		n++;
 	}
 	/* Slots come out in code order; rare overflow codes may not. */
 	if (n > direct)
 		sort(out, n, sizeof(*out), kvmw_cmp_reason, NULL);
 	return n;
+}
+
+/* One vCPU's summary; its reason entries were filled at @r[0..nr). */
+static void kvmw_fill_vcpu(const struct kvmw_vcpu *v, struct kvmw_vcpu_info *vi,
+			   const struct kvmw_reason_stat *r, u32 nr)
+{
+	u32 j;
+
+	vi->vcpu_id = v->vcpu_id;
+	vi->tid = READ_ONCE(v->tid);
+	vi->entries = READ_ONCE(v->entries);
+	vi->overflow_exits = READ_ONCE(v->overflow_exits);
+	vi->exits = vi->overflow_exits;
+	vi->guest_ns = kvmw_clock_to_ns(READ_ONCE(v->guest_t));
+	vi->untimed_exits = READ_ONCE(v->untimed_exits);
+	vi->nr_reasons = nr;
+	for (j = 0; j < nr; j++) {
+		vi->exits += r[j].count;
+		vi->exit_ns += r[j].lat_total_ns;
+		if (r[j].flags & KVMW_REASON_F_IDLE) {
+			vi->idle_ns += r[j].lat_total_ns;
+		} else {
+			/* A racing reader may see user_ns updated first. */
+			u64 user = min(r[j].user_ns, r[j].lat_total_ns);
+
+			vi->user_ns += user;
+			vi->overhead_ns += r[j].lat_total_ns - user;
+		}
+	}
 }
 
 static struct kvmw_vm *kvmw_vm_by_id(u64 id)
@@ -255,10 +328,11 @@ static struct kvmw_vm *kvmw_vm_by_id(u64 id)
 
 static long kvmw_ioctl_vm_snapshot(void __user *uarg)
 {
-	struct kvmw_reason_stat *rbuf = NULL, *packed;
+	struct kvmw_reason_stat *rbuf = NULL;
 	struct kvmw_vcpu_info *vbuf = NULL;
+	struct kvmw_vcpu **recs = NULL;
 	struct kvmw_vm_snapshot req;
-	u32 nv = 0, nr = 0, i;
+	u32 nv = 0, nr = 0, cap = 0, i;
 	struct kvmw_vcpu *v;
 	struct kvmw_vm *vm;
 	int usize, ret;
@@ -284,16 +358,18 @@ static long kvmw_ioctl_vm_snapshot(void __user *uarg)
 		goto unlock;
 	}
 	/*
-	 * Size the buffers for the vCPUs present now; vCPUs discovered while
-	 * we copy are left for the next snapshot.
+	 * Size the buffers for the vCPUs and reasons present now; what
+	 * appears while we copy is left for the next snapshot.
 	 */
 	list_for_each_entry_rcu(v, &vm->vcpus, vm_node,
-				lockdep_is_held(&kvmw_mutex))
+				lockdep_is_held(&kvmw_mutex)) {
 		nv++;
+		cap += kvmw_count_reasons(v);
+	}
+	recs = kvcalloc(max(nv, 1U), sizeof(*recs), GFP_KERNEL);
 	vbuf = kvcalloc(max(nv, 1U), sizeof(*vbuf), GFP_KERNEL);
-	rbuf = kvcalloc(max(nv, 1U), KVMW_REASONS_PER_VCPU * sizeof(*rbuf),
-			GFP_KERNEL);
-	if (!vbuf || !rbuf) {
+	rbuf = kvcalloc(max(cap, 1U), sizeof(*rbuf), GFP_KERNEL);
+	if (!recs || !vbuf || !rbuf) {
 		ret = -ENOMEM;
 		goto unlock;
 	}
@@ -302,51 +378,25 @@ static long kvmw_ioctl_vm_snapshot(void __user *uarg)
 				lockdep_is_held(&kvmw_mutex)) {
 		if (i == nv)
 			break;
-		vbuf[i].vcpu_id = v->vcpu_id;
-		vbuf[i].tid = READ_ONCE(v->tid);
-		vbuf[i].entries = READ_ONCE(v->entries);
-		vbuf[i].overflow_exits = READ_ONCE(v->overflow_exits);
-		/* first_reason holds the record index until sorted below. */
-		vbuf[i].first_reason = i;
-		vbuf[i].nr_reasons = kvmw_fill_reasons(v, 0, rbuf +
-				i * KVMW_REASONS_PER_VCPU);
-		i++;
+		recs[i++] = v;
 	}
-	kvmw_fill_vm_ident(vm, &req.vm);
-	mutex_unlock(&kvmw_mutex);
 	nv = i;
-	/* The VM totals are summed below from this very read of its vCPUs. */
-	req.vm.nr_vcpus = nv;
-
-	/*
-	 * Order the vCPUs by id, then pack each one's reason block (found by
-	 * its record index, parked in first_reason) densely in that order.
-	 */
-	sort(vbuf, nv, sizeof(*vbuf), kvmw_cmp_vcpu_info, NULL);
-	packed = kvcalloc(max(nv, 1U), KVMW_REASONS_PER_VCPU * sizeof(*packed),
-			  GFP_KERNEL);
-	if (!packed) {
-		ret = -ENOMEM;
-		goto out;
-	}
+	/* Records are freed only under kvmw_mutex: safe to use until unlock. */
+	sort(recs, nv, sizeof(*recs), kvmw_cmp_vcpu, NULL);
+	kvmw_fill_vm_ident(vm, &req.vm);
 	for (i = 0; i < nv; i++) {
-		const struct kvmw_reason_stat *src = rbuf +
-			vbuf[i].first_reason * KVMW_REASONS_PER_VCPU;
-		u32 j;
+		u32 n = kvmw_fill_reasons(recs[i], i, req.vm.vendor, rbuf + nr,
+					  cap - nr);
 
+		kvmw_fill_vcpu(recs[i], &vbuf[i], rbuf + nr, n);
 		vbuf[i].first_reason = nr;
-		vbuf[i].exits = vbuf[i].overflow_exits;
-		for (j = 0; j < vbuf[i].nr_reasons; j++, nr++) {
-			packed[nr] = src[j];
-			packed[nr].vcpu_index = i;
-			vbuf[i].exits += src[j].count;
-		}
+		nr += n;
+		/* The VM totals are summed from this very read of its vCPUs. */
 		req.vm.exits += vbuf[i].exits;
 		req.vm.entries += vbuf[i].entries;
 	}
-	kvfree(rbuf);
-	rbuf = packed;
-
+	mutex_unlock(&kvmw_mutex);
+	req.vm.nr_vcpus = nv;
 	req.nr_vcpus = nv;
 	req.nr_reasons = nr;
 	/*
@@ -373,6 +423,7 @@ static long kvmw_ioctl_vm_snapshot(void __user *uarg)
 unlock:
 	mutex_unlock(&kvmw_mutex);
 out:
+	kvfree(recs);
 	kvfree(vbuf);
 	kvfree(rbuf);
 	return ret;

@@ -16,6 +16,9 @@ static int __init kvmw_init(void)
 {
 	int ret;
 
+	ret = kvmw_clock_init();
+	if (ret)
+		return ret;
 	ret = kvmw_core_init();
 	if (ret)
 		return ret;

@@ -24,6 +24,8 @@
 
 #include <linux/kvm_host.h>
 #include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/tracepoint.h>
 #include <asm/svm.h>
 #include <asm/vmx.h>
 
@@ -39,6 +41,9 @@ static_assert(offsetof(struct vmcb, control.exit_code) == 0x70);
 static_assert(offsetof(struct vmcb, save.rsp) == 0x400 + 0x1d8);
 
 #define KVMW_SVM_VALIDATE_TRIES	16
+
+/* KVM's kvm_userspace_exit tracepoint, when found (not exported). */
+static struct tracepoint *kvmw_tp_user_exit;
 
 /* > 0: layout validated; 0: not yet; < 0: decoding disabled */
 static int kvmw_svm_state __read_mostly;
@@ -117,7 +122,72 @@ u32 kvmw_slot_to_code(unsigned int slot)
 	return KVMW_SVM_HIGH_BASE + slot - KVMW_SLOT_DIRECT;
 }
 
-static noinline void kvmw_account_overflow(struct kvmw_vcpu *v, u32 code)
+/*
+ * Give @v's next latency entry to a reason on its first exit, or NULL
+ * when all are taken. The entry is initialised before its index is
+ * published (release), so readers see it complete (kvmw_slot_lat()).
+ */
+static noinline struct kvmw_lat *kvmw_lat_assign(struct kvmw_vcpu *v,
+						 u8 *idx)
+{
+	struct kvmw_lat *e;
+
+	if (v->nr_lat == KVMW_LAT_REASONS)
+		return NULL;
+	e = &v->lat[v->nr_lat++];
+	WRITE_ONCE(e->min_ns, U64_MAX);
+	/* Publish the initialised entry; pairs with kvmw_lat_read(). */
+	smp_store_release(idx, v->nr_lat);
+	return e;
+}
+
+static __always_inline struct kvmw_lat *kvmw_lat_of(struct kvmw_vcpu *v,
+						    u8 *idx)
+{
+	u8 i = *idx;
+
+	if (likely(i))
+		return &v->lat[i - 1];
+	return kvmw_lat_assign(v, idx);
+}
+
+static const struct kvmw_lat *kvmw_lat_read(const struct kvmw_vcpu *v,
+					    const u8 *idx)
+{
+	u8 i = smp_load_acquire(idx); /* pairs with kvmw_lat_assign() */
+
+	return i ? &v->lat[i - 1] : NULL;
+}
+
+/**
+ * kvmw_slot_lat() - latency entry of a dense reason slot
+ * @v: vCPU record
+ * @slot: index in @v->counts
+ *
+ * Return: the entry, or NULL when the reason has none (never exited, or
+ * the vCPU's latency table was full).
+ */
+const struct kvmw_lat *kvmw_slot_lat(const struct kvmw_vcpu *v,
+				     unsigned int slot)
+{
+	return kvmw_lat_read(v, &v->lat_idx[slot]);
+}
+
+/**
+ * kvmw_ovf_lat() - latency entry of an overflow slot
+ * @v: vCPU record
+ * @i: index in @v->ovf_code
+ *
+ * Return: the entry or NULL, as kvmw_slot_lat().
+ */
+const struct kvmw_lat *kvmw_ovf_lat(const struct kvmw_vcpu *v, unsigned int i)
+{
+	return kvmw_lat_read(v, &v->ovf_lat_idx[i]);
+}
+
+/* Count an exit whose code has no dense slot; returns its latency entry. */
+static noinline struct kvmw_lat *kvmw_account_overflow(struct kvmw_vcpu *v,
+						       u32 code)
 {
 	unsigned int i;
 
@@ -126,14 +196,15 @@ static noinline void kvmw_account_overflow(struct kvmw_vcpu *v, u32 code)
 			/* Readers must never see the count without its code. */
 			WRITE_ONCE(v->ovf_code[i], code);
 			smp_store_release(&v->ovf_count[i], 1); /* pairs with kvmw_fill_reasons() */
-			return;
+			return kvmw_lat_of(v, &v->ovf_lat_idx[i]);
 		}
 		if (v->ovf_code[i] == code) {
 			WRITE_ONCE(v->ovf_count[i], v->ovf_count[i] + 1);
-			return;
+			return kvmw_lat_of(v, &v->ovf_lat_idx[i]);
 		}
 	}
 	WRITE_ONCE(v->overflow_exits, v->overflow_exits + 1);
+	return NULL;
 }
 
 /* Lookup miss: find or create the record and make it this CPU's last. */
@@ -160,9 +231,15 @@ static __always_inline struct kvmw_vcpu *kvmw_vcpu_get(struct kvm_vcpu *vcpu)
 	return kvmw_vcpu_get_slow(vcpu);
 }
 
+/*
+ * The exit: count it by reason, close the guest-time interval opened by
+ * the previous entry and leave the exit pending until the next entry.
+ */
 static void kvmw_probe_exit(void *data, struct kvm_vcpu *vcpu, u32 isa)
 {
+	u64 now = kvmw_now();
 	struct kvmw_vcpu *v = kvmw_vcpu_get(vcpu);
+	struct kvmw_lat *e;
 	u32 code;
 
 	if (unlikely(!v)) {
@@ -170,27 +247,93 @@ static void kvmw_probe_exit(void *data, struct kvm_vcpu *vcpu, u32 isa)
 		return;
 	}
 	code = kvmw_exit_code(vcpu, isa);
-	if (likely(code < KVMW_SLOT_DIRECT))
+	if (likely(code < KVMW_SLOT_DIRECT)) {
 		v->counts[code]++;
-	else if (code - KVMW_SVM_HIGH_BASE < KVMW_SVM_HIGH_NR)
-		v->counts[KVMW_SLOT_DIRECT + code - KVMW_SVM_HIGH_BASE]++;
-	else
-		kvmw_account_overflow(v, code);
+		e = kvmw_lat_of(v, &v->lat_idx[code]);
+	} else if (code - KVMW_SVM_HIGH_BASE < KVMW_SVM_HIGH_NR) {
+		code += KVMW_SLOT_DIRECT - KVMW_SVM_HIGH_BASE;
+		v->counts[code]++;
+		e = kvmw_lat_of(v, &v->lat_idx[code]);
+	} else {
+		e = kvmw_account_overflow(v, code);
+	}
+	if (likely(v->entry_ts)) {
+		v->guest_t += now - v->entry_ts;
+		v->entry_ts = 0;
+	}
+	if (unlikely(!e))
+		v->untimed_exits++;
+	v->pending = e;
+	v->exit_ts = now;
 }
 
+/* KVM_RUN returned to userspace: time the VMM separately. */
+static noinline void kvmw_user_exit_account(struct kvmw_vcpu *v, u64 now)
+{
+	/* Only the first return counts: KVM_RUN may fail again before entry. */
+	if (v->pending && !v->user_ts)
+		v->user_ts = now;
+}
+
+static void kvmw_probe_user_exit(void *data, u32 reason, int err)
+{
+	u64 now = kvmw_now();
+	struct kvmw_vcpu *v = this_cpu_read(kvmw_last);
+	pid_t tid = current->pid;
+
+	/*
+	 * No vCPU argument: the record is the one this thread ran last.
+	 * Usually still this CPU's last; after a preemption, search.
+	 */
+	if (unlikely(!v || READ_ONCE(v->tid) != tid || !v->pending))
+		v = kvmw_vcpu_find_tid(tid);
+	if (v)
+		kvmw_user_exit_account(v, now);
+}
+
+static __always_inline void kvmw_lat_account(struct kvmw_vcpu *v,
+					     struct kvmw_lat *e, u64 now)
+{
+	u64 ns = kvmw_delta_ns(now - v->exit_ts);
+	unsigned int b = min_t(unsigned int, __fls(ns | 1),
+			       KVMW_LAT_BUCKETS - 1);
+
+	WRITE_ONCE(e->total_ns, e->total_ns + ns);
+	if (unlikely(ns < e->min_ns))
+		WRITE_ONCE(e->min_ns, ns);
+	if (unlikely(ns > e->max_ns))
+		WRITE_ONCE(e->max_ns, ns);
+	WRITE_ONCE(e->hist[b], e->hist[b] + 1);
+	if (unlikely(v->user_ts)) {
+		WRITE_ONCE(e->user_ns,
+			   e->user_ns + kvmw_delta_ns(now - v->user_ts));
+		WRITE_ONCE(e->user_n, e->user_n + 1);
+		v->user_ts = 0;
+	}
+	v->pending = NULL;
+}
+
+/* The entry: time the pending exit and open a guest-time interval. */
 static void kvmw_probe_entry(void *data, struct kvm_vcpu *vcpu,
 			     bool force_immediate_exit)
 {
+	u64 now = kvmw_now();
 	struct kvmw_vcpu *v = kvmw_vcpu_get(vcpu);
+	struct kvmw_lat *e;
 
-	if (likely(v))
-		v->entries++;
+	if (unlikely(!v))
+		return;
+	v->entries++;
+	e = v->pending;
+	if (likely(e))
+		kvmw_lat_account(v, e, now);
+	v->entry_ts = now;
 }
 
 u64 kvmw_features(void)
 {
 	u32 vendor = kvmw_host_vendor();
-	u64 f = KVMW_FEAT_EXIT_COUNTS;
+	u64 f = KVMW_FEAT_EXIT_COUNTS | KVMW_FEAT_LATENCY;
 
 	/* SVM: until the layout check has passed, decoding is not promised. */
 	if (vendor == KVMW_VENDOR_SVM && READ_ONCE(kvmw_svm_state) > 0)
@@ -199,21 +342,78 @@ u64 kvmw_features(void)
 		f |= KVMW_FEAT_REASON_VMX;
 	if (READ_ONCE(kvmw_lifetime_exact))
 		f |= KVMW_FEAT_VM_LIFETIME;
+	if (kvmw_tp_user_exit)
+		f |= KVMW_FEAT_USER_EXITS;
 	return f;
+}
+
+/*
+ * kvm_userspace_exit is defined in kvm.ko but not exported. The sanctioned
+ * way to reach a module's tracepoint is the tracepoint module notifier,
+ * which replays every loaded module's tracepoints to a new subscriber.
+ * kvm.ko cannot go away while kvmwarden is loaded (we use its exports), so
+ * the pointer found stays valid.
+ */
+static int kvmw_tp_module_notify(struct notifier_block *nb,
+				 unsigned long state, void *data)
+{
+	struct tp_module *tp_mod = data;
+	struct module *mod = tp_mod->mod;
+	unsigned int i;
+
+	if (state != MODULE_STATE_COMING || strcmp(mod->name, "kvm"))
+		return NOTIFY_OK;
+	for (i = 0; i < mod->num_tracepoints; i++) {
+		struct tracepoint *tp =
+			tracepoint_ptr_deref(&mod->tracepoints_ptrs[i]);
+
+		if (!strcmp(tp->name, "kvm_userspace_exit"))
+			kvmw_tp_user_exit = tp;
+	}
+	return NOTIFY_OK;
+}
+
+static struct notifier_block kvmw_tp_module_nb = {
+	.notifier_call = kvmw_tp_module_notify,
+};
+
+static void kvmw_find_user_exit_tp(void)
+{
+	if (register_tracepoint_module_notifier(&kvmw_tp_module_nb))
+		return;
+	unregister_tracepoint_module_notifier(&kvmw_tp_module_nb);
+	if (!kvmw_tp_user_exit)
+		return;
+	if (tracepoint_probe_register(kvmw_tp_user_exit,
+				      (void *)kvmw_probe_user_exit, NULL)) {
+		kvmw_tp_user_exit = NULL;
+		return;
+	}
 }
 
 int kvmw_probes_register(void)
 {
 	int ret;
 
+	kvmw_find_user_exit_tp();
+	if (!kvmw_tp_user_exit)
+		pr_warn("kvm_userspace_exit not found: VMM time counts as overhead\n");
 	ret = register_trace_kvm_exit(kvmw_probe_exit, NULL);
 	if (ret)
-		return ret;
+		goto err_user;
 	ret = register_trace_kvm_entry(kvmw_probe_entry, NULL);
-	if (ret) {
-		unregister_trace_kvm_exit(kvmw_probe_exit, NULL);
-		tracepoint_synchronize_unregister();
-	}
+	if (ret)
+		goto err_exit;
+	return 0;
+
+err_exit:
+	unregister_trace_kvm_exit(kvmw_probe_exit, NULL);
+err_user:
+	if (kvmw_tp_user_exit)
+		tracepoint_probe_unregister(kvmw_tp_user_exit,
+					    (void *)kvmw_probe_user_exit, NULL);
+	kvmw_tp_user_exit = NULL;
+	tracepoint_synchronize_unregister();
 	return ret;
 }
 
@@ -222,5 +422,9 @@ void kvmw_probes_unregister(void)
 {
 	unregister_trace_kvm_entry(kvmw_probe_entry, NULL);
 	unregister_trace_kvm_exit(kvmw_probe_exit, NULL);
+	if (kvmw_tp_user_exit)
+		tracepoint_probe_unregister(kvmw_tp_user_exit,
+					    (void *)kvmw_probe_user_exit, NULL);
+	kvmw_tp_user_exit = NULL;
 	tracepoint_synchronize_unregister();
 }

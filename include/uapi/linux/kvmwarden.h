@@ -48,6 +48,27 @@
 #define KVMW_FEAT_REASON_VMX		(1ULL << 2)
 /* Destroyed VMs are detected exactly (see Documentation/design.rst). */
 #define KVMW_FEAT_VM_LIFETIME		(1ULL << 3)
+/*
+ * Exit-to-entry latency per reason (total, min, max, log2 histogram) and
+ * per-vCPU guest, overhead, idle and userspace time: the VER1 fields of
+ * struct kvmw_vcpu_info and struct kvmw_reason_stat.
+ */
+#define KVMW_FEAT_LATENCY		(1ULL << 4)
+/*
+ * Returns to userspace (KVM_RUN ending) are seen, so the time the VMM
+ * spends between an exit and the next entry is split off as user_ns.
+ * Without it user_ns stays 0 and that time counts as overhead.
+ */
+#define KVMW_FEAT_USER_EXITS		(1ULL << 5)
+
+/*
+ * Latency histograms: KVMW_LAT_BUCKETS log2 buckets of nanoseconds, the
+ * same layout in the module, the BPF programs and the tools. Bucket 0
+ * counts [0, 2) ns, bucket b (1 <= b < 31) counts [2^b, 2^(b+1)) ns and
+ * bucket 31 everything from 2^31 ns (about 2.1 s) up. In C:
+ *	b = min(ilog2(ns | 1), KVMW_LAT_BUCKETS - 1)
+ */
+#define KVMW_LAT_BUCKETS	32
 
 /* Virtualisation extension that produced an exit: same values as KVM_ISA_*. */
 #define KVMW_VENDOR_UNKNOWN	0
@@ -168,6 +189,25 @@ struct kvmw_vm_list {
  * @overflow_exits: exits whose reason did not fit the per-vCPU table (a
  *	vCPU holds every architectural code plus a few unknown ones; this
  *	stays 0 unless the hardware reports many undefined codes)
+ *
+ * VER1 (KVMW_FEAT_LATENCY). Times are in nanoseconds of the module's clock
+ * (Documentation/uapi.rst, "Clock"); an exit's time is the time from the
+ * exit to the next entry of the same vCPU and is added when that entry
+ * happens, so an exit still being handled is not included yet.
+ * @guest_ns: time in guest mode, from each entry to the following exit
+ * @exit_ns: time outside guest mode after the timed exits; always
+ *	@idle_ns + @user_ns + @overhead_ns
+ * @idle_ns: part of @exit_ns after exits of category halt (HLT, MWAIT...):
+ *	the guest had nothing to run; not overhead
+ * @user_ns: part of @exit_ns after other exits during which KVM_RUN had
+ *	returned to the VMM (MMIO/PIO to userspace, signals): from the
+ *	return to userspace to the next entry, the VMM's own time
+ * @overhead_ns: the rest of @exit_ns: host time spent handling exits in
+ *	the kernel; the share of vCPU time lost to exits is
+ *	@overhead_ns / (@guest_ns + @exit_ns)
+ * @untimed_exits: exits counted but not timed because the vCPU's reason
+ *	table for latency was full (KVMW_LAT_REASONS per vCPU; stays 0 in
+ *	practice) or the clock went backwards across CPUs
  */
 struct kvmw_vcpu_info {
 	__u32 vcpu_id;
@@ -177,9 +217,20 @@ struct kvmw_vcpu_info {
 	__u32 first_reason;
 	__u32 nr_reasons;
 	__u64 overflow_exits;
+	/* VER1 */
+	__u64 guest_ns;
+	__u64 exit_ns;
+	__u64 idle_ns;
+	__u64 user_ns;
+	__u64 overhead_ns;
+	__u64 untimed_exits;
 };
 
 #define KVMW_VCPU_INFO_SIZE_VER0	40
+#define KVMW_VCPU_INFO_SIZE_VER1	88
+
+/* Distinct reasons per vCPU that get latency figures (first come). */
+#define KVMW_LAT_REASONS	24
 
 /**
  * struct kvmw_reason_stat - exits of one vCPU for one hardware reason
@@ -189,14 +240,43 @@ struct kvmw_vcpu_info {
  *	KVMW_REASON_UNDECODED when it could not be read
  * @vcpu_index: index in the snapshot's vCPU array of the vCPU counted
  * @count: exits counted
+ *
+ * VER1 (KVMW_FEAT_LATENCY), times in ns as in struct kvmw_vcpu_info:
+ * @flags: KVMW_REASON_F_*
+ * @reserved: 0
+ * @lat_total_ns: sum of the exit-to-next-entry times of the timed exits
+ * @lat_min_ns: shortest of them (0 when none was timed)
+ * @lat_max_ns: longest of them
+ * @user_count: timed exits during which KVM_RUN returned to userspace
+ * @user_ns: time those spent in userspace (part of @lat_total_ns)
+ * @hist: timed exits per log2 bucket (see KVMW_LAT_BUCKETS); the sum of
+ *	the buckets is the number of timed exits, which is @count minus
+ *	the exit in flight (at most one per vCPU) and minus exits that
+ *	happened before the vCPU's first entry seen by the module
  */
 struct kvmw_reason_stat {
 	__u32 reason;
 	__u32 vcpu_index;
 	__u64 count;
+	/* VER1 */
+	__u32 flags;
+	__u32 reserved;
+	__u64 lat_total_ns;
+	__u64 lat_min_ns;
+	__u64 lat_max_ns;
+	__u64 user_count;
+	__u64 user_ns;
+	__u64 hist[KVMW_LAT_BUCKETS];
 };
 
 #define KVMW_REASON_STAT_SIZE_VER0	16
+#define KVMW_REASON_STAT_SIZE_VER1	320
+
+/* Flags in struct kvmw_reason_stat::flags. */
+/* Category halt: the time after these exits is idle time, not overhead. */
+#define KVMW_REASON_F_IDLE	(1U << 0)
+/* The vCPU's latency table was full: this reason is counted, not timed. */
+#define KVMW_REASON_F_UNTIMED	(1U << 1)
 
 /**
  * struct kvmw_vm_snapshot - argument of KVMW_IOC_VM_SNAPSHOT
