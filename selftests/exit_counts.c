@@ -49,7 +49,9 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "kselftest_harness.h"
@@ -115,6 +117,8 @@ struct vctx {
 	int end_err;			/* module snapshot at the end */
 	struct rmap mod_end;
 	struct kvmw_vcpu_info info_end;
+	struct kvmw_reason_stat *lat_end;	/* its reason entries */
+	uint32_t nr_lat_end;
 	struct rmap orc_end;
 	uint32_t orc_vcpu_id;
 	uint64_t orc_entries;		/* oracle entries of this tid */
@@ -206,21 +210,26 @@ static void phase_hook(struct kvm_vcpu *vcpu, unsigned int phase, void *arg)
 					       &x->orc_phase, NULL, NULL);
 }
 
-static void env_open(struct env *env)
+/* (Re)read the module's features; closes fd on failure. */
+static void env_handshake(struct env *env)
 {
-	uint64_t want;
+	uint64_t want = env->vendor == KVM_VENDOR_SVM ? KVMW_FEAT_REASON_SVM :
+							KVMW_FEAT_REASON_VMX;
 
-	memset(env, 0, sizeof(*env));
-	env->vendor = kvm_host_vendor();
-	env->hw = kvm_backend_is_hw();
-	env->fd = kvmw_open();
 	if (env->fd >= 0 && kvmw_handshake(env->fd, &env->hs)) {
 		close(env->fd);
 		env->fd = -EPROTO;
 	}
-	want = env->vendor == KVM_VENDOR_SVM ? KVMW_FEAT_REASON_SVM :
-					       KVMW_FEAT_REASON_VMX;
 	env->decode = env->fd >= 0 && (env->hs.features & want);
+}
+
+static void env_open(struct env *env)
+{
+	memset(env, 0, sizeof(*env));
+	env->vendor = kvm_host_vendor();
+	env->hw = kvm_backend_is_hw();
+	env->fd = kvmw_open();
+	env_handshake(env);
 	env->oracle_err = kvmw_oracle_open(&env->oracle);
 	if (env->oracle_err)
 		env->oracle = NULL;
@@ -245,22 +254,37 @@ static void env_close(struct env *env)
 struct work {
 	int nr_vms;
 	int nr_vcpus;			/* per VM */
+	uint64_t wall_ns;		/* first vCPU start to last join */
 	struct kvm_vm *vms[MAX_VMS];
 	struct vctx ctx[MAX_VMS][MAX_VCPUS];
 };
 
 static void work_free(struct work *w)
 {
-	int v;
+	int v, c;
 
-	for (v = 0; v < w->nr_vms; v++)
+	for (v = 0; v < w->nr_vms; v++) {
+		for (c = 0; c < w->nr_vcpus; c++) {
+			free(w->ctx[v][c].lat_end);
+			w->ctx[v][c].lat_end = NULL;
+		}
 		vm_destroy(w->vms[v]);
+	}
 	w->nr_vms = 0;
 }
 
 /* Start all vCPUs at once (one thread each), then wait for all. */
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
 static void work_run(struct __test_metadata *_metadata, struct work *w)
 {
+	uint64_t t0 = mono_ns();
 	int v, c;
 
 	for (v = 0; v < w->nr_vms; v++)
@@ -270,6 +294,25 @@ static void work_run(struct __test_metadata *_metadata, struct work *w)
 	for (v = 0; v < w->nr_vms; v++)
 		for (c = 0; c < w->nr_vcpus; c++)
 			vcpu_join(w->ctx[v][c].vcpu);
+	w->wall_ns = mono_ns() - t0;
+}
+
+/* Keep the vCPU's reason entries (with latencies) of snapshot @s. */
+static void keep_reasons(const struct kvmw_snap *s, struct vctx *x)
+{
+	const struct kvmw_vcpu_info *v = &x->info_end;
+	uint32_t n = v->nr_reasons;
+
+	if (v->first_reason + n > s->hdr.nr_reasons)
+		n = 0;
+	free(x->lat_end);
+	x->lat_end = calloc(n ? n : 1, sizeof(*x->lat_end));
+	x->nr_lat_end = 0;
+	if (!x->lat_end)
+		return;
+	memcpy(x->lat_end, s->reasons + v->first_reason,
+	       n * sizeof(*x->lat_end));
+	x->nr_lat_end = n;
 }
 
 /* After the run: the module's and the oracle's final numbers. */
@@ -302,6 +345,8 @@ static void work_collect(struct __test_metadata *_metadata, struct env *env,
 						       &x->mod_end,
 						       &x->info_end);
 				exits += x->info_end.exits;
+				if (!x->end_err)
+					keep_reasons(&s, x);
 			}
 			if (env->oracle) {
 				EXPECT_EQ(0, oracle_rmap(env->oracle,
@@ -470,6 +515,123 @@ static void check_stats(struct __test_metadata *_metadata, struct env *env,
 	}
 }
 
+static unsigned int lat_bucket(uint64_t ns)
+{
+	unsigned int b = 63 - __builtin_clzll(ns | 1);
+
+	return b < KVMW_LAT_BUCKETS ? b : KVMW_LAT_BUCKETS - 1;
+}
+
+/*
+ * Latencies of one vCPU, from the final snapshot, with the vCPU stopped:
+ *  - every exit but the last one (the done report, an OUT to userspace,
+ *    which is never followed by an entry) is timed, so each reason's
+ *    histogram holds exactly its count, and IOIO's its count minus one;
+ *  - min <= mean <= max, and min and max fall in the first and last
+ *    non-empty buckets;
+ *  - each return of KVM_RUN to userspace but the last is followed by an
+ *    entry that times it: the user counts add up to kvm_runs - 1, and
+ *    split exactly into KVM_EXIT_IO (minus the last), KVM_EXIT_MMIO
+ *    (the NPF / EPT reasons) and KVM_EXIT_HLT;
+ *  - the vCPU's times add up: exit = idle + user + overhead, idle is the
+ *    time after HLT exits and only that, guest + exit time fits in the
+ *    wall time of the run.
+ */
+static void check_latency(struct __test_metadata *_metadata, struct env *env,
+			  struct vctx *x, uint64_t wall_ns)
+{
+	uint32_t io = exit_reason_code(env->vendor, EXIT_KIND_IO);
+	uint32_t hlt = exit_reason_code(env->vendor, EXIT_KIND_HLT);
+	const struct kvmw_vcpu_info *vi = &x->info_end;
+	struct vcpu_result *r = &x->vcpu->res;
+	uint64_t user_n = 0, idle = 0, overhead = 0, user = 0, exit_ns = 0;
+	uint64_t in_flight = 0, user_io = 0, user_hlt = 0, user_npf = 0;
+	int id = x->vcpu->id;
+	uint32_t i;
+
+	if (!(env->hs.features & KVMW_FEAT_LATENCY))
+		return;
+	ASSERT_EQ(vi->nr_reasons, x->nr_lat_end);
+	EXPECT_EQ(0ULL, vi->untimed_exits);
+	for (i = 0; i < x->nr_lat_end; i++) {
+		const struct kvmw_reason_stat *rs = &x->lat_end[i];
+		const char *name = rname(env, rs->reason);
+		uint64_t timed = 0;
+		int b, lo = -1, hi = -1;
+
+		for (b = 0; b < KVMW_LAT_BUCKETS; b++) {
+			timed += rs->hist[b];
+			if (rs->hist[b] && lo < 0)
+				lo = b;
+			if (rs->hist[b])
+				hi = b;
+		}
+		EXPECT_EQ(0U, rs->flags & KVMW_REASON_F_UNTIMED)
+			TH_LOG("vCPU %d %s untimed", id, name);
+		EXPECT_EQ(rs->reason == io ? rs->count - 1 : rs->count, timed)
+			TH_LOG("vCPU %d %s: histogram total vs count", id, name);
+		in_flight += rs->count - timed;
+		EXPECT_EQ(rs->reason == hlt ? KVMW_REASON_F_IDLE : 0U,
+			  rs->flags & KVMW_REASON_F_IDLE)
+			TH_LOG("vCPU %d %s: idle flag", id, name);
+		if (timed) {
+			EXPECT_LE(rs->lat_min_ns, rs->lat_total_ns / timed);
+			EXPECT_LE(rs->lat_total_ns / timed, rs->lat_max_ns);
+			EXPECT_EQ((unsigned int)lo, lat_bucket(rs->lat_min_ns))
+				TH_LOG("vCPU %d %s: min %llu in bucket %d", id,
+				       name, (unsigned long long)rs->lat_min_ns,
+				       lo);
+			EXPECT_EQ((unsigned int)hi, lat_bucket(rs->lat_max_ns))
+				TH_LOG("vCPU %d %s: max %llu in bucket %d", id,
+				       name, (unsigned long long)rs->lat_max_ns,
+				       hi);
+			EXPECT_GT(rs->lat_total_ns, 0ULL);
+		}
+		EXPECT_LE(rs->user_count, timed);
+		EXPECT_LE(rs->user_ns, rs->lat_total_ns);
+		EXPECT_EQ(!!rs->user_count, !!rs->user_ns)
+			TH_LOG("vCPU %d %s: user count vs time", id, name);
+		user_n += rs->user_count;
+		if (rs->reason == io)
+			user_io = rs->user_count;
+		else if (rs->reason == hlt)
+			user_hlt = rs->user_count;
+		else if (rs->user_count)
+			user_npf += rs->user_count;
+		exit_ns += rs->lat_total_ns;
+		if (rs->flags & KVMW_REASON_F_IDLE) {
+			idle += rs->lat_total_ns;
+		} else {
+			user += rs->user_ns;
+			overhead += rs->lat_total_ns - rs->user_ns;
+		}
+	}
+	EXPECT_EQ(1ULL, in_flight) TH_LOG("vCPU %d: exits never followed by an entry",
+					  id);
+	if (env->hs.features & KVMW_FEAT_USER_EXITS) {
+		EXPECT_EQ(r->kvm_runs - 1, user_n)
+			TH_LOG("vCPU %d: returns to userspace timed", id);
+		EXPECT_EQ(r->user_exits[KVM_EXIT_IO] - 1, user_io);
+		EXPECT_EQ(r->user_exits[KVM_EXIT_HLT], user_hlt);
+		EXPECT_EQ(r->user_exits[KVM_EXIT_MMIO], user_npf);
+	}
+	EXPECT_EQ(exit_ns, vi->exit_ns);
+	EXPECT_EQ(idle, vi->idle_ns);
+	EXPECT_EQ(user, vi->user_ns);
+	EXPECT_EQ(overhead, vi->overhead_ns);
+	EXPECT_EQ(vi->exit_ns, vi->idle_ns + vi->user_ns + vi->overhead_ns);
+	if (rmap_get(&x->mod_end, hlt))
+		EXPECT_GT(vi->idle_ns, 0ULL) TH_LOG("vCPU %d: HLT but no idle time", id);
+	EXPECT_GT(vi->guest_ns, 0ULL);
+	EXPECT_GT(vi->overhead_ns, 0ULL);
+	/* Module clock vs CLOCK_MONOTONIC: allow 2% and 1 ms of skew. */
+	EXPECT_LE(vi->guest_ns + vi->exit_ns, wall_ns + wall_ns / 50 + 1000000)
+		TH_LOG("vCPU %d: guest %llu + exit %llu ns > wall %llu ns", id,
+		       (unsigned long long)vi->guest_ns,
+		       (unsigned long long)vi->exit_ns,
+		       (unsigned long long)wall_ns);
+}
+
 /* Every (vCPU, reason) pair: kvmwarden == oracle, at the phase and end. */
 static void check_oracle(struct __test_metadata *_metadata, struct env *env,
 			 struct vctx *x)
@@ -549,6 +711,24 @@ static void log_vcpu(struct __test_metadata *_metadata, struct env *env,
 	TH_LOG("vCPU %d tid %d: exits %llu (KVM %llu):%s", x->vcpu->id,
 	       x->vcpu->tid, (unsigned long long)x->info_end.exits,
 	       (unsigned long long)STAT_END(x, VCPU_STAT_EXITS), buf);
+	TH_LOG("vCPU %d: guest %llu ns, overhead %llu ns, idle %llu ns, user %llu ns",
+	       x->vcpu->id, (unsigned long long)x->info_end.guest_ns,
+	       (unsigned long long)x->info_end.overhead_ns,
+	       (unsigned long long)x->info_end.idle_ns,
+	       (unsigned long long)x->info_end.user_ns);
+	for (i = 0; i < x->nr_lat_end; i++) {
+		const struct kvmw_reason_stat *rs = &x->lat_end[i];
+		uint64_t timed = rs->count - (rs->reason ==
+			exit_reason_code(env->vendor, EXIT_KIND_IO));
+
+		TH_LOG("  %-12s n=%llu mean %llu min %llu max %llu ns, user %llu/%llu ns",
+		       rname(env, rs->reason), (unsigned long long)rs->count,
+		       (unsigned long long)(timed ? rs->lat_total_ns / timed : 0),
+		       (unsigned long long)rs->lat_min_ns,
+		       (unsigned long long)rs->lat_max_ns,
+		       (unsigned long long)rs->user_count,
+		       (unsigned long long)rs->user_ns);
+	}
 }
 
 /*
@@ -563,6 +743,12 @@ static const char *work_check(struct __test_metadata *_metadata,
 	int v, c;
 
 	work_run(_metadata, w);
+	/*
+	 * SVM decoding is announced once the first exits have validated the
+	 * VMCB layout: ask again now that this case's guests have run.
+	 */
+	if (env->fd >= 0 && !env->decode)
+		env_handshake(env);
 	work_collect(_metadata, env, w);
 	for (v = 0; v < w->nr_vms; v++)
 		for (c = 0; c < w->nr_vcpus; c++)
@@ -583,6 +769,8 @@ static const char *work_check(struct __test_metadata *_metadata,
 				check_exact(_metadata, env, x);
 			check_stats(_metadata, env, x);
 			check_oracle(_metadata, env, x);
+			if (env->decode)
+				check_latency(_metadata, env, x, w->wall_ns);
 			t.tids[t.n++] = x->vcpu->tid;
 		}
 	if (env->oracle) {

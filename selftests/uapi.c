@@ -35,9 +35,9 @@ _Static_assert(sizeof(struct kvmw_vm_info) == KVMW_VM_INFO_SIZE_VER0,
 	       "kvmw_vm_info size");
 _Static_assert(sizeof(struct kvmw_vm_list) == KVMW_VM_LIST_SIZE_VER0,
 	       "kvmw_vm_list size");
-_Static_assert(sizeof(struct kvmw_vcpu_info) == KVMW_VCPU_INFO_SIZE_VER0,
+_Static_assert(sizeof(struct kvmw_vcpu_info) == KVMW_VCPU_INFO_SIZE_VER1,
 	       "kvmw_vcpu_info size");
-_Static_assert(sizeof(struct kvmw_reason_stat) == KVMW_REASON_STAT_SIZE_VER0,
+_Static_assert(sizeof(struct kvmw_reason_stat) == KVMW_REASON_STAT_SIZE_VER1,
 	       "kvmw_reason_stat size");
 _Static_assert(sizeof(struct kvmw_vm_snapshot) == KVMW_VM_SNAPSHOT_SIZE_VER0,
 	       "kvmw_vm_snapshot size");
@@ -116,9 +116,9 @@ FIXTURE_SETUP(uapi)
 	free(self->vms);
 	/* room for VMs that appear meanwhile (none should, but be kind) */
 	self->vms = calloc(self->nr_vms + 64, KVMW_VM_INFO_SIZE_VER0 + EXTRA);
-	self->vcpus = calloc(MAX_VCPUS, KVMW_VCPU_INFO_SIZE_VER0 + EXTRA);
+	self->vcpus = calloc(MAX_VCPUS, sizeof(struct kvmw_vcpu_info) + EXTRA);
 	self->reasons = calloc(MAX_REASONS,
-			       KVMW_REASON_STAT_SIZE_VER0 + EXTRA);
+			       sizeof(struct kvmw_reason_stat) + EXTRA);
 	ASSERT_NE(NULL, self->vms);
 	ASSERT_NE(NULL, self->vcpus);
 	ASSERT_NE(NULL, self->reasons);
@@ -178,10 +178,10 @@ static void snap_init(FIXTURE_DATA(uapi) *self, struct kvmw_vm_snapshot *s)
 	s->size = sizeof(*s);
 	s->vm_id = self->id_a;
 	s->vcpus_ptr = (uintptr_t)self->vcpus;
-	s->vcpu_info_size = KVMW_VCPU_INFO_SIZE_VER0;
+	s->vcpu_info_size = sizeof(struct kvmw_vcpu_info);
 	s->max_vcpus = MAX_VCPUS;
 	s->reasons_ptr = (uintptr_t)self->reasons;
-	s->reason_stat_size = KVMW_REASON_STAT_SIZE_VER0;
+	s->reason_stat_size = sizeof(struct kvmw_reason_stat);
 	s->max_reasons = MAX_REASONS;
 }
 
@@ -485,8 +485,8 @@ TEST_F(uapi, max_vms_too_small)
 
 TEST_F(uapi, snapshot_capacity_too_small)
 {
-	size_t vbytes = MAX_VCPUS * KVMW_VCPU_INFO_SIZE_VER0;
-	size_t rbytes = MAX_REASONS * KVMW_REASON_STAT_SIZE_VER0;
+	size_t vbytes = MAX_VCPUS * sizeof(struct kvmw_vcpu_info);
+	size_t rbytes = MAX_REASONS * sizeof(struct kvmw_reason_stat);
 	struct kvmw_vm_snapshot s, ok;
 
 	REQUIRE_SETUP();
@@ -573,14 +573,15 @@ TEST_F(uapi, element_size_too_small)
 }
 
 /*
- * Larger element sizes (a newer caller): the kernel's bytes of each
- * element are the same as with the VER0 size, the rest is zero.
+ * Other element sizes: a newer caller (larger elements) gets the same
+ * bytes as a current one and zeroes beyond; an older one (VER0 elements)
+ * gets the same first bytes and nothing more.
  */
 TEST_F(uapi, element_size_larger)
 {
 	const uint32_t vsz = KVMW_VM_INFO_SIZE_VER0 + EXTRA;
-	const uint32_t csz = KVMW_VCPU_INFO_SIZE_VER0 + EXTRA;
-	const uint32_t rsz = KVMW_REASON_STAT_SIZE_VER0 + EXTRA;
+	const uint32_t csz = sizeof(struct kvmw_vcpu_info) + EXTRA;
+	const uint32_t rsz = sizeof(struct kvmw_reason_stat) + EXTRA;
 	struct kvmw_vcpu_info ref_vcpus[MAX_VCPUS];
 	struct kvmw_reason_stat *ref_reasons;
 	struct kvmw_vm_snapshot s;
@@ -606,7 +607,7 @@ TEST_F(uapi, element_size_larger)
 	}
 	EXPECT_EQ(2U, found);
 
-	/* reference snapshot with VER0 sizes (the VM is idle: stable) */
+	/* reference snapshot with current sizes (the VM is idle: stable) */
 	snap_init(self, &s);
 	ASSERT_EQ(0, xioctl(self->fd, KVMW_IOC_VM_SNAPSHOT, &s));
 	ASSERT_EQ(2U, s.nr_vcpus);
@@ -626,15 +627,40 @@ TEST_F(uapi, element_size_larger)
 		char *e = (char *)self->vcpus + i * csz;
 
 		EXPECT_EQ(0, memcmp(e, &ref_vcpus[i], sizeof(ref_vcpus[i])));
-		EXPECT_TRUE(all_bytes(e + KVMW_VCPU_INFO_SIZE_VER0, EXTRA, 0));
+		EXPECT_TRUE(all_bytes(e + sizeof(ref_vcpus[i]), EXTRA, 0));
 	}
 	for (i = 0; i < s.nr_reasons; i++) {
 		char *e = (char *)self->reasons + i * rsz;
 
 		EXPECT_EQ(0, memcmp(e, &ref_reasons[i], sizeof(ref_reasons[i])));
-		EXPECT_TRUE(all_bytes(e + KVMW_REASON_STAT_SIZE_VER0, EXTRA,
-				      0));
+		EXPECT_TRUE(all_bytes(e + sizeof(ref_reasons[i]), EXTRA, 0));
 	}
+
+	/* VER0 elements: packed at their own stride, nothing after them */
+	memset(self->vcpus, 0xaa, MAX_VCPUS * csz);
+	memset(self->reasons, 0xaa, (size_t)MAX_REASONS * rsz);
+	snap_init(self, &s);
+	s.vcpu_info_size = KVMW_VCPU_INFO_SIZE_VER0;
+	s.reason_stat_size = KVMW_REASON_STAT_SIZE_VER0;
+	ASSERT_EQ(0, xioctl(self->fd, KVMW_IOC_VM_SNAPSHOT, &s));
+	ASSERT_EQ(2U, s.nr_vcpus);
+	for (i = 0; i < s.nr_vcpus; i++)
+		EXPECT_EQ(0, memcmp((char *)self->vcpus +
+				    i * KVMW_VCPU_INFO_SIZE_VER0,
+				    &ref_vcpus[i], KVMW_VCPU_INFO_SIZE_VER0));
+	EXPECT_TRUE(all_bytes((char *)self->vcpus +
+			      s.nr_vcpus * KVMW_VCPU_INFO_SIZE_VER0,
+			      MAX_VCPUS * csz -
+			      s.nr_vcpus * KVMW_VCPU_INFO_SIZE_VER0, 0xaa));
+	for (i = 0; i < s.nr_reasons; i++)
+		EXPECT_EQ(0, memcmp((char *)self->reasons +
+				    i * KVMW_REASON_STAT_SIZE_VER0,
+				    &ref_reasons[i],
+				    KVMW_REASON_STAT_SIZE_VER0));
+	EXPECT_TRUE(all_bytes((char *)self->reasons +
+			      s.nr_reasons * KVMW_REASON_STAT_SIZE_VER0,
+			      (size_t)MAX_REASONS * rsz -
+			      s.nr_reasons * KVMW_REASON_STAT_SIZE_VER0, 0xaa));
 	free(ref_reasons);
 }
 
