@@ -18,7 +18,7 @@ static void usage_help(FILE *f);
 static const struct kvmw_cmd commands[] = {
 	{ "list", "list the VMs kvmwarden tracks",
 	  kvmw_cmd_list, kvmw_usage_list },
-	{ "stat", "exits, exits/s and top exit reasons per VM",
+	{ "stat", "exits, exits/s, reasons, latencies and overhead per VM",
 	  kvmw_cmd_stat, kvmw_usage_stat },
 	{ "help", "show this help, or the help of a command",
 	  cmd_help, usage_help },
@@ -49,6 +49,7 @@ static void usage_main(FILE *f)
 	      "  kvmwarden list                    VMs with their VMM pid and exits\n"
 	      "  kvmwarden stat                    exits/s over 1 s, top 3 reasons\n"
 	      "  kvmwarden stat -i 5 -n 5 3        VM 3 only, 5 s interval, top 5\n"
+	      "  kvmwarden stat -v 3               VM 3 per vCPU\n"
 	      "  kvmwarden stat -i 0 --json | jq '.vms[] | {vm_id, exits}'\n"
 	      "  kvmwarden stat --help             options of stat\n"
 	      "\n"

@@ -99,6 +99,8 @@ struct kvmw_stat_args {
 	double interval;
 	unsigned int top;
 	bool json;
+	/* -v VMID: that VM per vCPU; it is then the one entry of @ids. */
+	bool vcpus;
 	__u64 *ids;
 	size_t nr_ids;
 };

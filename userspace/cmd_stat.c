@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * kvmwarden stat: per-VM exits, exits per second, top exit reasons and
- * exit categories.
+ * kvmwarden stat: per-VM exits, exits per second, top exit reasons, exit
+ * categories, exit latencies and where the vCPUs' time went; -v: one VM
+ * per vCPU.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -23,22 +24,52 @@
 void kvmw_usage_stat(FILE *f)
 {
 	fputs("Usage: kvmwarden stat [-i INTERVAL] [-n TOP] [--json] [VMID...]\n"
+	      "       kvmwarden stat -v VMID [-i INTERVAL] [-n TOP] [--json]\n"
 	      "\n"
 	      "Per VM: VMM pid and command name, vCPUs, state, total exits,\n"
 	      "exits per second and the TOP exit reasons with their share of the\n"
 	      "VM's exits (since the VM was first seen), then a line with the\n"
 	      "VM's exit categories (io, mmio, halt, interrupt, ipi_apic, npf,\n"
 	      "msr, cpuid, cr_dr, hypercall, pause, exception, other: the same\n"
-	      "on Intel and AMD) and their shares. The rate comes from two\n"
-	      "snapshots INTERVAL seconds apart. Without VMID, all tracked VMs;\n"
-	      "a VMID is decimal or 0x-prefixed hexadecimal, as 'list' shows it.\n"
+	      "on Intel and AMD) and their shares, and a line with where its\n"
+	      "vCPUs' time went: in the guest, or after exits as overhead (the\n"
+	      "host handling them), idle (after halt-category exits: HLT, MWAIT)\n"
+	      "or userspace (in the VMM); overhead % = overhead / (guest + exits).\n"
+	      "The rate comes from two snapshots INTERVAL seconds apart. Without\n"
+	      "VMID, all tracked VMs; a VMID is decimal or 0x-prefixed\n"
+	      "hexadecimal, as 'list' shows it.\n"
+	      "\n"
+	      "Then a table per VM of its TOP reasons: category, count, share and\n"
+	      "the latency of the exits, from the exit to the vCPU's next guest\n"
+	      "entry: MEAN, MIN, P50, P90, P99, P99.9 and MAX; USER% is the share\n"
+	      "of the exits that returned to the VMM and USER their time there\n"
+	      "(part of the latency); NOTE says idle (halt category: idle time,\n"
+	      "not overhead), user or untimed (counted, not timed).\n"
+	      "\n"
+	      "Percentiles are coarse: the module keeps a log2 histogram per\n"
+	      "reason (bucket b holds [2^b, 2^(b+1)) ns; the last, from 2^31 ns\n"
+	      "= 2.15s, is open), so a percentile is known to a factor of 2 only.\n"
+	      "The table shows the upper end of its bucket, capped at the exact\n"
+	      "MAX: the true value is at most the one shown and at least half of\n"
+	      "it. JSON gives both ends, \"p99_ns\": {\"bucket\": 10, \"lo\": 1024,\n"
+	      "\"hi\": 2048} (lo <= p99 <= hi, narrowed to the exact min and max),\n"
+	      "and the histograms (\"hist\", 32 buckets).\n"
+	      "\n"
+	      "A kernel module without latency accounting (no 'latency' feature)\n"
+	      "gives no times: the time line and the latency columns are left out\n"
+	      "and JSON has null for them.\n"
 	      "\n"
 	      "Options:\n"
 	      "  -i, --interval SEC  seconds between snapshots, decimals allowed\n"
 	      "                      (default 1; 0: totals only, no rate)\n"
-	      "  -n, --top N         reasons shown per VM in the table (default 3;\n"
-	      "                      0: no reasons and no categories). JSON always\n"
+	      "  -n, --top N         reasons shown per VM (or vCPU), in TOP REASONS\n"
+	      "                      and in the reason tables (default 3; 0: one\n"
+	      "                      line per VM, no reason tables). JSON always\n"
 	      "                      lists all reasons and all categories.\n"
+	      "  -v, --vcpus VMID    show VM VMID per vCPU: a row per vCPU with\n"
+	      "                      exits, entries, guest time, overhead and\n"
+	      "                      overhead %, idle and user time and untimed\n"
+	      "                      exits, then a reason table per vCPU\n"
 	      "  -j, --json          one JSON document, with per-vCPU detail\n"
 	      "  -h, --help          show this help\n"
 	      "\n"
@@ -46,7 +77,12 @@ void kvmw_usage_stat(FILE *f)
 	      "  kvmwarden stat\n"
 	      "  kvmwarden stat -i 0                       totals now, no waiting\n"
 	      "  kvmwarden stat -i 0.5 -n 5 1 0x2          VMs 1 and 2\n"
+	      "  kvmwarden stat -i 0 -n 20 3               20 reasons of VM 3\n"
+	      "  kvmwarden stat -v 3 -n 10                 VM 3 per vCPU\n"
 	      "  kvmwarden stat --json | jq '.vms[].reasons[0].name'\n"
+	      "  kvmwarden stat --json | jq '.vms[] | {vm_id, pct: .time.overhead_pct}'\n"
+	      "  kvmwarden stat -i 0 --json 3 |\n"
+	      "    jq '.vms[0].reasons[] | {name, p99_max: .latency.p99_ns.hi}'\n"
 	      "  kvmwarden stat --json | jq '.vms[].categories[] | select(.name == \"io\")'\n",
 	      f);
 }
@@ -54,6 +90,7 @@ void kvmw_usage_stat(FILE *f)
 static const struct option stat_options[] = {
 	{ "interval", required_argument, NULL, 'i' },
 	{ "top", required_argument, NULL, 'n' },
+	{ "vcpus", required_argument, NULL, 'v' },
 	{ "json", no_argument, NULL, 'j' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
@@ -63,6 +100,7 @@ int kvmw_stat_parse(struct kvmw_ctx *ctx, int argc, char **argv,
 		    struct kvmw_stat_args *a)
 {
 	unsigned long top;
+	__u64 vcpus_id = 0;
 	int c, i;
 
 	memset(a, 0, sizeof(*a));
@@ -71,7 +109,7 @@ int kvmw_stat_parse(struct kvmw_ctx *ctx, int argc, char **argv,
 
 	optind = 0;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":i:n:jh", stat_options,
+	while ((c = getopt_long(argc, argv, ":i:n:v:jh", stat_options,
 				NULL)) != -1) {
 		switch (c) {
 		case 'i':
@@ -88,6 +126,13 @@ int kvmw_stat_parse(struct kvmw_ctx *ctx, int argc, char **argv,
 							optarg, MAX_TOP);
 			a->top = top;
 			break;
+		case 'v':
+			if (kvmw_parse_vmid(optarg, &vcpus_id))
+				return kvmw_usage_error(ctx, "stat",
+							"bad VM id '%s'",
+							optarg);
+			a->vcpus = true;
+			break;
 		case 'j':
 			a->json = true;
 			break;
@@ -98,14 +143,20 @@ int kvmw_stat_parse(struct kvmw_ctx *ctx, int argc, char **argv,
 			return kvmw_getopt_error(ctx, "stat", c, argv);
 		}
 	}
-	if (optind >= argc)
+	if (a->vcpus && optind < argc)
+		return kvmw_usage_error(ctx, "stat",
+					"--vcpus shows one VM: unexpected VM id '%s'",
+					argv[optind]);
+	if (optind >= argc && !a->vcpus)
 		return KVMW_CONTINUE;
 
-	a->ids = calloc(argc - optind, sizeof(*a->ids));
+	a->ids = calloc(a->vcpus ? 1 : argc - optind, sizeof(*a->ids));
 	if (!a->ids) {
 		kvmw_error(ctx, "out of memory");
 		return KVMW_EXIT_RUNTIME;
 	}
+	if (a->vcpus)
+		a->ids[a->nr_ids++] = vcpus_id;
 	for (i = optind; i < argc; i++) {
 		__u64 id;
 		size_t k;
@@ -199,6 +250,10 @@ int kvmw_cmd_stat(struct kvmw_ctx *ctx, int argc, char **argv)
 	opts.interval = a.interval;
 	if (a.json)
 		ret = kvmw_print_stat_json(ctx->out, &cur, rows, nr, &opts);
+	else if (a.vcpus)
+		/* Only the VM asked for was sampled; none if it is gone. */
+		ret = nr ? kvmw_print_stat_vcpus(ctx->out, &cur, &rows[0],
+						 &opts) : 0;
 	else
 		ret = kvmw_print_stat_table(ctx->out, &cur, rows, nr, &opts);
 	if (ret == -ENOMEM) {

@@ -19,7 +19,15 @@ static const char * const feature_names[] = {
 	"reason_svm",		/* KVMW_FEAT_REASON_SVM */
 	"reason_vmx",		/* KVMW_FEAT_REASON_VMX */
 	"vm_lifetime",		/* KVMW_FEAT_VM_LIFETIME */
+	"latency",		/* KVMW_FEAT_LATENCY */
+	"user_exits",		/* KVMW_FEAT_USER_EXITS */
 };
+
+/* Indentation of the lines under a VM's row: aligned with COMM. */
+#define SUB_INDENT	17
+
+/* Width of a latency cell in the reason tables. */
+#define NS_W		8
 
 void kvmw_comm_for_tty(const __u8 comm[COMM_LEN], char out[COMM_LEN + 1])
 {
@@ -30,6 +38,46 @@ void kvmw_comm_for_tty(const __u8 comm[COMM_LEN], char out[COMM_LEN + 1])
 	out[i] = '\0';
 	if (!i)
 		strcpy(out, "-");
+}
+
+const char *kvmw_fmt_ns(__u64 ns, char buf[KVMW_NS_BUF_LEN])
+{
+	static const struct {
+		double div;
+		const char *unit;
+	} units[] = {
+		{ 1e3, "us" },
+		{ 1e6, "ms" },
+		{ 1e9, "s" },
+	};
+	unsigned int i;
+	double v = 0;
+
+	if (ns < 1000) {
+		snprintf(buf, KVMW_NS_BUF_LEN, "%uns", (unsigned int)ns);
+		return buf;
+	}
+	for (i = 0; i < ARRAY_SIZE(units); i++) {
+		v = (double)ns / units[i].div;
+		/* 999.7 us is 1.00ms, not "1000us". */
+		if (v < 999.5 || i == ARRAY_SIZE(units) - 1)
+			break;
+	}
+	snprintf(buf, KVMW_NS_BUF_LEN, "%.*f%s",
+		 v < 9.995 ? 2 : v < 99.95 ? 1 : 0, v, units[i].unit);
+	return buf;
+}
+
+/* The module measures exit latencies and vCPU times. */
+static bool has_lat(const struct kvmw_handshake *hs)
+{
+	return hs->features & KVMW_FEAT_LATENCY;
+}
+
+/* ... and tells the VMM's time (user_ns) apart from the overhead. */
+static bool has_user(const struct kvmw_handshake *hs)
+{
+	return has_lat(hs) && (hs->features & KVMW_FEAT_USER_EXITS);
 }
 
 static int finish(FILE *f)
@@ -205,18 +253,48 @@ static void print_categories(FILE *f, const struct kvmw_vm_snap *snap,
 	fputc('\n', f);
 }
 
-int kvmw_print_stat_table(FILE *f, const struct kvmw_sample *cur,
-			  const struct kvmw_stat_row *rows, size_t nr,
-			  const struct kvmw_stat_opts *opts)
+/*
+ * "time: guest 1.50s, exits 138ms (overhead 1.83ms, idle 136ms,
+ * userspace 400us), overhead 0.11%" under a VM's row: where its vCPUs'
+ * time went. Only when the module measures it.
+ */
+static void print_time_line(FILE *f, const struct kvmw_vm_snap *snap,
+			    const struct kvmw_handshake *hs)
+{
+	char guest[KVMW_NS_BUF_LEN], exits[KVMW_NS_BUF_LEN];
+	char ovh[KVMW_NS_BUF_LEN], idle[KVMW_NS_BUF_LEN];
+	char user[KVMW_NS_BUF_LEN];
+	struct kvmw_times t;
+	double pct;
+
+	kvmw_times(snap, KVMW_ALL_VCPUS, &t);
+	if (has_user(hs))
+		kvmw_fmt_ns(t.user_ns, user);
+	else
+		strcpy(user, "-");
+	fprintf(f, "%*stime: guest %s, exits %s (overhead %s, idle %s, userspace %s), overhead ",
+		SUB_INDENT, "", kvmw_fmt_ns(t.guest_ns, guest),
+		kvmw_fmt_ns(t.exit_ns, exits), kvmw_fmt_ns(t.overhead_ns, ovh),
+		kvmw_fmt_ns(t.idle_ns, idle), user);
+	if (kvmw_overhead_pct(&t, &pct))
+		fprintf(f, "%.2f%%", pct);
+	else
+		fputc('-', f);
+	if (t.untimed_exits)
+		fprintf(f, ", untimed exits %" PRIu64,
+			(uint64_t)t.untimed_exits);
+	fputc('\n', f);
+}
+
+/* The VM table: a row per VM, with its categories and time under it. */
+static int print_vm_rows(FILE *f, const struct kvmw_sample *cur,
+			 const struct kvmw_stat_row *rows, size_t nr,
+			 const struct kvmw_stat_opts *opts)
 {
 	char comm[COMM_LEN + 1];
 	size_t i;
 	int ret;
 
-	if (!nr) {
-		fputs("No VMs tracked.\n", f);
-		return finish(f);
-	}
 	fprintf(f, "%6s %8s  %-16s %5s %-5s %14s %12s",
 		"VMID", "PID", "COMM", "VCPUS", "STATE", "EXITS", "EXITS/s");
 	if (opts->top)
@@ -242,27 +320,386 @@ int kvmw_print_stat_table(FILE *f, const struct kvmw_sample *cur,
 				return ret;
 		}
 		fputc('\n', f);
-		if (opts->top)
-			print_categories(f, rows[i].snap,
-					 vm_vendor(vm, &cur->hs));
+		if (!opts->top)
+			continue;
+		print_categories(f, rows[i].snap, vm_vendor(vm, &cur->hs));
+		if (has_lat(&cur->hs))
+			print_time_line(f, rows[i].snap, &cur->hs);
 	}
+	return 0;
+}
+
+/* A latency cell: "-" when there is nothing to show. */
+static const char *ns_cell(bool ok, __u64 ns, char buf[KVMW_NS_BUF_LEN])
+{
+	if (!ok)
+		return "-";
+	if (ns == KVMW_LAT_INF)
+		return "inf";
+	return kvmw_fmt_ns(ns, buf);
+}
+
+/*
+ * What the time after a reason's exits was, as words: "idle" (halt
+ * category), "user" (some exits returned to the VMM), "untimed".
+ */
+static void reason_note(const struct kvmw_reason_total *t,
+			unsigned int vendor, bool user, char *buf,
+			size_t size)
+{
+	const char *words[3];
+	unsigned int n = 0, i;
+	size_t len = 0;
+
+	if ((t->lat.flags & KVMW_REASON_F_IDLE) ||
+	    kvmw_reason_category(vendor, t->code) == KVMW_CAT_HALT)
+		words[n++] = "idle";
+	if (user && t->lat.user_count)
+		words[n++] = "user";
+	if (t->lat.flags & KVMW_REASON_F_UNTIMED)
+		words[n++] = "untimed";
+	buf[0] = '\0';
+	for (i = 0; i < n && len < size; i++)
+		len += snprintf(buf + len, size - len, "%s%s", i ? "," : "",
+				words[i]);
+}
+
+static void print_reason_header(FILE *f, int w, bool lat)
+{
+	unsigned int k;
+
+	fprintf(f, "  %-*s %-9s %12s %6s", w, "REASON", "CATEGORY", "COUNT",
+		"SHARE");
+	if (lat) {
+		fprintf(f, " %*s %*s", NS_W, "MEAN", NS_W, "MIN");
+		for (k = 0; k < KVMW_NR_PCTS; k++)
+			fprintf(f, " %*s", NS_W, kvmw_pcts[k].name);
+		fprintf(f, " %*s %6s %*s", NS_W, "MAX", "USER%", NS_W, "USER");
+	}
+	fputs("  NOTE\n", f);
+}
+
+static void print_reason_row(FILE *f, const struct kvmw_reason_total *t,
+			     unsigned int vendor, __u64 denom, int w,
+			     const struct kvmw_handshake *hs)
+{
+	char name[KVMW_REASON_BUF_LEN], buf[KVMW_NS_BUF_LEN], pct[16];
+	const struct kvmw_lat *l = &t->lat;
+	bool user = has_user(hs) && l->user_count;
+	struct kvmw_pct p;
+	char note[32];
+	unsigned int k;
+	double mean;
+
+	if (denom)
+		snprintf(pct, sizeof(pct), "%.1f%%",
+			 100.0 * (double)t->count / (double)denom);
+	else
+		strcpy(pct, "-");
+	fprintf(f, "  %-*s %-9s %12" PRIu64 " %6s", w,
+		kvmw_reason_name(vendor, t->code, name),
+		kvmw_category_name(kvmw_reason_category(vendor, t->code)),
+		(uint64_t)t->count, pct);
+	if (has_lat(hs)) {
+		bool timed = kvmw_lat_mean(l, &mean);
+
+		fprintf(f, " %*s", NS_W,
+			ns_cell(timed, (__u64)(mean + 0.5), buf));
+		fprintf(f, " %*s", NS_W, ns_cell(timed, l->min_ns, buf));
+		for (k = 0; k < KVMW_NR_PCTS; k++) {
+			kvmw_lat_percentile(l, kvmw_pcts[k].ppm, &p);
+			fprintf(f, " %*s", NS_W,
+				ns_cell(p.bucket >= 0, p.hi, buf));
+		}
+		fprintf(f, " %*s", NS_W, ns_cell(timed, l->max_ns, buf));
+		if (user && l->timed)
+			snprintf(pct, sizeof(pct), "%.1f%%",
+				 100.0 * (double)l->user_count /
+				 (double)l->timed);
+		else
+			strcpy(pct, "-");
+		fprintf(f, " %6s %*s", pct, NS_W,
+			ns_cell(user, l->user_ns, buf));
+	}
+	reason_note(t, vendor, has_user(hs), note, sizeof(note));
+	if (*note)
+		fprintf(f, "  %s", note);
+	fputc('\n', f);
+}
+
+/*
+ * The table of the @top largest reasons of @snap (all vCPUs, or the vCPU
+ * at index @vcpu) under the title line @title: count, share, category,
+ * latency figures and what the time after the exits was.
+ */
+static int print_reason_table(FILE *f, const char *title,
+			      const struct kvmw_vm_snap *snap, size_t vcpu,
+			      unsigned int vendor, unsigned int top,
+			      const struct kvmw_handshake *hs)
+{
+	char name[KVMW_REASON_BUF_LEN];
+	struct kvmw_reason_total *t;
+	__u64 denom, rest = 0;
+	size_t n, i, shown;
+	int w = 6, ret;
+
+	ret = kvmw_reason_totals(snap, vcpu, &t, &n);
+	if (ret)
+		return ret;
+	denom = kvmw_reason_denominator(snap, vcpu);
+	fprintf(f, "\n%s: ", title);
+	if (!n) {
+		fputs("no exits\n", f);
+		free(t);
+		return 0;
+	}
+	fputs("exits by reason\n", f);
+	shown = n < top ? n : top;
+	for (i = 0; i < shown; i++) {
+		int len = strlen(kvmw_reason_name(vendor, t[i].code, name));
+
+		if (len > w)
+			w = len;
+	}
+	print_reason_header(f, w, has_lat(hs));
+	for (i = 0; i < shown; i++)
+		print_reason_row(f, &t[i], vendor, denom, w, hs);
+	for (i = shown; i < n; i++)
+		rest += t[i].count;
+	if (shown < n)
+		fprintf(f, "  (%zu more reason%s: %" PRIu64 " exits, %.1f%%; -n %zu shows all)\n",
+			n - shown, n - shown == 1 ? "" : "s", (uint64_t)rest,
+			denom ? 100.0 * (double)rest / (double)denom : 0.0, n);
+	free(t);
+	return 0;
+}
+
+/* What the columns of the reason tables mean, once under them. */
+static void print_reason_footer(FILE *f, const struct kvmw_handshake *hs)
+{
+	if (!has_lat(hs)) {
+		fputs("\nLatency: not measured by this kernel module (no 'latency' feature).\n",
+		      f);
+		return;
+	}
+	fputs("\nLatency: from an exit to the vCPU's next guest entry. P50-P99.9 come\n"
+	      "from log2 histograms: each is the upper end of the bucket holding the\n"
+	      "percentile, capped at MAX. Buckets are a factor of 2 wide, so the true\n"
+	      "value is at most the one shown and at least half of it (from 2.15s up\n"
+	      "the last bucket is open: up to MAX). USER%: share of the timed exits\n"
+	      "that returned to the VMM; USER: their time in userspace, part of the\n"
+	      "latency. idle: halt-category exits, whose time is idle, not overhead.\n"
+	      "untimed: counted but not timed. Overhead % = overhead / (guest + exits).\n",
+	      f);
+	if (!has_user(hs))
+		fputs("userspace -: the module does not see returns to userspace (no\n"
+		      "'user_exits' feature); the VMM's time counts as overhead.\n",
+		      f);
+}
+
+int kvmw_print_stat_table(FILE *f, const struct kvmw_sample *cur,
+			  const struct kvmw_stat_row *rows, size_t nr,
+			  const struct kvmw_stat_opts *opts)
+{
+	char comm[COMM_LEN + 1], title[64];
+	bool tables = false;
+	size_t i;
+	int ret;
+
+	if (!nr) {
+		fputs("No VMs tracked.\n", f);
+		return finish(f);
+	}
+	ret = print_vm_rows(f, cur, rows, nr, opts);
+	if (ret)
+		return ret;
+	for (i = 0; i < nr && opts->top; i++) {
+		const struct kvmw_vm_snap *snap = rows[i].snap;
+
+		kvmw_comm_for_tty(snap->vm.comm, comm);
+		snprintf(title, sizeof(title), "VM %" PRIu64 " (%s)",
+			 (uint64_t)snap->vm.vm_id, comm);
+		ret = print_reason_table(f, title, snap, KVMW_ALL_VCPUS,
+					 vm_vendor(&snap->vm, &cur->hs),
+					 opts->top, &cur->hs);
+		if (ret)
+			return ret;
+		tables = true;
+	}
+	if (tables)
+		print_reason_footer(f, &cur->hs);
 	return finish(f);
 }
 
+/* The vCPUs of a VM, one row each. */
+static void print_vcpu_rows(FILE *f, const struct kvmw_vm_snap *snap,
+			    const struct kvmw_handshake *hs)
+{
+	char guest[KVMW_NS_BUF_LEN], ovh[KVMW_NS_BUF_LEN];
+	char idle[KVMW_NS_BUF_LEN], user[KVMW_NS_BUF_LEN];
+	char pct[16];
+	struct kvmw_times t;
+	double d;
+	size_t i;
+
+	fprintf(f, "\n%6s %8s %14s %14s", "VCPU", "TID", "EXITS", "ENTRIES");
+	if (has_lat(hs))
+		fprintf(f, " %*s %*s %9s %*s %*s %8s", NS_W, "GUEST", NS_W + 1,
+			"OVERHEAD", "OVERHEAD%", NS_W, "IDLE", NS_W, "USER",
+			"UNTIMED");
+	fputc('\n', f);
+	for (i = 0; i < snap->nr_vcpus; i++) {
+		const struct kvmw_vcpu_info *v = &snap->vcpus[i];
+
+		fprintf(f, "%6u %8u %14" PRIu64 " %14" PRIu64, v->vcpu_id,
+			v->tid, (uint64_t)v->exits, (uint64_t)v->entries);
+		if (has_lat(hs)) {
+			kvmw_times(snap, i, &t);
+			if (kvmw_overhead_pct(&t, &d))
+				snprintf(pct, sizeof(pct), "%.2f%%", d);
+			else
+				strcpy(pct, "-");
+			fprintf(f, " %*s %*s %9s %*s %*s %8" PRIu64, NS_W,
+				kvmw_fmt_ns(t.guest_ns, guest), NS_W + 1,
+				kvmw_fmt_ns(t.overhead_ns, ovh), pct, NS_W,
+				kvmw_fmt_ns(t.idle_ns, idle), NS_W,
+				ns_cell(has_user(hs), t.user_ns, user),
+				(uint64_t)t.untimed_exits);
+		}
+		fputc('\n', f);
+	}
+}
+
+int kvmw_print_stat_vcpus(FILE *f, const struct kvmw_sample *cur,
+			  const struct kvmw_stat_row *row,
+			  const struct kvmw_stat_opts *opts)
+{
+	const struct kvmw_vm_snap *snap = row->snap;
+	unsigned int vendor = vm_vendor(&snap->vm, &cur->hs);
+	char title[64];
+	size_t i;
+	int ret;
+
+	ret = print_vm_rows(f, cur, row, 1, opts);
+	if (ret)
+		return ret;
+	print_vcpu_rows(f, snap, &cur->hs);
+	for (i = 0; i < snap->nr_vcpus && opts->top; i++) {
+		snprintf(title, sizeof(title), "VM %" PRIu64 " vCPU %u (tid %u)",
+			 (uint64_t)snap->vm.vm_id, snap->vcpus[i].vcpu_id,
+			 snap->vcpus[i].tid);
+		ret = print_reason_table(f, title, snap, i, vendor, opts->top,
+					 &cur->hs);
+		if (ret)
+			return ret;
+	}
+	/* Under the reason tables, or to say why the times are missing. */
+	if ((opts->top && snap->nr_vcpus) || !has_lat(&cur->hs))
+		print_reason_footer(f, &cur->hs);
+	return finish(f);
+}
+
+/* A quantile: {"bucket": b, "lo": ns, "hi": ns}, null when none. */
+static void json_pct(struct kvmw_json *j, const struct kvmw_lat *l,
+		     __u32 ppm)
+{
+	struct kvmw_pct p;
+
+	kvmw_lat_percentile(l, ppm, &p);
+	if (p.bucket < 0) {
+		kvmw_json_null(j);
+		return;
+	}
+	kvmw_json_begin_object(j);
+	kvmw_json_key(j, "bucket");
+	kvmw_json_u64(j, p.bucket);
+	kvmw_json_key(j, "lo");
+	kvmw_json_u64(j, p.lo);
+	kvmw_json_key(j, "hi");
+	if (p.hi == KVMW_LAT_INF)
+		kvmw_json_null(j);
+	else
+		kvmw_json_u64(j, p.hi);
+	kvmw_json_end_object(j);
+}
+
+/* "latency" of a reason; null when the module does not measure it. */
+static void json_lat(struct kvmw_json *j, const struct kvmw_lat *l,
+		     const struct kvmw_handshake *hs)
+{
+	bool user = has_user(hs);
+	unsigned int k;
+	double mean;
+
+	kvmw_json_key(j, "latency");
+	if (!has_lat(hs)) {
+		kvmw_json_null(j);
+		return;
+	}
+	kvmw_json_begin_object(j);
+	kvmw_json_key(j, "timed");
+	kvmw_json_u64(j, l->timed);
+	kvmw_json_key(j, "total_ns");
+	kvmw_json_u64(j, l->total_ns);
+	kvmw_json_key(j, "mean_ns");
+	if (kvmw_lat_mean(l, &mean))
+		kvmw_json_double(j, mean);
+	else
+		kvmw_json_null(j);
+	kvmw_json_key(j, "min_ns");
+	if (l->timed)
+		kvmw_json_u64(j, l->min_ns);
+	else
+		kvmw_json_null(j);
+	kvmw_json_key(j, "max_ns");
+	if (l->timed)
+		kvmw_json_u64(j, l->max_ns);
+	else
+		kvmw_json_null(j);
+	for (k = 0; k < KVMW_NR_PCTS; k++) {
+		kvmw_json_key(j, kvmw_pcts[k].key);
+		json_pct(j, l, kvmw_pcts[k].ppm);
+	}
+	kvmw_json_key(j, "user_count");
+	if (user)
+		kvmw_json_u64(j, l->user_count);
+	else
+		kvmw_json_null(j);
+	kvmw_json_key(j, "user_ns");
+	if (user)
+		kvmw_json_u64(j, l->user_ns);
+	else
+		kvmw_json_null(j);
+	kvmw_json_key(j, "user_pct");
+	if (user && l->timed)
+		kvmw_json_double(j, 100.0 * (double)l->user_count /
+				 (double)l->timed);
+	else
+		kvmw_json_null(j);
+	kvmw_json_key(j, "hist");
+	kvmw_json_u64_array(j, l->hist, KVMW_LAT_BUCKETS);
+	kvmw_json_end_object(j);
+}
+
 static int json_reasons(struct kvmw_json *j, const struct kvmw_vm_snap *snap,
-			size_t vcpu, unsigned int vendor)
+			size_t vcpu, unsigned int vendor,
+			const struct kvmw_handshake *hs)
 {
 	struct kvmw_reason_total *t;
 	char buf[KVMW_REASON_BUF_LEN];
+	__u32 cat;
+	__u64 denom;
 	size_t n, i;
 	int ret;
 
 	ret = kvmw_reason_totals(snap, vcpu, &t, &n);
 	if (ret)
 		return ret;
+	denom = kvmw_reason_denominator(snap, vcpu);
 	kvmw_json_key(j, "reasons");
 	kvmw_json_begin_array(j);
 	for (i = 0; i < n; i++) {
+		cat = kvmw_reason_category(vendor, t[i].code);
 		kvmw_json_begin_object(j);
 		kvmw_json_key(j, "code");
 		kvmw_json_u64(j, t[i].code);
@@ -270,11 +707,67 @@ static int json_reasons(struct kvmw_json *j, const struct kvmw_vm_snap *snap,
 		kvmw_json_string(j, kvmw_reason_name(vendor, t[i].code, buf));
 		kvmw_json_key(j, "count");
 		kvmw_json_u64(j, t[i].count);
+		kvmw_json_key(j, "category");
+		kvmw_json_string(j, kvmw_category_name(cat));
+		kvmw_json_key(j, "share_pct");
+		if (denom)
+			kvmw_json_double(j, 100.0 * (double)t[i].count /
+					 (double)denom);
+		else
+			kvmw_json_null(j);
+		kvmw_json_key(j, "idle");
+		kvmw_json_bool(j, (t[i].lat.flags & KVMW_REASON_F_IDLE) ||
+			       cat == KVMW_CAT_HALT);
+		kvmw_json_key(j, "untimed");
+		kvmw_json_bool(j, t[i].lat.flags & KVMW_REASON_F_UNTIMED);
+		kvmw_json_key(j, "flags");
+		kvmw_json_u64(j, t[i].lat.flags);
+		json_lat(j, &t[i].lat, hs);
 		kvmw_json_end_object(j);
 	}
 	kvmw_json_end_array(j);
 	free(t);
 	return 0;
+}
+
+/*
+ * "time" of a vCPU, or of all vCPUs of a VM: where the time went, with
+ * the overhead percentage. null when the module does not measure it.
+ */
+static void json_times(struct kvmw_json *j, const struct kvmw_vm_snap *snap,
+		       size_t vcpu, const struct kvmw_handshake *hs)
+{
+	struct kvmw_times t;
+	double pct;
+
+	kvmw_json_key(j, "time");
+	if (!has_lat(hs)) {
+		kvmw_json_null(j);
+		return;
+	}
+	kvmw_times(snap, vcpu, &t);
+	kvmw_json_begin_object(j);
+	kvmw_json_key(j, "guest_ns");
+	kvmw_json_u64(j, t.guest_ns);
+	kvmw_json_key(j, "exit_ns");
+	kvmw_json_u64(j, t.exit_ns);
+	kvmw_json_key(j, "overhead_ns");
+	kvmw_json_u64(j, t.overhead_ns);
+	kvmw_json_key(j, "idle_ns");
+	kvmw_json_u64(j, t.idle_ns);
+	kvmw_json_key(j, "user_ns");
+	if (has_user(hs))
+		kvmw_json_u64(j, t.user_ns);
+	else
+		kvmw_json_null(j);
+	kvmw_json_key(j, "untimed_exits");
+	kvmw_json_u64(j, t.untimed_exits);
+	kvmw_json_key(j, "overhead_pct");
+	if (kvmw_overhead_pct(&t, &pct))
+		kvmw_json_double(j, pct);
+	else
+		kvmw_json_null(j);
+	kvmw_json_end_object(j);
 }
 
 /*
@@ -321,10 +814,11 @@ static int json_stat_vm(struct kvmw_json *j, const struct kvmw_stat_row *row,
 	kvmw_json_bool(j, row->gone);
 	kvmw_json_key(j, "vanished");
 	kvmw_json_bool(j, row->vanished);
-	ret = json_reasons(j, snap, KVMW_ALL_VCPUS, vendor);
+	ret = json_reasons(j, snap, KVMW_ALL_VCPUS, vendor, hs);
 	if (ret)
 		return ret;
 	json_categories(j, snap, KVMW_ALL_VCPUS, vendor);
+	json_times(j, snap, KVMW_ALL_VCPUS, hs);
 	kvmw_json_key(j, "vcpus");
 	kvmw_json_begin_array(j);
 	for (i = 0; i < snap->nr_vcpus; i++) {
@@ -341,15 +835,48 @@ static int json_stat_vm(struct kvmw_json *j, const struct kvmw_stat_row *row,
 		kvmw_json_u64(j, v->entries);
 		kvmw_json_key(j, "overflow_exits");
 		kvmw_json_u64(j, v->overflow_exits);
-		ret = json_reasons(j, snap, i, vendor);
+		ret = json_reasons(j, snap, i, vendor, hs);
 		if (ret)
 			return ret;
 		json_categories(j, snap, i, vendor);
+		json_times(j, snap, i, hs);
 		kvmw_json_end_object(j);
 	}
 	kvmw_json_end_array(j);
 	kvmw_json_end_object(j);
 	return 0;
+}
+
+/*
+ * "latency": whether the figures are measured and how to read the
+ * histograms and percentiles, for the consumer.
+ */
+static void json_lat_info(struct kvmw_json *j, const struct kvmw_handshake *hs)
+{
+	unsigned int k;
+
+	kvmw_json_key(j, "latency");
+	kvmw_json_begin_object(j);
+	kvmw_json_key(j, "measured");
+	kvmw_json_bool(j, has_lat(hs));
+	kvmw_json_key(j, "user_exits");
+	kvmw_json_bool(j, has_user(hs));
+	kvmw_json_key(j, "buckets");
+	kvmw_json_u64(j, KVMW_LAT_BUCKETS);
+	kvmw_json_key(j, "hist");
+	kvmw_json_string(j, "exits per log2 bucket of ns: bucket 0 [0, 2), bucket b [2^b, 2^(b+1)), bucket 31 [2^31, inf)");
+	kvmw_json_key(j, "quantiles");
+	kvmw_json_begin_object(j);
+	for (k = 0; k < KVMW_NR_PCTS; k++) {
+		kvmw_json_key(j, kvmw_pcts[k].key);
+		kvmw_json_double(j, (double)kvmw_pcts[k].ppm / KVMW_PPM);
+	}
+	kvmw_json_end_object(j);
+	kvmw_json_key(j, "percentile_factor");
+	kvmw_json_u64(j, 2);
+	kvmw_json_key(j, "percentiles");
+	kvmw_json_string(j, "{bucket, lo, hi}: lo <= value <= hi, the bounds of the log2 bucket holding the quantile (the smallest whose cumulative count reaches ceil(q * timed)) narrowed to [min_ns, max_ns]; coarse by a factor of 2: hi <= 2 * lo for buckets 1 to 30; hi is max_ns in bucket 31");
+	kvmw_json_end_object(j);
 }
 
 int kvmw_print_stat_json(FILE *f, const struct kvmw_sample *cur,
@@ -368,6 +895,7 @@ int kvmw_print_stat_json(FILE *f, const struct kvmw_sample *cur,
 		kvmw_json_double(&j, opts->interval);
 	else
 		kvmw_json_null(&j);
+	json_lat_info(&j, &cur->hs);
 	kvmw_json_key(&j, "vms");
 	kvmw_json_begin_array(&j);
 	for (i = 0; i < nr; i++) {

@@ -11,7 +11,11 @@
 #include "stats.h"
 
 struct kvmw_stat_opts {
-	/* Reasons shown per VM in the table (JSON always has them all). */
+	/*
+	 * Reasons shown per VM (or vCPU) in the table, in the TOP REASONS
+	 * column and in the reason tables; 0: one line per VM and no reason
+	 * tables. JSON always has them all.
+	 */
 	unsigned int top;
 	/* Seconds between the two samples; 0 when there is no rate. */
 	double interval;
@@ -29,6 +33,22 @@ int kvmw_print_stat_table(FILE *f, const struct kvmw_sample *cur,
 int kvmw_print_stat_json(FILE *f, const struct kvmw_sample *cur,
 			 const struct kvmw_stat_row *rows, size_t nr,
 			 const struct kvmw_stat_opts *opts);
+/*
+ * stat -v: the VM of @row, then a table of its vCPUs (exits, entries and
+ * times) and each vCPU's reason table.
+ */
+int kvmw_print_stat_vcpus(FILE *f, const struct kvmw_sample *cur,
+			  const struct kvmw_stat_row *row,
+			  const struct kvmw_stat_opts *opts);
+
+/* Room for any kvmw_fmt_ns() text ("18446744074s") and its NUL. */
+#define KVMW_NS_BUF_LEN	16
+
+/*
+ * A duration for a table: "999ns", "1.02us", "16.4us", "102ms", "2.15s",
+ * three significant digits from 1 us up. Returns @buf.
+ */
+const char *kvmw_fmt_ns(__u64 ns, char buf[KVMW_NS_BUF_LEN]);
 
 /*
  * Copies a comm for a terminal: at most 16 bytes, up to the first NUL,

@@ -211,6 +211,18 @@ void kvmw_json_double(struct kvmw_json *j, double v)
 	fprintf(j->f, "%.3f", v);
 }
 
+void kvmw_json_u64_array(struct kvmw_json *j, const __u64 *v, size_t n)
+{
+	size_t i;
+
+	before_item(j);
+	fputc('[', j->f);
+	for (i = 0; i < n; i++)
+		fprintf(j->f, "%s%" PRIu64, !i ? "" : j->pretty ? ", " : ",",
+			(uint64_t)v[i]);
+	fputc(']', j->f);
+}
+
 void kvmw_json_bool(struct kvmw_json *j, bool v)
 {
 	before_item(j);

@@ -41,6 +41,8 @@ void kvmw_json_u64(struct kvmw_json *j, __u64 v);
 /* Non-finite values are written as null (JSON has no NaN or Infinity). */
 void kvmw_json_double(struct kvmw_json *j, double v);
 void kvmw_json_bool(struct kvmw_json *j, bool v);
+/* An array of numbers on one line, even when pretty: "[1, 0, 7]". */
+void kvmw_json_u64_array(struct kvmw_json *j, const __u64 *v, size_t n);
 void kvmw_json_null(struct kvmw_json *j);
 
 /*

@@ -1,12 +1,143 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Reason totals and exit rates (see stats.h).
+ * Reason totals, exit rates, latencies and time shares (see stats.h).
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "stats.h"
+
+const struct kvmw_pct_def kvmw_pcts[KVMW_NR_PCTS] = {
+	{ 500000, "P50", "p50_ns" },
+	{ 900000, "P90", "p90_ns" },
+	{ 990000, "P99", "p99_ns" },
+	{ 999000, "P99.9", "p99_9_ns" },
+};
+
+__u64 kvmw_hist_total(const __u64 hist[KVMW_LAT_BUCKETS])
+{
+	__u64 sum = 0;
+	unsigned int b;
+
+	for (b = 0; b < KVMW_LAT_BUCKETS; b++)
+		sum += hist[b];
+	return sum;
+}
+
+/* Adds @s to @d: see kvmw_lat_add(). */
+static void lat_merge(struct kvmw_lat *d, const struct kvmw_lat *s)
+{
+	unsigned int b;
+
+	d->flags |= s->flags;
+	d->total_ns += s->total_ns;
+	d->user_count += s->user_count;
+	d->user_ns += s->user_ns;
+	if (!s->timed)
+		return;
+	/* Only parts that timed something have a meaningful min and max. */
+	if (!d->timed || s->min_ns < d->min_ns)
+		d->min_ns = s->min_ns;
+	if (s->max_ns > d->max_ns)
+		d->max_ns = s->max_ns;
+	d->timed += s->timed;
+	for (b = 0; b < KVMW_LAT_BUCKETS; b++)
+		d->hist[b] += s->hist[b];
+}
+
+void kvmw_lat_add(struct kvmw_lat *acc, const struct kvmw_reason_stat *r)
+{
+	struct kvmw_lat l = {
+		.timed = kvmw_hist_total(r->hist),
+		.total_ns = r->lat_total_ns,
+		.min_ns = r->lat_min_ns,
+		.max_ns = r->lat_max_ns,
+		.user_count = r->user_count,
+		.user_ns = r->user_ns,
+		.flags = r->flags,
+	};
+
+	memcpy(l.hist, r->hist, sizeof(l.hist));
+	lat_merge(acc, &l);
+}
+
+bool kvmw_lat_mean(const struct kvmw_lat *l, double *mean)
+{
+	if (!l->timed)
+		return false;
+	*mean = (double)l->total_ns / (double)l->timed;
+	return true;
+}
+
+__u64 kvmw_lat_bucket_lo(unsigned int b)
+{
+	if (b >= KVMW_LAT_BUCKETS)
+		b = KVMW_LAT_BUCKETS - 1;
+	return b ? 1ULL << b : 0;
+}
+
+__u64 kvmw_lat_bucket_hi(unsigned int b)
+{
+	if (b >= KVMW_LAT_BUCKETS - 1)
+		return KVMW_LAT_INF;
+	return 1ULL << (b + 1);
+}
+
+unsigned int kvmw_lat_bucket(__u64 ns)
+{
+	unsigned int b = 63 - __builtin_clzll(ns | 1);
+
+	return b < KVMW_LAT_BUCKETS ? b : KVMW_LAT_BUCKETS - 1;
+}
+
+int kvmw_hist_percentile(const __u64 hist[KVMW_LAT_BUCKETS], __u32 q_ppm,
+			 __u64 *lo, __u64 *hi)
+{
+	__u64 total = kvmw_hist_total(hist), rank, cum = 0;
+	unsigned int b;
+
+	if (!total)
+		return -1;
+	if (q_ppm > KVMW_PPM)
+		q_ppm = KVMW_PPM;
+	/*
+	 * rank = ceil(total * q_ppm / PPM) in integers, without overflow:
+	 * with total = a * PPM + r it is a * q_ppm + ceil(r * q_ppm / PPM).
+	 */
+	rank = total / KVMW_PPM * q_ppm +
+	       ((total % KVMW_PPM) * q_ppm + KVMW_PPM - 1) / KVMW_PPM;
+	if (!rank)
+		rank = 1;
+	for (b = 0; b < KVMW_LAT_BUCKETS - 1; b++) {
+		cum += hist[b];
+		if (cum >= rank)
+			break;
+	}
+	*lo = kvmw_lat_bucket_lo(b);
+	*hi = kvmw_lat_bucket_hi(b);
+	return b;
+}
+
+void kvmw_lat_percentile(const struct kvmw_lat *l, __u32 q_ppm,
+			 struct kvmw_pct *p)
+{
+	__u64 lo, hi;
+
+	p->bucket = kvmw_hist_percentile(l->hist, q_ppm, &lo, &hi);
+	if (p->bucket < 0) {
+		p->lo = 0;
+		p->hi = 0;
+		return;
+	}
+	/* min and max are exact: the quantile lies between them. */
+	if (l->min_ns > lo && l->min_ns < hi)
+		lo = l->min_ns;
+	if (l->max_ns < hi && l->max_ns >= lo)
+		hi = l->max_ns;
+	p->lo = lo;
+	p->hi = hi;
+}
 
 static int cmp_code(const void *a, const void *b)
 {
@@ -46,14 +177,17 @@ int kvmw_reason_totals(const struct kvmw_vm_snap *snap, size_t vcpu,
 	for (i = 0; i < count; i++) {
 		t[i].code = snap->reasons[first + i].reason;
 		t[i].count = snap->reasons[first + i].count;
+		kvmw_lat_add(&t[i].lat, &snap->reasons[first + i]);
 	}
 	/* Merge the entries of the same code (from different vCPUs). */
 	qsort(t, count, sizeof(*t), cmp_code);
 	for (i = 0; i < count; i++) {
-		if (n && t[n - 1].code == t[i].code)
+		if (n && t[n - 1].code == t[i].code) {
 			t[n - 1].count += t[i].count;
-		else
-			t[n++] = t[i];
+			lat_merge(&t[n - 1].lat, &t[i].lat);
+		} else if (n++ != i) {
+			t[n - 1] = t[i];
+		}
 	}
 	qsort(t, n, sizeof(*t), cmp_count_desc);
 	*out = t;
@@ -103,6 +237,41 @@ void kvmw_category_totals(const struct kvmw_vm_snap *snap, size_t vcpu,
 
 		out[kvmw_reason_category(vendor, r->reason)] += r->count;
 	}
+}
+
+void kvmw_times(const struct kvmw_vm_snap *snap, size_t vcpu,
+		struct kvmw_times *t)
+{
+	size_t i, first = 0, last = snap->nr_vcpus;
+
+	memset(t, 0, sizeof(*t));
+	if (vcpu != KVMW_ALL_VCPUS) {
+		if (vcpu >= snap->nr_vcpus)
+			return;
+		first = vcpu;
+		last = vcpu + 1;
+	}
+	for (i = first; i < last; i++) {
+		const struct kvmw_vcpu_info *v = &snap->vcpus[i];
+
+		t->guest_ns += v->guest_ns;
+		t->exit_ns += v->exit_ns;
+		t->idle_ns += v->idle_ns;
+		t->user_ns += v->user_ns;
+		t->overhead_ns += v->overhead_ns;
+		t->untimed_exits += v->untimed_exits;
+	}
+}
+
+bool kvmw_overhead_pct(const struct kvmw_times *t, double *pct)
+{
+	/* In double: the sum cannot overflow. */
+	double all = (double)t->guest_ns + (double)t->exit_ns;
+
+	if (all <= 0)
+		return false;
+	*pct = (double)t->overhead_ns * 100.0 / all;
+	return true;
 }
 
 bool kvmw_rate(__u64 before, __u64 after, __u64 elapsed_ns, double *rate)

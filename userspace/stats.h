@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * Computations on samples: reason totals and exit rates. No device access
- * here: everything works on plain structs, so it is unit tested directly.
+ * Computations on samples: reason totals, exit rates, exit latencies and
+ * time shares. No device access here: everything works on plain structs,
+ * so it is unit tested directly.
  */
 #ifndef KVMW_STATS_H
 #define KVMW_STATS_H
@@ -13,19 +14,103 @@
 
 #include "sample.h"
 
+/*
+ * Exit latencies of one reason (the VER1 fields of struct
+ * kvmw_reason_stat), possibly added up over several vCPUs.
+ */
+struct kvmw_lat {
+	/* Exits timed: the sum of @hist. */
+	__u64 timed;
+	__u64 total_ns;
+	/* Shortest and longest timed exit; both 0 when none was timed. */
+	__u64 min_ns;
+	__u64 max_ns;
+	/* Timed exits that returned to userspace, and their time there. */
+	__u64 user_count;
+	__u64 user_ns;
+	/* KVMW_REASON_F_* of any of the parts. */
+	__u32 flags;
+	__u64 hist[KVMW_LAT_BUCKETS];
+};
+
+/*
+ * Adds the latency figures of @r to @acc (zeroed first): counts, totals
+ * and histograms are summed bucket by bucket, the minimum is the smallest
+ * minimum and the maximum the largest maximum of the parts that timed at
+ * least one exit, and the flags are or-ed.
+ */
+void kvmw_lat_add(struct kvmw_lat *acc, const struct kvmw_reason_stat *r);
+
+/* Mean latency of the timed exits. False (*mean untouched) when none. */
+bool kvmw_lat_mean(const struct kvmw_lat *l, double *mean);
+
+/* Upper bound of the last latency bucket, which is open-ended. */
+#define KVMW_LAT_INF	((__u64)-1)
+
+/* Bounds [lo, hi) of latency bucket @b in ns (hi KVMW_LAT_INF for 31). */
+__u64 kvmw_lat_bucket_lo(unsigned int b);
+__u64 kvmw_lat_bucket_hi(unsigned int b);
+/* The bucket of a latency of @ns, as the module computes it. */
+unsigned int kvmw_lat_bucket(__u64 ns);
+
+/* Sum of the buckets of @hist: the number of timed exits. */
+__u64 kvmw_hist_total(const __u64 hist[KVMW_LAT_BUCKETS]);
+
+/* Quantiles are given in parts per million (500000: the median). */
+#define KVMW_PPM	1000000U
+
+/*
+ * The bucket of @hist holding quantile @q_ppm / KVMW_PPM: the smallest
+ * bucket b whose cumulative count reaches ceil(q * total), at least 1
+ * (q above 1 counts as 1). Sets [*lo, *hi) to the bucket's bounds in ns
+ * (*hi is KVMW_LAT_INF for the last bucket) and returns b; returns -1 and
+ * leaves *lo and *hi alone when the histogram is empty. The buckets are a
+ * factor of 2 wide, so that is all a log2 histogram tells of a quantile.
+ */
+int kvmw_hist_percentile(const __u64 hist[KVMW_LAT_BUCKETS], __u32 q_ppm,
+			 __u64 *lo, __u64 *hi);
+
+/* A quantile of a struct kvmw_lat: lo <= quantile <= hi, in ns. */
+struct kvmw_pct {
+	/* Bucket holding it; -1 when no exit was timed (lo, hi 0). */
+	int bucket;
+	__u64 lo;
+	__u64 hi;
+};
+
+/*
+ * Quantile @q_ppm of @l: its bucket's bounds narrowed to the exact
+ * [min_ns, max_ns] of @l (which always hold it; bounds that would not, as
+ * a racing read could give, are left as the bucket's). Below the last
+ * bucket hi / lo is at most 2; in the last one hi is max_ns.
+ */
+void kvmw_lat_percentile(const struct kvmw_lat *l, __u32 q_ppm,
+			 struct kvmw_pct *p);
+
+/* The quantiles the tools report: P50, P90, P99, P99.9. */
+struct kvmw_pct_def {
+	__u32 ppm;
+	const char *name;	/* table header: "P99.9" */
+	const char *key;	/* JSON key: "p99_9_ns" */
+};
+
+#define KVMW_NR_PCTS	4
+extern const struct kvmw_pct_def kvmw_pcts[KVMW_NR_PCTS];
+
 struct kvmw_reason_total {
 	__u32 code;
 	__u64 count;
+	struct kvmw_lat lat;
 };
 
 /* Pass as @vcpu to kvmw_reason_totals() for the whole VM. */
 #define KVMW_ALL_VCPUS	((size_t)-1)
 
 /*
- * Adds up the counts of @snap per reason code, over all vCPUs or only over
- * the vCPU at index @vcpu of the snapshot, and sorts them by count
- * (largest first, then by code). *out is a new array (free() it; NULL
- * when *nr is 0). Returns 0 or -ENOMEM.
+ * Adds up the counts and latencies (kvmw_lat_add()) of @snap per reason
+ * code, over all vCPUs or only over the vCPU at index @vcpu of the
+ * snapshot, and sorts them by count (largest first, then by code). *out
+ * is a new array (free() it; NULL when *nr is 0). Returns 0 or -ENOMEM.
  */
 int kvmw_reason_totals(const struct kvmw_vm_snap *snap, size_t vcpu,
 		       struct kvmw_reason_total **out, size_t *nr);
@@ -46,6 +131,31 @@ __u64 kvmw_reason_denominator(const struct kvmw_vm_snap *snap, size_t vcpu);
 void kvmw_category_totals(const struct kvmw_vm_snap *snap, size_t vcpu,
 			  unsigned int vendor,
 			  __u64 out[KVMW_NR_CATEGORIES]);
+
+/* Time of vCPUs (the VER1 fields of struct kvmw_vcpu_info), in ns. */
+struct kvmw_times {
+	__u64 guest_ns;
+	/* idle_ns + user_ns + overhead_ns */
+	__u64 exit_ns;
+	__u64 idle_ns;
+	__u64 user_ns;
+	__u64 overhead_ns;
+	__u64 untimed_exits;
+};
+
+/*
+ * The times of the vCPU at index @vcpu of @snap, or their sums over all
+ * vCPUs (KVMW_ALL_VCPUS). All 0 for an index out of range.
+ */
+void kvmw_times(const struct kvmw_vm_snap *snap, size_t vcpu,
+		struct kvmw_times *t);
+
+/*
+ * Share of the vCPU time lost to exits, in percent:
+ * overhead_ns / (guest_ns + exit_ns) * 100. False (*pct untouched) when
+ * no time was measured.
+ */
+bool kvmw_overhead_pct(const struct kvmw_times *t, double *pct);
 
 /*
  * Rate per second of a counter that went from @before to @after in

@@ -3,11 +3,18 @@
  * The fixture: two samples one second apart, built by hand (no device).
  *
  *  VM 1  qemu-system-x86 (VMX), live, 2 vCPUs: 1000 exits now, 500 a
- *        second ago; CPUID 812 of them (81.2%).
+ *        second ago; CPUID 812 of them (81.2%). Latencies: CPUID in
+ *        buckets 10, 11 and 14 on both vCPUs, HLT (idle, one exit in
+ *        flight), EPT_VIOLATION all in bucket 12, IO_INSTRUCTION all to
+ *        userspace; guest 1 s and 0.5 s.
  *  VM 2  a comm full of awkward bytes (VMX), gone, an unknown reason
- *        0x1234 and undecoded exits.
- *  VM 3  qemu-kvm (SVM), live, appeared during the interval.
+ *        0x1234 and undecoded exits; nothing timed.
+ *  VM 3  qemu-kvm (SVM), live, appeared during the interval; an HLT in
+ *        the last, open-ended bucket and an untimed reason.
  *  VM 4  in the first sample only: dropped by the module.
+ *
+ * The module has the latency and user_exits features; only the second
+ * sample carries latencies (the first one serves the rates).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -20,14 +27,44 @@
 
 static void vm1(struct kvmw_vm_snap *s, __u64 scale)
 {
+	bool lat = scale == 1;
+
 	snap_init(s, 1, 4242, "qemu-system-x86", KVMW_VENDOR_VMX);
 	snap_add_vcpu(s, 0, 4250);
 	snap_add_reason(s, 10, 650 / scale);	/* CPUID */
+	if (lat) {
+		snap_set_lat(s, 1135000, 1100, 20000, 0, 0);
+		snap_add_hist(s, 10, 600);
+		snap_add_hist(s, 11, 45);
+		snap_add_hist(s, 14, 5);
+	}
 	snap_add_reason(s, 12, 100 / scale);	/* HLT */
+	if (lat) {
+		/* 99 timed: the 100th is in flight. */
+		snap_set_lat(s, 135900000, 70000, 2000000, 0, 0);
+		snap_add_hist(s, 16, 9);
+		snap_add_hist(s, 20, 90);
+	}
 	snap_add_reason(s, 48, 50 / scale);	/* EPT_VIOLATION */
+	if (lat) {
+		snap_set_lat(s, 250000, 4200, 7900, 0, 0);
+		snap_add_hist(s, 12, 50);
+		s->vcpus[0].guest_ns = NS;
+	}
 	snap_add_vcpu(s, 1, 4251);
 	snap_add_reason(s, 10, 162 / scale);	/* CPUID */
+	if (lat) {
+		snap_set_lat(s, 229000, 1050, 2600, 0, 0);
+		snap_add_hist(s, 10, 160);
+		snap_add_hist(s, 11, 2);
+	}
 	snap_add_reason(s, 30, 38 / scale);	/* IO_INSTRUCTION */
+	if (lat) {
+		snap_set_lat(s, 620000, 8500, 50000, 38, 400000);
+		snap_add_hist(s, 13, 30);
+		snap_add_hist(s, 15, 8);
+		s->vcpus[1].guest_ns = NS / 2;
+	}
 }
 
 static void vm2(struct kvmw_vm_snap *s)
@@ -46,8 +83,17 @@ static void vm3(struct kvmw_vm_snap *s)
 	snap_init(s, 3, 9000, "qemu-kvm", KVMW_VENDOR_SVM);
 	snap_add_vcpu(s, 0, 9001);
 	snap_add_reason(s, 0x400, 300);		/* npf */
+	snap_set_lat(s, 900000, 2100, 4000, 0, 0);
+	snap_add_hist(s, 11, 300);
 	snap_add_reason(s, 0x78, 100);		/* hlt */
+	/* 99 timed, one of them 3 s long: in the open-ended bucket. */
+	snap_set_lat(s, 3294000000ULL, 2500000, 3000000000ULL, 0, 0);
+	snap_add_hist(s, 21, 98);
+	snap_add_hist(s, 31, 1);
 	snap_add_reason(s, 0xffffffff, 1);	/* invalid_guest_state */
+	s->reasons[s->nr_reasons - 1].flags = KVMW_REASON_F_UNTIMED;
+	s->vcpus[0].untimed_exits = 1;
+	s->vcpus[0].guest_ns = 400000000;
 }
 
 static void vm4(struct kvmw_vm_snap *s)
@@ -64,7 +110,8 @@ static void hs_init(struct kvmw_handshake *hs)
 	hs->api_version = KVMW_API_VERSION;
 	hs->vendor = KVMW_VENDOR_VMX;
 	hs->features = KVMW_FEAT_EXIT_COUNTS | KVMW_FEAT_REASON_VMX |
-		       KVMW_FEAT_VM_LIFETIME;
+		       KVMW_FEAT_VM_LIFETIME | KVMW_FEAT_LATENCY |
+		       KVMW_FEAT_USER_EXITS;
 	hs->nr_reason_slots = 80;
 }
 
@@ -125,6 +172,8 @@ int fixture_print(const char *which)
 		ret = kvmw_print_stat_table(stdout, &fx.cur, rows, nr, &opts);
 	else if (!strcmp(which, "stat-json"))
 		ret = kvmw_print_stat_json(stdout, &fx.cur, rows, nr, &opts);
+	else if (!strcmp(which, "stat-vcpus"))
+		ret = kvmw_print_stat_vcpus(stdout, &fx.cur, &rows[0], &opts);
 	free(rows);
 out:
 	fixture_free(&fx);

@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <kvmwarden/categories.h>
+
 #include "cli.h"
 #include "helpers.h"
 
@@ -74,6 +76,32 @@ void snap_copy(struct kvmw_vm_snap *dst, const struct kvmw_vm_snap *src)
 	dst->reasons = xrealloc(NULL, src->nr_reasons * sizeof(*src->reasons));
 	memcpy(dst->reasons, src->reasons,
 	       src->nr_reasons * sizeof(*src->reasons));
+}
+
+void snap_set_lat(struct kvmw_vm_snap *s, __u64 total, __u64 min, __u64 max,
+		  __u64 user_count, __u64 user_ns)
+{
+	struct kvmw_reason_stat *r = &s->reasons[s->nr_reasons - 1];
+	struct kvmw_vcpu_info *v = &s->vcpus[r->vcpu_index];
+
+	r->lat_total_ns = total;
+	r->lat_min_ns = min;
+	r->lat_max_ns = max;
+	r->user_count = user_count;
+	r->user_ns = user_ns;
+	v->exit_ns += total;
+	if (kvmw_reason_category(s->vm.vendor, r->reason) == KVMW_CAT_HALT) {
+		r->flags |= KVMW_REASON_F_IDLE;
+		v->idle_ns += total;
+	} else {
+		v->user_ns += user_ns;
+		v->overhead_ns += total - user_ns;
+	}
+}
+
+void snap_add_hist(struct kvmw_vm_snap *s, unsigned int b, __u64 n)
+{
+	s->reasons[s->nr_reasons - 1].hist[b] += n;
 }
 
 /* The fake module. */
@@ -207,10 +235,15 @@ static int fake_snapshot(struct fake_dev *f, struct kvmw_vm_snapshot *req)
 		f->e2bigs++;
 		return -E2BIG;
 	}
-	copy_out(req->vcpus_ptr, req->vcpu_info_size, s->vcpus,
-		 sizeof(*s->vcpus), s->nr_vcpus);
-	copy_out(req->reasons_ptr, req->reason_stat_size, s->reasons,
-		 sizeof(*s->reasons), s->nr_reasons);
+	for (i = 0; i < s->nr_vcpus; i++)
+		copy_out(req->vcpus_ptr + (__u64)i * req->vcpu_info_size,
+			 req->vcpu_info_size, &s->vcpus[i],
+			 f->vcpu_size ? f->vcpu_size : sizeof(*s->vcpus), 1);
+	for (i = 0; i < s->nr_reasons; i++)
+		copy_out(req->reasons_ptr + (__u64)i * req->reason_stat_size,
+			 req->reason_stat_size, &s->reasons[i],
+			 f->reason_size ? f->reason_size : sizeof(*s->reasons),
+			 1);
 	req->vm = s->vm;
 	return 0;
 }

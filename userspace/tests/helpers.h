@@ -19,6 +19,17 @@ void snap_add_vcpu(struct kvmw_vm_snap *s, __u32 vcpu_id, __u32 tid);
 /* Adds @count exits of @reason to the last vCPU added. */
 void snap_add_reason(struct kvmw_vm_snap *s, __u32 reason, __u64 count);
 void snap_copy(struct kvmw_vm_snap *dst, const struct kvmw_vm_snap *src);
+/*
+ * Latency of the last reason added, as the module reports it: @total ns
+ * over the timed exits, shortest @min, longest @max, @user_count of them
+ * with @user_ns in userspace; the idle flag from the reason's category.
+ * Adds the time to the vCPU's exit_ns and idle_ns or user_ns and
+ * overhead_ns, as the module does. Buckets come from snap_add_hist().
+ */
+void snap_set_lat(struct kvmw_vm_snap *s, __u64 total, __u64 min, __u64 max,
+		  __u64 user_count, __u64 user_ns);
+/* Adds @n timed exits to bucket @b of the last reason added. */
+void snap_add_hist(struct kvmw_vm_snap *s, unsigned int b, __u64 n);
 
 /* Two samples one second apart, with VMs of both vendors (see fixture.c). */
 struct fixture {
@@ -28,7 +39,10 @@ struct fixture {
 
 void fixture_build(struct fixture *fx);
 void fixture_free(struct fixture *fx);
-/* Prints one of list-table, list-json, stat-table, stat-json. */
+/*
+ * Prints one of list-table, list-json, stat-table, stat-json or
+ * stat-vcpus (VM 1 per vCPU, as stat -v 1).
+ */
 int fixture_print(const char *which);
 
 /* A fake module behind struct kvmw_dev_ops. */
@@ -48,6 +62,8 @@ struct fake_dev {
 	unsigned int grow_by;		/* how many each time (default 1) */
 	bool always_short;		/* E2BIG asking for more than given */
 	__u64 tick;			/* exits added to every VM per list */
+	/* Element sizes the module knows (0: today's; VER0: an old one). */
+	__u32 vcpu_size, reason_size;
 	/* Observations. */
 	unsigned int opens, closes;
 	unsigned int list_calls, snap_calls, e2bigs;

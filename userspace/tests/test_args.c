@@ -120,6 +120,20 @@ static void test_stat_parse(void)
 	CHECK(ret == KVMW_CONTINUE && a.interval == 1 && a.top == 3 &&
 	      !a.json && !a.nr_ids && !a.ids, "stat defaults: 1 s, top 3");
 
+	ret = parse_stat(&ctx, &a, "-v", "3", "-n", "10", NULL);
+	CHECK(ret == KVMW_CONTINUE && a.vcpus && a.top == 10 &&
+	      a.nr_ids == 1 && a.ids[0] == 3, "-v 3: VM 3 per vCPU");
+	free(a.ids);
+	ret = parse_stat(&ctx, &a, "--vcpus=0x2", "-j", NULL);
+	CHECK(ret == KVMW_CONTINUE && a.vcpus && a.json && a.nr_ids == 1 &&
+	      a.ids[0] == 2, "--vcpus=0x2 --json");
+	free(a.ids);
+	ret = parse_stat(&ctx, &a, "-v", "3", "4", NULL);
+	CHECK(ret == KVMW_EXIT_USAGE && !a.ids,
+	      "-v with another VM id is a usage error");
+	ret = parse_stat(&ctx, &a, "-v", "0", NULL);
+	CHECK(ret == KVMW_EXIT_USAGE && !a.ids, "-v 0 is a usage error");
+
 	ret = parse_stat(&ctx, &a, "--interval=abc", NULL);
 	CHECK(ret == KVMW_EXIT_USAGE && !a.ids,
 	      "--interval=abc is a usage error");
@@ -163,6 +177,21 @@ static void test_cli(void)
 	       "--help", NULL, NULL);
 	expect(0, "Examples:", NULL, "stat -h has examples", "stat", "-h",
 	       NULL, NULL);
+	expect(0, "-v, --vcpus VMID", NULL, "stat --help documents -v",
+	       "stat", "--help", NULL, NULL);
+	expect(0, "a percentile is known to a factor of 2 only", NULL,
+	       "stat --help: percentiles are coarse", "stat", "--help", NULL,
+	       NULL);
+	expect(0, "\"p99_ns\": {\"bucket\": 10, \"lo\": 1024,", NULL,
+	       "stat --help: percentile JSON", "stat", "--help", NULL, NULL);
+	expect(0, "MEAN, MIN, P50, P90, P99, P99.9 and MAX", NULL,
+	       "stat --help: latency columns", "stat", "--help", NULL, NULL);
+	expect(0, "overhead % = overhead / (guest + exits)", NULL,
+	       "stat --help: overhead %", "stat", "--help", NULL, NULL);
+	expect(0, "kvmwarden stat -v 3 -n 10", NULL,
+	       "stat --help: -v example", "stat", "--help", NULL, NULL);
+	expect(0, "kvmwarden stat -v 3 ", NULL, "global help: -v example",
+	       "--help", NULL, NULL, NULL);
 	expect(0, "Usage: kvmwarden list", NULL, "list -h", "list", "-h",
 	       NULL, NULL);
 	expect(0, "Examples:", NULL, "list --help has examples", "list",
@@ -191,6 +220,12 @@ static void test_cli(void)
 	expect(2, NULL, "bad number of reasons", "bad top", "stat", "-n",
 	       "many", NULL);
 	expect(2, NULL, "bad VM id '0'", "VM id 0", "stat", "0", NULL, NULL);
+	expect(2, NULL, "'-v' needs an argument", "-v without VM id", "stat",
+	       "-v", NULL, NULL);
+	expect(2, NULL, "--vcpus shows one VM: unexpected VM id '2'",
+	       "-v and another VM id", "stat", "-v", "1", "2");
+	expect(2, NULL, "bad VM id 'x'", "-v with a bad VM id", "stat", "-v",
+	       "x", NULL);
 	expect(2, NULL, "bad VM id 'qemu'", "VM id not a number", "stat",
 	       "-i", "0", "qemu");
 	expect(2, NULL, "unexpected argument", "list takes no argument",

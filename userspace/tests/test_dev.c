@@ -220,6 +220,30 @@ static void test_cli_on_fake(void)
 	      "unknown VM: error, exit 1, the others still shown");
 	run_free(&r);
 
+	run_cli(&r, &f.ops, "stat", "-i", "0", "-v", "1", NULL);
+	CHECK(r.rc == 0 && strstr(r.out, "qemu-system-x86") &&
+	      !strstr(r.out, "qemu\"evil") &&
+	      strstr(r.out, "\n  VCPU      TID          EXITS        ENTRIES\n"
+			    "     0     4243 ") &&
+	      strstr(r.out, "\n     1     4244            101            101\n") &&
+	      strstr(r.out, "\nVM 1 vCPU 1 (tid 4244): exits by reason\n") &&
+	      strstr(r.out, "not measured"),
+	      "stat -v 1: vCPU table and per-vCPU reasons, no latency");
+	if (r.rc)
+		tap_diag("stderr: %s", r.err);
+	run_free(&r);
+
+	run_cli(&r, &f.ops, "stat", "-i", "0", "-v", "99", NULL);
+	CHECK(r.rc == 1 && strstr(r.err, "VM 99: not tracked") && !r.out_len,
+	      "stat -v of an unknown VM: error, exit 1");
+	run_free(&r);
+
+	run_cli(&r, &f.ops, "stat", "-i", "0", "--json", "-v", "2", NULL);
+	CHECK(r.rc == 0 && json_valid(r.out, r.out_len) &&
+	      strstr(r.out, "\"vm_id\": 2") && !strstr(r.out, "\"vm_id\": 1") &&
+	      strstr(r.out, "\"vcpus\": ["), "stat -v --json: the one VM");
+	run_free(&r);
+
 	f.hs.untracked_exits = 12;
 	run_cli(&r, &f.ops, "stat", "-i", "0", NULL);
 	CHECK(r.rc == 0 && strstr(r.err, "12 exits could not be accounted"),
@@ -244,6 +268,62 @@ static void test_cli_on_fake(void)
 	fake_free(&f);
 }
 
+/* Latencies through the device: a current and an older module. */
+static void test_latency_fields(void)
+{
+	struct kvmw_reason_stat *r;
+	struct kvmw_vm_snap *v;
+	struct fake_dev f;
+	struct run run;
+
+	fake_init(&f);
+	f.hs.features |= KVMW_FEAT_LATENCY | KVMW_FEAT_USER_EXITS;
+	v = fake_add_vm(&f, 5, 500, "qemu", 1);
+	/* CPUID: 80 exits, 79 timed; HLT: 20, all timed. */
+	r = &v->reasons[0];
+	r->lat_total_ns = 79 * 1500;
+	r->lat_min_ns = 1200;
+	r->lat_max_ns = 1900;
+	r->hist[10] = 79;
+	r = &v->reasons[1];
+	r->flags = KVMW_REASON_F_IDLE;
+	r->lat_total_ns = 20 * 1000000;
+	r->lat_min_ns = 1000000;
+	r->lat_max_ns = 1000000;
+	r->hist[19] = 20;
+	v->vcpus[0].guest_ns = 1000000000;
+	v->vcpus[0].exit_ns = 79 * 1500 + 20 * 1000000;
+	v->vcpus[0].idle_ns = 20 * 1000000;
+	v->vcpus[0].overhead_ns = 79 * 1500;
+
+	run_cli(&run, &f.ops, "stat", "-i", "0", NULL);
+	CHECK(run.rc == 0 &&
+	      strstr(run.out, "time: guest 1.00s, exits 20.1ms (overhead 118us, idle 20.0ms, userspace 0ns), overhead 0.01%\n") &&
+	      strstr(run.out, "  CPUID  cpuid               80  80.0%   1.50us   1.20us   1.90us"),
+	      "latency fields read through the device");
+	run_free(&run);
+
+	/* An older module fills only the VER0 part and zeroes the rest. */
+	f.hs.features &= ~(KVMW_FEAT_LATENCY | KVMW_FEAT_USER_EXITS);
+	f.vcpu_size = KVMW_VCPU_INFO_SIZE_VER0;
+	f.reason_size = KVMW_REASON_STAT_SIZE_VER0;
+	run_cli(&run, &f.ops, "stat", "-i", "0", "--json", NULL);
+	CHECK(run.rc == 0 && json_valid(run.out, run.out_len) &&
+	      strstr(run.out, "\"latency\": null") &&
+	      strstr(run.out, "\"time\": null") &&
+	      strstr(run.out, "\"measured\": false") &&
+	      !strstr(run.out, "\"hist\": ["),
+	      "older module: no latency in the JSON");
+	run_free(&run);
+	run_cli(&run, &f.ops, "stat", "-i", "0", NULL);
+	CHECK(run.rc == 0 && strstr(run.out, "not measured") &&
+	      !strstr(run.out, "MEAN") && !strstr(run.out, "time:"),
+	      "older module: no latency in the table");
+	run_free(&run);
+	CHECK(f.bad_requests == 0, "latency reads followed the UAPI rules");
+	fake_free(&f);
+}
+
 void test_dev(void)
 {
 	tap_diag("device layer (fake module)");
@@ -251,4 +331,5 @@ void test_dev(void)
 	test_list();
 	test_snapshot();
 	test_cli_on_fake();
+	test_latency_fields();
 }

@@ -91,6 +91,18 @@ static void doc_string_n(struct kvmw_json *j)
 	kvmw_json_end_array(j);
 }
 
+static void doc_u64_array(struct kvmw_json *j)
+{
+	static const __u64 v[] = { 1, 0, 18446744073709551615ULL };
+
+	kvmw_json_begin_object(j);
+	kvmw_json_key(j, "h");
+	kvmw_json_u64_array(j, v, 3);
+	kvmw_json_key(j, "e");
+	kvmw_json_u64_array(j, v, 0);
+	kvmw_json_end_object(j);
+}
+
 static int finish_of(void (*fn)(struct kvmw_json *j))
 {
 	struct kvmw_json j;
@@ -185,6 +197,12 @@ void test_json(void)
 		  "numbers; non-finite doubles are null");
 	check_doc(doc_string_n, false, "[\"abc\",\"ab\"]\n",
 		  "string_n bounds");
+	check_doc(doc_u64_array, false,
+		  "{\"h\":[1,0,18446744073709551615],\"e\":[]}\n",
+		  "compact number array");
+	check_doc(doc_u64_array, true,
+		  "{\n  \"h\": [1, 0, 18446744073709551615],\n  \"e\": []\n}\n",
+		  "pretty number array on one line");
 
 	CHECK(finish_of(bad_unclosed) == -1, "unclosed object is an error");
 	CHECK(finish_of(bad_close) == -1, "stray close is an error");

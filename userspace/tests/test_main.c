@@ -4,7 +4,8 @@
  *
  *   kvmw_tests                   run every test
  *   kvmw_tests --fixture WHICH   print the fixture as list-table,
- *                                list-json, stat-table or stat-json
+ *                                list-json, stat-table, stat-json or
+ *                                stat-vcpus
  */
 #include <stdio.h>
 #include <string.h>
@@ -26,6 +27,7 @@ int main(int argc, char **argv)
 	test_categories();
 	test_json();
 	test_stats();
+	test_latency();
 	test_args();
 	test_format();
 	test_dev();
