@@ -270,7 +270,7 @@ for s in "${series[@]}"; do
 				b = sum["baseline"] / n["baseline"]
 				printf "%s: instructions per CPUID exit (icount, %d rounds each)\n", k, n["baseline"]
 				for (l in n)
-					printf "  %-12s %8.1f  (min %.1f max %.1f)  %+7.1f vs baseline\n",
+					printf "  %-14s %8.1f  (min %.1f max %.1f)  %+7.1f vs baseline\n",
 						l, sum[l] / n[l], min[l], max[l], sum[l] / n[l] - b
 			}'
 		continue
