@@ -85,17 +85,18 @@ struct kvmw_lat {
  * @ovf_code: raw codes of the overflow slots
  * @ovf_count: exits per overflow slot; a slot is free while 0 and its code
  *	is published before its first count (release/acquire)
- * @ovf_lat_idx: like @lat_idx, for the overflow slots
- * @pending: latency entry of the exit whose next entry is awaited, or NULL
+ * @ovf_lat: like @lat_of, for the overflow slots
+ * @pending: latency entry of the last exit (NULL before the first exit or
+ *	when it had none); the next entry times it
  * @exit_ts: clock (kvmw_now()) at that exit
- * @entry_ts: clock at the last entry, 0 once the following exit used it
+ * @entry_ts: clock at the last entry (at discovery before the first)
  * @user_ts: clock when KVM_RUN returned to userspace with @pending set,
  *	0 if it did not
  * @guest_t: guest time, in clock units (kvmw_clock_to_ns() converts)
  * @untimed_exits: exits counted but not timed (latency table full,
  *	clock going backwards)
  * @nr_lat: entries of @lat in use
- * @lat_idx: per dense slot, 1 + index in @lat of its entry, 0 for none
+ * @lat_of: per dense slot, its entry in @lat, NULL for none yet
  * @lat: latency entries, given out to reasons on their first exit
  * @vcpu_id: KVM vCPU id
  * @tid: thread id that last ran the vCPU (updated on lookup misses)
@@ -125,8 +126,8 @@ struct kvmw_vcpu {
 	u64 guest_t;
 	u64 untimed_exits;
 	u32 nr_lat;
-	u8 lat_idx[KVMW_NR_SLOTS];
-	u8 ovf_lat_idx[KVMW_NR_OVERFLOW];
+	struct kvmw_lat *lat_of[KVMW_NR_SLOTS];
+	struct kvmw_lat *ovf_lat[KVMW_NR_OVERFLOW];
 	struct kvmw_lat lat[KVMW_LAT_REASONS];
 
 	u32 vcpu_id;
@@ -229,7 +230,6 @@ u64 kvmw_vcpu_exits(const struct kvmw_vcpu *v);
  */
 DECLARE_STATIC_KEY_FALSE(kvmw_clock_tsc);
 extern u32 kvmw_tsc_mult;
-extern u32 kvmw_tsc_shift;
 
 static __always_inline u64 kvmw_now(void)
 {
@@ -244,7 +244,7 @@ static __always_inline u64 kvmw_delta_ns(u64 d)
 	if (unlikely((s64)d < 0))
 		return 0;
 	if (static_branch_likely(&kvmw_clock_tsc))
-		return mul_u64_u32_shr(d, kvmw_tsc_mult, kvmw_tsc_shift);
+		return mul_u64_u32_shr(d, kvmw_tsc_mult, 32);
 	return d;
 }
 

@@ -16,7 +16,6 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
-#include <linux/clocksource.h>
 #include <linux/moduleparam.h>
 #include <linux/string.h>
 #include <asm/cpufeature.h>
@@ -30,15 +29,15 @@ MODULE_PARM_DESC(clock,
 		 "Clock of the latency figures: auto (TSC when invariant and synchronised, else local_clock), local, or tsc (trust the TSC: one CPU, or TSCs known to be in sync)");
 
 DEFINE_STATIC_KEY_FALSE(kvmw_clock_tsc);
+/* ns per TSC cycle as a 32.32 fixed-point number (TSC >= 1 GHz). */
 u32 kvmw_tsc_mult __read_mostly;
-u32 kvmw_tsc_shift __read_mostly;
 
 static bool kvmw_tsc_usable(void)
 {
 	return boot_cpu_has(X86_FEATURE_TSC) &&
 	       boot_cpu_has(X86_FEATURE_CONSTANT_TSC) &&
 	       boot_cpu_has(X86_FEATURE_NONSTOP_TSC) &&
-	       !check_tsc_unstable() && tsc_khz;
+	       !check_tsc_unstable();
 }
 
 int kvmw_clock_init(void)
@@ -51,15 +50,17 @@ int kvmw_clock_init(void)
 		pr_err("clock=%s: expected auto, local or tsc\n", clock);
 		return -EINVAL;
 	}
-	if (force && (!boot_cpu_has(X86_FEATURE_TSC) || !tsc_khz)) {
-		pr_err("clock=tsc: this CPU has no usable TSC\n");
-		return -EINVAL;
+	/* One multiply scales a difference: 32.32 ns per cycle, < 1 ns. */
+	if (!boot_cpu_has(X86_FEATURE_TSC) || tsc_khz <= USEC_PER_SEC) {
+		if (force) {
+			pr_err("clock=tsc: no TSC of 1 GHz or more\n");
+			return -EINVAL;
+		}
+		goto local;
 	}
 	if (!force && !kvmw_tsc_usable())
 		goto local;
-	/* 600 s of cycles fit the 64-bit product; the math is 96-bit anyway. */
-	clocks_calc_mult_shift(&kvmw_tsc_mult, &kvmw_tsc_shift,
-			       (u32)tsc_khz * 1000, NSEC_PER_SEC, 600);
+	kvmw_tsc_mult = div_u64((u64)USEC_PER_SEC << 32, tsc_khz);
 	static_branch_enable(&kvmw_clock_tsc);
 	pr_info("clock: TSC at %u kHz%s\n", tsc_khz,
 		kvmw_tsc_usable() ? "" : " (forced: the kernel does not trust it)");
@@ -79,7 +80,7 @@ void kvmw_clock_check(void)
 u64 kvmw_clock_to_ns(u64 t)
 {
 	if (static_branch_likely(&kvmw_clock_tsc))
-		return mul_u64_u32_shr(t, kvmw_tsc_mult, kvmw_tsc_shift);
+		return mul_u64_u32_shr(t, kvmw_tsc_mult, 32);
 	return t;
 }
 

@@ -246,6 +246,8 @@ struct kvmw_vcpu *kvmw_vcpu_discover(struct kvm_vcpu *vcpu)
 	v->vm = vm;
 	v->vcpu_id = vcpu->vcpu_id;
 	v->tid = task_pid_nr(current);
+	/* The first guest-time interval starts now. */
+	v->entry_ts = kvmw_now();
 	hash_add_rcu(kvmw_vcpu_hash, &v->hnode, (unsigned long)vcpu);
 	list_add_tail_rcu(&v->vm_node, &vm->vcpus);
 	vm->nr_vcpus++;

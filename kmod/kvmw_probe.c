@@ -124,11 +124,11 @@ u32 kvmw_slot_to_code(unsigned int slot)
 
 /*
  * Give @v's next latency entry to a reason on its first exit, or NULL
- * when all are taken. The entry is initialised before its index is
- * published (release), so readers see it complete (kvmw_slot_lat()).
+ * when all are taken. The entry is initialised before it is published
+ * (release), so readers see it complete (kvmw_lat_read()).
  */
 static noinline struct kvmw_lat *kvmw_lat_assign(struct kvmw_vcpu *v,
-						 u8 *idx)
+						 struct kvmw_lat **slot)
 {
 	struct kvmw_lat *e;
 
@@ -137,26 +137,23 @@ static noinline struct kvmw_lat *kvmw_lat_assign(struct kvmw_vcpu *v,
 	e = &v->lat[v->nr_lat++];
 	WRITE_ONCE(e->min_ns, U64_MAX);
 	/* Publish the initialised entry; pairs with kvmw_lat_read(). */
-	smp_store_release(idx, v->nr_lat);
+	smp_store_release(slot, e);
 	return e;
 }
 
 static __always_inline struct kvmw_lat *kvmw_lat_of(struct kvmw_vcpu *v,
-						    u8 *idx)
+						    struct kvmw_lat **slot)
 {
-	u8 i = *idx;
+	struct kvmw_lat *e = *slot;
 
-	if (likely(i))
-		return &v->lat[i - 1];
-	return kvmw_lat_assign(v, idx);
+	if (likely(e))
+		return e;
+	return kvmw_lat_assign(v, slot);
 }
 
-static const struct kvmw_lat *kvmw_lat_read(const struct kvmw_vcpu *v,
-					    const u8 *idx)
+static const struct kvmw_lat *kvmw_lat_read(struct kvmw_lat *const *slot)
 {
-	u8 i = smp_load_acquire(idx); /* pairs with kvmw_lat_assign() */
-
-	return i ? &v->lat[i - 1] : NULL;
+	return smp_load_acquire(slot); /* pairs with kvmw_lat_assign() */
 }
 
 /**
@@ -170,7 +167,7 @@ static const struct kvmw_lat *kvmw_lat_read(const struct kvmw_vcpu *v,
 const struct kvmw_lat *kvmw_slot_lat(const struct kvmw_vcpu *v,
 				     unsigned int slot)
 {
-	return kvmw_lat_read(v, &v->lat_idx[slot]);
+	return kvmw_lat_read(&v->lat_of[slot]);
 }
 
 /**
@@ -182,7 +179,7 @@ const struct kvmw_lat *kvmw_slot_lat(const struct kvmw_vcpu *v,
  */
 const struct kvmw_lat *kvmw_ovf_lat(const struct kvmw_vcpu *v, unsigned int i)
 {
-	return kvmw_lat_read(v, &v->ovf_lat_idx[i]);
+	return kvmw_lat_read(&v->ovf_lat[i]);
 }
 
 /* Count an exit whose code has no dense slot; returns its latency entry. */
@@ -196,11 +193,11 @@ static noinline struct kvmw_lat *kvmw_account_overflow(struct kvmw_vcpu *v,
 			/* Readers must never see the count without its code. */
 			WRITE_ONCE(v->ovf_code[i], code);
 			smp_store_release(&v->ovf_count[i], 1); /* pairs with kvmw_fill_reasons() */
-			return kvmw_lat_of(v, &v->ovf_lat_idx[i]);
+			return kvmw_lat_of(v, &v->ovf_lat[i]);
 		}
 		if (v->ovf_code[i] == code) {
 			WRITE_ONCE(v->ovf_count[i], v->ovf_count[i] + 1);
-			return kvmw_lat_of(v, &v->ovf_lat_idx[i]);
+			return kvmw_lat_of(v, &v->ovf_lat[i]);
 		}
 	}
 	WRITE_ONCE(v->overflow_exits, v->overflow_exits + 1);
@@ -249,18 +246,16 @@ static void kvmw_probe_exit(void *data, struct kvm_vcpu *vcpu, u32 isa)
 	code = kvmw_exit_code(vcpu, isa);
 	if (likely(code < KVMW_SLOT_DIRECT)) {
 		v->counts[code]++;
-		e = kvmw_lat_of(v, &v->lat_idx[code]);
+		e = kvmw_lat_of(v, &v->lat_of[code]);
 	} else if (code - KVMW_SVM_HIGH_BASE < KVMW_SVM_HIGH_NR) {
 		code += KVMW_SLOT_DIRECT - KVMW_SVM_HIGH_BASE;
 		v->counts[code]++;
-		e = kvmw_lat_of(v, &v->lat_idx[code]);
+		e = kvmw_lat_of(v, &v->lat_of[code]);
 	} else {
 		e = kvmw_account_overflow(v, code);
 	}
-	if (likely(v->entry_ts)) {
-		v->guest_t += now - v->entry_ts;
-		v->entry_ts = 0;
-	}
+	/* entry_ts is set at discovery, so it is valid at the first exit. */
+	v->guest_t += now - v->entry_ts;
 	if (unlikely(!e))
 		v->untimed_exits++;
 	v->pending = e;
@@ -298,19 +293,19 @@ static __always_inline void kvmw_lat_account(struct kvmw_vcpu *v,
 	unsigned int b = min_t(unsigned int, __fls(ns | 1),
 			       KVMW_LAT_BUCKETS - 1);
 
-	WRITE_ONCE(e->total_ns, e->total_ns + ns);
+	/* Single writer, whole aligned words: readers use READ_ONCE(). */
+	e->total_ns += ns;
 	if (unlikely(ns < e->min_ns))
 		WRITE_ONCE(e->min_ns, ns);
 	if (unlikely(ns > e->max_ns))
 		WRITE_ONCE(e->max_ns, ns);
-	WRITE_ONCE(e->hist[b], e->hist[b] + 1);
+	e->hist[b]++;
 	if (unlikely(v->user_ts)) {
 		WRITE_ONCE(e->user_ns,
 			   e->user_ns + kvmw_delta_ns(now - v->user_ts));
 		WRITE_ONCE(e->user_n, e->user_n + 1);
 		v->user_ts = 0;
 	}
-	v->pending = NULL;
 }
 
 /* The entry: time the pending exit and open a guest-time interval. */
