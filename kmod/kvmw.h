@@ -73,6 +73,39 @@ struct kvmw_lat {
 };
 
 /**
+ * struct kvmw_faults - nested page faults of one vCPU
+ * @n: faults
+ * @mmio: reserved-bit (MMIO) faults
+ * @write: write accesses
+ * @fetch: instruction fetches
+ * @present: faults on a present translation
+ * @total_ns: fault-to-next-entry time
+ * @max_ns: longest of those
+ * @node_unknown: faults without a backing page found
+ * @node: faults per NUMA node of the backing page
+ * @hist: latency histogram, KVMW_LAT_BUCKETS layout
+ *
+ * Single writer (the vCPU thread), lock-free readers.
+ */
+struct kvmw_faults {
+	u64 n;
+	u64 mmio;
+	u64 write;
+	u64 fetch;
+	u64 present;
+	u64 total_ns;
+	u64 max_ns;
+	u64 node_unknown;
+	u64 node[KVMW_MAX_NODES];
+	u64 hist[KVMW_LAT_BUCKETS];
+};
+
+/* struct kvmw_vcpu::entry_work: what the next entry has to finish */
+#define KVMW_WORK_USER		BIT(0)	/* time the VMM: user_ts is set */
+#define KVMW_WORK_FAULT		BIT(1)	/* time a fault: fault_ts is set */
+#define KVMW_WORK_FAULT_NODE	BIT(2)	/* find the node of fault_hva */
+
+/**
  * struct kvmw_vcpu - accounting record of one vCPU
  * @key: address of the struct kvm_vcpu (lookup key only)
  * @kvm_key: address of the owning struct kvm (lookup key only)
@@ -93,6 +126,10 @@ struct kvmw_lat {
  * @user_ts: clock when KVM_RUN returned to userspace with @pending set,
  *	0 if it did not
  * @guest_t: guest time, in clock units (kvmw_clock_to_ns() converts)
+ * @entry_work: KVMW_WORK_* bits, 0 on the common path
+ * @fault_ts: clock at the last fault (KVMW_WORK_FAULT)
+ * @fault_hva: VMM address of its page (KVMW_WORK_FAULT_NODE)
+ * @faults: nested page faults
  * @untimed_exits: exits counted but not timed (latency table full,
  *	clock going backwards)
  * @nr_lat: entries of @lat in use
@@ -124,6 +161,10 @@ struct kvmw_vcpu {
 	u64 entry_ts;
 	u64 user_ts;
 	u64 guest_t;
+	unsigned long entry_work;
+	u64 fault_ts;
+	unsigned long fault_hva;
+	struct kvmw_faults faults;
 	u64 untimed_exits;
 	u32 nr_lat;
 	struct kvmw_lat *lat_of[KVMW_NR_SLOTS];
@@ -229,7 +270,7 @@ u64 kvmw_vcpu_exits(const struct kvmw_vcpu *v);
  * Differences of kvmw_now() values are turned into ns by kvmw_delta_ns().
  */
 DECLARE_STATIC_KEY_FALSE(kvmw_clock_tsc);
-extern u32 kvmw_tsc_mult;
+extern u64 kvmw_tsc_mult;
 
 static __always_inline u64 kvmw_now(void)
 {
@@ -244,7 +285,7 @@ static __always_inline u64 kvmw_delta_ns(u64 d)
 	if (unlikely((s64)d < 0))
 		return 0;
 	if (static_branch_likely(&kvmw_clock_tsc))
-		return mul_u64_u32_shr(d, kvmw_tsc_mult, 32);
+		return mul_u64_u64_shr(d, kvmw_tsc_mult, 32);
 	return d;
 }
 

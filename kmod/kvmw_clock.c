@@ -29,8 +29,8 @@ MODULE_PARM_DESC(clock,
 		 "Clock of the latency figures: auto (TSC when invariant and synchronised, else local_clock), local, or tsc (trust the TSC: one CPU, or TSCs known to be in sync)");
 
 DEFINE_STATIC_KEY_FALSE(kvmw_clock_tsc);
-/* ns per TSC cycle as a 32.32 fixed-point number (TSC >= 1 GHz). */
-u32 kvmw_tsc_mult __read_mostly;
+/* ns per TSC cycle as a 32.32 fixed-point number. */
+u64 kvmw_tsc_mult __read_mostly;
 
 static bool kvmw_tsc_usable(void)
 {
@@ -50,10 +50,9 @@ int kvmw_clock_init(void)
 		pr_err("clock=%s: expected auto, local or tsc\n", clock);
 		return -EINVAL;
 	}
-	/* One multiply scales a difference: 32.32 ns per cycle, < 1 ns. */
-	if (!boot_cpu_has(X86_FEATURE_TSC) || tsc_khz <= USEC_PER_SEC) {
+	if (!boot_cpu_has(X86_FEATURE_TSC) || !tsc_khz) {
 		if (force) {
-			pr_err("clock=tsc: no TSC of 1 GHz or more\n");
+			pr_err("clock=tsc: this CPU has no usable TSC\n");
 			return -EINVAL;
 		}
 		goto local;
@@ -80,7 +79,7 @@ void kvmw_clock_check(void)
 u64 kvmw_clock_to_ns(u64 t)
 {
 	if (static_branch_likely(&kvmw_clock_tsc))
-		return mul_u64_u32_shr(t, kvmw_tsc_mult, 32);
+		return mul_u64_u64_shr(t, kvmw_tsc_mult, 32);
 	return t;
 }
 

@@ -28,7 +28,7 @@
 static_assert(sizeof(struct kvmw_handshake) == KVMW_HANDSHAKE_SIZE_VER0);
 static_assert(sizeof(struct kvmw_vm_info) == KVMW_VM_INFO_SIZE_VER0);
 static_assert(sizeof(struct kvmw_vm_list) == KVMW_VM_LIST_SIZE_VER0);
-static_assert(sizeof(struct kvmw_vcpu_info) == KVMW_VCPU_INFO_SIZE_VER1);
+static_assert(sizeof(struct kvmw_vcpu_info) == KVMW_VCPU_INFO_SIZE_VER2);
 static_assert(sizeof(struct kvmw_reason_stat) == KVMW_REASON_STAT_SIZE_VER1);
 static_assert(sizeof(struct kvmw_vm_snapshot) == KVMW_VM_SNAPSHOT_SIZE_VER0);
 
@@ -286,6 +286,25 @@ static u32 kvmw_fill_reasons(const struct kvmw_vcpu *v, u32 vcpu_index,
 	return n;
 }
 
+static void kvmw_fill_faults(const struct kvmw_faults *f,
+			     struct kvmw_vcpu_info *vi)
+{
+	int i;
+
+	vi->faults = READ_ONCE(f->n);
+	vi->fault_mmio = READ_ONCE(f->mmio);
+	vi->fault_write = READ_ONCE(f->write);
+	vi->fault_fetch = READ_ONCE(f->fetch);
+	vi->fault_present = READ_ONCE(f->present);
+	vi->fault_lat_total_ns = READ_ONCE(f->total_ns);
+	vi->fault_lat_max_ns = READ_ONCE(f->max_ns);
+	vi->fault_node_unknown = READ_ONCE(f->node_unknown);
+	for (i = 0; i < KVMW_MAX_NODES; i++)
+		vi->fault_node[i] = READ_ONCE(f->node[i]);
+	for (i = 0; i < KVMW_LAT_BUCKETS; i++)
+		vi->fault_hist[i] = READ_ONCE(f->hist[i]);
+}
+
 /* One vCPU's summary; its reason entries were filled at @r[0..nr). */
 static void kvmw_fill_vcpu(const struct kvmw_vcpu *v, struct kvmw_vcpu_info *vi,
 			   const struct kvmw_reason_stat *r, u32 nr)
@@ -298,6 +317,7 @@ static void kvmw_fill_vcpu(const struct kvmw_vcpu *v, struct kvmw_vcpu_info *vi,
 	vi->overflow_exits = READ_ONCE(v->overflow_exits);
 	vi->exits = vi->overflow_exits;
 	vi->guest_ns = kvmw_clock_to_ns(READ_ONCE(v->guest_t));
+	kvmw_fill_faults(&v->faults, vi);
 	vi->untimed_exits = READ_ONCE(v->untimed_exits);
 	vi->nr_reasons = nr;
 	for (j = 0; j < nr; j++) {

@@ -30,4 +30,8 @@ DECLARE_TRACE(kvm_entry,
 	      TP_PROTO(struct kvm_vcpu *vcpu, bool force_immediate_exit),
 	      TP_ARGS(vcpu, force_immediate_exit));
 
+DECLARE_TRACE(kvm_page_fault,
+	      TP_PROTO(struct kvm_vcpu *vcpu, u64 fault_address, u64 error_code),
+	      TP_ARGS(vcpu, fault_address, error_code));
+
 #endif /* KVMW_KVM_TRACE_H */

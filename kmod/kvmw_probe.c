@@ -42,6 +42,20 @@ static_assert(offsetof(struct vmcb, save.rsp) == 0x400 + 0x1d8);
 
 #define KVMW_SVM_VALIDATE_TRIES	16
 
+/*
+ * Architectural fault information bits (SDM vol. 3 table 28-7, the EPT
+ * violation exit qualification; APM vol. 2 15.25.6, the NPF error code,
+ * which has the #PF error code layout), spelled out here because the
+ * kernel's names for them changed over the supported versions.
+ */
+#define KVMW_EPT_QUAL_WRITE	BIT_ULL(1)	/* data write */
+#define KVMW_EPT_QUAL_FETCH	BIT_ULL(2)	/* instruction fetch */
+#define KVMW_EPT_QUAL_RWX_MASK	GENMASK_ULL(5, 3) /* entry was R/W/X */
+#define KVMW_NPF_PRESENT	BIT_ULL(0)
+#define KVMW_NPF_WRITE		BIT_ULL(1)
+#define KVMW_NPF_RSVD		BIT_ULL(3)
+#define KVMW_NPF_FETCH		BIT_ULL(4)
+
 /* KVM's kvm_userspace_exit tracepoint, when found (not exported). */
 static struct tracepoint *kvmw_tp_user_exit;
 
@@ -266,8 +280,10 @@ static void kvmw_probe_exit(void *data, struct kvm_vcpu *vcpu, u32 isa)
 static noinline void kvmw_user_exit_account(struct kvmw_vcpu *v, u64 now)
 {
 	/* Only the first return counts: KVM_RUN may fail again before entry. */
-	if (v->pending && !v->user_ts)
+	if (v->pending && !(v->entry_work & KVMW_WORK_USER)) {
 		v->user_ts = now;
+		v->entry_work |= KVMW_WORK_USER;
+	}
 }
 
 static void kvmw_probe_user_exit(void *data, u32 reason, int err)
@@ -286,12 +302,66 @@ static void kvmw_probe_user_exit(void *data, u32 reason, int err)
 		kvmw_user_exit_account(v, now);
 }
 
+static __always_inline unsigned int kvmw_lat_bucket(u64 ns)
+{
+	return min_t(unsigned int, __fls(ns | 1), KVMW_LAT_BUCKETS - 1);
+}
+
+/*
+ * NUMA node of the page mapped at @hva in the current (VMM) process, or
+ * -1 if none is mapped. Never sleeps: the lockless GUP walk only.
+ */
+static int kvmw_hva_node(unsigned long hva)
+{
+	struct page *page;
+	int nid;
+
+	if (!get_user_page_fast_only(hva, 0, &page))
+		return -1;
+	nid = page_to_nid(page);
+	put_page(page);
+	return nid;
+}
+
+static void kvmw_fault_node(struct kvmw_faults *f, int nid)
+{
+	if (nid >= 0 && nid < KVMW_MAX_NODES)
+		WRITE_ONCE(f->node[nid], f->node[nid] + 1);
+	else
+		WRITE_ONCE(f->node_unknown, f->node_unknown + 1);
+}
+
+/* The rare parts of an entry: VMM time, fault time and node. */
+static noinline void kvmw_entry_work(struct kvmw_vcpu *v, struct kvmw_lat *e,
+				     u64 now)
+{
+	unsigned long work = v->entry_work;
+	struct kvmw_faults *f = &v->faults;
+
+	if ((work & KVMW_WORK_USER) && e) {
+		WRITE_ONCE(e->user_ns,
+			   e->user_ns + kvmw_delta_ns(now - v->user_ts));
+		WRITE_ONCE(e->user_n, e->user_n + 1);
+	}
+	if (work & KVMW_WORK_FAULT) {
+		u64 ns = kvmw_delta_ns(now - v->fault_ts);
+
+		WRITE_ONCE(f->total_ns, f->total_ns + ns);
+		if (ns > f->max_ns)
+			WRITE_ONCE(f->max_ns, ns);
+		f->hist[kvmw_lat_bucket(ns)]++;
+	}
+	/* A first touch maps the page only now: look again. */
+	if (work & KVMW_WORK_FAULT_NODE)
+		kvmw_fault_node(f, kvmw_hva_node(v->fault_hva));
+	v->entry_work = 0;
+}
+
 static __always_inline void kvmw_lat_account(struct kvmw_vcpu *v,
 					     struct kvmw_lat *e, u64 now)
 {
 	u64 ns = kvmw_delta_ns(now - v->exit_ts);
-	unsigned int b = min_t(unsigned int, __fls(ns | 1),
-			       KVMW_LAT_BUCKETS - 1);
+	unsigned int b = kvmw_lat_bucket(ns);
 
 	/* Single writer, whole aligned words: readers use READ_ONCE(). */
 	e->total_ns += ns;
@@ -300,12 +370,6 @@ static __always_inline void kvmw_lat_account(struct kvmw_vcpu *v,
 	if (unlikely(ns > e->max_ns))
 		WRITE_ONCE(e->max_ns, ns);
 	e->hist[b]++;
-	if (unlikely(v->user_ts)) {
-		WRITE_ONCE(e->user_ns,
-			   e->user_ns + kvmw_delta_ns(now - v->user_ts));
-		WRITE_ONCE(e->user_n, e->user_n + 1);
-		v->user_ts = 0;
-	}
 }
 
 /* The entry: time the pending exit and open a guest-time interval. */
@@ -322,7 +386,84 @@ static void kvmw_probe_entry(void *data, struct kvm_vcpu *vcpu,
 	e = v->pending;
 	if (likely(e))
 		kvmw_lat_account(v, e, now);
+	if (unlikely(v->entry_work))
+		kvmw_entry_work(v, e, now);
 	v->entry_ts = now;
+}
+
+/* Was the exit being handled an EPT violation / NPF (not a guest #PF)? */
+static bool kvmw_npf_exit(struct kvm_vcpu *vcpu, u32 vendor)
+{
+	u32 code = kvmw_exit_code(vcpu, vendor);
+
+	if (vendor == KVMW_VENDOR_SVM)
+		return code == SVM_EXIT_NPF;
+	return code == EXIT_REASON_EPT_VIOLATION;
+}
+
+/*
+ * kvm_page_fault, traced by KVM's NPF / EPT-violation handlers (with the
+ * VM's SRCU held, so the memslots can be read) and by its guest #PF
+ * intercept, which is not counted. @code is the NPF error code (SVM) or
+ * the exit qualification (VMX).
+ */
+static void kvmw_probe_fault(void *data, struct kvm_vcpu *vcpu, u64 gpa,
+			     u64 code)
+{
+	u64 now = kvmw_now();
+	struct kvmw_vcpu *v = kvmw_vcpu_get(vcpu);
+	u32 vendor = kvmw_host_vendor();
+	struct kvmw_faults *f;
+	bool write, fetch, present, mmio = false;
+	unsigned long hva;
+	int nid;
+
+	if (unlikely(!v) || !kvmw_npf_exit(vcpu, vendor))
+		return;
+	f = &v->faults;
+	if (vendor == KVMW_VENDOR_SVM) {
+		present = code & KVMW_NPF_PRESENT;
+		write = code & KVMW_NPF_WRITE;
+		fetch = code & KVMW_NPF_FETCH;
+		mmio = code & KVMW_NPF_RSVD;
+	} else {
+		present = code & KVMW_EPT_QUAL_RWX_MASK;
+		write = code & KVMW_EPT_QUAL_WRITE;
+		fetch = code & KVMW_EPT_QUAL_FETCH;
+	}
+	WRITE_ONCE(f->n, f->n + 1);
+	if (present)
+		WRITE_ONCE(f->present, f->present + 1);
+	if (write)
+		WRITE_ONCE(f->write, f->write + 1);
+	if (fetch)
+		WRITE_ONCE(f->fetch, f->fetch + 1);
+
+	/* A fault whose entry never came (cannot happen today): settle it. */
+	if (v->entry_work & KVMW_WORK_FAULT_NODE)
+		kvmw_fault_node(f, -1);
+	v->entry_work &= ~KVMW_WORK_FAULT_NODE;
+	v->entry_work |= KVMW_WORK_FAULT;
+	v->fault_ts = now;
+
+	if (mmio) {
+		WRITE_ONCE(f->mmio, f->mmio + 1);
+		kvmw_fault_node(f, -1);
+		return;
+	}
+	hva = kvm_vcpu_gfn_to_hva(vcpu, gpa_to_gfn(gpa));
+	if (kvm_is_error_hva(hva)) {
+		/* No memslot: emulated MMIO. */
+		kvmw_fault_node(f, -1);
+		return;
+	}
+	nid = kvmw_hva_node(hva);
+	if (nid >= 0) {
+		kvmw_fault_node(f, nid);
+		return;
+	}
+	v->fault_hva = hva;
+	v->entry_work |= KVMW_WORK_FAULT_NODE;
 }
 
 u64 kvmw_features(void)
@@ -339,6 +480,8 @@ u64 kvmw_features(void)
 		f |= KVMW_FEAT_VM_LIFETIME;
 	if (kvmw_tp_user_exit)
 		f |= KVMW_FEAT_USER_EXITS;
+	if (vendor != KVMW_VENDOR_UNKNOWN)
+		f |= KVMW_FEAT_FAULTS;
 	return f;
 }
 
@@ -399,8 +542,13 @@ int kvmw_probes_register(void)
 	ret = register_trace_kvm_entry(kvmw_probe_entry, NULL);
 	if (ret)
 		goto err_exit;
+	ret = register_trace_kvm_page_fault(kvmw_probe_fault, NULL);
+	if (ret)
+		goto err_entry;
 	return 0;
 
+err_entry:
+	unregister_trace_kvm_entry(kvmw_probe_entry, NULL);
 err_exit:
 	unregister_trace_kvm_exit(kvmw_probe_exit, NULL);
 err_user:
@@ -415,6 +563,7 @@ err_user:
 /* Returns once no probe is running on any CPU. */
 void kvmw_probes_unregister(void)
 {
+	unregister_trace_kvm_page_fault(kvmw_probe_fault, NULL);
 	unregister_trace_kvm_entry(kvmw_probe_entry, NULL);
 	unregister_trace_kvm_exit(kvmw_probe_exit, NULL);
 	if (kvmw_tp_user_exit)

@@ -35,7 +35,7 @@ _Static_assert(sizeof(struct kvmw_vm_info) == KVMW_VM_INFO_SIZE_VER0,
 	       "kvmw_vm_info size");
 _Static_assert(sizeof(struct kvmw_vm_list) == KVMW_VM_LIST_SIZE_VER0,
 	       "kvmw_vm_list size");
-_Static_assert(sizeof(struct kvmw_vcpu_info) == KVMW_VCPU_INFO_SIZE_VER1,
+_Static_assert(sizeof(struct kvmw_vcpu_info) == KVMW_VCPU_INFO_SIZE_VER2,
 	       "kvmw_vcpu_info size");
 _Static_assert(sizeof(struct kvmw_reason_stat) == KVMW_REASON_STAT_SIZE_VER1,
 	       "kvmw_reason_stat size");

@@ -60,6 +60,15 @@
  * Without it user_ns stays 0 and that time counts as overhead.
  */
 #define KVMW_FEAT_USER_EXITS		(1ULL << 5)
+/*
+ * Nested page faults (EPT violations, SVM NPF) from KVM's kvm_page_fault
+ * tracepoint: count, access type, latency and the NUMA node of the
+ * backing page, the VER2 fields of struct kvmw_vcpu_info.
+ */
+#define KVMW_FEAT_FAULTS		(1ULL << 6)
+
+/* NUMA nodes counted one by one; faults on higher nodes count as unknown. */
+#define KVMW_MAX_NODES		16
 
 /*
  * Latency histograms: KVMW_LAT_BUCKETS log2 buckets of nanoseconds, the
@@ -207,7 +216,27 @@ struct kvmw_vm_list {
  *	@overhead_ns / (@guest_ns + @exit_ns)
  * @untimed_exits: exits counted but not timed because the vCPU's reason
  *	table for latency was full (KVMW_LAT_REASONS per vCPU; stays 0 in
- *	practice) or the clock went backwards across CPUs
+ *	practice)
+ *
+ * VER2 (KVMW_FEAT_FAULTS): nested page faults handed to KVM's MMU (the
+ * kvm_page_fault tracepoint on an EPT-violation or NPF exit; guest #PF
+ * intercepts are not counted). Access bits come from the exit
+ * qualification (VMX) or the NPF error code (SVM).
+ * @faults: faults
+ * @fault_mmio: of which reserved-bit faults: MMIO (SVM; on VMX MMIO after
+ *	the first access is an EPT misconfiguration, not a fault)
+ * @fault_write: of which write accesses
+ * @fault_fetch: of which instruction fetches
+ * @fault_present: of which on a present translation (permission faults)
+ * @fault_lat_total_ns: time from the fault to the next entry, summed
+ * @fault_lat_max_ns: longest of those
+ * @fault_node_unknown: faults whose backing page was not found: no
+ *	memslot (MMIO), not mapped by the next entry, or node >=
+ *	KVMW_MAX_NODES
+ * @fault_node: faults whose backing page is on each NUMA node, looked up
+ *	without sleeping at the fault or, for a page not yet present, at the
+ *	next entry
+ * @fault_hist: fault latencies, KVMW_LAT_BUCKETS layout
  */
 struct kvmw_vcpu_info {
 	__u32 vcpu_id;
@@ -224,10 +253,22 @@ struct kvmw_vcpu_info {
 	__u64 user_ns;
 	__u64 overhead_ns;
 	__u64 untimed_exits;
+	/* VER2 */
+	__u64 faults;
+	__u64 fault_mmio;
+	__u64 fault_write;
+	__u64 fault_fetch;
+	__u64 fault_present;
+	__u64 fault_lat_total_ns;
+	__u64 fault_lat_max_ns;
+	__u64 fault_node_unknown;
+	__u64 fault_node[KVMW_MAX_NODES];
+	__u64 fault_hist[KVMW_LAT_BUCKETS];
 };
 
 #define KVMW_VCPU_INFO_SIZE_VER0	40
 #define KVMW_VCPU_INFO_SIZE_VER1	88
+#define KVMW_VCPU_INFO_SIZE_VER2	536
 
 /* Distinct reasons per vCPU that get latency figures (first come). */
 #define KVMW_LAT_REASONS	24
