@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * kvmwarden stat: per-VM exits, exits per second, top exit reasons, exit
- * categories, exit latencies and where the vCPUs' time went; -v: one VM
- * per vCPU.
+ * categories, exit latencies, where the vCPUs' time went and nested page
+ * faults; -v: one VM per vCPU.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -39,6 +39,17 @@ void kvmw_usage_stat(FILE *f)
 	      "VMID, all tracked VMs; a VMID is decimal or 0x-prefixed\n"
 	      "hexadecimal, as 'list' shows it.\n"
 	      "\n"
+	      "A third line under each VM has its nested page faults (EPT\n"
+	      "violations and NPF handled by KVM's MMU, 'faults' feature): their\n"
+	      "number and the shares that were writes, instruction fetches, on a\n"
+	      "present entry (permission faults) and MMIO; their latency from the\n"
+	      "fault to the next guest entry: mean, P50 and P99 (coarse by a\n"
+	      "factor of 2, as below) and max; and the NUMA nodes of the faulting\n"
+	      "pages: faults per node (nodes with faults only) with their share\n"
+	      "of the faults whose node was found, faults of unknown node (MMIO,\n"
+	      "no memslot, not mapped yet, node >= 16) and the share of the\n"
+	      "dominant node.\n"
+	      "\n"
 	      "Then a table per VM of its TOP reasons: category, count, share and\n"
 	      "the latency of the exits, from the exit to the vCPU's next guest\n"
 	      "entry: MEAN, MIN, P50, P90, P99, P99.9 and MAX; USER% is the share\n"
@@ -57,7 +68,8 @@ void kvmw_usage_stat(FILE *f)
 	      "\n"
 	      "A kernel module without latency accounting (no 'latency' feature)\n"
 	      "gives no times: the time line and the latency columns are left out\n"
-	      "and JSON has null for them.\n"
+	      "and JSON has null for them. Likewise without fault counting (no\n"
+	      "'faults' feature): no faults line or table, \"faults\": null.\n"
 	      "\n"
 	      "Options:\n"
 	      "  -i, --interval SEC  seconds between snapshots, decimals allowed\n"
@@ -69,8 +81,15 @@ void kvmw_usage_stat(FILE *f)
 	      "  -v, --vcpus VMID    show VM VMID per vCPU: a row per vCPU with\n"
 	      "                      exits, entries, guest time, overhead and\n"
 	      "                      overhead %, idle and user time and untimed\n"
-	      "                      exits, then a reason table per vCPU\n"
-	      "  -j, --json          one JSON document, with per-vCPU detail\n"
+	      "                      exits, a row per vCPU with its faults\n"
+	      "                      (write, fetch, present, mmio, mean and max\n"
+	      "                      latency, per node), then a reason table per\n"
+	      "                      vCPU\n"
+	      "  -j, --json          one JSON document, with per-vCPU detail; a\n"
+	      "                      \"faults\" object per VM and vCPU: counts,\n"
+	      "                      shares, latency (\"hist\", percentiles as\n"
+	      "                      {bucket, lo, hi}), \"nodes\" {\"0\": N, ...,\n"
+	      "                      \"unknown\": N}, dominant node\n"
 	      "  -h, --help          show this help\n"
 	      "\n"
 	      "Examples:\n"
@@ -83,7 +102,9 @@ void kvmw_usage_stat(FILE *f)
 	      "  kvmwarden stat --json | jq '.vms[] | {vm_id, pct: .time.overhead_pct}'\n"
 	      "  kvmwarden stat -i 0 --json 3 |\n"
 	      "    jq '.vms[0].reasons[] | {name, p99_max: .latency.p99_ns.hi}'\n"
-	      "  kvmwarden stat --json | jq '.vms[].categories[] | select(.name == \"io\")'\n",
+	      "  kvmwarden stat --json | jq '.vms[].categories[] | select(.name == \"io\")'\n"
+	      "  kvmwarden stat -i 0 --json |\n"
+	      "    jq '.vms[] | {vm_id, nodes: .faults.nodes, p99: .faults.p99_ns.hi}'\n",
 	      f);
 }
 

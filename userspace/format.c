@@ -21,6 +21,7 @@ static const char * const feature_names[] = {
 	"vm_lifetime",		/* KVMW_FEAT_VM_LIFETIME */
 	"latency",		/* KVMW_FEAT_LATENCY */
 	"user_exits",		/* KVMW_FEAT_USER_EXITS */
+	"faults",		/* KVMW_FEAT_FAULTS */
 };
 
 /* Indentation of the lines under a VM's row: aligned with COMM. */
@@ -78,6 +79,12 @@ static bool has_lat(const struct kvmw_handshake *hs)
 static bool has_user(const struct kvmw_handshake *hs)
 {
 	return has_lat(hs) && (hs->features & KVMW_FEAT_USER_EXITS);
+}
+
+/* The module counts nested page faults (the VER2 vCPU fields). */
+static bool has_faults(const struct kvmw_handshake *hs)
+{
+	return hs->features & KVMW_FEAT_FAULTS;
 }
 
 static int finish(FILE *f)
@@ -286,7 +293,80 @@ static void print_time_line(FILE *f, const struct kvmw_vm_snap *snap,
 	fputc('\n', f);
 }
 
-/* The VM table: a row per VM, with its categories and time under it. */
+/* A latency cell: "-" when there is nothing to show. */
+static const char *ns_cell(bool ok, __u64 ns, char buf[KVMW_NS_BUF_LEN])
+{
+	if (!ok)
+		return "-";
+	if (ns == KVMW_LAT_INF)
+		return "inf";
+	return kvmw_fmt_ns(ns, buf);
+}
+
+/*
+ * "faults: 1200 (write 40.0%, fetch 5.0%, present 10.0%, mmio 0.0%),
+ * latency mean 6.30us, P50 8.19us, P99 65.5us, max 80.0us; nodes:
+ * 0: 900 (75.0%), 1: 250 (25.0%), unknown: 50; 75.0% on node 0" under a
+ * VM's row: its vCPUs' nested page faults. Node shares are of the faults
+ * whose node is known. Only when the module counts faults.
+ */
+static void print_fault_line(FILE *f, const struct kvmw_vm_snap *snap)
+{
+	static const char * const kinds[] = {
+		"write", "fetch", "present", "mmio",
+	};
+	char buf[KVMW_NS_BUF_LEN];
+	struct kvmw_faults ft;
+	struct kvmw_pct p;
+	__u64 n[ARRAY_SIZE(kinds)];
+	unsigned int k;
+	double d = 0;
+	int node;
+
+	kvmw_faults(snap, KVMW_ALL_VCPUS, &ft);
+	fprintf(f, "%*sfaults: %" PRIu64, SUB_INDENT, "", (uint64_t)ft.faults);
+	if (!ft.faults) {
+		fputc('\n', f);
+		return;
+	}
+	n[0] = ft.write;
+	n[1] = ft.fetch;
+	n[2] = ft.present;
+	n[3] = ft.mmio;
+	for (k = 0; k < ARRAY_SIZE(kinds); k++) {
+		kvmw_share(n[k], ft.faults, &d);
+		fprintf(f, "%s%s %.1f%%", k ? ", " : " (", kinds[k], d);
+	}
+	fputs("), latency ", f);
+	if (kvmw_fault_lat_mean(&ft, &d)) {
+		fprintf(f, "mean %s", kvmw_fmt_ns((__u64)(d + 0.5), buf));
+		kvmw_fault_percentile(&ft, 500000, &p);
+		fprintf(f, ", P50 %s", ns_cell(p.bucket >= 0, p.hi, buf));
+		kvmw_fault_percentile(&ft, 990000, &p);
+		fprintf(f, ", P99 %s", ns_cell(p.bucket >= 0, p.hi, buf));
+		fprintf(f, ", max %s", kvmw_fmt_ns(ft.lat_max_ns, buf));
+	} else {
+		fputc('-', f);
+	}
+	fputs("; nodes:", f);
+	for (k = 0; k < KVMW_MAX_NODES; k++) {
+		if (!ft.node[k])
+			continue;
+		kvmw_share(ft.node[k], ft.located, &d);
+		fprintf(f, " %u: %" PRIu64 " (%.1f%%),", k,
+			(uint64_t)ft.node[k], d);
+	}
+	fprintf(f, " unknown: %" PRIu64, (uint64_t)ft.node_unknown);
+	node = kvmw_fault_dominant_node(&ft, &d);
+	if (node >= 0)
+		fprintf(f, "; %.1f%% on node %d", d, node);
+	fputc('\n', f);
+}
+
+/*
+ * The VM table: a row per VM, with its categories, time and faults under
+ * it.
+ */
 static int print_vm_rows(FILE *f, const struct kvmw_sample *cur,
 			 const struct kvmw_stat_row *rows, size_t nr,
 			 const struct kvmw_stat_opts *opts)
@@ -325,18 +405,10 @@ static int print_vm_rows(FILE *f, const struct kvmw_sample *cur,
 		print_categories(f, rows[i].snap, vm_vendor(vm, &cur->hs));
 		if (has_lat(&cur->hs))
 			print_time_line(f, rows[i].snap, &cur->hs);
+		if (has_faults(&cur->hs))
+			print_fault_line(f, rows[i].snap);
 	}
 	return 0;
-}
-
-/* A latency cell: "-" when there is nothing to show. */
-static const char *ns_cell(bool ok, __u64 ns, char buf[KVMW_NS_BUF_LEN])
-{
-	if (!ok)
-		return "-";
-	if (ns == KVMW_LAT_INF)
-		return "inf";
-	return kvmw_fmt_ns(ns, buf);
 }
 
 /*
@@ -497,6 +569,22 @@ static void print_reason_footer(FILE *f, const struct kvmw_handshake *hs)
 		      f);
 }
 
+/* What the faults line and table mean, when the module counts faults. */
+static void print_fault_footer(FILE *f, const struct kvmw_handshake *hs)
+{
+	if (!has_faults(hs))
+		return;
+	fputs("\nFaults: nested page faults (EPT violations, NPF) handled by KVM's MMU.\n"
+	      "write, fetch, present (on a present entry: permission faults) and\n"
+	      "mmio are shares of the faults. Latency: from the fault to the vCPU's\n"
+	      "next guest entry; P50 and P99 are the upper ends of their log2\n"
+	      "histogram buckets, capped at the max: the true value is at most the\n"
+	      "one shown and at least half of it. Node shares are of the faults\n"
+	      "whose backing page was found on a node; unknown: MMIO, no memslot,\n"
+	      "not mapped by the next entry or node >= 16.\n",
+	      f);
+}
+
 int kvmw_print_stat_table(FILE *f, const struct kvmw_sample *cur,
 			  const struct kvmw_stat_row *rows, size_t nr,
 			  const struct kvmw_stat_opts *opts)
@@ -526,8 +614,10 @@ int kvmw_print_stat_table(FILE *f, const struct kvmw_sample *cur,
 			return ret;
 		tables = true;
 	}
-	if (tables)
+	if (tables) {
 		print_reason_footer(f, &cur->hs);
+		print_fault_footer(f, &cur->hs);
+	}
 	return finish(f);
 }
 
@@ -570,6 +660,49 @@ static void print_vcpu_rows(FILE *f, const struct kvmw_vm_snap *snap,
 	}
 }
 
+/*
+ * The faults of a VM's vCPUs, one row each: counts by kind, mean and max
+ * latency and a column per node that has faults in the VM.
+ */
+static void print_vcpu_faults(FILE *f, const struct kvmw_vm_snap *snap)
+{
+	char mean[KVMW_NS_BUF_LEN], max[KVMW_NS_BUF_LEN], name[16];
+	struct kvmw_faults all, ft;
+	unsigned int k;
+	double d = 0;
+	size_t i;
+
+	kvmw_faults(snap, KVMW_ALL_VCPUS, &all);
+	fprintf(f, "\n%6s %12s %12s %12s %12s %12s %*s %*s", "VCPU", "FAULTS",
+		"WRITE", "FETCH", "PRESENT", "MMIO", NS_W, "MEAN", NS_W,
+		"MAX");
+	for (k = 0; k < KVMW_MAX_NODES; k++) {
+		if (!all.node[k])
+			continue;
+		snprintf(name, sizeof(name), "NODE%u", k);
+		fprintf(f, " %10s", name);
+	}
+	fprintf(f, " %10s\n", "UNKNOWN");
+	for (i = 0; i < snap->nr_vcpus; i++) {
+		bool timed;
+
+		kvmw_faults(snap, i, &ft);
+		timed = kvmw_fault_lat_mean(&ft, &d);
+		fprintf(f, "%6u %12" PRIu64 " %12" PRIu64 " %12" PRIu64
+			" %12" PRIu64 " %12" PRIu64 " %*s %*s",
+			snap->vcpus[i].vcpu_id, (uint64_t)ft.faults,
+			(uint64_t)ft.write, (uint64_t)ft.fetch,
+			(uint64_t)ft.present, (uint64_t)ft.mmio, NS_W,
+			ns_cell(timed, (__u64)(d + 0.5), mean), NS_W,
+			ns_cell(timed, ft.lat_max_ns, max));
+		for (k = 0; k < KVMW_MAX_NODES; k++) {
+			if (all.node[k])
+				fprintf(f, " %10" PRIu64, (uint64_t)ft.node[k]);
+		}
+		fprintf(f, " %10" PRIu64 "\n", (uint64_t)ft.node_unknown);
+	}
+}
+
 int kvmw_print_stat_vcpus(FILE *f, const struct kvmw_sample *cur,
 			  const struct kvmw_stat_row *row,
 			  const struct kvmw_stat_opts *opts)
@@ -584,6 +717,8 @@ int kvmw_print_stat_vcpus(FILE *f, const struct kvmw_sample *cur,
 	if (ret)
 		return ret;
 	print_vcpu_rows(f, snap, &cur->hs);
+	if (has_faults(&cur->hs))
+		print_vcpu_faults(f, snap);
 	for (i = 0; i < snap->nr_vcpus && opts->top; i++) {
 		snprintf(title, sizeof(title), "VM %" PRIu64 " vCPU %u (tid %u)",
 			 (uint64_t)snap->vm.vm_id, snap->vcpus[i].vcpu_id,
@@ -596,31 +731,37 @@ int kvmw_print_stat_vcpus(FILE *f, const struct kvmw_sample *cur,
 	/* Under the reason tables, or to say why the times are missing. */
 	if ((opts->top && snap->nr_vcpus) || !has_lat(&cur->hs))
 		print_reason_footer(f, &cur->hs);
+	print_fault_footer(f, &cur->hs);
 	return finish(f);
 }
 
 /* A quantile: {"bucket": b, "lo": ns, "hi": ns}, null when none. */
+static void json_pct_value(struct kvmw_json *j, const struct kvmw_pct *p)
+{
+	if (p->bucket < 0) {
+		kvmw_json_null(j);
+		return;
+	}
+	kvmw_json_begin_object(j);
+	kvmw_json_key(j, "bucket");
+	kvmw_json_u64(j, p->bucket);
+	kvmw_json_key(j, "lo");
+	kvmw_json_u64(j, p->lo);
+	kvmw_json_key(j, "hi");
+	if (p->hi == KVMW_LAT_INF)
+		kvmw_json_null(j);
+	else
+		kvmw_json_u64(j, p->hi);
+	kvmw_json_end_object(j);
+}
+
 static void json_pct(struct kvmw_json *j, const struct kvmw_lat *l,
 		     __u32 ppm)
 {
 	struct kvmw_pct p;
 
 	kvmw_lat_percentile(l, ppm, &p);
-	if (p.bucket < 0) {
-		kvmw_json_null(j);
-		return;
-	}
-	kvmw_json_begin_object(j);
-	kvmw_json_key(j, "bucket");
-	kvmw_json_u64(j, p.bucket);
-	kvmw_json_key(j, "lo");
-	kvmw_json_u64(j, p.lo);
-	kvmw_json_key(j, "hi");
-	if (p.hi == KVMW_LAT_INF)
-		kvmw_json_null(j);
-	else
-		kvmw_json_u64(j, p.hi);
-	kvmw_json_end_object(j);
+	json_pct_value(j, &p);
 }
 
 /* "latency" of a reason; null when the module does not measure it. */
@@ -770,6 +911,105 @@ static void json_times(struct kvmw_json *j, const struct kvmw_vm_snap *snap,
 	kvmw_json_end_object(j);
 }
 
+/* A share in percent, null when there is nothing to share. */
+static void json_share(struct kvmw_json *j, const char *key, __u64 part,
+		       __u64 whole)
+{
+	double pct;
+
+	kvmw_json_key(j, key);
+	if (kvmw_share(part, whole, &pct))
+		kvmw_json_double(j, pct);
+	else
+		kvmw_json_null(j);
+}
+
+/*
+ * "faults" of a vCPU, or of all vCPUs of a VM: nested page faults by
+ * kind, their latency and the nodes of their pages ("nodes" lists the
+ * nodes with faults, by number, and "unknown"). null when the module
+ * does not count them.
+ */
+static void json_faults(struct kvmw_json *j, const struct kvmw_vm_snap *snap,
+			size_t vcpu, const struct kvmw_handshake *hs)
+{
+	struct kvmw_faults ft;
+	struct kvmw_pct p;
+	char key[16];
+	unsigned int k;
+	double d;
+	int node;
+
+	kvmw_json_key(j, "faults");
+	if (!has_faults(hs)) {
+		kvmw_json_null(j);
+		return;
+	}
+	kvmw_faults(snap, vcpu, &ft);
+	kvmw_json_begin_object(j);
+	kvmw_json_key(j, "count");
+	kvmw_json_u64(j, ft.faults);
+	kvmw_json_key(j, "write");
+	kvmw_json_u64(j, ft.write);
+	kvmw_json_key(j, "fetch");
+	kvmw_json_u64(j, ft.fetch);
+	kvmw_json_key(j, "present");
+	kvmw_json_u64(j, ft.present);
+	kvmw_json_key(j, "mmio");
+	kvmw_json_u64(j, ft.mmio);
+	json_share(j, "write_pct", ft.write, ft.faults);
+	json_share(j, "fetch_pct", ft.fetch, ft.faults);
+	json_share(j, "present_pct", ft.present, ft.faults);
+	json_share(j, "mmio_pct", ft.mmio, ft.faults);
+	kvmw_json_key(j, "timed");
+	kvmw_json_u64(j, ft.timed);
+	kvmw_json_key(j, "total_ns");
+	kvmw_json_u64(j, ft.lat_total_ns);
+	kvmw_json_key(j, "mean_ns");
+	if (kvmw_fault_lat_mean(&ft, &d))
+		kvmw_json_double(j, d);
+	else
+		kvmw_json_null(j);
+	kvmw_json_key(j, "max_ns");
+	if (ft.timed)
+		kvmw_json_u64(j, ft.lat_max_ns);
+	else
+		kvmw_json_null(j);
+	for (k = 0; k < KVMW_NR_PCTS; k++) {
+		kvmw_json_key(j, kvmw_pcts[k].key);
+		kvmw_fault_percentile(&ft, kvmw_pcts[k].ppm, &p);
+		json_pct_value(j, &p);
+	}
+	kvmw_json_key(j, "hist");
+	kvmw_json_u64_array(j, ft.hist, KVMW_LAT_BUCKETS);
+	kvmw_json_key(j, "nodes");
+	kvmw_json_begin_object(j);
+	for (k = 0; k < KVMW_MAX_NODES; k++) {
+		if (!ft.node[k])
+			continue;
+		snprintf(key, sizeof(key), "%u", k);
+		kvmw_json_key(j, key);
+		kvmw_json_u64(j, ft.node[k]);
+	}
+	kvmw_json_key(j, "unknown");
+	kvmw_json_u64(j, ft.node_unknown);
+	kvmw_json_end_object(j);
+	kvmw_json_key(j, "located");
+	kvmw_json_u64(j, ft.located);
+	node = kvmw_fault_dominant_node(&ft, &d);
+	kvmw_json_key(j, "dominant_node");
+	if (node >= 0)
+		kvmw_json_u64(j, node);
+	else
+		kvmw_json_null(j);
+	kvmw_json_key(j, "dominant_node_pct");
+	if (node >= 0)
+		kvmw_json_double(j, d);
+	else
+		kvmw_json_null(j);
+	kvmw_json_end_object(j);
+}
+
 /*
  * "categories": every category, in the stable order of enum kvmw_category,
  * with its exits (0 included), so a consumer always finds all of them.
@@ -819,6 +1059,7 @@ static int json_stat_vm(struct kvmw_json *j, const struct kvmw_stat_row *row,
 		return ret;
 	json_categories(j, snap, KVMW_ALL_VCPUS, vendor);
 	json_times(j, snap, KVMW_ALL_VCPUS, hs);
+	json_faults(j, snap, KVMW_ALL_VCPUS, hs);
 	kvmw_json_key(j, "vcpus");
 	kvmw_json_begin_array(j);
 	for (i = 0; i < snap->nr_vcpus; i++) {
@@ -840,6 +1081,7 @@ static int json_stat_vm(struct kvmw_json *j, const struct kvmw_stat_row *row,
 			return ret;
 		json_categories(j, snap, i, vendor);
 		json_times(j, snap, i, hs);
+		json_faults(j, snap, i, hs);
 		kvmw_json_end_object(j);
 	}
 	kvmw_json_end_array(j);
@@ -879,6 +1121,25 @@ static void json_lat_info(struct kvmw_json *j, const struct kvmw_handshake *hs)
 	kvmw_json_end_object(j);
 }
 
+/* "faults": whether they are counted and how to read their figures. */
+static void json_fault_info(struct kvmw_json *j,
+			    const struct kvmw_handshake *hs)
+{
+	kvmw_json_key(j, "faults");
+	kvmw_json_begin_object(j);
+	kvmw_json_key(j, "measured");
+	kvmw_json_bool(j, has_faults(hs));
+	kvmw_json_key(j, "max_nodes");
+	kvmw_json_u64(j, KVMW_MAX_NODES);
+	kvmw_json_key(j, "what");
+	kvmw_json_string(j, "nested page faults (EPT violations, NPF) handled by KVM's MMU; write, fetch, present (permission faults) and mmio count some of them; latency from the fault to the vCPU's next guest entry");
+	kvmw_json_key(j, "percentiles");
+	kvmw_json_string(j, "as in \"latency\", from the fault histogram, narrowed to max_ns only (there is no fault minimum)");
+	kvmw_json_key(j, "nodes");
+	kvmw_json_string(j, "faults per NUMA node of the backing page, nodes without faults left out; unknown: MMIO, no memslot, not mapped by the next entry or node >= max_nodes; located is the sum of the nodes and dominant_node_pct a share of it");
+	kvmw_json_end_object(j);
+}
+
 int kvmw_print_stat_json(FILE *f, const struct kvmw_sample *cur,
 			 const struct kvmw_stat_row *rows, size_t nr,
 			 const struct kvmw_stat_opts *opts)
@@ -896,6 +1157,7 @@ int kvmw_print_stat_json(FILE *f, const struct kvmw_sample *cur,
 	else
 		kvmw_json_null(&j);
 	json_lat_info(&j, &cur->hs);
+	json_fault_info(&j, &cur->hs);
 	kvmw_json_key(&j, "vms");
 	kvmw_json_begin_array(&j);
 	for (i = 0; i < nr; i++) {

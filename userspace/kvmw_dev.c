@@ -192,6 +192,16 @@ int kvmw_vm_snap_check(const struct kvmw_vm_snap *snap)
 	return 0;
 }
 
+/*
+ * Snapshots ask for the newest layouts this tool knows, so that a module
+ * fills every field it has (an older one zero-fills the rest, which the
+ * feature bits tell apart from measured zeros).
+ */
+_Static_assert(sizeof(struct kvmw_vcpu_info) == KVMW_VCPU_INFO_SIZE_VER2,
+	       "struct kvmw_vcpu_info is not the VER2 layout");
+_Static_assert(sizeof(struct kvmw_reason_stat) == KVMW_REASON_STAT_SIZE_VER1,
+	       "struct kvmw_reason_stat is not the VER1 layout");
+
 int kvmw_dev_vm_snapshot(struct kvmw_dev *dev, __u64 vm_id,
 			 struct kvmw_vm_snap *snap)
 {

@@ -274,6 +274,85 @@ bool kvmw_overhead_pct(const struct kvmw_times *t, double *pct)
 	return true;
 }
 
+void kvmw_faults(const struct kvmw_vm_snap *snap, size_t vcpu,
+		 struct kvmw_faults *f)
+{
+	size_t i, first = 0, last = snap->nr_vcpus;
+	unsigned int k;
+
+	memset(f, 0, sizeof(*f));
+	if (vcpu != KVMW_ALL_VCPUS) {
+		if (vcpu >= snap->nr_vcpus)
+			return;
+		first = vcpu;
+		last = vcpu + 1;
+	}
+	for (i = first; i < last; i++) {
+		const struct kvmw_vcpu_info *v = &snap->vcpus[i];
+
+		f->faults += v->faults;
+		f->write += v->fault_write;
+		f->fetch += v->fault_fetch;
+		f->present += v->fault_present;
+		f->mmio += v->fault_mmio;
+		f->lat_total_ns += v->fault_lat_total_ns;
+		if (v->fault_lat_max_ns > f->lat_max_ns)
+			f->lat_max_ns = v->fault_lat_max_ns;
+		f->node_unknown += v->fault_node_unknown;
+		for (k = 0; k < KVMW_MAX_NODES; k++) {
+			f->node[k] += v->fault_node[k];
+			f->located += v->fault_node[k];
+		}
+		for (k = 0; k < KVMW_LAT_BUCKETS; k++)
+			f->hist[k] += v->fault_hist[k];
+	}
+	f->timed = kvmw_hist_total(f->hist);
+}
+
+bool kvmw_fault_lat_mean(const struct kvmw_faults *f, double *mean)
+{
+	if (!f->timed)
+		return false;
+	*mean = (double)f->lat_total_ns / (double)f->timed;
+	return true;
+}
+
+void kvmw_fault_percentile(const struct kvmw_faults *f, __u32 q_ppm,
+			   struct kvmw_pct *p)
+{
+	/* min_ns 0 never narrows the lower end. */
+	struct kvmw_lat l = {
+		.timed = f->timed,
+		.total_ns = f->lat_total_ns,
+		.max_ns = f->lat_max_ns,
+	};
+
+	memcpy(l.hist, f->hist, sizeof(l.hist));
+	kvmw_lat_percentile(&l, q_ppm, p);
+}
+
+int kvmw_fault_dominant_node(const struct kvmw_faults *f, double *pct)
+{
+	unsigned int k, best = 0;
+
+	if (!f->located)
+		return -1;
+	for (k = 1; k < KVMW_MAX_NODES; k++) {
+		if (f->node[k] > f->node[best])
+			best = k;
+	}
+	kvmw_share(f->node[best], f->located, pct);
+	return best;
+}
+
+bool kvmw_share(__u64 part, __u64 whole, double *pct)
+{
+	if (!whole)
+		return false;
+	*pct = (double)part * 100.0 / (double)whole;
+	return true;
+}
+
 bool kvmw_rate(__u64 before, __u64 after, __u64 elapsed_ns, double *rate)
 {
 	if (!elapsed_ns || after < before)

@@ -158,6 +158,59 @@ void kvmw_times(const struct kvmw_vm_snap *snap, size_t vcpu,
 bool kvmw_overhead_pct(const struct kvmw_times *t, double *pct);
 
 /*
+ * Nested page faults of vCPUs (the VER2 fields of struct kvmw_vcpu_info),
+ * one vCPU's or summed over several: counts, totals, node counts and
+ * histograms are summed, bucket by bucket, the maximum is the largest.
+ */
+struct kvmw_faults {
+	__u64 faults;
+	/* Of which: write accesses, fetches, on a present entry, MMIO. */
+	__u64 write;
+	__u64 fetch;
+	__u64 present;
+	__u64 mmio;
+	/* Faults timed (to the next entry): the sum of @hist. */
+	__u64 timed;
+	__u64 lat_total_ns;
+	/* Longest timed fault; 0 when none was timed. */
+	__u64 lat_max_ns;
+	/* Faults whose backing page's node was found: the sum of @node. */
+	__u64 located;
+	__u64 node_unknown;
+	__u64 node[KVMW_MAX_NODES];
+	__u64 hist[KVMW_LAT_BUCKETS];
+};
+
+/*
+ * The faults of the vCPU at index @vcpu of @snap, or their sums over all
+ * vCPUs (KVMW_ALL_VCPUS). All 0 for an index out of range.
+ */
+void kvmw_faults(const struct kvmw_vm_snap *snap, size_t vcpu,
+		 struct kvmw_faults *f);
+
+/* Mean latency of the timed faults. False (*mean untouched) when none. */
+bool kvmw_fault_lat_mean(const struct kvmw_faults *f, double *mean);
+
+/*
+ * Quantile @q_ppm of the fault latencies, as kvmw_lat_percentile() but
+ * narrowed to the exact maximum only: the module keeps no fault minimum.
+ */
+void kvmw_fault_percentile(const struct kvmw_faults *f, __u32 q_ppm,
+			   struct kvmw_pct *p);
+
+/*
+ * The node with the most located faults (the lowest on a tie) and its
+ * share of the located faults, in percent. Returns the node, or -1 (*pct
+ * untouched) when no fault was located.
+ */
+int kvmw_fault_dominant_node(const struct kvmw_faults *f, double *pct);
+
+/*
+ * @part in percent of @whole. False (*pct untouched) when @whole is 0.
+ */
+bool kvmw_share(__u64 part, __u64 whole, double *pct);
+
+/*
  * Rate per second of a counter that went from @before to @after in
  * @elapsed_ns. Returns false (and leaves *rate alone) when there is no
  * meaningful rate: no time elapsed or the counter went backwards.

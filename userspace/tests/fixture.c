@@ -6,15 +6,20 @@
  *        second ago; CPUID 812 of them (81.2%). Latencies: CPUID in
  *        buckets 10, 11 and 14 on both vCPUs, HLT (idle, one exit in
  *        flight), EPT_VIOLATION all in bucket 12, IO_INSTRUCTION all to
- *        userspace; guest 1 s and 0.5 s.
+ *        userspace; guest 1 s and 0.5 s. Faults (2-node host): vCPU 0's
+ *        50 EPT violations, 42 on node 0, 6 on node 1, 2 unknown; P50
+ *        in bucket 11, P99 in bucket 12 (max 7 us); none on vCPU 1.
  *  VM 2  a comm full of awkward bytes (VMX), gone, an unknown reason
  *        0x1234 and undecoded exits; nothing timed.
  *  VM 3  qemu-kvm (SVM), live, appeared during the interval; an HLT in
- *        the last, open-ended bucket and an untimed reason.
+ *        the last, open-ended bucket and an untimed reason. 300 NPF
+ *        faults, 60 of them MMIO (node unknown), 60 on node 0, 180 on
+ *        node 1.
  *  VM 4  in the first sample only: dropped by the module.
  *
- * The module has the latency and user_exits features; only the second
- * sample carries latencies (the first one serves the rates).
+ * The module has the latency, user_exits and faults features; only the
+ * second sample carries latencies and faults (the first one serves the
+ * rates).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -50,6 +55,13 @@ static void vm1(struct kvmw_vm_snap *s, __u64 scale)
 		snap_set_lat(s, 250000, 4200, 7900, 0, 0);
 		snap_add_hist(s, 12, 50);
 		s->vcpus[0].guest_ns = NS;
+		/* 30 x 3000 + 20 x 5500 ns. */
+		snap_set_faults(s, 50, 20, 5, 10, 0, 200000, 7000);
+		snap_add_fault_hist(s, 11, 30);
+		snap_add_fault_hist(s, 12, 20);
+		snap_add_fault_node(s, 0, 42);
+		snap_add_fault_node(s, 1, 6);
+		snap_add_fault_node(s, -1, 2);
 	}
 	snap_add_vcpu(s, 1, 4251);
 	snap_add_reason(s, 10, 162 / scale);	/* CPUID */
@@ -85,6 +97,13 @@ static void vm3(struct kvmw_vm_snap *s)
 	snap_add_reason(s, 0x400, 300);		/* npf */
 	snap_set_lat(s, 900000, 2100, 4000, 0, 0);
 	snap_add_hist(s, 11, 300);
+	/* 200 x 1500 + 100 x 2500 ns. */
+	snap_set_faults(s, 300, 150, 0, 30, 60, 550000, 3900);
+	snap_add_fault_hist(s, 10, 200);
+	snap_add_fault_hist(s, 11, 100);
+	snap_add_fault_node(s, 0, 60);
+	snap_add_fault_node(s, 1, 180);
+	snap_add_fault_node(s, -1, 60);
 	snap_add_reason(s, 0x78, 100);		/* hlt */
 	/* 99 timed, one of them 3 s long: in the open-ended bucket. */
 	snap_set_lat(s, 3294000000ULL, 2500000, 3000000000ULL, 0, 0);
@@ -111,7 +130,7 @@ static void hs_init(struct kvmw_handshake *hs)
 	hs->vendor = KVMW_VENDOR_VMX;
 	hs->features = KVMW_FEAT_EXIT_COUNTS | KVMW_FEAT_REASON_VMX |
 		       KVMW_FEAT_VM_LIFETIME | KVMW_FEAT_LATENCY |
-		       KVMW_FEAT_USER_EXITS;
+		       KVMW_FEAT_USER_EXITS | KVMW_FEAT_FAULTS;
 	hs->nr_reason_slots = 80;
 }
 

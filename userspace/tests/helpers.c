@@ -104,6 +104,36 @@ void snap_add_hist(struct kvmw_vm_snap *s, unsigned int b, __u64 n)
 	s->reasons[s->nr_reasons - 1].hist[b] += n;
 }
 
+void snap_set_faults(struct kvmw_vm_snap *s, __u64 faults, __u64 write,
+		     __u64 fetch, __u64 present, __u64 mmio, __u64 total,
+		     __u64 max)
+{
+	struct kvmw_vcpu_info *v = &s->vcpus[s->nr_vcpus - 1];
+
+	v->faults = faults;
+	v->fault_write = write;
+	v->fault_fetch = fetch;
+	v->fault_present = present;
+	v->fault_mmio = mmio;
+	v->fault_lat_total_ns = total;
+	v->fault_lat_max_ns = max;
+}
+
+void snap_add_fault_hist(struct kvmw_vm_snap *s, unsigned int b, __u64 n)
+{
+	s->vcpus[s->nr_vcpus - 1].fault_hist[b] += n;
+}
+
+void snap_add_fault_node(struct kvmw_vm_snap *s, int node, __u64 n)
+{
+	struct kvmw_vcpu_info *v = &s->vcpus[s->nr_vcpus - 1];
+
+	if (node < 0)
+		v->fault_node_unknown += n;
+	else
+		v->fault_node[node] += n;
+}
+
 /* The fake module. */
 
 static int fake_open(void *priv, const char *path)
@@ -201,6 +231,7 @@ static int fake_snapshot(struct fake_dev *f, struct kvmw_vm_snapshot *req)
 	unsigned int i;
 
 	f->snap_calls++;
+	f->last_vcpu_info_size = req->vcpu_info_size;
 	if (req->size < KVMW_VM_SNAPSHOT_SIZE_VER0 || req->flags ||
 	    req->vcpu_info_size < KVMW_VCPU_INFO_SIZE_VER0 ||
 	    req->reason_stat_size < KVMW_REASON_STAT_SIZE_VER0 ||

@@ -31,6 +31,19 @@ void snap_set_lat(struct kvmw_vm_snap *s, __u64 total, __u64 min, __u64 max,
 /* Adds @n timed exits to bucket @b of the last reason added. */
 void snap_add_hist(struct kvmw_vm_snap *s, unsigned int b, __u64 n);
 
+/*
+ * Nested page faults of the last vCPU added: @faults of which @write,
+ * @fetch, @present and @mmio, @total ns from the faults to the next
+ * entries, the longest @max. Buckets and nodes come from the calls below.
+ */
+void snap_set_faults(struct kvmw_vm_snap *s, __u64 faults, __u64 write,
+		     __u64 fetch, __u64 present, __u64 mmio, __u64 total,
+		     __u64 max);
+/* Adds @n timed faults to bucket @b of the last vCPU added. */
+void snap_add_fault_hist(struct kvmw_vm_snap *s, unsigned int b, __u64 n);
+/* Adds @n faults on @node (-1: unknown) to the last vCPU added. */
+void snap_add_fault_node(struct kvmw_vm_snap *s, int node, __u64 n);
+
 /* Two samples one second apart, with VMs of both vendors (see fixture.c). */
 struct fixture {
 	struct kvmw_sample prev;
@@ -64,6 +77,8 @@ struct fake_dev {
 	__u64 tick;			/* exits added to every VM per list */
 	/* Element sizes the module knows (0: today's; VER0: an old one). */
 	__u32 vcpu_size, reason_size;
+	/* Element size of the last snapshot request. */
+	__u32 last_vcpu_info_size;
 	/* Observations. */
 	unsigned int opens, closes;
 	unsigned int list_calls, snap_calls, e2bigs;

@@ -28,6 +28,7 @@ int main(int argc, char **argv)
 	test_json();
 	test_stats();
 	test_latency();
+	test_faults();
 	test_args();
 	test_format();
 	test_dev();
