@@ -129,8 +129,7 @@ static void json_header(struct kvmw_json *j, const struct kvmw_handshake *hs)
 {
 	unsigned int bit;
 
-	kvmw_json_key(j, "api_version");
-	kvmw_json_u64(j, hs->api_version);
+	kvmw_json_kv_u64(j, "api_version", hs->api_version);
 	kvmw_json_key(j, "vendor");
 	kvmw_json_string(j, kvmw_vendor_name(hs->vendor));
 	kvmw_json_key(j, "features");
@@ -148,34 +147,25 @@ static void json_header(struct kvmw_json *j, const struct kvmw_handshake *hs)
 		}
 	}
 	kvmw_json_end_array(j);
-	kvmw_json_key(j, "features_mask");
-	kvmw_json_u64(j, hs->features);
-	kvmw_json_key(j, "untracked_exits");
-	kvmw_json_u64(j, hs->untracked_exits);
+	kvmw_json_kv_u64(j, "features_mask", hs->features);
+	kvmw_json_kv_u64(j, "untracked_exits", hs->untracked_exits);
 }
 
 /* The fields shared by list and stat. */
 static void json_vm_fields(struct kvmw_json *j, const struct kvmw_vm_info *vm,
 			   const struct kvmw_handshake *hs)
 {
-	kvmw_json_key(j, "vm_id");
-	kvmw_json_u64(j, vm->vm_id);
-	kvmw_json_key(j, "vmm_pid");
-	kvmw_json_u64(j, vm->vmm_pid);
+	kvmw_json_kv_u64(j, "vm_id", vm->vm_id);
+	kvmw_json_kv_u64(j, "vmm_pid", vm->vmm_pid);
 	kvmw_json_key(j, "comm");
 	kvmw_json_string_n(j, (const char *)vm->comm, COMM_LEN);
 	kvmw_json_key(j, "vendor");
 	kvmw_json_string(j, kvmw_vendor_name(vm_vendor(vm, hs)));
-	kvmw_json_key(j, "nr_vcpus");
-	kvmw_json_u64(j, vm->nr_vcpus);
-	kvmw_json_key(j, "exits");
-	kvmw_json_u64(j, vm->exits);
-	kvmw_json_key(j, "entries");
-	kvmw_json_u64(j, vm->entries);
-	kvmw_json_key(j, "first_seen_ns");
-	kvmw_json_u64(j, vm->first_seen_ns);
-	kvmw_json_key(j, "gone_ns");
-	kvmw_json_u64(j, vm->gone_ns);
+	kvmw_json_kv_u64(j, "nr_vcpus", vm->nr_vcpus);
+	kvmw_json_kv_u64(j, "exits", vm->exits);
+	kvmw_json_kv_u64(j, "entries", vm->entries);
+	kvmw_json_kv_u64(j, "first_seen_ns", vm->first_seen_ns);
+	kvmw_json_kv_u64(j, "gone_ns", vm->gone_ns);
 	kvmw_json_key(j, "no_lifetime");
 	kvmw_json_bool(j, vm->flags & KVMW_VM_F_NO_LIFETIME);
 }
@@ -743,10 +733,8 @@ static void json_pct_value(struct kvmw_json *j, const struct kvmw_pct *p)
 		return;
 	}
 	kvmw_json_begin_object(j);
-	kvmw_json_key(j, "bucket");
-	kvmw_json_u64(j, p->bucket);
-	kvmw_json_key(j, "lo");
-	kvmw_json_u64(j, p->lo);
+	kvmw_json_kv_u64(j, "bucket", p->bucket);
+	kvmw_json_kv_u64(j, "lo", p->lo);
 	kvmw_json_key(j, "hi");
 	if (p->hi == KVMW_LAT_INF)
 		kvmw_json_null(j);
@@ -778,10 +766,8 @@ static void json_lat(struct kvmw_json *j, const struct kvmw_lat *l,
 		return;
 	}
 	kvmw_json_begin_object(j);
-	kvmw_json_key(j, "timed");
-	kvmw_json_u64(j, l->timed);
-	kvmw_json_key(j, "total_ns");
-	kvmw_json_u64(j, l->total_ns);
+	kvmw_json_kv_u64(j, "timed", l->timed);
+	kvmw_json_kv_u64(j, "total_ns", l->total_ns);
 	kvmw_json_key(j, "mean_ns");
 	if (kvmw_lat_mean(l, &mean))
 		kvmw_json_double(j, mean);
@@ -842,12 +828,10 @@ static int json_reasons(struct kvmw_json *j, const struct kvmw_vm_snap *snap,
 	for (i = 0; i < n; i++) {
 		cat = kvmw_reason_category(vendor, t[i].code);
 		kvmw_json_begin_object(j);
-		kvmw_json_key(j, "code");
-		kvmw_json_u64(j, t[i].code);
+		kvmw_json_kv_u64(j, "code", t[i].code);
 		kvmw_json_key(j, "name");
 		kvmw_json_string(j, kvmw_reason_name(vendor, t[i].code, buf));
-		kvmw_json_key(j, "count");
-		kvmw_json_u64(j, t[i].count);
+		kvmw_json_kv_u64(j, "count", t[i].count);
 		kvmw_json_key(j, "category");
 		kvmw_json_string(j, kvmw_category_name(cat));
 		kvmw_json_key(j, "share_pct");
@@ -861,8 +845,7 @@ static int json_reasons(struct kvmw_json *j, const struct kvmw_vm_snap *snap,
 			       cat == KVMW_CAT_HALT);
 		kvmw_json_key(j, "untimed");
 		kvmw_json_bool(j, t[i].lat.flags & KVMW_REASON_F_UNTIMED);
-		kvmw_json_key(j, "flags");
-		kvmw_json_u64(j, t[i].lat.flags);
+		kvmw_json_kv_u64(j, "flags", t[i].lat.flags);
 		json_lat(j, &t[i].lat, hs);
 		kvmw_json_end_object(j);
 	}
@@ -888,21 +871,16 @@ static void json_times(struct kvmw_json *j, const struct kvmw_vm_snap *snap,
 	}
 	kvmw_times(snap, vcpu, &t);
 	kvmw_json_begin_object(j);
-	kvmw_json_key(j, "guest_ns");
-	kvmw_json_u64(j, t.guest_ns);
-	kvmw_json_key(j, "exit_ns");
-	kvmw_json_u64(j, t.exit_ns);
-	kvmw_json_key(j, "overhead_ns");
-	kvmw_json_u64(j, t.overhead_ns);
-	kvmw_json_key(j, "idle_ns");
-	kvmw_json_u64(j, t.idle_ns);
+	kvmw_json_kv_u64(j, "guest_ns", t.guest_ns);
+	kvmw_json_kv_u64(j, "exit_ns", t.exit_ns);
+	kvmw_json_kv_u64(j, "overhead_ns", t.overhead_ns);
+	kvmw_json_kv_u64(j, "idle_ns", t.idle_ns);
 	kvmw_json_key(j, "user_ns");
 	if (has_user(hs))
 		kvmw_json_u64(j, t.user_ns);
 	else
 		kvmw_json_null(j);
-	kvmw_json_key(j, "untimed_exits");
-	kvmw_json_u64(j, t.untimed_exits);
+	kvmw_json_kv_u64(j, "untimed_exits", t.untimed_exits);
 	kvmw_json_key(j, "overhead_pct");
 	if (kvmw_overhead_pct(&t, &pct))
 		kvmw_json_double(j, pct);
@@ -947,24 +925,17 @@ static void json_faults(struct kvmw_json *j, const struct kvmw_vm_snap *snap,
 	}
 	kvmw_faults(snap, vcpu, &ft);
 	kvmw_json_begin_object(j);
-	kvmw_json_key(j, "count");
-	kvmw_json_u64(j, ft.faults);
-	kvmw_json_key(j, "write");
-	kvmw_json_u64(j, ft.write);
-	kvmw_json_key(j, "fetch");
-	kvmw_json_u64(j, ft.fetch);
-	kvmw_json_key(j, "present");
-	kvmw_json_u64(j, ft.present);
-	kvmw_json_key(j, "mmio");
-	kvmw_json_u64(j, ft.mmio);
+	kvmw_json_kv_u64(j, "count", ft.faults);
+	kvmw_json_kv_u64(j, "write", ft.write);
+	kvmw_json_kv_u64(j, "fetch", ft.fetch);
+	kvmw_json_kv_u64(j, "present", ft.present);
+	kvmw_json_kv_u64(j, "mmio", ft.mmio);
 	json_share(j, "write_pct", ft.write, ft.faults);
 	json_share(j, "fetch_pct", ft.fetch, ft.faults);
 	json_share(j, "present_pct", ft.present, ft.faults);
 	json_share(j, "mmio_pct", ft.mmio, ft.faults);
-	kvmw_json_key(j, "timed");
-	kvmw_json_u64(j, ft.timed);
-	kvmw_json_key(j, "total_ns");
-	kvmw_json_u64(j, ft.lat_total_ns);
+	kvmw_json_kv_u64(j, "timed", ft.timed);
+	kvmw_json_kv_u64(j, "total_ns", ft.lat_total_ns);
 	kvmw_json_key(j, "mean_ns");
 	if (kvmw_fault_lat_mean(&ft, &d))
 		kvmw_json_double(j, d);
@@ -991,11 +962,9 @@ static void json_faults(struct kvmw_json *j, const struct kvmw_vm_snap *snap,
 		kvmw_json_key(j, key);
 		kvmw_json_u64(j, ft.node[k]);
 	}
-	kvmw_json_key(j, "unknown");
-	kvmw_json_u64(j, ft.node_unknown);
+	kvmw_json_kv_u64(j, "unknown", ft.node_unknown);
 	kvmw_json_end_object(j);
-	kvmw_json_key(j, "located");
-	kvmw_json_u64(j, ft.located);
+	kvmw_json_kv_u64(j, "located", ft.located);
 	node = kvmw_fault_dominant_node(&ft, &d);
 	kvmw_json_key(j, "dominant_node");
 	if (node >= 0)
@@ -1028,8 +997,7 @@ static void json_categories(struct kvmw_json *j,
 		kvmw_json_begin_object(j);
 		kvmw_json_key(j, "name");
 		kvmw_json_string(j, kvmw_category_name(i));
-		kvmw_json_key(j, "count");
-		kvmw_json_u64(j, c[i]);
+		kvmw_json_kv_u64(j, "count", c[i]);
 		kvmw_json_end_object(j);
 	}
 	kvmw_json_end_array(j);
@@ -1066,16 +1034,11 @@ static int json_stat_vm(struct kvmw_json *j, const struct kvmw_stat_row *row,
 		const struct kvmw_vcpu_info *v = &snap->vcpus[i];
 
 		kvmw_json_begin_object(j);
-		kvmw_json_key(j, "vcpu_id");
-		kvmw_json_u64(j, v->vcpu_id);
-		kvmw_json_key(j, "tid");
-		kvmw_json_u64(j, v->tid);
-		kvmw_json_key(j, "exits");
-		kvmw_json_u64(j, v->exits);
-		kvmw_json_key(j, "entries");
-		kvmw_json_u64(j, v->entries);
-		kvmw_json_key(j, "overflow_exits");
-		kvmw_json_u64(j, v->overflow_exits);
+		kvmw_json_kv_u64(j, "vcpu_id", v->vcpu_id);
+		kvmw_json_kv_u64(j, "tid", v->tid);
+		kvmw_json_kv_u64(j, "exits", v->exits);
+		kvmw_json_kv_u64(j, "entries", v->entries);
+		kvmw_json_kv_u64(j, "overflow_exits", v->overflow_exits);
 		ret = json_reasons(j, snap, i, vendor, hs);
 		if (ret)
 			return ret;
@@ -1103,8 +1066,7 @@ static void json_lat_info(struct kvmw_json *j, const struct kvmw_handshake *hs)
 	kvmw_json_bool(j, has_lat(hs));
 	kvmw_json_key(j, "user_exits");
 	kvmw_json_bool(j, has_user(hs));
-	kvmw_json_key(j, "buckets");
-	kvmw_json_u64(j, KVMW_LAT_BUCKETS);
+	kvmw_json_kv_u64(j, "buckets", KVMW_LAT_BUCKETS);
 	kvmw_json_key(j, "hist");
 	kvmw_json_string(j, "exits per log2 bucket of ns: bucket 0 [0, 2), bucket b [2^b, 2^(b+1)), bucket 31 [2^31, inf)");
 	kvmw_json_key(j, "quantiles");
@@ -1114,8 +1076,7 @@ static void json_lat_info(struct kvmw_json *j, const struct kvmw_handshake *hs)
 		kvmw_json_double(j, (double)kvmw_pcts[k].ppm / KVMW_PPM);
 	}
 	kvmw_json_end_object(j);
-	kvmw_json_key(j, "percentile_factor");
-	kvmw_json_u64(j, 2);
+	kvmw_json_kv_u64(j, "percentile_factor", 2);
 	kvmw_json_key(j, "percentiles");
 	kvmw_json_string(j, "{bucket, lo, hi}: lo <= value <= hi, the bounds of the log2 bucket holding the quantile (the smallest whose cumulative count reaches ceil(q * timed)) narrowed to [min_ns, max_ns]; coarse by a factor of 2: hi <= 2 * lo for buckets 1 to 30; hi is max_ns in bucket 31");
 	kvmw_json_end_object(j);
@@ -1129,8 +1090,7 @@ static void json_fault_info(struct kvmw_json *j,
 	kvmw_json_begin_object(j);
 	kvmw_json_key(j, "measured");
 	kvmw_json_bool(j, has_faults(hs));
-	kvmw_json_key(j, "max_nodes");
-	kvmw_json_u64(j, KVMW_MAX_NODES);
+	kvmw_json_kv_u64(j, "max_nodes", KVMW_MAX_NODES);
 	kvmw_json_key(j, "what");
 	kvmw_json_string(j, "nested page faults (EPT violations, NPF) handled by KVM's MMU; write, fetch, present (permission faults) and mmio count some of them; latency from the fault to the vCPU's next guest entry");
 	kvmw_json_key(j, "percentiles");

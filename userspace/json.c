@@ -201,6 +201,12 @@ void kvmw_json_u64(struct kvmw_json *j, __u64 v)
 	fprintf(j->f, "%" PRIu64, (uint64_t)v);
 }
 
+void kvmw_json_kv_u64(struct kvmw_json *j, const char *key, __u64 v)
+{
+	kvmw_json_key(j, key);
+	kvmw_json_u64(j, v);
+}
+
 void kvmw_json_double(struct kvmw_json *j, double v)
 {
 	if (!isfinite(v)) {

@@ -38,6 +38,8 @@ void kvmw_json_string(struct kvmw_json *j, const char *s);
 /* At most @len bytes of @s, stopping early at a NUL. */
 void kvmw_json_string_n(struct kvmw_json *j, const char *s, size_t len);
 void kvmw_json_u64(struct kvmw_json *j, __u64 v);
+/* A key and its number. */
+void kvmw_json_kv_u64(struct kvmw_json *j, const char *key, __u64 v);
 /* Non-finite values are written as null (JSON has no NaN or Infinity). */
 void kvmw_json_double(struct kvmw_json *j, double v);
 void kvmw_json_bool(struct kvmw_json *j, bool v);

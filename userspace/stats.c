@@ -239,18 +239,25 @@ void kvmw_category_totals(const struct kvmw_vm_snap *snap, size_t vcpu,
 	}
 }
 
+/* The vCPUs [*first, *last) that @vcpu (or KVMW_ALL_VCPUS) selects. */
+static void vcpu_range(const struct kvmw_vm_snap *snap, size_t vcpu,
+		       size_t *first, size_t *last)
+{
+	*first = 0;
+	*last = snap->nr_vcpus;
+	if (vcpu == KVMW_ALL_VCPUS)
+		return;
+	*first = vcpu < snap->nr_vcpus ? vcpu : snap->nr_vcpus;
+	*last = vcpu < snap->nr_vcpus ? vcpu + 1 : snap->nr_vcpus;
+}
+
 void kvmw_times(const struct kvmw_vm_snap *snap, size_t vcpu,
 		struct kvmw_times *t)
 {
-	size_t i, first = 0, last = snap->nr_vcpus;
+	size_t i, first, last;
 
 	memset(t, 0, sizeof(*t));
-	if (vcpu != KVMW_ALL_VCPUS) {
-		if (vcpu >= snap->nr_vcpus)
-			return;
-		first = vcpu;
-		last = vcpu + 1;
-	}
+	vcpu_range(snap, vcpu, &first, &last);
 	for (i = first; i < last; i++) {
 		const struct kvmw_vcpu_info *v = &snap->vcpus[i];
 
@@ -277,16 +284,11 @@ bool kvmw_overhead_pct(const struct kvmw_times *t, double *pct)
 void kvmw_faults(const struct kvmw_vm_snap *snap, size_t vcpu,
 		 struct kvmw_faults *f)
 {
-	size_t i, first = 0, last = snap->nr_vcpus;
+	size_t i, first, last;
 	unsigned int k;
 
 	memset(f, 0, sizeof(*f));
-	if (vcpu != KVMW_ALL_VCPUS) {
-		if (vcpu >= snap->nr_vcpus)
-			return;
-		first = vcpu;
-		last = vcpu + 1;
-	}
+	vcpu_range(snap, vcpu, &first, &last);
 	for (i = first; i < last; i++) {
 		const struct kvmw_vcpu_info *v = &snap->vcpus[i];
 
