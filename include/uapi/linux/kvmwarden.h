@@ -67,6 +67,23 @@
  */
 #define KVMW_FEAT_FAULTS		(1ULL << 6)
 
+/*
+ * Scheduler view of vCPU threads from the sched_switch, sched_wakeup,
+ * sched_wakeup_new and sched_migrate_task tracepoints while they are
+ * inside KVM_RUN: run-queue delay, preemptions, migrations and run time
+ * per NUMA node, the VER3 fields of struct kvmw_vcpu_info.
+ */
+#define KVMW_FEAT_SCHED			(1ULL << 7)
+/*
+ * Where each VM's memory lives: resident guest pages per NUMA node,
+ * sampled from KVM's memslots (struct kvmw_vm_mem).
+ */
+#define KVMW_FEAT_MEM_NUMA		(1ULL << 8)
+/* read()/poll() event stream on /dev/kvmwarden (struct kvmw_event). */
+#define KVMW_FEAT_EVENTS		(1ULL << 9)
+/* KVMW_IOC_SNAPSHOT_ALL: every VM, vCPU and reason in one call. */
+#define KVMW_FEAT_SNAPSHOT_ALL		(1ULL << 10)
+
 /* NUMA nodes counted one by one; faults on higher nodes count as unknown. */
 #define KVMW_MAX_NODES		16
 
@@ -237,6 +254,27 @@ struct kvmw_vm_list {
  *	without sleeping at the fault or, for a page not yet present, at the
  *	next entry
  * @fault_hist: fault latencies, KVMW_LAT_BUCKETS layout
+ *
+ * VER3 (KVMW_FEAT_SCHED): the vCPU thread as the host scheduler sees it.
+ * Only what happens while the thread is inside KVM_RUN is seen (that is
+ * when KVM has the vCPU loaded); the VMM's own userspace work in between
+ * is not. Times in ns of the module's clock.
+ * @vm_id: the VM this vCPU belongs to (as in struct kvmw_vm_info)
+ * @rq_delay_ns: time the thread was runnable but not running: from a
+ *	wakeup, or from being preempted, to running again; what the guest
+ *	experiences as steal time
+ * @rq_delay_count: such waits
+ * @rq_delay_max_ns: longest wait
+ * @preemptions: times the thread was switched out while still runnable
+ *	(involuntary: preempted, or yielded to a task that needed the CPU)
+ * @sleeps: times it blocked (voluntary: HLT, waiting for an event)
+ * @migrations: moves to another CPU
+ * @node_migrations: of which to a CPU of another NUMA node
+ * @last_cpu: CPU it last ran on, KVMW_CPU_NONE before it was seen
+ * @last_node: NUMA node of @last_cpu, KVMW_CPU_NONE likewise
+ * @run_node_ns: time it ran on CPUs of each NUMA node (nodes >=
+ *	KVMW_MAX_NODES are not counted)
+ * @rq_delay_hist: the waits, KVMW_LAT_BUCKETS layout
  */
 struct kvmw_vcpu_info {
 	__u32 vcpu_id;
@@ -264,11 +302,28 @@ struct kvmw_vcpu_info {
 	__u64 fault_node_unknown;
 	__u64 fault_node[KVMW_MAX_NODES];
 	__u64 fault_hist[KVMW_LAT_BUCKETS];
+	/* VER3 */
+	__u64 vm_id;
+	__u64 rq_delay_ns;
+	__u64 rq_delay_count;
+	__u64 rq_delay_max_ns;
+	__u64 preemptions;
+	__u64 sleeps;
+	__u64 migrations;
+	__u64 node_migrations;
+	__u32 last_cpu;
+	__u32 last_node;
+	__u64 run_node_ns[KVMW_MAX_NODES];
+	__u64 rq_delay_hist[KVMW_LAT_BUCKETS];
 };
 
 #define KVMW_VCPU_INFO_SIZE_VER0	40
 #define KVMW_VCPU_INFO_SIZE_VER1	88
 #define KVMW_VCPU_INFO_SIZE_VER2	536
+#define KVMW_VCPU_INFO_SIZE_VER3	992
+
+/* struct kvmw_vcpu_info::last_cpu and last_node before the first sighting */
+#define KVMW_CPU_NONE		0xffffffffU
 
 /* Distinct reasons per vCPU that get latency figures (first come). */
 #define KVMW_LAT_REASONS	24
@@ -320,6 +375,42 @@ struct kvmw_reason_stat {
 #define KVMW_REASON_F_UNTIMED	(1U << 1)
 
 /**
+ * struct kvmw_vm_mem - where a VM's memory lives (KVMW_FEAT_MEM_NUMA)
+ * @pages: guest memory pages in KVM's memslots when the last complete
+ *	sampling pass started
+ * @stride: pages between two samples in that pass (1: every page looked
+ *	at); an estimate of resident pages per node is @node[i] * @stride
+ * @sampled: samples taken in that pass
+ * @unmapped: of which no page was resident in the VMM (never touched,
+ *	swapped out)
+ * @node_unknown: of which resident on a node >= KVMW_MAX_NODES
+ * @passes: complete passes since the VM was seen
+ * @pass_ns: CLOCK_BOOTTIME (ns) when the last pass completed, 0 before the
+ *	first
+ * @reserved: 0
+ * @node: resident samples on each NUMA node in that pass
+ *
+ * The module samples the memslots in small batches from the VM's own vCPU
+ * threads, at most one batch of a few pages per VM every few milliseconds
+ * (Documentation/design.rst, "Memory locality"), so figures describe a
+ * pass that took a while. All fields are 0 until the first pass is done.
+ * This layout is frozen: it is embedded in other structures.
+ */
+struct kvmw_vm_mem {
+	__u64 pages;
+	__u64 stride;
+	__u64 sampled;
+	__u64 unmapped;
+	__u64 node_unknown;
+	__u64 passes;
+	__u64 pass_ns;
+	__u64 reserved;
+	__u64 node[KVMW_MAX_NODES];
+};
+
+#define KVMW_VM_MEM_SIZE		192
+
+/**
  * struct kvmw_vm_snapshot - argument of KVMW_IOC_VM_SNAPSHOT
  * @size: in: sizeof(struct kvmw_vm_snapshot)
  * @flags: in: must be 0
@@ -336,6 +427,7 @@ struct kvmw_reason_stat {
  *	frozen at the first layout of struct kvmw_vm_info so that fields can
  *	still be appended to this struct; if struct kvmw_vm_info grows, its
  *	new fields are read with KVMW_IOC_LIST_VMS, never through here.
+ * @mem: out (VER1, KVMW_FEAT_MEM_NUMA): the VM's memory per NUMA node
  *
  * Layout of the answer: vCPUs are ordered by vcpu_id; each vCPU's reason
  * entries are contiguous, in ascending reason order, each code once, at
@@ -363,14 +455,146 @@ struct kvmw_vm_snapshot {
 	__u32 nr_vcpus;
 	__u32 nr_reasons;
 	struct kvmw_vm_info vm;
+	/* VER1 */
+	struct kvmw_vm_mem mem;
 };
 
 #define KVMW_VM_SNAPSHOT_SIZE_VER0	128
+#define KVMW_VM_SNAPSHOT_SIZE_VER1	320
+
+/**
+ * struct kvmw_vm_entry - one VM in a KVMW_IOC_SNAPSHOT_ALL answer
+ * @vm: the VM's summary, as in KVMW_IOC_LIST_VMS (frozen layout, like
+ *	struct kvmw_vm_snapshot::vm)
+ * @first_vcpu: index in the answer's vCPU array of this VM's first vCPU;
+ *	its vCPUs are [first_vcpu, first_vcpu + vm.nr_vcpus)
+ * @reserved: 0
+ * @mem: the VM's memory per NUMA node
+ */
+struct kvmw_vm_entry {
+	struct kvmw_vm_info vm;
+	__u32 first_vcpu;
+	__u32 reserved;
+	struct kvmw_vm_mem mem;
+};
+
+#define KVMW_VM_ENTRY_SIZE_VER0		272
+
+/**
+ * struct kvmw_snapshot_all - argument of KVMW_IOC_SNAPSHOT_ALL
+ * @size: in: sizeof(struct kvmw_snapshot_all)
+ * @flags: in: must be 0
+ * @vms_ptr: in: user address of an array of struct kvmw_vm_entry
+ * @vm_entry_size: in: element size (>= KVMW_VM_ENTRY_SIZE_VER0)
+ * @max_vms: in: capacity of @vms_ptr
+ * @vcpus_ptr: in: user address of an array of struct kvmw_vcpu_info
+ * @vcpu_info_size: in: element size (>= KVMW_VCPU_INFO_SIZE_VER0)
+ * @max_vcpus: in: capacity of @vcpus_ptr
+ * @reasons_ptr: in: user address of an array of struct kvmw_reason_stat
+ * @reason_stat_size: in: element size (>= KVMW_REASON_STAT_SIZE_VER0)
+ * @max_reasons: in: capacity of @reasons_ptr
+ * @nr_vms: out: VMs tracked (live and gone-but-kept)
+ * @nr_vcpus: out: vCPUs of all of them
+ * @nr_reasons: out: (vCPU, reason) pairs with a non-zero count
+ * @reserved: must be 0
+ *
+ * Everything KVMW_IOC_VM_SNAPSHOT returns, for every VM, in one call and
+ * one consistent pass. VMs come in the order of KVMW_IOC_LIST_VMS; each
+ * VM's vCPUs are contiguous and ordered by vcpu_id, each vCPU's reasons
+ * as in KVMW_IOC_VM_SNAPSHOT; kvmw_reason_stat::vcpu_index and
+ * kvmw_vcpu_info::first_reason index the arrays of this answer. All three
+ * capacities 0 only reports the counts; any capacity too small fails with
+ * E2BIG and writes back only the counts.
+ */
+struct kvmw_snapshot_all {
+	__u32 size;
+	__u32 flags;
+	__u64 vms_ptr;
+	__u32 vm_entry_size;
+	__u32 max_vms;
+	__u64 vcpus_ptr;
+	__u32 vcpu_info_size;
+	__u32 max_vcpus;
+	__u64 reasons_ptr;
+	__u32 reason_stat_size;
+	__u32 max_reasons;
+	__u32 nr_vms;
+	__u32 nr_vcpus;
+	__u32 nr_reasons;
+	__u32 reserved;
+};
+
+#define KVMW_SNAPSHOT_ALL_SIZE_VER0	72
+
+/*
+ * Event stream: read() on /dev/kvmwarden returns whole struct kvmw_event
+ * records (a buffer smaller than one record gives EINVAL); it blocks until
+ * an event arrives unless the file is O_NONBLOCK (then EAGAIN); poll()
+ * reports EPOLLIN when a record is ready. Each open file reads every event
+ * from the moment it was opened, at its own pace. The module keeps the
+ * most recent KVMW_EVENT_RING records; a reader that falls further behind
+ * loses the oldest ones, and the next record it reads says how many in
+ * @lost. Producing an event never waits for a reader.
+ */
+#define KVMW_EVENT_VERSION	1
+#define KVMW_EVENT_RING		4096
+
+/* struct kvmw_event::type */
+/* A VM was seen for the first time (its first vCPU ran). */
+#define KVMW_EVENT_VM_NEW	1
+/* A VM was found destroyed; data[] holds its final totals. */
+#define KVMW_EVENT_VM_GONE	2
+/* A vCPU of a known VM was seen for the first time. */
+#define KVMW_EVENT_VCPU_NEW	3
+
+/* data[] of KVMW_EVENT_VM_GONE: the VM's final totals. */
+#define KVMW_EVENT_GONE_EXITS		0
+#define KVMW_EVENT_GONE_ENTRIES		1
+#define KVMW_EVENT_GONE_GUEST_NS	2
+#define KVMW_EVENT_GONE_OVERHEAD_NS	3
+#define KVMW_EVENT_GONE_IDLE_NS		4
+#define KVMW_EVENT_GONE_USER_NS		5
+#define KVMW_EVENT_GONE_FAULTS		6
+#define KVMW_EVENT_GONE_UNTIMED		7
+
+/**
+ * struct kvmw_event - one record of the event stream
+ * @size: sizeof(struct kvmw_event) of the module: records are this long
+ * @version: KVMW_EVENT_VERSION
+ * @type: KVMW_EVENT_*; readers skip types they do not know
+ * @seq: sequence number, from 1, +1 per event produced (gaps = lost)
+ * @time_ns: CLOCK_BOOTTIME (ns) when the event happened
+ * @lost: events this reader lost (overwritten before it read them) just
+ *	before this one
+ * @vm_id: the VM concerned
+ * @vmm_pid: its VMM (tgid)
+ * @vcpu_id: the vCPU concerned (VCPU_NEW), else 0
+ * @tid: the thread concerned (VM_NEW, VCPU_NEW: the vCPU thread), else 0
+ * @nr_vcpus: vCPUs of the VM known when the event was produced
+ * @data: type-specific numbers (KVMW_EVENT_GONE_* for VM_GONE), else 0
+ */
+struct kvmw_event {
+	__u32 size;
+	__u16 version;
+	__u16 type;
+	__u64 seq;
+	__u64 time_ns;
+	__u64 lost;
+	__u64 vm_id;
+	__u32 vmm_pid;
+	__u32 vcpu_id;
+	__u32 tid;
+	__u32 nr_vcpus;
+	__u64 data[8];
+};
+
+#define KVMW_EVENT_SIZE_VER0		120
 
 #define KVMW_IOC_MAGIC		0xB9
 
 #define KVMW_IOC_HANDSHAKE	_IOWR(KVMW_IOC_MAGIC, 0x00, struct kvmw_handshake)
 #define KVMW_IOC_LIST_VMS	_IOWR(KVMW_IOC_MAGIC, 0x01, struct kvmw_vm_list)
 #define KVMW_IOC_VM_SNAPSHOT	_IOWR(KVMW_IOC_MAGIC, 0x02, struct kvmw_vm_snapshot)
+#define KVMW_IOC_SNAPSHOT_ALL	_IOWR(KVMW_IOC_MAGIC, 0x03, struct kvmw_snapshot_all)
 
 #endif /* _UAPI_LINUX_KVMWARDEN_H */
