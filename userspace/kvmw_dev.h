@@ -10,7 +10,9 @@
 #ifndef KVMW_DEV_H
 #define KVMW_DEV_H
 
+#include <signal.h>
 #include <stddef.h>
+#include <sys/types.h>
 #include <linux/kvmwarden.h>
 
 struct kvmw_dev_ops {
@@ -19,6 +21,14 @@ struct kvmw_dev_ops {
 	/* Returns 0 or -errno. */
 	int (*ioctl)(void *priv, int fd, unsigned long req, void *arg);
 	void (*close)(void *priv, int fd);
+	/* read(2): bytes read or -errno (the event stream). */
+	ssize_t (*read)(void *priv, int fd, void *buf, size_t len);
+	/*
+	 * Waits up to @timeout_ms (-1: no limit) for @fd to be readable,
+	 * with the signal mask @mask while waiting (ppoll(2)). Returns 1
+	 * when readable, 0 on timeout, -errno (-EINTR: a signal came).
+	 */
+	int (*poll)(void *priv, int fd, int timeout_ms, const sigset_t *mask);
 	void *priv;
 };
 
@@ -32,13 +42,19 @@ struct kvmw_dev {
 	struct kvmw_handshake hs;
 };
 
-/* One VM as read by KVMW_IOC_VM_SNAPSHOT. */
+/*
+ * One VM as read by KVMW_IOC_VM_SNAPSHOT, or cut out of a
+ * KVMW_IOC_SNAPSHOT_ALL answer: the same thing either way (vcpu_index and
+ * first_reason index this VM's own arrays).
+ */
 struct kvmw_vm_snap {
 	struct kvmw_vm_info vm;
 	struct kvmw_vcpu_info *vcpus;
 	__u32 nr_vcpus;
 	struct kvmw_reason_stat *reasons;
 	__u32 nr_reasons;
+	/* Zero unless the module has KVMW_FEAT_MEM_NUMA. */
+	struct kvmw_vm_mem mem;
 };
 
 /* How many times a call is retried when the kernel keeps growing. */
@@ -71,6 +87,25 @@ int kvmw_dev_list_vms(struct kvmw_dev *dev, struct kvmw_vm_info **vms,
  */
 int kvmw_dev_vm_snapshot(struct kvmw_dev *dev, __u64 vm_id,
 			 struct kvmw_vm_snap *snap);
+
+/*
+ * Reads every tracked VM with KVMW_IOC_SNAPSHOT_ALL (one call, one
+ * consistent pass; retried with headroom on E2BIG) into a new array of
+ * snapshots (*vms, in the module's order; free each with
+ * kvmw_vm_snap_free() and the array with free(); NULL when *nr is 0).
+ * Returns 0 or -errno: -EPROTO when the answer breaks the UAPI's rules,
+ * -EAGAIN when it kept growing.
+ */
+int kvmw_dev_snapshot_all(struct kvmw_dev *dev, struct kvmw_vm_snap **vms,
+			  size_t *nr);
+
+/*
+ * Reads event records into @buf (see struct kvmw_event). Returns the
+ * bytes read or -errno (-EINTR is passed up: the caller decides).
+ */
+ssize_t kvmw_dev_read(struct kvmw_dev *dev, void *buf, size_t len);
+/* Waits for an event, as kvmw_dev_ops::poll. */
+int kvmw_dev_poll(struct kvmw_dev *dev, int timeout_ms, const sigset_t *mask);
 
 /* Checks the cross references of a snapshot. Returns 0 or -EPROTO. */
 int kvmw_vm_snap_check(const struct kvmw_vm_snap *snap);

@@ -45,6 +45,41 @@ static bool wanted(__u64 vm_id, const __u64 *ids, size_t nr_ids)
 	return false;
 }
 
+static int cmp_vm_snap(const void *a, const void *b)
+{
+	const struct kvmw_vm_snap *x = a, *y = b;
+
+	return cmp_vm_info(&x->vm, &y->vm);
+}
+
+/*
+ * The sample from one KVMW_IOC_SNAPSHOT_ALL call: the VMs wanted, sorted
+ * by vm_id like the other path gives them.
+ */
+static int sample_all(struct kvmw_dev *dev, const __u64 *ids, size_t nr_ids,
+		      struct kvmw_sample *s)
+{
+	size_t nr, i;
+	int ret;
+
+	ret = kvmw_dev_snapshot_all(dev, &s->vms, &nr);
+	if (ret)
+		return ret;
+	for (i = 0; i < nr; i++) {
+		if (wanted(s->vms[i].vm.vm_id, ids, nr_ids))
+			s->vms[s->nr_vms++] = s->vms[i];
+		else
+			kvmw_vm_snap_free(&s->vms[i]);
+	}
+	if (!s->nr_vms) {
+		free(s->vms);
+		s->vms = NULL;
+	}
+	if (s->nr_vms)
+		qsort(s->vms, s->nr_vms, sizeof(*s->vms), cmp_vm_snap);
+	return 0;
+}
+
 int kvmw_sample_take(struct kvmw_dev *dev, const __u64 *ids, size_t nr_ids,
 		     struct kvmw_sample *s)
 {
@@ -61,6 +96,14 @@ int kvmw_sample_take(struct kvmw_dev *dev, const __u64 *ids, size_t nr_ids,
 	if (dev->hs.api_version != KVMW_API_VERSION)
 		return -EPROTONOSUPPORT;
 	s->hs = dev->hs;
+
+	/* One call and one consistent pass when the module offers it. */
+	if (s->hs.features & KVMW_FEAT_SNAPSHOT_ALL) {
+		ret = sample_all(dev, ids, nr_ids, s);
+		if (ret)
+			kvmw_sample_free(s);
+		return ret;
+	}
 
 	ret = kvmw_dev_list_vms(dev, &list, &nr);
 	if (ret)

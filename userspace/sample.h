@@ -20,8 +20,11 @@ struct kvmw_sample {
 
 /*
  * Takes a sample of every tracked VM, or only of the VMs in @ids when
- * @nr_ids is not 0. A VM that disappears between the list and its
- * snapshot is left out. Returns 0 or -errno.
+ * @nr_ids is not 0. With KVMW_FEAT_SNAPSHOT_ALL that is one
+ * KVMW_IOC_SNAPSHOT_ALL call; otherwise KVMW_IOC_LIST_VMS and a
+ * KVMW_IOC_VM_SNAPSHOT per VM, where a VM that disappears between the
+ * list and its snapshot is left out. The sample is the same either way.
+ * Returns 0 or -errno.
  */
 int kvmw_sample_take(struct kvmw_dev *dev, const __u64 *ids, size_t nr_ids,
 		     struct kvmw_sample *s);

@@ -3,11 +3,13 @@
  * Test helpers (see helpers.h).
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <kvmwarden/categories.h>
 
@@ -45,6 +47,9 @@ void snap_add_vcpu(struct kvmw_vm_snap *s, __u32 vcpu_id, __u32 tid)
 	memset(v, 0, sizeof(*v));
 	v->vcpu_id = vcpu_id;
 	v->tid = tid;
+	v->vm_id = s->vm.vm_id;
+	v->last_cpu = KVMW_CPU_NONE;
+	v->last_node = KVMW_CPU_NONE;
 	v->first_reason = s->nr_reasons;
 	s->vm.nr_vcpus = s->nr_vcpus;
 }
@@ -276,7 +281,174 @@ static int fake_snapshot(struct fake_dev *f, struct kvmw_vm_snapshot *req)
 			 f->reason_size ? f->reason_size : sizeof(*s->reasons),
 			 1);
 	req->vm = s->vm;
+	if (!f->snapshot_size || f->snapshot_size >= KVMW_VM_SNAPSHOT_SIZE_VER1)
+		req->mem = s->mem;
 	return 0;
+}
+
+static int fake_snapshot_all(struct fake_dev *f, struct kvmw_snapshot_all *req)
+{
+	unsigned char *vms = (unsigned char *)(uintptr_t)req->vms_ptr;
+	__u32 nc = 0, nr = 0, vbase = 0, rbase = 0;
+	unsigned int i, k;
+
+	f->all_calls++;
+	f->last_vcpu_info_size = req->vcpu_info_size;
+	if (req->size < KVMW_SNAPSHOT_ALL_SIZE_VER0 || req->flags ||
+	    req->reserved || req->vm_entry_size < KVMW_VM_ENTRY_SIZE_VER0 ||
+	    req->vcpu_info_size < KVMW_VCPU_INFO_SIZE_VER0 ||
+	    req->reason_stat_size < KVMW_REASON_STAT_SIZE_VER0 ||
+	    (req->max_vms && !req->vms_ptr) ||
+	    (req->max_vcpus && !req->vcpus_ptr) ||
+	    (req->max_reasons && !req->reasons_ptr)) {
+		f->bad_requests++;
+		return -EINVAL;
+	}
+	if (f->grow_vcpus && f->nr_vms) {
+		struct kvmw_vm_snap *s = &f->vms[0];
+
+		f->grow_vcpus--;
+		for (i = 0; i < (f->grow_by ? f->grow_by : 1); i++) {
+			snap_add_vcpu(s, s->nr_vcpus, 5000 + s->nr_vcpus);
+			snap_add_reason(s, 10, 7);
+			snap_add_reason(s, 12, 3);
+		}
+	}
+	for (i = 0; i < f->nr_vms; i++) {
+		nc += f->vms[i].nr_vcpus;
+		nr += f->vms[i].nr_reasons;
+	}
+	req->nr_vms = f->nr_vms;
+	req->nr_vcpus = nc;
+	req->nr_reasons = nr;
+	if (f->always_short) {
+		req->nr_vcpus = req->max_vcpus * 2 + 1;
+		f->e2bigs++;
+		return -E2BIG;
+	}
+	if (!req->max_vms && !req->max_vcpus && !req->max_reasons &&
+	    !f->lie_e2big)
+		return 0;
+	if (f->nr_vms > req->max_vms || nc > req->max_vcpus ||
+	    nr > req->max_reasons || f->lie_e2big) {
+		f->e2bigs++;
+		return -E2BIG;
+	}
+	for (i = 0; i < f->nr_vms; i++) {
+		const struct kvmw_vm_snap *s = &f->vms[i];
+		struct kvmw_vm_entry e;
+
+		memset(&e, 0, sizeof(e));
+		e.vm = s->vm;
+		e.first_vcpu = vbase;
+		e.mem = s->mem;
+		copy_out((__u64)(uintptr_t)(vms + (size_t)i * req->vm_entry_size),
+			 req->vm_entry_size, &e, sizeof(e), 1);
+		for (k = 0; k < s->nr_vcpus; k++) {
+			struct kvmw_vcpu_info v = s->vcpus[k];
+
+			v.first_reason += rbase;
+			copy_out(req->vcpus_ptr +
+				 (__u64)(vbase + k) * req->vcpu_info_size,
+				 req->vcpu_info_size, &v,
+				 f->vcpu_size ? f->vcpu_size : sizeof(v), 1);
+		}
+		for (k = 0; k < s->nr_reasons; k++) {
+			struct kvmw_reason_stat r = s->reasons[k];
+
+			r.vcpu_index += vbase;
+			copy_out(req->reasons_ptr +
+				 (__u64)(rbase + k) * req->reason_stat_size,
+				 req->reason_stat_size, &r,
+				 f->reason_size ? f->reason_size : sizeof(r),
+				 1);
+		}
+		vbase += s->nr_vcpus;
+		rbase += s->nr_reasons;
+	}
+	return 0;
+}
+
+void fake_push_raw(struct fake_dev *f, const void *buf, size_t len)
+{
+	f->ev_buf = xrealloc(f->ev_buf, f->ev_len + len);
+	memcpy(f->ev_buf + f->ev_len, buf, len);
+	f->ev_len += len;
+}
+
+void fake_push_event(struct fake_dev *f, const struct kvmw_event *ev)
+{
+	fake_push_raw(f, ev, sizeof(*ev));
+}
+
+/* Whole records only, as the module gives them. */
+static ssize_t fake_read(void *priv, int fd, void *buf, size_t len)
+{
+	struct fake_dev *f = priv;
+	size_t max = f->ev_read_max ? f->ev_read_max : len, n = 0;
+	__u32 size;
+
+	if (fd != 42)
+		return -EBADF;
+	f->reads++;
+	if (f->ev_read_err) {
+		int err = f->ev_read_err;
+
+		f->ev_read_err = 0;
+		return err;
+	}
+	if (f->ev_pos >= f->ev_len)
+		return -EAGAIN;
+	if (max > len)
+		max = len;
+	while (f->ev_pos + n + sizeof(size) <= f->ev_len) {
+		memcpy(&size, f->ev_buf + f->ev_pos + n, sizeof(size));
+		/* A broken record: hand over the rest as it is. */
+		if (size < sizeof(size) || size > f->ev_len - f->ev_pos - n) {
+			if (!n)
+				n = f->ev_len - f->ev_pos;
+			break;
+		}
+		if (n + size > max)
+			break;
+		n += size;
+	}
+	if (!n) {
+		if (f->ev_len - f->ev_pos > max)
+			return -EINVAL;
+		n = f->ev_len - f->ev_pos;
+	}
+	if (n > len)
+		n = len;
+	memcpy(buf, f->ev_buf + f->ev_pos, n);
+	f->ev_pos += n;
+	return n;
+}
+
+static int fake_poll(void *priv, int fd, int timeout_ms, const sigset_t *mask)
+{
+	struct fake_dev *f = priv;
+	sigset_t old;
+
+	if (fd != 42)
+		return -EBADF;
+	f->polls++;
+	if (f->ev_pos < f->ev_len)
+		return 1;
+	if (timeout_ms >= 0 && !f->ev_signal) {
+		struct timespec ts = {
+			.tv_sec = timeout_ms / 1000,
+			.tv_nsec = (long)(timeout_ms % 1000) * 1000000L,
+		};
+
+		nanosleep(&ts, NULL);
+		return 0;
+	}
+	/* Delivered while "waiting", with the caller's mask. */
+	sigprocmask(SIG_SETMASK, mask, &old);
+	raise(f->ev_signal ? f->ev_signal : SIGTERM);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	return -EINTR;
 }
 
 static int fake_ioctl(void *priv, int fd, unsigned long cmd, void *arg)
@@ -300,6 +472,10 @@ static int fake_ioctl(void *priv, int fd, unsigned long cmd, void *arg)
 		return fake_list(f, arg);
 	case KVMW_IOC_VM_SNAPSHOT:
 		return fake_snapshot(f, arg);
+	case KVMW_IOC_SNAPSHOT_ALL:
+		if (!(f->hs.features & KVMW_FEAT_SNAPSHOT_ALL))
+			return -ENOTTY;
+		return fake_snapshot_all(f, arg);
 	default:
 		return -ENOTTY;
 	}
@@ -311,6 +487,8 @@ void fake_init(struct fake_dev *f)
 	f->ops.open = fake_open;
 	f->ops.ioctl = fake_ioctl;
 	f->ops.close = fake_close;
+	f->ops.read = fake_read;
+	f->ops.poll = fake_poll;
 	f->ops.priv = f;
 	f->hs.size = sizeof(f->hs);
 	f->hs.api_version = KVMW_API_VERSION;
@@ -327,6 +505,10 @@ void fake_free(struct fake_dev *f)
 	for (i = 0; i < f->nr_vms; i++)
 		kvmw_vm_snap_free(&f->vms[i]);
 	f->nr_vms = 0;
+	free(f->ev_buf);
+	f->ev_buf = NULL;
+	f->ev_len = 0;
+	f->ev_pos = 0;
 }
 
 struct kvmw_vm_snap *fake_add_vm(struct fake_dev *f, __u64 vm_id,

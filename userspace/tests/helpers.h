@@ -77,11 +77,27 @@ struct fake_dev {
 	__u64 tick;			/* exits added to every VM per list */
 	/* Element sizes the module knows (0: today's; VER0: an old one). */
 	__u32 vcpu_size, reason_size;
+	/* Size of struct kvmw_vm_snapshot it knows (0: today's, VER1). */
+	__u32 snapshot_size;
 	/* Element size of the last snapshot request. */
 	__u32 last_vcpu_info_size;
+	/* Event stream: records queued for read(), as raw bytes. */
+	unsigned char *ev_buf;
+	size_t ev_len, ev_pos;
+	/* At most this many bytes per read() (0: as many as fit). */
+	size_t ev_read_max;
+	/* read() fails with this -errno once, then works again. */
+	int ev_read_err;
+	/*
+	 * Signal raised (unblocked, as ppoll() would deliver it) by a
+	 * poll() on an empty queue; a poll() without a timeout on an empty
+	 * queue raises SIGTERM when this is 0, so that no test hangs.
+	 */
+	int ev_signal;
 	/* Observations. */
 	unsigned int opens, closes;
-	unsigned int list_calls, snap_calls, e2bigs;
+	unsigned int list_calls, snap_calls, all_calls, e2bigs;
+	unsigned int reads, polls;
 	unsigned int bad_requests;	/* requests breaking the UAPI rules */
 };
 
@@ -91,6 +107,10 @@ void fake_free(struct fake_dev *f);
 struct kvmw_vm_snap *fake_add_vm(struct fake_dev *f, __u64 vm_id,
 				 __u32 pid, const char *comm,
 				 unsigned int nr_vcpus);
+
+/* Queues an event record, or @len raw bytes, for the event stream. */
+void fake_push_event(struct fake_dev *f, const struct kvmw_event *ev);
+void fake_push_raw(struct fake_dev *f, const void *buf, size_t len);
 
 /* Runs kvmw_main() on the NULL-terminated arguments, capturing output. */
 struct run {

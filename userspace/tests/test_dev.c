@@ -324,6 +324,208 @@ static void test_latency_fields(void)
 	fake_free(&f);
 }
 
+/* Two snapshots hold the same bytes. */
+static bool snap_equal(const struct kvmw_vm_snap *a,
+		       const struct kvmw_vm_snap *b)
+{
+	return !memcmp(&a->vm, &b->vm, sizeof(a->vm)) &&
+	       !memcmp(&a->mem, &b->mem, sizeof(a->mem)) &&
+	       a->nr_vcpus == b->nr_vcpus && a->nr_reasons == b->nr_reasons &&
+	       (!a->nr_vcpus || !memcmp(a->vcpus, b->vcpus,
+					a->nr_vcpus * sizeof(*a->vcpus))) &&
+	       (!a->nr_reasons || !memcmp(a->reasons, b->reasons,
+					  a->nr_reasons * sizeof(*a->reasons)));
+}
+
+/* Three VMs, not in vm_id order, one without vCPUs, one with memory. */
+static void fake_three(struct fake_dev *f)
+{
+	struct kvmw_vm_snap *v;
+
+	fake_init(f);
+	f->hs.features |= KVMW_FEAT_SNAPSHOT_ALL | KVMW_FEAT_MEM_NUMA |
+			  KVMW_FEAT_SCHED;
+	v = fake_add_vm(f, 9, 900, "qemu-9", 2);
+	v->vcpus[1].rq_delay_ns = 123456;
+	v->vcpus[1].run_node_ns[1] = 5000;
+	v->mem.pages = 1024;
+	v->mem.stride = 4;
+	v->mem.sampled = 256;
+	v->mem.unmapped = 56;
+	v->mem.passes = 3;
+	v->mem.node[0] = 150;
+	v->mem.node[1] = 50;
+	fake_add_vm(f, 3, 300, "qemu-3", 0);
+	v = fake_add_vm(f, 5, 500, "qemu-5", 3);
+	/* A vCPU with a single reason shifts the others' indices. */
+	v->nr_reasons--;
+	v->vcpus[2].nr_reasons--;
+	v->vcpus[2].exits -= 20;
+	v->vm.exits -= 20;
+}
+
+static void test_snapshot_all(void)
+{
+	struct kvmw_vm_snap *all, one;
+	struct kvmw_sample s;
+	struct kvmw_dev dev;
+	struct fake_dev f;
+	size_t nr, i;
+	bool ok = true;
+
+	fake_three(&f);
+	kvmw_dev_open(&dev, "fake", &f.ops);
+	CHECK(kvmw_dev_snapshot_all(&dev, &all, &nr) == 0 && nr == 3,
+	      "SNAPSHOT_ALL: 3 VMs");
+	CHECK(f.all_calls == 2 && f.snap_calls == 0 && f.list_calls == 0,
+	      "one query, one read (%u calls)", f.all_calls);
+	CHECK(nr == 3 && all[0].vm.vm_id == 9 && all[1].vm.vm_id == 3 &&
+	      all[2].vm.vm_id == 5, "VMs in the module's order");
+	CHECK(nr == 3 && all[2].nr_vcpus == 3 && all[2].nr_reasons == 5 &&
+	      all[2].vcpus[2].first_reason == 4 &&
+	      all[2].reasons[4].vcpu_index == 2 && all[1].nr_vcpus == 0,
+	      "indices rebased to each VM's own arrays");
+	for (i = 0; i < nr; i++) {
+		CHECK(kvmw_dev_vm_snapshot(&dev, all[i].vm.vm_id, &one) == 0,
+		      "VM_SNAPSHOT of VM %llu",
+		      (unsigned long long)all[i].vm.vm_id);
+		ok = snap_equal(&all[i], &one);
+		CHECK(ok, "VM %llu: SNAPSHOT_ALL gives the same bytes as VM_SNAPSHOT",
+		      (unsigned long long)all[i].vm.vm_id);
+		kvmw_vm_snap_free(&one);
+	}
+	CHECK(nr == 3 && all[0].mem.stride == 4 && all[0].mem.node[1] == 50 &&
+	      all[0].vcpus[1].rq_delay_ns == 123456,
+	      "memory and scheduler fields copied");
+	for (i = 0; i < nr; i++)
+		kvmw_vm_snap_free(&all[i]);
+	free(all);
+
+	f.grow_vcpus = 3;
+	f.grow_by = 8;
+	f.all_calls = 0;
+	CHECK(kvmw_dev_snapshot_all(&dev, &all, &nr) == 0 && nr == 3 &&
+	      all[0].nr_vcpus == 26 && f.all_calls > 2 &&
+	      f.all_calls < KVMW_DEV_MAX_TRIES,
+	      "growing answer: retried with headroom (%u calls)", f.all_calls);
+	for (i = 0; i < nr; i++)
+		kvmw_vm_snap_free(&all[i]);
+	free(all);
+
+	f.always_short = true;
+	f.all_calls = 0;
+	CHECK(kvmw_dev_snapshot_all(&dev, &all, &nr) == -EAGAIN && !all &&
+	      !nr && f.all_calls == KVMW_DEV_MAX_TRIES,
+	      "answer growing forever: EAGAIN");
+	f.always_short = false;
+	f.lie_e2big = true;
+	CHECK(kvmw_dev_snapshot_all(&dev, &all, &nr) == -EPROTO && !all,
+	      "E2BIG although it fits: EPROTO");
+	f.lie_e2big = false;
+
+	/* A reason carrying the index of another VM's vCPU. */
+	f.vms[2].reasons[0].vcpu_index = 1;
+	CHECK(kvmw_dev_snapshot_all(&dev, &all, &nr) == -EPROTO && !all,
+	      "cross reference into another vCPU: EPROTO");
+	f.vms[2].reasons[0].vcpu_index = 0;
+	f.vms[0].vcpus[0].vm_id = 5;
+	CHECK(kvmw_dev_snapshot_all(&dev, &all, &nr) == -EPROTO && !all,
+	      "vCPU naming another VM: EPROTO");
+	f.vms[0].vcpus[0].vm_id = 9;
+	f.vms[0].vm.nr_vcpus = 200;
+	CHECK(kvmw_dev_snapshot_all(&dev, &all, &nr) == -EPROTO && !all,
+	      "vCPU range out of the answer: EPROTO");
+	f.vms[0].vm.nr_vcpus = 2;
+
+	f.all_calls = 0;
+	f.list_calls = 0;
+	f.snap_calls = 0;
+	CHECK(kvmw_sample_take(&dev, NULL, 0, &s) == 0 && s.nr_vms == 3 &&
+	      s.vms[0].vm.vm_id == 3 && s.vms[1].vm.vm_id == 5 &&
+	      s.vms[2].vm.vm_id == 9, "sample from SNAPSHOT_ALL, sorted");
+	CHECK(f.all_calls == 2 && !f.list_calls && !f.snap_calls,
+	      "sample: no LIST_VMS nor VM_SNAPSHOT with the feature");
+	kvmw_sample_free(&s);
+	{
+		__u64 ids[] = { 9, 77, 3 };
+
+		CHECK(kvmw_sample_take(&dev, ids, 3, &s) == 0 &&
+		      s.nr_vms == 2 && s.vms[0].vm.vm_id == 3 &&
+		      s.vms[1].vm.vm_id == 9, "sample of chosen VMs");
+		kvmw_sample_free(&s);
+		ids[0] = 77;
+		ids[2] = 78;
+		CHECK(kvmw_sample_take(&dev, ids, 3, &s) == 0 &&
+		      s.nr_vms == 0 && !s.vms, "sample of absent VMs: empty");
+		kvmw_sample_free(&s);
+	}
+
+	/* Without the feature: the other path, same sample. */
+	f.hs.features &= ~KVMW_FEAT_SNAPSHOT_ALL;
+	f.all_calls = 0;
+	CHECK(kvmw_sample_take(&dev, NULL, 0, &s) == 0 && s.nr_vms == 3 &&
+	      !f.all_calls && f.snap_calls == 2 + 1 + 2,
+	      "old module: LIST_VMS and a VM_SNAPSHOT per VM");
+	kvmw_sample_free(&s);
+	CHECK(f.bad_requests == 0, "every request followed the UAPI rules");
+	kvmw_dev_close(&dev);
+	fake_free(&f);
+}
+
+/* The text after @key, or "" (JSON: the part that must not differ). */
+static const char *after(const char *s, const char *key)
+{
+	const char *p = s ? strstr(s, key) : NULL;
+
+	return p ? p : "";
+}
+
+/* The command line gives the same output with and without SNAPSHOT_ALL. */
+static void test_snapshot_all_cli(void)
+{
+	static const char * const cmds[][7] = {
+		{ "stat", "-i", "0", NULL },
+		{ "stat", "-i", "0", "-n", "10", NULL },
+		{ "stat", "-i", "0", "--json", NULL },
+		{ "stat", "-i", "0", "-v", "5", NULL },
+		{ "stat", "-i", "0", "-v", "9", "--json", NULL },
+		{ "stat", "-i", "0", "9", "3", NULL },
+	};
+	struct fake_dev f;
+	struct run a, b;
+	size_t i;
+
+	fake_three(&f);
+	for (i = 0; i < ARRAY_SIZE(cmds); i++) {
+		const char * const *c = cmds[i];
+		bool json;
+
+		f.hs.features |= KVMW_FEAT_SNAPSHOT_ALL;
+		f.all_calls = 0;
+		run_cli(&a, &f.ops, c[0], c[1], c[2], c[3], c[4], c[5], c[6], NULL);
+		CHECK(a.rc == 0 && f.all_calls == 2,
+		      "%s %s %s %s: SNAPSHOT_ALL used", c[0], c[1], c[2],
+		      c[3] ? c[3] : "");
+		f.hs.features &= ~KVMW_FEAT_SNAPSHOT_ALL;
+		f.all_calls = 0;
+		run_cli(&b, &f.ops, c[0], c[1], c[2], c[3], c[4], c[5], c[6], NULL);
+		json = strstr(a.out, "\"vms\": [") != NULL;
+		/* Only the feature list may differ. */
+		CHECK(b.rc == 0 && !f.all_calls && a.out_len > 100 &&
+		      !strcmp(json ? after(a.out, "\"untracked_exits\"") : a.out,
+			      json ? after(b.out, "\"untracked_exits\"") : b.out),
+		      "command %zu: the same output through the per-VM fallback",
+		      i);
+		if (a.out_len && b.out_len &&
+		    strcmp(after(a.out, "\"vms\""), after(b.out, "\"vms\"")))
+			tap_diag("with:\n%s\nwithout:\n%s", a.out, b.out);
+		run_free(&a);
+		run_free(&b);
+	}
+	CHECK(f.bad_requests == 0, "every request followed the UAPI rules");
+	fake_free(&f);
+}
+
 void test_dev(void)
 {
 	tap_diag("device layer (fake module)");
@@ -332,4 +534,6 @@ void test_dev(void)
 	test_snapshot();
 	test_cli_on_fake();
 	test_latency_fields();
+	test_snapshot_all();
+	test_snapshot_all_cli();
 }

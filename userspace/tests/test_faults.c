@@ -331,7 +331,7 @@ static void test_no_faults(struct fixture *fx,
 	fx->cur.hs.features = features;
 }
 
-/* Through the device: the CLI asks for VER2, an older module fills VER1. */
+/* Through the device: the CLI asks for VER3, an older module fills VER1. */
 static void test_device(void)
 {
 	struct kvmw_vm_snap *v;
@@ -361,8 +361,8 @@ static void test_device(void)
 		  "max 3.00us; nodes: 0: 1 (12.5%), 1: 7 (87.5%), unknown: 0; "
 		  "87.5% on node 1\n",
 		  "device: the VM's faults summed over its 2 vCPUs");
-	CHECK(run.rc == 0 && f.last_vcpu_info_size == KVMW_VCPU_INFO_SIZE_VER2,
-	      "device: vCPUs asked for in the VER2 layout (536 bytes)");
+	CHECK(run.rc == 0 && f.last_vcpu_info_size == KVMW_VCPU_INFO_SIZE_VER3,
+	      "device: vCPUs asked for in the newest layout (VER3, 992 bytes)");
 	run_free(&run);
 
 	run_cli(&run, &f.ops, "stat", "-i", "0", "--json", NULL);
