@@ -114,7 +114,40 @@ make_initramfs() {
 		[ -f "$BUILD/selftests/$t" ] && cp "$BUILD/selftests/$t" "$root/tests/"
 	done
 	(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) > "$BUILD/initramfs-$s.cpio.gz"
+	add_qemu "$s" "$BUILD/initramfs-$s.cpio.gz" || return 1
 	echo "$BUILD/initramfs-$s.cpio.gz"
+}
+
+# add_qemu SERIES ARCHIVE: append this machine's Debian qemu-system-x86_64,
+# the VMM of the vmm_e2e test, when that test runs: the binary, every
+# library ldd lists and the dynamic loader, at their own paths (the loader
+# finds them there without ld.so.cache). No data file: the test writes
+# its own firmware and turns off the only option ROM QEMU would load.
+# The files go in a second, uncompressed cpio member (~50 MB): the test
+# VM's kernel copies it faster than it would inflate it under TCG.
+add_qemu() {
+	local s=$1 archive=$2 qroot=$BUILD/initramfs-$1-qemu
+	local qemu=/usr/bin/qemu-system-x86_64 f libs
+
+	[ "$mode" = test ] && grep -qx vmm_e2e "$BUILD/selftests/TESTS" || return 0
+	case ",$only," in ,,|*,vmm_e2e,*) ;; *) return 0 ;; esac
+	if [ ! -x "$qemu" ]; then
+		log "[$s] $qemu not found (package qemu-system-x86): vmm_e2e will fail"
+		return 0
+	fi
+	libs=$(ldd "$qemu" | awk '$2 == "=>" && $3 ~ /^\// { print $3 }
+				  $1 ~ /^\// { print $1 }') || return 1
+	rm -rf "$qroot"
+	mkdir -p "$qroot/usr/bin"
+	cp "$qemu" "$qroot/usr/bin/"
+	for f in $libs; do
+		mkdir -p "$qroot${f%/*}"
+		cp -L "$f" "$qroot$f" || return 1
+	done
+	# The kernel reads a member only from a 4-byte aligned offset.
+	truncate -s %512 "$archive" || return 1
+	(cd "$qroot" && find . -mindepth 1 | cpio -o -H newc --quiet) >> "$archive" || return 1
+	rm -rf "$qroot"
 }
 
 # boot SERIES KERNEL_DIR INITRAMFS RESULTS_DIR
