@@ -22,6 +22,10 @@ static const char * const feature_names[] = {
 	"latency",		/* KVMW_FEAT_LATENCY */
 	"user_exits",		/* KVMW_FEAT_USER_EXITS */
 	"faults",		/* KVMW_FEAT_FAULTS */
+	"sched",		/* KVMW_FEAT_SCHED */
+	"mem_numa",		/* KVMW_FEAT_MEM_NUMA */
+	"events",		/* KVMW_FEAT_EVENTS */
+	"snapshot_all",		/* KVMW_FEAT_SNAPSHOT_ALL */
 };
 
 /* Indentation of the lines under a VM's row: aligned with COMM. */
@@ -85,6 +89,18 @@ static bool has_user(const struct kvmw_handshake *hs)
 static bool has_faults(const struct kvmw_handshake *hs)
 {
 	return hs->features & KVMW_FEAT_FAULTS;
+}
+
+/* The module sees the vCPU threads' scheduling (the VER3 vCPU fields). */
+static bool has_sched(const struct kvmw_handshake *hs)
+{
+	return hs->features & KVMW_FEAT_SCHED;
+}
+
+/* The module samples where the VMs' memory lives (struct kvmw_vm_mem). */
+static bool has_mem(const struct kvmw_handshake *hs)
+{
+	return hs->features & KVMW_FEAT_MEM_NUMA;
 }
 
 static int finish(FILE *f)
@@ -354,8 +370,105 @@ static void print_fault_line(FILE *f, const struct kvmw_vm_snap *snap)
 }
 
 /*
- * The VM table: a row per VM, with its categories, time and faults under
- * it.
+ * "sched: run-queue delay 3.00ms (steal 0.18%), 120 waits, mean 25.0us,
+ * P99 100us, max 100us; preemptions 45, sleeps 75, migrations 15
+ * (cross-node 3); run time: node 0 71.4%, node 1 28.6%" under a VM's row:
+ * its vCPU threads as the host scheduler saw them inside KVM_RUN. Steal
+ * needs the vCPUs' wall time (latency feature). Only when the module
+ * has the sched feature.
+ */
+static void print_sched_line(FILE *f, const struct kvmw_vm_snap *snap,
+			     const struct kvmw_handshake *hs)
+{
+	char buf[KVMW_NS_BUF_LEN];
+	struct kvmw_sched sc;
+	struct kvmw_pct p;
+	unsigned int k, n = 0;
+	double d = 0;
+
+	kvmw_sched(snap, KVMW_ALL_VCPUS, &sc);
+	fprintf(f, "%*ssched: run-queue delay %s (steal ", SUB_INDENT, "",
+		kvmw_fmt_ns(sc.rq_delay_ns, buf));
+	if (has_lat(hs) && kvmw_steal_pct(&sc, &d))
+		fprintf(f, "%.2f%%", d);
+	else
+		fputc('-', f);
+	fprintf(f, "), %" PRIu64 " wait%s", (uint64_t)sc.rq_delay_count,
+		sc.rq_delay_count == 1 ? "" : "s");
+	if (kvmw_sched_wait_mean(&sc, &d)) {
+		fprintf(f, ", mean %s", kvmw_fmt_ns((__u64)(d + 0.5), buf));
+		kvmw_sched_percentile(&sc, 990000, &p);
+		fprintf(f, ", P99 %s", ns_cell(p.bucket >= 0, p.hi, buf));
+		fprintf(f, ", max %s", kvmw_fmt_ns(sc.rq_delay_max_ns, buf));
+	}
+	fprintf(f, "; preemptions %" PRIu64 ", sleeps %" PRIu64
+		", migrations %" PRIu64 " (cross-node %" PRIu64 "); run time:",
+		(uint64_t)sc.preemptions, (uint64_t)sc.sleeps,
+		(uint64_t)sc.migrations, (uint64_t)sc.node_migrations);
+	for (k = 0; k < KVMW_MAX_NODES; k++) {
+		if (!sc.run_node_ns[k])
+			continue;
+		kvmw_share(sc.run_node_ns[k], sc.run_ns, &d);
+		fprintf(f, "%s node %u %.1f%%", n++ ? "," : "", k, d);
+	}
+	if (!n)
+		fputs(" -", f);
+	fputc('\n', f);
+}
+
+/*
+ * "memory: 262144 pages, ~192000 resident (3000 of 4096 samples, stride
+ * 64, 5 passes): node 0 ~144000 (75.0%), node 1 ~48000 (25.0%); remote
+ * 25.0% (home node 0)" under a VM's row: where its memory lives, from
+ * the module's last complete sampling pass. Page counts are estimates,
+ * samples times the stride; shares are of the resident samples. Only
+ * when the module has the mem_numa feature.
+ */
+static void print_mem_line(FILE *f, const struct kvmw_vm_snap *snap,
+			   const struct kvmw_handshake *hs)
+{
+	const struct kvmw_vm_mem *m = &snap->mem;
+	__u64 resident = kvmw_mem_resident(m);
+	unsigned int k, n = 0;
+	double d = 0;
+	int home;
+
+	fprintf(f, "%*smemory: ", SUB_INDENT, "");
+	if (!m->passes) {
+		fputs("no complete sampling pass yet\n", f);
+		return;
+	}
+	fprintf(f, "%" PRIu64 " pages, ~%" PRIu64 " resident (%" PRIu64
+		" of %" PRIu64 " samples, stride %" PRIu64 ", %" PRIu64
+		" pass%s):", (uint64_t)m->pages,
+		(uint64_t)(resident * m->stride), (uint64_t)resident,
+		(uint64_t)m->sampled, (uint64_t)m->stride,
+		(uint64_t)m->passes, m->passes == 1 ? "" : "es");
+	for (k = 0; k < KVMW_MAX_NODES; k++) {
+		if (!m->node[k])
+			continue;
+		kvmw_share(m->node[k], resident, &d);
+		fprintf(f, "%s node %u ~%" PRIu64 " (%.1f%%)", n++ ? "," : "",
+			k, (uint64_t)(m->node[k] * m->stride), d);
+	}
+	if (m->node_unknown) {
+		kvmw_share(m->node_unknown, resident, &d);
+		fprintf(f, "%s unknown ~%" PRIu64 " (%.1f%%)", n++ ? "," : "",
+			(uint64_t)(m->node_unknown * m->stride), d);
+	}
+	if (!n)
+		fputs(" none resident", f);
+	fputs("; remote ", f);
+	if (has_sched(hs) && kvmw_remote_pct(snap, &home, &d))
+		fprintf(f, "%.1f%% (home node %d)", d, home);
+	else
+		fputc('-', f);
+	fputc('\n', f);
+}
+
+/*
+ * The VM table: a row per VM, with its categories, time, faults,
+ * scheduler and memory lines under it.
  */
 static int print_vm_rows(FILE *f, const struct kvmw_sample *cur,
 			 const struct kvmw_stat_row *rows, size_t nr,
@@ -397,6 +510,10 @@ static int print_vm_rows(FILE *f, const struct kvmw_sample *cur,
 			print_time_line(f, rows[i].snap, &cur->hs);
 		if (has_faults(&cur->hs))
 			print_fault_line(f, rows[i].snap);
+		if (has_sched(&cur->hs))
+			print_sched_line(f, rows[i].snap, &cur->hs);
+		if (has_mem(&cur->hs))
+			print_mem_line(f, rows[i].snap, &cur->hs);
 	}
 	return 0;
 }
@@ -575,6 +692,28 @@ static void print_fault_footer(FILE *f, const struct kvmw_handshake *hs)
 	      f);
 }
 
+/* What the sched and memory lines and tables mean, with the features. */
+static void print_sched_footer(FILE *f, const struct kvmw_handshake *hs)
+{
+	if (has_sched(hs))
+		fputs("\nSched: the vCPU threads as the host scheduler saw them inside KVM_RUN.\n"
+		      "Run-queue delay: time runnable but not running (after a wakeup or a\n"
+		      "preemption); steal = run-queue delay / (guest + exits), the vCPUs'\n"
+		      "wall time ('-' without the 'latency' feature); P99: the upper end of\n"
+		      "its log2 bucket, capped at the max (at most 2x the true value).\n"
+		      "Preemptions: switched out while runnable; sleeps: blocked (HLT...).\n"
+		      "Run time: share of the vCPUs' run time on each NUMA node.\n",
+		      f);
+	if (has_mem(hs))
+		fputs("\nMemory: resident guest pages per NUMA node from the module's last\n"
+		      "complete sampling pass of the memslots: ~pages = samples x stride\n"
+		      "(an estimate), shares are of the resident samples; unknown: node >= 16.\n"
+		      "Remote = share of the resident memory NOT on the home node, the node\n"
+		      "where the VM's vCPUs ran longest (run times added over its vCPUs);\n"
+		      "'-' without the 'sched' feature or before any vCPU ran.\n",
+		      f);
+}
+
 int kvmw_print_stat_table(FILE *f, const struct kvmw_sample *cur,
 			  const struct kvmw_stat_row *rows, size_t nr,
 			  const struct kvmw_stat_opts *opts)
@@ -607,6 +746,7 @@ int kvmw_print_stat_table(FILE *f, const struct kvmw_sample *cur,
 	if (tables) {
 		print_reason_footer(f, &cur->hs);
 		print_fault_footer(f, &cur->hs);
+		print_sched_footer(f, &cur->hs);
 	}
 	return finish(f);
 }
@@ -693,6 +833,76 @@ static void print_vcpu_faults(FILE *f, const struct kvmw_vm_snap *snap)
 	}
 }
 
+/* A CPU or node number, "-" before the first sighting. */
+static const char *cpu_cell(__u32 v, char buf[16])
+{
+	if (v == KVMW_CPU_NONE)
+		return "-";
+	snprintf(buf, 16, "%u", v);
+	return buf;
+}
+
+/*
+ * The scheduler figures of a VM's vCPUs, one row each: last CPU and
+ * node, run-queue delay and steal, waits, mean and max wait, preemptions,
+ * sleeps, migrations, cross-node ones and a run-time share column per
+ * node on which the VM ran.
+ */
+static void print_vcpu_sched(FILE *f, const struct kvmw_vm_snap *snap,
+			     const struct kvmw_handshake *hs)
+{
+	char rq[KVMW_NS_BUF_LEN], mean[KVMW_NS_BUF_LEN], max[KVMW_NS_BUF_LEN];
+	char cpu[16], node[16], steal[16], name[16];
+	struct kvmw_sched all, sc;
+	unsigned int k;
+	double d = 0;
+	size_t i;
+
+	kvmw_sched(snap, KVMW_ALL_VCPUS, &all);
+	fprintf(f, "\n%6s %7s %8s %*s %7s %10s %*s %*s %10s %10s %10s %10s",
+		"VCPU", "LASTCPU", "LASTNODE", NS_W, "RQDELAY", "STEAL%",
+		"WAITS", NS_W, "MEAN", NS_W, "MAX", "PREEMPT", "SLEEPS",
+		"MIGR", "XNODE");
+	for (k = 0; k < KVMW_MAX_NODES; k++) {
+		if (!all.run_node_ns[k])
+			continue;
+		snprintf(name, sizeof(name), "NODE%u%%", k);
+		fprintf(f, " %7s", name);
+	}
+	fputc('\n', f);
+	for (i = 0; i < snap->nr_vcpus; i++) {
+		const struct kvmw_vcpu_info *v = &snap->vcpus[i];
+		bool waited;
+
+		kvmw_sched(snap, i, &sc);
+		if (has_lat(hs) && kvmw_steal_pct(&sc, &d))
+			snprintf(steal, sizeof(steal), "%.2f%%", d);
+		else
+			strcpy(steal, "-");
+		waited = kvmw_sched_wait_mean(&sc, &d);
+		fprintf(f, "%6u %7s %8s %*s %7s %10" PRIu64 " %*s %*s %10"
+			PRIu64 " %10" PRIu64 " %10" PRIu64 " %10" PRIu64,
+			v->vcpu_id, cpu_cell(v->last_cpu, cpu),
+			cpu_cell(v->last_node, node), NS_W,
+			kvmw_fmt_ns(sc.rq_delay_ns, rq), steal,
+			(uint64_t)sc.rq_delay_count, NS_W,
+			ns_cell(waited, (__u64)(d + 0.5), mean), NS_W,
+			ns_cell(waited, sc.rq_delay_max_ns, max),
+			(uint64_t)sc.preemptions, (uint64_t)sc.sleeps,
+			(uint64_t)sc.migrations, (uint64_t)sc.node_migrations);
+		for (k = 0; k < KVMW_MAX_NODES; k++) {
+			if (!all.run_node_ns[k])
+				continue;
+			if (kvmw_share(sc.run_node_ns[k], sc.run_ns, &d))
+				snprintf(name, sizeof(name), "%.1f%%", d);
+			else
+				strcpy(name, "-");
+			fprintf(f, " %7s", name);
+		}
+		fputc('\n', f);
+	}
+}
+
 int kvmw_print_stat_vcpus(FILE *f, const struct kvmw_sample *cur,
 			  const struct kvmw_stat_row *row,
 			  const struct kvmw_stat_opts *opts)
@@ -709,6 +919,8 @@ int kvmw_print_stat_vcpus(FILE *f, const struct kvmw_sample *cur,
 	print_vcpu_rows(f, snap, &cur->hs);
 	if (has_faults(&cur->hs))
 		print_vcpu_faults(f, snap);
+	if (has_sched(&cur->hs))
+		print_vcpu_sched(f, snap, &cur->hs);
 	for (i = 0; i < snap->nr_vcpus && opts->top; i++) {
 		snprintf(title, sizeof(title), "VM %" PRIu64 " vCPU %u (tid %u)",
 			 (uint64_t)snap->vm.vm_id, snap->vcpus[i].vcpu_id,
@@ -722,6 +934,7 @@ int kvmw_print_stat_vcpus(FILE *f, const struct kvmw_sample *cur,
 	if ((opts->top && snap->nr_vcpus) || !has_lat(&cur->hs))
 		print_reason_footer(f, &cur->hs);
 	print_fault_footer(f, &cur->hs);
+	print_sched_footer(f, &cur->hs);
 	return finish(f);
 }
 
@@ -979,6 +1192,173 @@ static void json_faults(struct kvmw_json *j, const struct kvmw_vm_snap *snap,
 	kvmw_json_end_object(j);
 }
 
+/* A key and a number, or null when @ok is false. */
+static void json_kv_double_or_null(struct kvmw_json *j, const char *key,
+				   bool ok, double v)
+{
+	kvmw_json_key(j, key);
+	if (ok)
+		kvmw_json_double(j, v);
+	else
+		kvmw_json_null(j);
+}
+
+static void json_kv_node(struct kvmw_json *j, const char *key, int node)
+{
+	kvmw_json_key(j, key);
+	if (node >= 0)
+		kvmw_json_u64(j, node);
+	else
+		kvmw_json_null(j);
+}
+
+/* A CPU or node number of struct kvmw_vcpu_info, null before a sighting. */
+static void json_kv_cpu(struct kvmw_json *j, const char *key, __u32 v)
+{
+	kvmw_json_key(j, key);
+	if (v == KVMW_CPU_NONE)
+		kvmw_json_null(j);
+	else
+		kvmw_json_u64(j, v);
+}
+
+/*
+ * "sched" of a vCPU, or of all vCPUs of a VM: run-queue delay with its
+ * histogram and percentiles, steal, preemptions, sleeps, migrations and
+ * run time per node; a vCPU also has its last CPU and node. null when
+ * the module does not see the scheduler.
+ */
+static void json_sched(struct kvmw_json *j, const struct kvmw_vm_snap *snap,
+		       size_t vcpu, const struct kvmw_handshake *hs)
+{
+	struct kvmw_sched sc;
+	struct kvmw_pct p;
+	unsigned int k;
+	char key[16];
+	double d = 0;
+	bool ok;
+	int node;
+
+	kvmw_json_key(j, "sched");
+	if (!has_sched(hs)) {
+		kvmw_json_null(j);
+		return;
+	}
+	kvmw_sched(snap, vcpu, &sc);
+	kvmw_json_begin_object(j);
+	if (vcpu != KVMW_ALL_VCPUS && vcpu < snap->nr_vcpus) {
+		json_kv_cpu(j, "last_cpu", snap->vcpus[vcpu].last_cpu);
+		json_kv_cpu(j, "last_node", snap->vcpus[vcpu].last_node);
+	}
+	kvmw_json_kv_u64(j, "rq_delay_ns", sc.rq_delay_ns);
+	kvmw_json_kv_u64(j, "rq_delay_count", sc.rq_delay_count);
+	kvmw_json_kv_u64(j, "rq_delay_max_ns", sc.rq_delay_max_ns);
+	ok = kvmw_sched_wait_mean(&sc, &d);
+	json_kv_double_or_null(j, "rq_delay_mean_ns", ok, d);
+	kvmw_json_key(j, "wall_ns");
+	if (has_lat(hs))
+		kvmw_json_u64(j, sc.wall_ns);
+	else
+		kvmw_json_null(j);
+	ok = has_lat(hs) && kvmw_steal_pct(&sc, &d);
+	json_kv_double_or_null(j, "steal_pct", ok, d);
+	for (k = 0; k < KVMW_NR_PCTS; k++) {
+		kvmw_json_key(j, kvmw_pcts[k].key);
+		kvmw_sched_percentile(&sc, kvmw_pcts[k].ppm, &p);
+		json_pct_value(j, &p);
+	}
+	kvmw_json_key(j, "hist");
+	kvmw_json_u64_array(j, sc.hist, KVMW_LAT_BUCKETS);
+	kvmw_json_kv_u64(j, "preemptions", sc.preemptions);
+	kvmw_json_kv_u64(j, "sleeps", sc.sleeps);
+	kvmw_json_kv_u64(j, "migrations", sc.migrations);
+	kvmw_json_kv_u64(j, "node_migrations", sc.node_migrations);
+	kvmw_json_kv_u64(j, "run_ns", sc.run_ns);
+	kvmw_json_key(j, "run_node_ns");
+	kvmw_json_begin_object(j);
+	for (k = 0; k < KVMW_MAX_NODES; k++) {
+		if (!sc.run_node_ns[k])
+			continue;
+		snprintf(key, sizeof(key), "%u", k);
+		kvmw_json_kv_u64(j, key, sc.run_node_ns[k]);
+	}
+	kvmw_json_end_object(j);
+	kvmw_json_key(j, "run_node_pct");
+	kvmw_json_begin_object(j);
+	for (k = 0; k < KVMW_MAX_NODES; k++) {
+		if (!sc.run_node_ns[k])
+			continue;
+		snprintf(key, sizeof(key), "%u", k);
+		kvmw_share(sc.run_node_ns[k], sc.run_ns, &d);
+		kvmw_json_key(j, key);
+		kvmw_json_double(j, d);
+	}
+	kvmw_json_end_object(j);
+	node = kvmw_sched_home_node(&sc, &d);
+	json_kv_node(j, "home_node", node);
+	json_kv_double_or_null(j, "home_node_pct", node >= 0, d);
+	kvmw_json_end_object(j);
+}
+
+/*
+ * "mem" of a VM: the module's last complete sampling pass as it gave it,
+ * the resident samples per node with page estimates and shares, and the
+ * remote ratio (kvmw_remote_pct()). null when the module does not sample
+ * memory.
+ */
+static void json_mem(struct kvmw_json *j, const struct kvmw_vm_snap *snap,
+		     const struct kvmw_handshake *hs)
+{
+	const struct kvmw_vm_mem *m = &snap->mem;
+	__u64 resident = kvmw_mem_resident(m);
+	unsigned int k;
+	char key[16];
+	double d = 0;
+	int home = -1;
+	bool ok;
+
+	kvmw_json_key(j, "mem");
+	if (!has_mem(hs)) {
+		kvmw_json_null(j);
+		return;
+	}
+	kvmw_json_begin_object(j);
+	kvmw_json_kv_u64(j, "pages", m->pages);
+	kvmw_json_kv_u64(j, "stride", m->stride);
+	kvmw_json_kv_u64(j, "sampled", m->sampled);
+	kvmw_json_kv_u64(j, "unmapped", m->unmapped);
+	kvmw_json_kv_u64(j, "node_unknown", m->node_unknown);
+	kvmw_json_kv_u64(j, "passes", m->passes);
+	kvmw_json_kv_u64(j, "pass_ns", m->pass_ns);
+	kvmw_json_key(j, "node");
+	kvmw_json_u64_array(j, m->node, KVMW_MAX_NODES);
+	kvmw_json_kv_u64(j, "resident_samples", resident);
+	kvmw_json_kv_u64(j, "resident_pages_est", resident * m->stride);
+	kvmw_json_key(j, "nodes");
+	kvmw_json_begin_object(j);
+	for (k = 0; k <= KVMW_MAX_NODES; k++) {
+		__u64 n = k < KVMW_MAX_NODES ? m->node[k] : m->node_unknown;
+
+		if (!n)
+			continue;
+		if (k < KVMW_MAX_NODES)
+			snprintf(key, sizeof(key), "%u", k);
+		else
+			strcpy(key, "unknown");
+		kvmw_json_key(j, key);
+		kvmw_json_begin_object(j);
+		kvmw_json_kv_u64(j, "samples", n);
+		kvmw_json_kv_u64(j, "pages_est", n * m->stride);
+		json_share(j, "pct", n, resident);
+		kvmw_json_end_object(j);
+	}
+	kvmw_json_end_object(j);
+	ok = has_sched(hs) && kvmw_remote_pct(snap, &home, &d);
+	json_kv_node(j, "home_node", has_sched(hs) ? home : -1);
+	json_kv_double_or_null(j, "remote_pct", ok, d);
+	kvmw_json_end_object(j);
+}
+
 /*
  * "categories": every category, in the stable order of enum kvmw_category,
  * with its exits (0 included), so a consumer always finds all of them.
@@ -1028,6 +1408,8 @@ static int json_stat_vm(struct kvmw_json *j, const struct kvmw_stat_row *row,
 	json_categories(j, snap, KVMW_ALL_VCPUS, vendor);
 	json_times(j, snap, KVMW_ALL_VCPUS, hs);
 	json_faults(j, snap, KVMW_ALL_VCPUS, hs);
+	json_sched(j, snap, KVMW_ALL_VCPUS, hs);
+	json_mem(j, snap, hs);
 	kvmw_json_key(j, "vcpus");
 	kvmw_json_begin_array(j);
 	for (i = 0; i < snap->nr_vcpus; i++) {
@@ -1045,6 +1427,7 @@ static int json_stat_vm(struct kvmw_json *j, const struct kvmw_stat_row *row,
 		json_categories(j, snap, i, vendor);
 		json_times(j, snap, i, hs);
 		json_faults(j, snap, i, hs);
+		json_sched(j, snap, i, hs);
 		kvmw_json_end_object(j);
 	}
 	kvmw_json_end_array(j);
@@ -1100,6 +1483,35 @@ static void json_fault_info(struct kvmw_json *j,
 	kvmw_json_end_object(j);
 }
 
+/* "sched" and "mem": whether they are measured and how to read them. */
+static void json_sched_mem_info(struct kvmw_json *j,
+				const struct kvmw_handshake *hs)
+{
+	kvmw_json_key(j, "sched");
+	kvmw_json_begin_object(j);
+	kvmw_json_key(j, "measured");
+	kvmw_json_bool(j, has_sched(hs));
+	kvmw_json_key(j, "what");
+	kvmw_json_string(j, "the vCPU threads as the host scheduler saw them inside KVM_RUN: rq_delay = time runnable but not running (after a wakeup or a preemption), preemptions = switched out while runnable, sleeps = blocked, migrations to another CPU and node_migrations to another NUMA node, run_node_ns = time run on each node (nodes without run time left out)");
+	kvmw_json_key(j, "steal_pct");
+	kvmw_json_string(j, "rq_delay_ns / wall_ns * 100, wall_ns = guest_ns + exit_ns of the vCPUs (null without the latency feature)");
+	kvmw_json_key(j, "percentiles");
+	kvmw_json_string(j, "as in \"latency\", from the rq_delay histogram, narrowed to rq_delay_max_ns only");
+	kvmw_json_key(j, "home_node");
+	kvmw_json_string(j, "the node with the most run time, run times added over the vCPUs; the lowest on a tie");
+	kvmw_json_end_object(j);
+
+	kvmw_json_key(j, "mem");
+	kvmw_json_begin_object(j);
+	kvmw_json_key(j, "measured");
+	kvmw_json_bool(j, has_mem(hs));
+	kvmw_json_key(j, "what");
+	kvmw_json_string(j, "resident guest memory per NUMA node from the module's last complete sampling pass of the memslots: pages_est = samples * stride, pct = share of resident_samples (the samples on a node, unknown = on a node >= 16, unmapped ones excluded); all 0 before the first pass (passes 0)");
+	kvmw_json_key(j, "remote_pct");
+	kvmw_json_string(j, "(resident_samples - samples on home_node) / resident_samples * 100: the share of the resident memory not on the node where the VM's vCPUs ran longest (sched home_node); null without the sched feature or before any run time was seen");
+	kvmw_json_end_object(j);
+}
+
 int kvmw_print_stat_json(FILE *f, const struct kvmw_sample *cur,
 			 const struct kvmw_stat_row *rows, size_t nr,
 			 const struct kvmw_stat_opts *opts)
@@ -1118,6 +1530,7 @@ int kvmw_print_stat_json(FILE *f, const struct kvmw_sample *cur,
 		kvmw_json_null(&j);
 	json_lat_info(&j, &cur->hs);
 	json_fault_info(&j, &cur->hs);
+	json_sched_mem_info(&j, &cur->hs);
 	kvmw_json_key(&j, "vms");
 	kvmw_json_begin_array(&j);
 	for (i = 0; i < nr; i++) {

@@ -319,32 +319,130 @@ bool kvmw_fault_lat_mean(const struct kvmw_faults *f, double *mean)
 	return true;
 }
 
-void kvmw_fault_percentile(const struct kvmw_faults *f, __u32 q_ppm,
-			   struct kvmw_pct *p)
+/* A quantile of @hist narrowed to an exact maximum only (no minimum). */
+static void max_percentile(const __u64 hist[KVMW_LAT_BUCKETS], __u64 max_ns,
+			   __u32 q_ppm, struct kvmw_pct *p)
 {
 	/* min_ns 0 never narrows the lower end. */
 	struct kvmw_lat l = {
-		.timed = f->timed,
-		.total_ns = f->lat_total_ns,
-		.max_ns = f->lat_max_ns,
+		.timed = kvmw_hist_total(hist),
+		.max_ns = max_ns,
 	};
 
-	memcpy(l.hist, f->hist, sizeof(l.hist));
+	memcpy(l.hist, hist, sizeof(l.hist));
 	kvmw_lat_percentile(&l, q_ppm, p);
+}
+
+void kvmw_fault_percentile(const struct kvmw_faults *f, __u32 q_ppm,
+			   struct kvmw_pct *p)
+{
+	max_percentile(f->hist, f->lat_max_ns, q_ppm, p);
+}
+
+/* The index of the largest of @n values, the lowest on a tie. */
+static unsigned int argmax(const __u64 *v, unsigned int n)
+{
+	unsigned int k, best = 0;
+
+	for (k = 1; k < n; k++) {
+		if (v[k] > v[best])
+			best = k;
+	}
+	return best;
 }
 
 int kvmw_fault_dominant_node(const struct kvmw_faults *f, double *pct)
 {
-	unsigned int k, best = 0;
+	unsigned int best;
 
 	if (!f->located)
 		return -1;
-	for (k = 1; k < KVMW_MAX_NODES; k++) {
-		if (f->node[k] > f->node[best])
-			best = k;
-	}
+	best = argmax(f->node, KVMW_MAX_NODES);
 	kvmw_share(f->node[best], f->located, pct);
 	return best;
+}
+
+void kvmw_sched(const struct kvmw_vm_snap *snap, size_t vcpu,
+		struct kvmw_sched *s)
+{
+	size_t i, first, last;
+	unsigned int k;
+
+	memset(s, 0, sizeof(*s));
+	vcpu_range(snap, vcpu, &first, &last);
+	for (i = first; i < last; i++) {
+		const struct kvmw_vcpu_info *v = &snap->vcpus[i];
+
+		s->rq_delay_ns += v->rq_delay_ns;
+		s->rq_delay_count += v->rq_delay_count;
+		if (v->rq_delay_max_ns > s->rq_delay_max_ns)
+			s->rq_delay_max_ns = v->rq_delay_max_ns;
+		s->preemptions += v->preemptions;
+		s->sleeps += v->sleeps;
+		s->migrations += v->migrations;
+		s->node_migrations += v->node_migrations;
+		for (k = 0; k < KVMW_MAX_NODES; k++) {
+			s->run_node_ns[k] += v->run_node_ns[k];
+			s->run_ns += v->run_node_ns[k];
+		}
+		for (k = 0; k < KVMW_LAT_BUCKETS; k++)
+			s->hist[k] += v->rq_delay_hist[k];
+		s->wall_ns += v->guest_ns + v->exit_ns;
+	}
+	s->timed = kvmw_hist_total(s->hist);
+}
+
+bool kvmw_sched_wait_mean(const struct kvmw_sched *s, double *mean)
+{
+	if (!s->rq_delay_count)
+		return false;
+	*mean = (double)s->rq_delay_ns / (double)s->rq_delay_count;
+	return true;
+}
+
+bool kvmw_steal_pct(const struct kvmw_sched *s, double *pct)
+{
+	return kvmw_share(s->rq_delay_ns, s->wall_ns, pct);
+}
+
+void kvmw_sched_percentile(const struct kvmw_sched *s, __u32 q_ppm,
+			   struct kvmw_pct *p)
+{
+	max_percentile(s->hist, s->rq_delay_max_ns, q_ppm, p);
+}
+
+int kvmw_sched_home_node(const struct kvmw_sched *s, double *pct)
+{
+	unsigned int best;
+
+	if (!s->run_ns)
+		return -1;
+	best = argmax(s->run_node_ns, KVMW_MAX_NODES);
+	kvmw_share(s->run_node_ns[best], s->run_ns, pct);
+	return best;
+}
+
+__u64 kvmw_mem_resident(const struct kvmw_vm_mem *m)
+{
+	__u64 sum = m->node_unknown;
+	unsigned int k;
+
+	for (k = 0; k < KVMW_MAX_NODES; k++)
+		sum += m->node[k];
+	return sum;
+}
+
+bool kvmw_remote_pct(const struct kvmw_vm_snap *snap, int *home, double *pct)
+{
+	__u64 resident = kvmw_mem_resident(&snap->mem);
+	struct kvmw_sched s;
+	double run_pct;
+
+	kvmw_sched(snap, KVMW_ALL_VCPUS, &s);
+	*home = kvmw_sched_home_node(&s, &run_pct);
+	if (*home < 0 || !resident)
+		return false;
+	return kvmw_share(resident - snap->mem.node[*home], resident, pct);
 }
 
 bool kvmw_share(__u64 part, __u64 whole, double *pct)

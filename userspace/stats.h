@@ -206,6 +206,88 @@ void kvmw_fault_percentile(const struct kvmw_faults *f, __u32 q_ppm,
 int kvmw_fault_dominant_node(const struct kvmw_faults *f, double *pct);
 
 /*
+ * The scheduler's view of vCPU threads inside KVM_RUN (the VER3 fields
+ * of struct kvmw_vcpu_info), one vCPU's or summed over several: counts,
+ * totals, run time per node and histograms are summed, bucket by bucket,
+ * the maximum is the largest.
+ */
+struct kvmw_sched {
+	/* Run-queue delay: time runnable but not running, and such waits. */
+	__u64 rq_delay_ns;
+	__u64 rq_delay_count;
+	__u64 rq_delay_max_ns;
+	/* Waits in @hist (the module's histogram of them). */
+	__u64 timed;
+	__u64 hist[KVMW_LAT_BUCKETS];
+	__u64 preemptions;
+	__u64 sleeps;
+	__u64 migrations;
+	__u64 node_migrations;
+	/* Time run on CPUs of nodes < KVMW_MAX_NODES: the sum of @run_node_ns. */
+	__u64 run_ns;
+	__u64 run_node_ns[KVMW_MAX_NODES];
+	/*
+	 * The vCPUs' wall time from the latency fields, guest_ns + exit_ns:
+	 * every wait falls in it (a thread is switched out only outside
+	 * guest mode, so between an exit and the next entry).
+	 */
+	__u64 wall_ns;
+};
+
+/*
+ * The scheduler figures of the vCPU at index @vcpu of @snap, or their
+ * sums over all vCPUs (KVMW_ALL_VCPUS). All 0 for an index out of range.
+ */
+void kvmw_sched(const struct kvmw_vm_snap *snap, size_t vcpu,
+		struct kvmw_sched *s);
+
+/* Mean run-queue wait. False (*mean untouched) when there was none. */
+bool kvmw_sched_wait_mean(const struct kvmw_sched *s, double *mean);
+
+/*
+ * Steal: the share of the vCPUs' wall time spent waiting for a CPU,
+ * rq_delay_ns / wall_ns * 100, what the guest sees as steal time. Needs
+ * the latency feature for wall_ns. False (*pct untouched) when no wall
+ * time was measured.
+ */
+bool kvmw_steal_pct(const struct kvmw_sched *s, double *pct);
+
+/*
+ * Quantile @q_ppm of the run-queue waits, from their log2 histogram as
+ * kvmw_hist_percentile(), narrowed to the exact maximum only (the module
+ * keeps no minimum), like kvmw_fault_percentile().
+ */
+void kvmw_sched_percentile(const struct kvmw_sched *s, __u32 q_ppm,
+			   struct kvmw_pct *p);
+
+/*
+ * The home node: the NUMA node on which the vCPUs ran longest, their run
+ * times added up (so a vCPU weighs by how long it ran, not one vote
+ * each); the lowest on a tie. Sets *pct to its share of @s->run_ns.
+ * Returns the node, or -1 (*pct untouched) when no run time was seen.
+ */
+int kvmw_sched_home_node(const struct kvmw_sched *s, double *pct);
+
+/* Samples of the last memory pass that were resident: on a node below
+ * KVMW_MAX_NODES (node[]) or above (node_unknown); unmapped ones not. */
+__u64 kvmw_mem_resident(const struct kvmw_vm_mem *m);
+
+/*
+ * Remote ratio of a VM, in percent: the share of its resident guest
+ * memory that is NOT on its home node (kvmw_sched_home_node() over all
+ * its vCPUs):
+ *
+ *	remote = (resident - node[home]) / resident * 100
+ *
+ * with resident = kvmw_mem_resident() of the last complete sampling pass
+ * (pages resident on a node >= KVMW_MAX_NODES count as remote: the home
+ * node is always below). Sets *home to the home node (-1 when none) and
+ * returns true with *pct set; false (*pct untouched) when there is no
+ * home node or no resident sample.
+ */
+bool kvmw_remote_pct(const struct kvmw_vm_snap *snap, int *home, double *pct);
+
+/*
  * @part in percent of @whole. False (*pct untouched) when @whole is 0.
  */
 bool kvmw_share(__u64 part, __u64 whole, double *pct);

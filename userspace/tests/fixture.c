@@ -17,9 +17,23 @@
  *        node 1.
  *  VM 4  in the first sample only: dropped by the module.
  *
- * The module has the latency, user_exits and faults features; only the
- * second sample carries latencies and faults (the first one serves the
- * rates).
+ * Scheduler and memory (second sample only):
+ *  VM 1  vCPU 0 waited 100 times for 2.6 ms (90 in bucket 14, 10 in
+ *        bucket 16, max 100 us), ran 0.9 s on node 0 and 0.1 s on node
+ *        1, last on CPU 3 (node 0); vCPU 1 waited 20 times for 0.4 ms
+ *        (18 in bucket 14, 2 in bucket 15, max 40 us), ran 0.1 s on node
+ *        0 and 0.3 s on node 1, last on CPU 5 (node 1). Home node 0
+ *        (1.0 s of 1.4 s). Memory: 262144 pages, stride 64, 4096
+ *        samples, 1096 unmapped, 2250 on node 0 and 750 on node 1:
+ *        remote 750 / 3000 = 25%.
+ *  VM 2  gone, never seen by the scheduler, no memory pass yet.
+ *  VM 3  never waited, ran 0.4 s on node 1 (home), last on CPU 7.
+ *        Memory: stride 32, 2700 samples on node 0, 1200 on node 1 and
+ *        100 on a node >= 16: remote (2700 + 100) / 4000 = 70%.
+ *
+ * The module has the latency, user_exits, faults, sched and mem_numa
+ * features; only the second sample carries latencies, faults, scheduler
+ * and memory figures (the first one serves the rates).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -77,6 +91,28 @@ static void vm1(struct kvmw_vm_snap *s, __u64 scale)
 		snap_add_hist(s, 15, 8);
 		s->vcpus[1].guest_ns = NS / 2;
 	}
+	if (!lat)
+		return;
+	/* 90 x 20 us + 10 x 80 us. */
+	snap_set_sched(s, 0, 2600000, 100, 100000, 40, 60, 12, 2, 3, 0);
+	snap_add_rq_hist(s, 0, 14, 90);
+	snap_add_rq_hist(s, 0, 16, 10);
+	s->vcpus[0].run_node_ns[0] = 900000000;
+	s->vcpus[0].run_node_ns[1] = 100000000;
+	/* 18 x 18 us + 36 us + 40 us. */
+	snap_set_sched(s, 1, 400000, 20, 40000, 5, 15, 3, 1, 5, 1);
+	snap_add_rq_hist(s, 1, 14, 18);
+	snap_add_rq_hist(s, 1, 15, 2);
+	s->vcpus[1].run_node_ns[0] = 100000000;
+	s->vcpus[1].run_node_ns[1] = 300000000;
+	s->mem.pages = 262144;
+	s->mem.stride = 64;
+	s->mem.sampled = 4096;
+	s->mem.unmapped = 1096;
+	s->mem.passes = 5;
+	s->mem.pass_ns = 100500000000ULL;
+	s->mem.node[0] = 2250;
+	s->mem.node[1] = 750;
 }
 
 static void vm2(struct kvmw_vm_snap *s)
@@ -113,6 +149,17 @@ static void vm3(struct kvmw_vm_snap *s)
 	s->reasons[s->nr_reasons - 1].flags = KVMW_REASON_F_UNTIMED;
 	s->vcpus[0].untimed_exits = 1;
 	s->vcpus[0].guest_ns = 400000000;
+	snap_set_sched(s, 0, 0, 0, 0, 0, 30, 0, 0, 7, 1);
+	s->vcpus[0].run_node_ns[1] = 400000000;
+	s->mem.pages = 131072;
+	s->mem.stride = 32;
+	s->mem.sampled = 4096;
+	s->mem.unmapped = 96;
+	s->mem.node_unknown = 100;
+	s->mem.passes = 1;
+	s->mem.pass_ns = 100900000000ULL;
+	s->mem.node[0] = 2700;
+	s->mem.node[1] = 1200;
 }
 
 static void vm4(struct kvmw_vm_snap *s)
@@ -130,7 +177,8 @@ static void hs_init(struct kvmw_handshake *hs)
 	hs->vendor = KVMW_VENDOR_VMX;
 	hs->features = KVMW_FEAT_EXIT_COUNTS | KVMW_FEAT_REASON_VMX |
 		       KVMW_FEAT_VM_LIFETIME | KVMW_FEAT_LATENCY |
-		       KVMW_FEAT_USER_EXITS | KVMW_FEAT_FAULTS;
+		       KVMW_FEAT_USER_EXITS | KVMW_FEAT_FAULTS |
+		       KVMW_FEAT_SCHED | KVMW_FEAT_MEM_NUMA;
 	hs->nr_reason_slots = 80;
 }
 

@@ -139,6 +139,29 @@ void snap_add_fault_node(struct kvmw_vm_snap *s, int node, __u64 n)
 		v->fault_node[node] += n;
 }
 
+void snap_set_sched(struct kvmw_vm_snap *s, unsigned int vcpu, __u64 rq_ns,
+		    __u64 waits, __u64 max, __u64 preempt, __u64 sleeps,
+		    __u64 migr, __u64 xnode, __u32 cpu, __u32 node)
+{
+	struct kvmw_vcpu_info *v = &s->vcpus[vcpu];
+
+	v->rq_delay_ns = rq_ns;
+	v->rq_delay_count = waits;
+	v->rq_delay_max_ns = max;
+	v->preemptions = preempt;
+	v->sleeps = sleeps;
+	v->migrations = migr;
+	v->node_migrations = xnode;
+	v->last_cpu = cpu;
+	v->last_node = node;
+}
+
+void snap_add_rq_hist(struct kvmw_vm_snap *s, unsigned int vcpu,
+		      unsigned int b, __u64 n)
+{
+	s->vcpus[vcpu].rq_delay_hist[b] += n;
+}
+
 /* The fake module. */
 
 static int fake_open(void *priv, const char *path)

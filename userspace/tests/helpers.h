@@ -44,6 +44,18 @@ void snap_add_fault_hist(struct kvmw_vm_snap *s, unsigned int b, __u64 n);
 /* Adds @n faults on @node (-1: unknown) to the last vCPU added. */
 void snap_add_fault_node(struct kvmw_vm_snap *s, int node, __u64 n);
 
+/*
+ * Scheduler figures of vCPU @vcpu (an index): run-queue delay @rq_ns over
+ * @waits, the longest @max; @preempt, @sleeps, @migr and @xnode of them
+ * cross-node; last seen on @cpu of @node. Buckets come from
+ * snap_add_rq_hist(), run times are set directly.
+ */
+void snap_set_sched(struct kvmw_vm_snap *s, unsigned int vcpu, __u64 rq_ns,
+		    __u64 waits, __u64 max, __u64 preempt, __u64 sleeps,
+		    __u64 migr, __u64 xnode, __u32 cpu, __u32 node);
+void snap_add_rq_hist(struct kvmw_vm_snap *s, unsigned int vcpu,
+		      unsigned int b, __u64 n);
+
 /* Two samples one second apart, with VMs of both vendors (see fixture.c). */
 struct fixture {
 	struct kvmw_sample prev;

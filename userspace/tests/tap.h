@@ -33,6 +33,7 @@ void test_json(void);
 void test_stats(void);
 void test_latency(void);
 void test_faults(void);
+void test_sched(void);
 void test_args(void);
 void test_format(void);
 void test_dev(void);

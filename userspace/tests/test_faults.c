@@ -182,14 +182,15 @@ static void test_table(struct fixture *fx, const struct kvmw_stat_row *rows,
 	check_has(o.s, "overhead 0.11%\n                 faults: 50 (write 40.0%, "
 		  "fetch 10.0%, present 20.0%, mmio 0.0%), latency mean 4.00us, "
 		  "P50 4.10us, P99 7.00us, max 7.00us; nodes: 0: 42 (87.5%), "
-		  "1: 6 (12.5%), unknown: 2; 87.5% on node 0\n     2 ",
+		  "1: 6 (12.5%), unknown: 2; 87.5% on node 0\n"
+		  "                 sched: ",
 		  "VM 1 faults line under its time line: shares, latency, nodes");
 	check_has(o.s, "untimed exits 1\n                 faults: 300 (write 50.0%, "
 		  "fetch 0.0%, present 10.0%, mmio 20.0%), latency mean 1.83us, "
 		  "P50 2.05us, P99 3.90us, max 3.90us; nodes: 0: 60 (25.0%), "
 		  "1: 180 (75.0%), unknown: 60; 75.0% on node 1\n",
 		  "VM 3 faults line: MMIO unknown, node 1 dominant");
-	check_has(o.s, "overhead -\n                 faults: 0\n     3 ",
+	check_has(o.s, "overhead -\n                 faults: 0\n                 sched: ",
 		  "VM without faults: faults 0, nothing else");
 	CHECK_U64(count_of(o.s, "                 faults: "), 4,
 		  "a faults line per VM");
@@ -262,9 +263,9 @@ static void test_fault_json(struct fixture *fx,
 		/* The document says how to read them. */
 		"\"faults\": {\n    \"measured\": true,\n    \"max_nodes\": 16,",
 		/* VM 1: its vCPU 0's faults. */
-		"\"faults\": {\n        \"count\": 50,\n        \"write\": 20,\n        \"fetch\": 5,\n        \"present\": 10,\n        \"mmio\": 0,\n        \"write_pct\": 40.000,\n        \"fetch_pct\": 10.000,\n        \"present_pct\": 20.000,\n        \"mmio_pct\": 0.000,\n        \"timed\": 50,\n        \"total_ns\": 200000,\n        \"mean_ns\": 4000.000,\n        \"max_ns\": 7000,\n        \"p50_ns\": {\n          \"bucket\": 11,\n          \"lo\": 2048,\n          \"hi\": 4096\n        },\n        \"p90_ns\": {\n          \"bucket\": 12,\n          \"lo\": 4096,\n          \"hi\": 7000\n        },\n        \"p99_ns\": {\n          \"bucket\": 12,\n          \"lo\": 4096,\n          \"hi\": 7000\n        },\n        \"p99_9_ns\": {\n          \"bucket\": 12,\n          \"lo\": 4096,\n          \"hi\": 7000\n        },\n        \"hist\": [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 30, 20, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],\n        \"nodes\": {\n          \"0\": 42,\n          \"1\": 6,\n          \"unknown\": 2\n        },\n        \"located\": 48,\n        \"dominant_node\": 0,\n        \"dominant_node_pct\": 87.500\n      },\n      \"vcpus\": [",
+		"\"faults\": {\n        \"count\": 50,\n        \"write\": 20,\n        \"fetch\": 5,\n        \"present\": 10,\n        \"mmio\": 0,\n        \"write_pct\": 40.000,\n        \"fetch_pct\": 10.000,\n        \"present_pct\": 20.000,\n        \"mmio_pct\": 0.000,\n        \"timed\": 50,\n        \"total_ns\": 200000,\n        \"mean_ns\": 4000.000,\n        \"max_ns\": 7000,\n        \"p50_ns\": {\n          \"bucket\": 11,\n          \"lo\": 2048,\n          \"hi\": 4096\n        },\n        \"p90_ns\": {\n          \"bucket\": 12,\n          \"lo\": 4096,\n          \"hi\": 7000\n        },\n        \"p99_ns\": {\n          \"bucket\": 12,\n          \"lo\": 4096,\n          \"hi\": 7000\n        },\n        \"p99_9_ns\": {\n          \"bucket\": 12,\n          \"lo\": 4096,\n          \"hi\": 7000\n        },\n        \"hist\": [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 30, 20, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],\n        \"nodes\": {\n          \"0\": 42,\n          \"1\": 6,\n          \"unknown\": 2\n        },\n        \"located\": 48,\n        \"dominant_node\": 0,\n        \"dominant_node_pct\": 87.500\n      },\n      \"sched\": {",
 		/* VM 1's vCPU 1: no fault, so nothing to share or time. */
-		"\"faults\": {\n            \"count\": 0,\n            \"write\": 0,\n            \"fetch\": 0,\n            \"present\": 0,\n            \"mmio\": 0,\n            \"write_pct\": null,\n            \"fetch_pct\": null,\n            \"present_pct\": null,\n            \"mmio_pct\": null,\n            \"timed\": 0,\n            \"total_ns\": 0,\n            \"mean_ns\": null,\n            \"max_ns\": null,\n            \"p50_ns\": null,\n            \"p90_ns\": null,\n            \"p99_ns\": null,\n            \"p99_9_ns\": null,\n            \"hist\": [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],\n            \"nodes\": {\n              \"unknown\": 0\n            },\n            \"located\": 0,\n            \"dominant_node\": null,\n            \"dominant_node_pct\": null\n          }\n        }\n      ]",
+		"\"faults\": {\n            \"count\": 0,\n            \"write\": 0,\n            \"fetch\": 0,\n            \"present\": 0,\n            \"mmio\": 0,\n            \"write_pct\": null,\n            \"fetch_pct\": null,\n            \"present_pct\": null,\n            \"mmio_pct\": null,\n            \"timed\": 0,\n            \"total_ns\": 0,\n            \"mean_ns\": null,\n            \"max_ns\": null,\n            \"p50_ns\": null,\n            \"p90_ns\": null,\n            \"p99_ns\": null,\n            \"p99_9_ns\": null,\n            \"hist\": [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],\n            \"nodes\": {\n              \"unknown\": 0\n            },\n            \"located\": 0,\n            \"dominant_node\": null,\n            \"dominant_node_pct\": null\n          },\n          \"sched\": {",
 		/* VM 3 (SVM): MMIO, node 1 dominant. */
 		"\"count\": 300,\n        \"write\": 150,\n        \"fetch\": 0,\n        \"present\": 30,\n        \"mmio\": 60,\n        \"write_pct\": 50.000,\n        \"fetch_pct\": 0.000,\n        \"present_pct\": 10.000,\n        \"mmio_pct\": 20.000,\n        \"timed\": 300,\n        \"total_ns\": 550000,\n        \"mean_ns\": 1833.333,\n        \"max_ns\": 3900,\n        \"p50_ns\": {\n          \"bucket\": 10,\n          \"lo\": 1024,\n          \"hi\": 2048\n        },\n        \"p90_ns\": {\n          \"bucket\": 11,\n          \"lo\": 2048,\n          \"hi\": 3900\n        },",
 		"\"nodes\": {\n          \"0\": 60,\n          \"1\": 180,\n          \"unknown\": 60\n        },\n        \"located\": 240,\n        \"dominant_node\": 1,\n        \"dominant_node_pct\": 75.000\n",
@@ -283,7 +284,8 @@ static void test_fault_json(struct fixture *fx,
 		if (!strstr(o.s, keys[i]))
 			tap_diag("missing: %s", keys[i]);
 	}
-	CHECK(strstr(o.s, "\"faults\"\n  ]"), "faults listed as a feature");
+	CHECK(strstr(o.s, "\"faults\",\n    \"sched\""),
+	      "faults listed as a feature");
 	CHECK_U64(count_of(o.s, "\"faults\": {\n"), 1 + 4 + 5,
 		  "a faults object for the document, the 4 VMs and 5 vCPUs");
 	CHECK(!strstr(o.s, "\"faults\": null"), "no null faults");
@@ -305,7 +307,7 @@ static void test_no_faults(struct fixture *fx,
 	ret = kvmw_print_stat_table(o.f, &fx->cur, rows, nr, &opts);
 	out_close(&o);
 	CHECK(ret == 0 && !strstr(o.s, "faults") && !strstr(o.s, "Faults") &&
-	      strstr(o.s, "overhead 0.11%\n     2 "),
+	      strstr(o.s, "overhead 0.11%\n                 sched: "),
 	      "no faults feature: no faults line, no footer");
 	free(o.s);
 
@@ -324,9 +326,9 @@ static void test_no_faults(struct fixture *fx,
 	CHECK(count_of(o.s, "\"faults\": null") == 4 + 5 &&
 	      strstr(o.s, "\"faults\": {\n    \"measured\": false,") &&
 	      !strstr(o.s, "\"write_pct\"") && !strstr(o.s, "\"located\"") &&
-	      count_of(o.s, "\"hist\": [") == 10 + 11,
+	      count_of(o.s, "\"hist\": [") == 10 + 11 + 4 + 5,
 	      "no faults: JSON faults null for VMs and vCPUs, never 0");
-	CHECK(!strstr(o.s, "\"faults\"\n  ]"), "no faults: not a feature");
+	CHECK(!strstr(o.s, "\"faults\",\n"), "no faults: not a feature");
 	free(o.s);
 	fx->cur.hs.features = features;
 }

@@ -195,7 +195,7 @@ static void test_stat_json(struct fixture *fx,
 	struct kvmw_stat_opts opts = { .top = 1, .interval = 1 };
 	static const char * const keys[] = {
 		"\"api_version\": 1", "\"vendor\": \"vmx\"",
-		"\"features\": [\n    \"exit_counts\",\n    \"reason_vmx\",\n    \"vm_lifetime\",\n    \"latency\",\n    \"user_exits\",\n    \"faults\"\n  ]",
+		"\"features\": [\n    \"exit_counts\",\n    \"reason_vmx\",\n    \"vm_lifetime\",\n    \"latency\",\n    \"user_exits\",\n    \"faults\",\n    \"sched\",\n    \"mem_numa\"\n  ]",
 		"\"interval_sec\": 1.000", "\"vm_id\": 1", "\"vmm_pid\": 4242",
 		"\"comm\": \"qemu-system-x86\"", "\"nr_vcpus\": 2",
 		"\"exits\": 1000", "\"exits_per_sec\": 500.000",
@@ -253,8 +253,8 @@ static void test_stat_json(struct fixture *fx,
 		  "categories for each of the 4 VMs and 5 vCPUs");
 	CHECK_U64(count_of(b.s, "\"name\": \"ipi_apic\""), 4 + 5,
 		  "every category listed, zeros included");
-	CHECK_U64(count_of(b.s, "\"hist\": ["), 10 + 11 + 4 + 5,
-		  "a histogram for each reason of the 4 VMs and the 5 vCPUs, and for their faults");
+	CHECK_U64(count_of(b.s, "\"hist\": ["), 10 + 11 + 2 * (4 + 5),
+		  "a histogram for each reason of the 4 VMs and the 5 vCPUs, and for their faults and run-queue waits");
 	CHECK_U64(count_of(b.s, "\"time\": {"), 4 + 5,
 		  "times for each of the 4 VMs and 5 vCPUs");
 	free(b.s);
@@ -319,7 +319,7 @@ static void test_stat_vcpus(struct fixture *fx,
 
 /*
  * An older module: no latency feature (the VER1 fields are 0) and no
- * faults feature (nor the VER2 fields).
+ * faults, sched or mem_numa feature (nor the VER2 and VER3 fields).
  */
 static void test_no_latency(struct fixture *fx,
 			    const struct kvmw_stat_row *rows, size_t nr)
@@ -330,7 +330,8 @@ static void test_no_latency(struct fixture *fx,
 	int ret;
 
 	fx->cur.hs.features &= ~(KVMW_FEAT_LATENCY | KVMW_FEAT_USER_EXITS |
-				 KVMW_FEAT_FAULTS);
+				 KVMW_FEAT_FAULTS | KVMW_FEAT_SCHED |
+				 KVMW_FEAT_MEM_NUMA);
 	buf_open(&b);
 	ret = kvmw_print_stat_table(b.f, &fx->cur, rows, nr, &opts);
 	buf_close(&b);
@@ -369,7 +370,8 @@ static void test_no_latency(struct fixture *fx,
 
 	/* Latency but no user exits: user time unknown, not 0. */
 	fx->cur.hs.features = features &
-			      ~(KVMW_FEAT_USER_EXITS | KVMW_FEAT_FAULTS);
+			      ~(KVMW_FEAT_USER_EXITS | KVMW_FEAT_FAULTS |
+				KVMW_FEAT_SCHED | KVMW_FEAT_MEM_NUMA);
 	buf_open(&b);
 	ret = kvmw_print_stat_table(b.f, &fx->cur, rows, nr, &opts);
 	buf_close(&b);

@@ -29,6 +29,7 @@ int main(int argc, char **argv)
 	test_stats();
 	test_latency();
 	test_faults();
+	test_sched();
 	test_args();
 	test_format();
 	test_dev();
