@@ -21,6 +21,7 @@
 #define KVMW_H
 
 #include <linux/err.h>
+#include <linux/jiffies.h>
 #include <linux/jump_label.h>
 #include <linux/kvm_host.h>
 #include <linux/list.h>
@@ -37,6 +38,8 @@
 #include <uapi/linux/kvmwarden.h>
 
 struct dentry;
+struct file;
+struct poll_table_struct;
 struct pid;
 
 /*
@@ -100,10 +103,65 @@ struct kvmw_faults {
 	u64 hist[KVMW_LAT_BUCKETS];
 };
 
+/**
+ * struct kvmw_sched - the vCPU thread as the scheduler sees it
+ * @wait_ts: clock when it became runnable without running (woken or
+ *	preempted), 0 while it runs or sleeps
+ * @run_ts: clock when it started running inside KVM_RUN, 0 when not
+ *	known to be running there
+ * @run_cpu: CPU of @run_ts
+ * @last_cpu: CPU it last ran on (KVMW_CPU_NONE before)
+ * @rq_delay_ns: time spent runnable and waiting
+ * @rq_delay_n: such waits
+ * @rq_delay_max: longest, ns
+ * @preemptions: involuntary switch-outs
+ * @sleeps: voluntary switch-outs (blocked)
+ * @migrations: CPU changes
+ * @node_migrations: CPU changes across NUMA nodes
+ * @run_node_ns: run time per node of the CPU
+ * @rq_hist: the waits, KVMW_LAT_BUCKETS layout
+ *
+ * Written by the scheduler probes under the scheduler's own serialisation
+ * of the task (its runqueue lock or pi_lock: events of one task never run
+ * concurrently) and by the vCPU thread's own probes; read with READ_ONCE().
+ */
+struct kvmw_sched {
+	u64 wait_ts;
+	u64 run_ts;
+	u32 run_cpu;
+	u32 last_cpu;
+	u64 rq_delay_ns;
+	u64 rq_delay_n;
+	u64 rq_delay_max;
+	u64 preemptions;
+	u64 sleeps;
+	u64 migrations;
+	u64 node_migrations;
+	u64 run_node_ns[KVMW_MAX_NODES];
+	u64 rq_hist[KVMW_LAT_BUCKETS];
+};
+
+/**
+ * struct kvmw_mem - memory locality sampler of one VM
+ * @lock: taken with trylock by the sampling vCPU; a busy sampler is skipped
+ * @next: jiffies before which no batch is taken
+ * @pos: next sample of the pass in progress, 0 to start a new pass
+ * @cur: counters of the pass in progress
+ * @done: the last complete pass, as returned to userspace
+ */
+struct kvmw_mem {
+	spinlock_t lock;	/* serialises the samplers and the readers */
+	unsigned long next;
+	u64 pos;
+	struct kvmw_vm_mem cur;
+	struct kvmw_vm_mem done;
+};
+
 /* struct kvmw_vcpu::entry_work: what the next entry has to finish */
 #define KVMW_WORK_USER		BIT(0)	/* time the VMM: user_ts is set */
 #define KVMW_WORK_FAULT		BIT(1)	/* time a fault: fault_ts is set */
 #define KVMW_WORK_FAULT_NODE	BIT(2)	/* find the node of fault_hva */
+#define KVMW_WORK_MEM		BIT(3)	/* sample the VM's memory */
 
 /**
  * struct kvmw_vcpu - accounting record of one vCPU
@@ -135,6 +193,7 @@ struct kvmw_faults {
  * @nr_lat: entries of @lat in use
  * @lat_of: per dense slot, its entry in @lat, NULL for none yet
  * @lat: latency entries, given out to reasons on their first exit
+ * @sched: scheduler view of the vCPU thread
  * @vcpu_id: KVM vCPU id
  * @tid: thread id that last ran the vCPU (updated on lookup misses)
  * @hnode: entry in kvmw_vcpu_hash (RCU)
@@ -170,6 +229,7 @@ struct kvmw_vcpu {
 	struct kvmw_lat *lat_of[KVMW_NR_SLOTS];
 	struct kvmw_lat *ovf_lat[KVMW_NR_OVERFLOW];
 	struct kvmw_lat lat[KVMW_LAT_REASONS];
+	struct kvmw_sched sched;
 
 	u32 vcpu_id;
 	pid_t tid;
@@ -191,6 +251,7 @@ struct kvmw_vcpu {
  * @first_seen_ns: boottime when discovered
  * @gone_ns: boottime when found destroyed, 0 while live
  * @comm: VMM command name
+ * @mem: memory locality sampler
  * @vcpus: vCPU records
  * @node: entry in kvmw_vms
  * @pool_next: free-list link while in the pool
@@ -206,6 +267,7 @@ struct kvmw_vm {
 	u64 first_seen_ns;
 	u64 gone_ns;
 	char comm[TASK_COMM_LEN];
+	struct kvmw_mem mem;
 	struct list_head vcpus;
 	struct list_head node;
 	struct kvmw_vm *pool_next;
@@ -304,8 +366,38 @@ const struct kvmw_lat *kvmw_ovf_lat(const struct kvmw_vcpu *v,
 				    unsigned int i);
 u64 kvmw_features(void);
 
+/* kvmw_sched.c */
+extern struct preempt_ops *kvmw_kvm_preempt_ops;
+int kvmw_sched_register(void);
+void kvmw_sched_unregister(void);
+bool kvmw_sched_active(void);
+void kvmw_sched_start(struct kvmw_vcpu *v, u64 now);
+void kvmw_sched_leave_kvm(struct kvmw_vcpu *v, u64 now);
+void kvmw_sched_read(const struct kvmw_vcpu *v, struct kvmw_vcpu_info *vi);
+
+/* Is a memory sample of @vm due? Cheap enough for the rare probe paths. */
+static inline bool kvmw_mem_due(const struct kvmw_vm *vm)
+{
+	return time_after_eq(jiffies, READ_ONCE(vm->mem.next));
+}
+
+void kvmw_mem_sample(struct kvmw_vm *vm, struct kvm_vcpu *vcpu);
+void kvmw_mem_read(struct kvmw_vm *vm, struct kvmw_vm_mem *out);
+
+/* kvmw_events.c */
+int kvmw_events_init(void);
+void kvmw_events_exit(void);
+void kvmw_event_emit(struct kvmw_event *e);
+void kvmw_event_vm(u16 type, const struct kvmw_vm *vm,
+		   const struct kvmw_vcpu *v);
+int kvmw_events_open(struct file *file);
+int kvmw_events_release(struct file *file);
+ssize_t kvmw_events_read(struct file *file, char __user *buf, size_t count);
+__poll_t kvmw_events_poll(struct file *file, struct poll_table_struct *pt);
+
 /* kvmw_dev.c */
 int kvmw_dev_init(void);
 void kvmw_dev_exit(void);
+void kvmw_vm_totals(const struct kvmw_vm *vm, u64 *data);
 
 #endif /* KVMW_H */

@@ -210,6 +210,8 @@ static struct kvmw_vm *kvmw_vm_attach(struct kvm *kvm)
 	/* Racy against prctl(PR_SET_NAME) like /proc; always terminated. */
 	memcpy(vm->comm, current->group_leader->comm, sizeof(vm->comm));
 	vm->comm[sizeof(vm->comm) - 1] = '\0';
+	spin_lock_init(&vm->mem.lock);
+	vm->mem.next = jiffies;
 	INIT_LIST_HEAD(&vm->vcpus);
 	list_add_tail_rcu(&vm->node, &kvmw_vms);
 	kvmw_nr_vms++;
@@ -230,10 +232,14 @@ struct kvmw_vcpu *kvmw_vcpu_discover(struct kvm_vcpu *vcpu)
 	struct kvmw_vcpu *v = NULL;
 	struct kvmw_vm *vm;
 
+	u64 now = kvmw_now();
+	bool new_vm;
+
 	spin_lock(&kvmw_discover_lock);
 	vm = kvmw_vm_attach(vcpu->kvm);
 	if (!vm || !kvmw_vcpu_pool)
 		goto out;
+	new_vm = !vm->nr_vcpus;
 
 	v = kvmw_vcpu_pool;
 	kvmw_vcpu_pool = v->pool_next;
@@ -246,12 +252,18 @@ struct kvmw_vcpu *kvmw_vcpu_discover(struct kvm_vcpu *vcpu)
 	v->vm = vm;
 	v->vcpu_id = vcpu->vcpu_id;
 	v->tid = task_pid_nr(current);
-	/* The first guest-time interval starts now. */
-	v->entry_ts = kvmw_now();
+	/* The first guest-time interval starts now, and so does its running. */
+	v->entry_ts = now;
+	v->sched.last_cpu = KVMW_CPU_NONE;
+	kvmw_sched_start(v, now);
+	/* The vCPU is loaded here: its notifier carries KVM's preempt ops. */
+	if (!kvmw_kvm_preempt_ops)
+		WRITE_ONCE(kvmw_kvm_preempt_ops, vcpu->preempt_notifier.ops);
 	hash_add_rcu(kvmw_vcpu_hash, &v->hnode, (unsigned long)vcpu);
 	list_add_tail_rcu(&v->vm_node, &vm->vcpus);
 	vm->nr_vcpus++;
 	kvmw_nr_vcpus++;
+	kvmw_event_vm(new_vm ? KVMW_EVENT_VM_NEW : KVMW_EVENT_VCPU_NEW, vm, v);
 out:
 	kvmw_request_refill();
 	spin_unlock(&kvmw_discover_lock);
@@ -363,8 +375,10 @@ void kvmw_sweep(void)
 
 	list_for_each_entry_rcu(vm, &kvmw_vms, node,
 				lockdep_is_held(&kvmw_mutex)) {
-		if (!vm->gone_ns && kvmw_vm_destroyed(vm))
+		if (!vm->gone_ns && kvmw_vm_destroyed(vm)) {
 			WRITE_ONCE(vm->gone_ns, now);
+			kvmw_event_vm(KVMW_EVENT_VM_GONE, vm, NULL);
+		}
 	}
 
 	spin_lock(&kvmw_discover_lock);

@@ -28,9 +28,12 @@
 static_assert(sizeof(struct kvmw_handshake) == KVMW_HANDSHAKE_SIZE_VER0);
 static_assert(sizeof(struct kvmw_vm_info) == KVMW_VM_INFO_SIZE_VER0);
 static_assert(sizeof(struct kvmw_vm_list) == KVMW_VM_LIST_SIZE_VER0);
-static_assert(sizeof(struct kvmw_vcpu_info) == KVMW_VCPU_INFO_SIZE_VER2);
+static_assert(sizeof(struct kvmw_vcpu_info) == KVMW_VCPU_INFO_SIZE_VER3);
 static_assert(sizeof(struct kvmw_reason_stat) == KVMW_REASON_STAT_SIZE_VER1);
-static_assert(sizeof(struct kvmw_vm_snapshot) == KVMW_VM_SNAPSHOT_SIZE_VER0);
+static_assert(sizeof(struct kvmw_vm_mem) == KVMW_VM_MEM_SIZE);
+static_assert(sizeof(struct kvmw_vm_snapshot) == KVMW_VM_SNAPSHOT_SIZE_VER1);
+static_assert(sizeof(struct kvmw_vm_entry) == KVMW_VM_ENTRY_SIZE_VER0);
+static_assert(sizeof(struct kvmw_snapshot_all) == KVMW_SNAPSHOT_ALL_SIZE_VER0);
 
 /*
  * Copy a size-versioned argument in. Returns the caller's size or -errno:
@@ -312,7 +315,9 @@ static void kvmw_fill_vcpu(const struct kvmw_vcpu *v, struct kvmw_vcpu_info *vi,
 	u32 j;
 
 	vi->vcpu_id = v->vcpu_id;
+	vi->vm_id = v->vm->id;
 	vi->tid = READ_ONCE(v->tid);
+	kvmw_sched_read(v, vi);
 	vi->entries = READ_ONCE(v->entries);
 	vi->overflow_exits = READ_ONCE(v->overflow_exits);
 	vi->exits = vi->overflow_exits;
@@ -346,14 +351,126 @@ static struct kvmw_vm *kvmw_vm_by_id(u64 id)
 	return NULL;
 }
 
+/*
+ * The answer of a snapshot being built: vCPU and reason arrays sized by a
+ * counting pass, and room for the records of the largest VM.
+ */
+struct kvmw_snap_buf {
+	struct kvmw_vcpu_info *vbuf;
+	struct kvmw_reason_stat *rbuf;
+	struct kvmw_vcpu **recs;
+	u32 nv, vcap;
+	u32 nr, rcap;
+};
+
+/* Counting pass over @vm, caller holds kvmw_mutex. */
+static void kvmw_snap_count(const struct kvmw_vm *vm, u32 *nv, u32 *nr,
+			    u32 *most)
+{
+	struct kvmw_vcpu *v;
+	u32 n = 0;
+
+	list_for_each_entry_rcu(v, &vm->vcpus, vm_node,
+				lockdep_is_held(&kvmw_mutex)) {
+		n++;
+		*nr += kvmw_count_reasons(v);
+	}
+	*nv += n;
+	*most = max(*most, n);
+}
+
+static int kvmw_snap_alloc(struct kvmw_snap_buf *b, u32 nv, u32 nr, u32 most)
+{
+	memset(b, 0, sizeof(*b));
+	b->vcap = nv;
+	b->rcap = nr;
+	b->recs = kvcalloc(max(most, 1U), sizeof(*b->recs), GFP_KERNEL);
+	b->vbuf = kvcalloc(max(nv, 1U), sizeof(*b->vbuf), GFP_KERNEL);
+	b->rbuf = kvcalloc(max(nr, 1U), sizeof(*b->rbuf), GFP_KERNEL);
+	return b->recs && b->vbuf && b->rbuf ? 0 : -ENOMEM;
+}
+
+static void kvmw_snap_free(struct kvmw_snap_buf *b)
+{
+	kvfree(b->recs);
+	kvfree(b->vbuf);
+	kvfree(b->rbuf);
+}
+
+/*
+ * Append @vm's vCPUs (by vcpu_id) and their reasons to @b and fill @info
+ * with the VM's summary summed from this very read. What appeared since
+ * the counting pass waits for the next snapshot. Caller holds kvmw_mutex
+ * (records are freed only under it).
+ */
+static void kvmw_snap_fill(struct kvmw_vm *vm, struct kvmw_snap_buf *b,
+			   struct kvmw_vm_info *info)
+{
+	u32 i, n = 0, room = b->vcap - b->nv;
+	struct kvmw_vcpu *v;
+
+	list_for_each_entry_rcu(v, &vm->vcpus, vm_node,
+				lockdep_is_held(&kvmw_mutex)) {
+		if (n == room)
+			break;
+		b->recs[n++] = v;
+	}
+	sort(b->recs, n, sizeof(*b->recs), kvmw_cmp_vcpu, NULL);
+	kvmw_fill_vm_ident(vm, info);
+	for (i = 0; i < n; i++) {
+		struct kvmw_vcpu_info *vi = &b->vbuf[b->nv];
+		u32 nr = kvmw_fill_reasons(b->recs[i], b->nv, info->vendor,
+					   b->rbuf + b->nr, b->rcap - b->nr);
+
+		kvmw_fill_vcpu(b->recs[i], vi, b->rbuf + b->nr, nr);
+		vi->first_reason = b->nr;
+		b->nr += nr;
+		b->nv++;
+		info->exits += vi->exits;
+		info->entries += vi->entries;
+	}
+	info->nr_vcpus = n;
+}
+
+/**
+ * kvmw_vm_totals() - final totals of a VM for its VM_GONE event
+ * @vm: the VM (caller holds kvmw_mutex)
+ * @data: KVMW_EVENT_GONE_* slots to fill; left 0 if memory is short
+ */
+void kvmw_vm_totals(const struct kvmw_vm *vm, u64 *data)
+{
+	struct kvmw_vm_info info;
+	struct kvmw_snap_buf b;
+	u32 nv = 0, nr = 0, most = 0, i;
+
+	kvmw_snap_count(vm, &nv, &nr, &most);
+	if (kvmw_snap_alloc(&b, nv, nr, most))
+		goto out;
+	kvmw_snap_fill((struct kvmw_vm *)vm, &b, &info);
+	data[KVMW_EVENT_GONE_EXITS] = info.exits;
+	data[KVMW_EVENT_GONE_ENTRIES] = info.entries;
+	for (i = 0; i < b.nv; i++) {
+		data[KVMW_EVENT_GONE_GUEST_NS] += b.vbuf[i].guest_ns;
+		data[KVMW_EVENT_GONE_OVERHEAD_NS] += b.vbuf[i].overhead_ns;
+		data[KVMW_EVENT_GONE_IDLE_NS] += b.vbuf[i].idle_ns;
+		data[KVMW_EVENT_GONE_USER_NS] += b.vbuf[i].user_ns;
+		data[KVMW_EVENT_GONE_FAULTS] += b.vbuf[i].faults;
+		data[KVMW_EVENT_GONE_UNTIMED] += b.vbuf[i].untimed_exits;
+	}
+out:
+	kvmw_snap_free(&b);
+}
+
+static int kvmw_check_array(u32 elem_size, u32 ver0)
+{
+	return elem_size < ver0 || elem_size > KVMW_MAX_ARG_SIZE ? -EINVAL : 0;
+}
+
 static long kvmw_ioctl_vm_snapshot(void __user *uarg)
 {
-	struct kvmw_reason_stat *rbuf = NULL;
-	struct kvmw_vcpu_info *vbuf = NULL;
-	struct kvmw_vcpu **recs = NULL;
 	struct kvmw_vm_snapshot req;
-	u32 nv = 0, nr = 0, cap = 0, i;
-	struct kvmw_vcpu *v;
+	u32 nv = 0, nr = 0, most = 0;
+	struct kvmw_snap_buf b = {};
 	struct kvmw_vm *vm;
 	int usize, ret;
 
@@ -364,61 +481,29 @@ static long kvmw_ioctl_vm_snapshot(void __user *uarg)
 	if (req.flags)
 		return -EINVAL;
 	memset(&req.vm, 0, sizeof(req.vm));
-	if (req.vcpu_info_size < KVMW_VCPU_INFO_SIZE_VER0 ||
-	    req.vcpu_info_size > KVMW_MAX_ARG_SIZE ||
-	    req.reason_stat_size < KVMW_REASON_STAT_SIZE_VER0 ||
-	    req.reason_stat_size > KVMW_MAX_ARG_SIZE)
+	memset(&req.mem, 0, sizeof(req.mem));
+	if (kvmw_check_array(req.vcpu_info_size, KVMW_VCPU_INFO_SIZE_VER0) ||
+	    kvmw_check_array(req.reason_stat_size, KVMW_REASON_STAT_SIZE_VER0))
 		return -EINVAL;
 
 	mutex_lock(&kvmw_mutex);
 	kvmw_sweep();
 	vm = kvmw_vm_by_id(req.vm_id);
 	if (!vm) {
-		ret = -ENOENT;
-		goto unlock;
+		mutex_unlock(&kvmw_mutex);
+		return -ENOENT;
 	}
-	/*
-	 * Size the buffers for the vCPUs and reasons present now; what
-	 * appears while we copy is left for the next snapshot.
-	 */
-	list_for_each_entry_rcu(v, &vm->vcpus, vm_node,
-				lockdep_is_held(&kvmw_mutex)) {
-		nv++;
-		cap += kvmw_count_reasons(v);
+	kvmw_snap_count(vm, &nv, &nr, &most);
+	ret = kvmw_snap_alloc(&b, nv, nr, most);
+	if (ret) {
+		mutex_unlock(&kvmw_mutex);
+		goto out;
 	}
-	recs = kvcalloc(max(nv, 1U), sizeof(*recs), GFP_KERNEL);
-	vbuf = kvcalloc(max(nv, 1U), sizeof(*vbuf), GFP_KERNEL);
-	rbuf = kvcalloc(max(cap, 1U), sizeof(*rbuf), GFP_KERNEL);
-	if (!recs || !vbuf || !rbuf) {
-		ret = -ENOMEM;
-		goto unlock;
-	}
-	i = 0;
-	list_for_each_entry_rcu(v, &vm->vcpus, vm_node,
-				lockdep_is_held(&kvmw_mutex)) {
-		if (i == nv)
-			break;
-		recs[i++] = v;
-	}
-	nv = i;
-	/* Records are freed only under kvmw_mutex: safe to use until unlock. */
-	sort(recs, nv, sizeof(*recs), kvmw_cmp_vcpu, NULL);
-	kvmw_fill_vm_ident(vm, &req.vm);
-	for (i = 0; i < nv; i++) {
-		u32 n = kvmw_fill_reasons(recs[i], i, req.vm.vendor, rbuf + nr,
-					  cap - nr);
-
-		kvmw_fill_vcpu(recs[i], &vbuf[i], rbuf + nr, n);
-		vbuf[i].first_reason = nr;
-		nr += n;
-		/* The VM totals are summed from this very read of its vCPUs. */
-		req.vm.exits += vbuf[i].exits;
-		req.vm.entries += vbuf[i].entries;
-	}
+	kvmw_snap_fill(vm, &b, &req.vm);
+	kvmw_mem_read(vm, &req.mem);
 	mutex_unlock(&kvmw_mutex);
-	req.vm.nr_vcpus = nv;
-	req.nr_vcpus = nv;
-	req.nr_reasons = nr;
+	req.nr_vcpus = b.nv;
+	req.nr_reasons = b.nr;
 	/*
 	 * Both capacities 0 is a query: sizes and the VM summary, no error.
 	 * Otherwise too small a capacity is E2BIG with only the sizes.
@@ -427,25 +512,94 @@ static long kvmw_ioctl_vm_snapshot(void __user *uarg)
 		ret = kvmw_put_arg(uarg, &req, sizeof(req), usize);
 		goto out;
 	}
-	if (nv > req.max_vcpus || nr > req.max_reasons) {
+	if (b.nv > req.max_vcpus || b.nr > req.max_reasons) {
 		memset(&req.vm, 0, sizeof(req.vm));
+		memset(&req.mem, 0, sizeof(req.mem));
 		ret = kvmw_put_arg(uarg, &req, sizeof(req), usize) ?: -E2BIG;
 		goto out;
 	}
-	ret = kvmw_put_array(req.vcpus_ptr, vbuf, sizeof(*vbuf),
-			     req.vcpu_info_size, nv);
+	ret = kvmw_put_array(req.vcpus_ptr, b.vbuf, sizeof(*b.vbuf),
+			     req.vcpu_info_size, b.nv);
 	if (!ret)
-		ret = kvmw_put_array(req.reasons_ptr, rbuf, sizeof(*rbuf),
-				     req.reason_stat_size, nr);
+		ret = kvmw_put_array(req.reasons_ptr, b.rbuf, sizeof(*b.rbuf),
+				     req.reason_stat_size, b.nr);
 	if (!ret)
 		ret = kvmw_put_arg(uarg, &req, sizeof(req), usize);
-	goto out;
-unlock:
-	mutex_unlock(&kvmw_mutex);
 out:
-	kvfree(recs);
-	kvfree(vbuf);
-	kvfree(rbuf);
+	kvmw_snap_free(&b);
+	return ret;
+}
+
+static long kvmw_ioctl_snapshot_all(void __user *uarg)
+{
+	struct kvmw_vm_entry *ents = NULL;
+	struct kvmw_snapshot_all req;
+	u32 nvm = 0, nv = 0, nr = 0, most = 0, i = 0;
+	struct kvmw_snap_buf b = {};
+	struct kvmw_vm *vm;
+	int usize, ret;
+
+	usize = kvmw_get_arg(&req, sizeof(req), KVMW_SNAPSHOT_ALL_SIZE_VER0,
+			     uarg);
+	if (usize < 0)
+		return usize;
+	if (req.flags || req.reserved)
+		return -EINVAL;
+	if (kvmw_check_array(req.vm_entry_size, KVMW_VM_ENTRY_SIZE_VER0) ||
+	    kvmw_check_array(req.vcpu_info_size, KVMW_VCPU_INFO_SIZE_VER0) ||
+	    kvmw_check_array(req.reason_stat_size, KVMW_REASON_STAT_SIZE_VER0))
+		return -EINVAL;
+
+	mutex_lock(&kvmw_mutex);
+	kvmw_sweep();
+	list_for_each_entry_rcu(vm, &kvmw_vms, node,
+				lockdep_is_held(&kvmw_mutex)) {
+		nvm++;
+		kvmw_snap_count(vm, &nv, &nr, &most);
+	}
+	ret = kvmw_snap_alloc(&b, nv, nr, most);
+	ents = kvcalloc(max(nvm, 1U), sizeof(*ents), GFP_KERNEL);
+	if (ret || !ents) {
+		mutex_unlock(&kvmw_mutex);
+		ret = -ENOMEM;
+		goto out;
+	}
+	/* The VM list only grows at its tail under kvmw_mutex's readers. */
+	list_for_each_entry_rcu(vm, &kvmw_vms, node,
+				lockdep_is_held(&kvmw_mutex)) {
+		if (i == nvm)
+			break;
+		ents[i].first_vcpu = b.nv;
+		kvmw_snap_fill(vm, &b, &ents[i].vm);
+		kvmw_mem_read(vm, &ents[i].mem);
+		i++;
+	}
+	mutex_unlock(&kvmw_mutex);
+	req.nr_vms = i;
+	req.nr_vcpus = b.nv;
+	req.nr_reasons = b.nr;
+	if (!req.max_vms && !req.max_vcpus && !req.max_reasons) {
+		ret = kvmw_put_arg(uarg, &req, sizeof(req), usize);
+		goto out;
+	}
+	if (req.nr_vms > req.max_vms || b.nv > req.max_vcpus ||
+	    b.nr > req.max_reasons) {
+		ret = kvmw_put_arg(uarg, &req, sizeof(req), usize) ?: -E2BIG;
+		goto out;
+	}
+	ret = kvmw_put_array(req.vms_ptr, ents, sizeof(*ents),
+			     req.vm_entry_size, req.nr_vms);
+	if (!ret)
+		ret = kvmw_put_array(req.vcpus_ptr, b.vbuf, sizeof(*b.vbuf),
+				     req.vcpu_info_size, b.nv);
+	if (!ret)
+		ret = kvmw_put_array(req.reasons_ptr, b.rbuf, sizeof(*b.rbuf),
+				     req.reason_stat_size, b.nr);
+	if (!ret)
+		ret = kvmw_put_arg(uarg, &req, sizeof(req), usize);
+out:
+	kvfree(ents);
+	kvmw_snap_free(&b);
 	return ret;
 }
 
@@ -461,14 +615,37 @@ static long kvmw_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return kvmw_ioctl_list_vms(uarg);
 	case KVMW_IOC_VM_SNAPSHOT & ~IOCSIZE_MASK:
 		return kvmw_ioctl_vm_snapshot(uarg);
+	case KVMW_IOC_SNAPSHOT_ALL & ~IOCSIZE_MASK:
+		return kvmw_ioctl_snapshot_all(uarg);
 	default:
 		return -ENOTTY;
 	}
 }
 
+static int kvmw_open(struct inode *inode, struct file *file)
+{
+	int ret = nonseekable_open(inode, file);
+
+	return ret ?: kvmw_events_open(file);
+}
+
+static int kvmw_release(struct inode *inode, struct file *file)
+{
+	return kvmw_events_release(file);
+}
+
+static ssize_t kvmw_read(struct file *file, char __user *buf, size_t count,
+			 loff_t *ppos)
+{
+	return kvmw_events_read(file, buf, count);
+}
+
 static const struct file_operations kvmw_fops = {
 	.owner		= THIS_MODULE,
-	.open		= nonseekable_open,
+	.open		= kvmw_open,
+	.release	= kvmw_release,
+	.read		= kvmw_read,
+	.poll		= kvmw_events_poll,
 	.unlocked_ioctl	= kvmw_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,
 	.llseek		= noop_llseek,

@@ -19,9 +19,12 @@ static int __init kvmw_init(void)
 	ret = kvmw_clock_init();
 	if (ret)
 		return ret;
-	ret = kvmw_core_init();
+	ret = kvmw_events_init();
 	if (ret)
 		return ret;
+	ret = kvmw_core_init();
+	if (ret)
+		goto err_events;
 	ret = kvmw_probes_register();
 	if (ret)
 		goto err_core;
@@ -35,6 +38,8 @@ err_probes:
 	kvmw_probes_unregister();
 err_core:
 	kvmw_core_exit();
+err_events:
+	kvmw_events_exit();
 	return ret;
 }
 
@@ -45,6 +50,7 @@ static void __exit kvmw_exit(void)
 	/* Waits for every in-flight probe before records are freed. */
 	kvmw_probes_unregister();
 	kvmw_core_exit();
+	kvmw_events_exit();
 	pr_info("unloaded\n");
 }
 

@@ -283,6 +283,9 @@ static noinline void kvmw_user_exit_account(struct kvmw_vcpu *v, u64 now)
 	if (v->pending && !(v->entry_work & KVMW_WORK_USER)) {
 		v->user_ts = now;
 		v->entry_work |= KVMW_WORK_USER;
+		kvmw_sched_leave_kvm(v, now);
+		if (kvmw_mem_due(v->vm))
+			v->entry_work |= KVMW_WORK_MEM;
 	}
 }
 
@@ -331,17 +334,25 @@ static void kvmw_fault_node(struct kvmw_faults *f, int nid)
 		WRITE_ONCE(f->node_unknown, f->node_unknown + 1);
 }
 
-/* The rare parts of an entry: VMM time, fault time and node. */
-static noinline void kvmw_entry_work(struct kvmw_vcpu *v, struct kvmw_lat *e,
-				     u64 now)
+/*
+ * The rare parts of an entry: VMM time, fault time and node, memory
+ * samples. Returns the clock at which guest time starts: a memory sample
+ * is neither guest time nor part of the pending exit's latency.
+ */
+static noinline u64 kvmw_entry_work(struct kvmw_vcpu *v, struct kvm_vcpu *vcpu,
+				    struct kvmw_lat *e, u64 now)
 {
 	unsigned long work = v->entry_work;
 	struct kvmw_faults *f = &v->faults;
 
-	if ((work & KVMW_WORK_USER) && e) {
-		WRITE_ONCE(e->user_ns,
-			   e->user_ns + kvmw_delta_ns(now - v->user_ts));
-		WRITE_ONCE(e->user_n, e->user_n + 1);
+	if (work & KVMW_WORK_USER) {
+		if (e) {
+			WRITE_ONCE(e->user_ns,
+				   e->user_ns + kvmw_delta_ns(now - v->user_ts));
+			WRITE_ONCE(e->user_n, e->user_n + 1);
+		}
+		/* Back inside KVM_RUN: its running is seen again. */
+		kvmw_sched_start(v, now);
 	}
 	if (work & KVMW_WORK_FAULT) {
 		u64 ns = kvmw_delta_ns(now - v->fault_ts);
@@ -355,6 +366,11 @@ static noinline void kvmw_entry_work(struct kvmw_vcpu *v, struct kvmw_lat *e,
 	if (work & KVMW_WORK_FAULT_NODE)
 		kvmw_fault_node(f, kvmw_hva_node(v->fault_hva));
 	v->entry_work = 0;
+	if (work & KVMW_WORK_MEM) {
+		kvmw_mem_sample(v->vm, vcpu);
+		return kvmw_now();
+	}
+	return now;
 }
 
 static __always_inline void kvmw_lat_account(struct kvmw_vcpu *v,
@@ -387,7 +403,7 @@ static void kvmw_probe_entry(void *data, struct kvm_vcpu *vcpu,
 	if (likely(e))
 		kvmw_lat_account(v, e, now);
 	if (unlikely(v->entry_work))
-		kvmw_entry_work(v, e, now);
+		now = kvmw_entry_work(v, vcpu, e, now);
 	v->entry_ts = now;
 }
 
@@ -482,6 +498,9 @@ u64 kvmw_features(void)
 		f |= KVMW_FEAT_USER_EXITS;
 	if (vendor != KVMW_VENDOR_UNKNOWN)
 		f |= KVMW_FEAT_FAULTS;
+	if (kvmw_sched_active())
+		f |= KVMW_FEAT_SCHED;
+	f |= KVMW_FEAT_MEM_NUMA | KVMW_FEAT_EVENTS | KVMW_FEAT_SNAPSHOT_ALL;
 	return f;
 }
 
@@ -545,6 +564,8 @@ int kvmw_probes_register(void)
 	ret = register_trace_kvm_page_fault(kvmw_probe_fault, NULL);
 	if (ret)
 		goto err_entry;
+	/* Without the scheduler view the rest still works: not fatal. */
+	kvmw_sched_register();
 	return 0;
 
 err_entry:
@@ -563,6 +584,7 @@ err_user:
 /* Returns once no probe is running on any CPU. */
 void kvmw_probes_unregister(void)
 {
+	kvmw_sched_unregister();
 	unregister_trace_kvm_page_fault(kvmw_probe_fault, NULL);
 	unregister_trace_kvm_entry(kvmw_probe_entry, NULL);
 	unregister_trace_kvm_exit(kvmw_probe_exit, NULL);
