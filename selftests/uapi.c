@@ -35,11 +35,11 @@ _Static_assert(sizeof(struct kvmw_vm_info) == KVMW_VM_INFO_SIZE_VER0,
 	       "kvmw_vm_info size");
 _Static_assert(sizeof(struct kvmw_vm_list) == KVMW_VM_LIST_SIZE_VER0,
 	       "kvmw_vm_list size");
-_Static_assert(sizeof(struct kvmw_vcpu_info) == KVMW_VCPU_INFO_SIZE_VER2,
+_Static_assert(sizeof(struct kvmw_vcpu_info) == KVMW_VCPU_INFO_SIZE_VER3,
 	       "kvmw_vcpu_info size");
 _Static_assert(sizeof(struct kvmw_reason_stat) == KVMW_REASON_STAT_SIZE_VER1,
 	       "kvmw_reason_stat size");
-_Static_assert(sizeof(struct kvmw_vm_snapshot) == KVMW_VM_SNAPSHOT_SIZE_VER0,
+_Static_assert(sizeof(struct kvmw_vm_snapshot) == KVMW_VM_SNAPSHOT_SIZE_VER1,
 	       "kvmw_vm_snapshot size");
 
 #define CPUID_N		10
@@ -230,7 +230,7 @@ TEST_F(uapi, unknown_command)
 
 	REQUIRE_SETUP();
 	hs_init(&hs);
-	EXPECT_EQ(ENOTTY, xioctl(self->fd, _IOWR(KVMW_IOC_MAGIC, 0x03,
+	EXPECT_EQ(ENOTTY, xioctl(self->fd, _IOWR(KVMW_IOC_MAGIC, 0x04,
 						 struct kvmw_handshake), &hs));
 	EXPECT_EQ(ENOTTY, xioctl(self->fd, _IOWR(KVMW_IOC_MAGIC, 0xff,
 						 struct kvmw_handshake), &hs));
@@ -297,7 +297,7 @@ TEST_F(uapi, size_larger)
 		struct kvmw_handshake hs;
 		struct kvmw_vm_list l;
 		struct kvmw_vm_snapshot s;
-		uint8_t raw[KVMW_VM_SNAPSHOT_SIZE_VER0 + 64];
+		uint8_t raw[sizeof(struct kvmw_vm_snapshot) + 64];
 	} u;
 	size_t pos;
 
