@@ -20,6 +20,8 @@ static const struct kvmw_cmd commands[] = {
 	  kvmw_cmd_list, kvmw_usage_list },
 	{ "stat", "exits, exits/s, reasons, latencies and overhead per VM",
 	  kvmw_cmd_stat, kvmw_usage_stat },
+	{ "events", "follow VMs and vCPUs appearing and VMs going away",
+	  kvmw_cmd_events, kvmw_usage_events },
 	{ "help", "show this help, or the help of a command",
 	  cmd_help, usage_help },
 };
@@ -51,13 +53,15 @@ static void usage_main(FILE *f)
 	      "  kvmwarden stat -i 5 -n 5 3        VM 3 only, 5 s interval, top 5\n"
 	      "  kvmwarden stat -v 3               VM 3 per vCPU\n"
 	      "  kvmwarden stat -i 0 --json | jq '.vms[] | {vm_id, exits}'\n"
+	      "  kvmwarden events                  VMs and vCPUs coming and going\n"
+	      "  kvmwarden events --json -n 1      the next event as a JSON line\n"
 	      "  kvmwarden stat --help             options of stat\n"
 	      "\n"
 	      "Exit status:\n"
 	      "  0  success\n"
 	      "  1  runtime error (device missing: load the module with\n"
 	      "     'modprobe kvmwarden'; API version mismatch; VM not found;\n"
-	      "     I/O error)\n"
+	      "     feature missing in the module; I/O error)\n"
 	      "  2  usage error (unknown command or option, bad argument)\n", f);
 }
 

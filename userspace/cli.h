@@ -93,6 +93,8 @@ int kvmw_cmd_list(struct kvmw_ctx *ctx, int argc, char **argv);
 void kvmw_usage_list(FILE *f);
 int kvmw_cmd_stat(struct kvmw_ctx *ctx, int argc, char **argv);
 void kvmw_usage_stat(FILE *f);
+int kvmw_cmd_events(struct kvmw_ctx *ctx, int argc, char **argv);
+void kvmw_usage_events(FILE *f);
 
 /* Options of the stat command, split from running it for the tests. */
 struct kvmw_stat_args {
@@ -111,5 +113,18 @@ struct kvmw_stat_args {
  */
 int kvmw_stat_parse(struct kvmw_ctx *ctx, int argc, char **argv,
 		    struct kvmw_stat_args *a);
+
+/* Options of the events command. */
+struct kvmw_events_args {
+	bool json;
+	/* Events to print before exiting; 0: no limit. */
+	unsigned long count;
+	/* Seconds before exiting; < 0: no limit. */
+	double timeout;
+};
+
+/* Parses events' arguments, as kvmw_stat_parse(). */
+int kvmw_events_parse(struct kvmw_ctx *ctx, int argc, char **argv,
+		      struct kvmw_events_args *a);
 
 #endif /* KVMW_CLI_H */

@@ -466,14 +466,14 @@ out:
 ssize_t kvmw_dev_read(struct kvmw_dev *dev, void *buf, size_t len)
 {
 	if (!dev->ops->read)
-		return -ENOSYS;
+		return -EOPNOTSUPP;
 	return dev->ops->read(dev->ops->priv, dev->fd, buf, len);
 }
 
 int kvmw_dev_poll(struct kvmw_dev *dev, int timeout_ms, const sigset_t *mask)
 {
 	if (!dev->ops->poll)
-		return -ENOSYS;
+		return -EOPNOTSUPP;
 	return dev->ops->poll(dev->ops->priv, dev->fd, timeout_ms, mask);
 }
 

@@ -268,8 +268,10 @@ void kvmw_sched_percentile(const struct kvmw_sched *s, __u32 q_ppm,
  */
 int kvmw_sched_home_node(const struct kvmw_sched *s, double *pct);
 
-/* Samples of the last memory pass that were resident: on a node below
- * KVMW_MAX_NODES (node[]) or above (node_unknown); unmapped ones not. */
+/*
+ * Samples of the last memory pass that were resident: on a node below
+ * KVMW_MAX_NODES (node[]) or above (node_unknown); unmapped ones not.
+ */
 __u64 kvmw_mem_resident(const struct kvmw_vm_mem *m);
 
 /*

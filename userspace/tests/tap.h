@@ -34,6 +34,7 @@ void test_stats(void);
 void test_latency(void);
 void test_faults(void);
 void test_sched(void);
+void test_events(void);
 void test_args(void);
 void test_format(void);
 void test_dev(void);

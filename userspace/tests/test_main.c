@@ -33,5 +33,6 @@ int main(int argc, char **argv)
 	test_args();
 	test_format();
 	test_dev();
+	test_events();
 	return tap_done();
 }
