@@ -18,7 +18,7 @@ static void usage_help(FILE *f);
 static const struct kvmw_cmd commands[] = {
 	{ "list", "list the VMs kvmwarden tracks",
 	  kvmw_cmd_list, kvmw_usage_list },
-	{ "stat", "exits, exits/s, reasons, latencies and overhead per VM",
+	{ "stat", "exits, reasons, latencies, faults, scheduling, memory per VM",
 	  kvmw_cmd_stat, kvmw_usage_stat },
 	{ "events", "follow VMs and vCPUs appearing and VMs going away",
 	  kvmw_cmd_events, kvmw_usage_events },
