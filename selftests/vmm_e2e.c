@@ -25,7 +25,8 @@
  * (debugfs /sys/kernel/debug/kvm/<qemu pid>-<vm fd>/, VM-wide sums of the
  * vCPU statistics):
  *  - kvmwarden's CPUID, IOIO, VMMCALL and HLT counts equal the program's
- *    exactly, and no exit is undecoded;
+ *    exactly, no exit is undecoded and there is no other reason than
+ *    these, NPF and INTR;
  *  - "exits" (every hardware exit; no fastpath re-entry happens: the
  *    guest never writes an MSR) equals kvmwarden's total, which equals
  *    the sum of its reasons;
@@ -509,6 +510,10 @@ TEST_F_TIMEOUT(vmm, qemu_counts_and_crash, 400)
 	EXPECT_EQ(NR_HC, kvmw_snap_count(&s, 0, r_hc));
 	EXPECT_EQ(1ULL, kvmw_snap_count(&s, 0, r_hlt));
 	EXPECT_EQ(0ULL, kvmw_snap_count(&s, 0, KVMW_REASON_UNDECODED));
+	/* and nothing but the program, its code page faults and interrupts */
+	EXPECT_EQ(NR_CPUID + NR_IO + NR_HC + 1 +
+		  kvmw_snap_count(&s, 0, r_npf) +
+		  kvmw_snap_count(&s, 0, r_intr), s.hdr.vm.exits);
 	EXPECT_EQ(0U, s.vcpus[0].overflow_exits);
 
 	/*
