@@ -145,14 +145,16 @@ struct kvmw_sched {
  * struct kvmw_mem - memory locality sampler of one VM
  * @lock: taken with trylock by the sampling vCPU; a busy sampler is skipped
  * @next: jiffies before which no batch is taken
- * @pos: next sample of the pass in progress, 0 to start a new pass
+ * @active: a pass is in progress
+ * @gfn: next guest frame to sample in it
  * @cur: counters of the pass in progress
  * @done: the last complete pass, as returned to userspace
  */
 struct kvmw_mem {
 	spinlock_t lock;	/* serialises the samplers and the readers */
 	unsigned long next;
-	u64 pos;
+	bool active;
+	u64 gfn;
 	struct kvmw_vm_mem cur;
 	struct kvmw_vm_mem done;
 };

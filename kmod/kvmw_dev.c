@@ -361,6 +361,7 @@ struct kvmw_snap_buf {
 	struct kvmw_vcpu **recs;
 	u32 nv, vcap;
 	u32 nr, rcap;
+	u32 recs_cap;
 };
 
 /* Counting pass over @vm, caller holds kvmw_mutex. */
@@ -384,6 +385,7 @@ static int kvmw_snap_alloc(struct kvmw_snap_buf *b, u32 nv, u32 nr, u32 most)
 	memset(b, 0, sizeof(*b));
 	b->vcap = nv;
 	b->rcap = nr;
+	b->recs_cap = most;
 	b->recs = kvcalloc(max(most, 1U), sizeof(*b->recs), GFP_KERNEL);
 	b->vbuf = kvcalloc(max(nv, 1U), sizeof(*b->vbuf), GFP_KERNEL);
 	b->rbuf = kvcalloc(max(nr, 1U), sizeof(*b->rbuf), GFP_KERNEL);
@@ -403,10 +405,11 @@ static void kvmw_snap_free(struct kvmw_snap_buf *b)
  * the counting pass waits for the next snapshot. Caller holds kvmw_mutex
  * (records are freed only under it).
  */
-static void kvmw_snap_fill(struct kvmw_vm *vm, struct kvmw_snap_buf *b,
+static void kvmw_snap_fill(const struct kvmw_vm *vm, struct kvmw_snap_buf *b,
 			   struct kvmw_vm_info *info)
 {
-	u32 i, n = 0, room = b->vcap - b->nv;
+	/* The VM may have grown since the counting pass. */
+	u32 i, n = 0, room = min(b->vcap - b->nv, b->recs_cap);
 	struct kvmw_vcpu *v;
 
 	list_for_each_entry_rcu(v, &vm->vcpus, vm_node,
@@ -446,7 +449,7 @@ void kvmw_vm_totals(const struct kvmw_vm *vm, u64 *data)
 	kvmw_snap_count(vm, &nv, &nr, &most);
 	if (kvmw_snap_alloc(&b, nv, nr, most))
 		goto out;
-	kvmw_snap_fill((struct kvmw_vm *)vm, &b, &info);
+	kvmw_snap_fill(vm, &b, &info);
 	data[KVMW_EVENT_GONE_EXITS] = info.exits;
 	data[KVMW_EVENT_GONE_ENTRIES] = info.entries;
 	for (i = 0; i < b.nv; i++) {

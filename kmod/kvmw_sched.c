@@ -27,9 +27,10 @@
  * VMM marks a sample due (at most every sample_interval_ms per VM), and the
  * next guest entry, where the vCPU is pinned and current->mm is the VMM's,
  * takes a batch of mem_batch pages with the lockless, non-faulting
- * get_user_page_fast_only(). A pass covers the memslots with a stride
- * chosen for at most mem_samples samples, so no pass walks a large VM
- * page by page and no probe does more than one batch.
+ * get_user_page_fast_only(). A pass steps through the memslots in gfn
+ * order (KVM's gfn tree: O(log slots) to resume) with a stride chosen for
+ * at most mem_samples samples, so no pass walks a large VM page by page
+ * and no probe does more than one batch.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -250,7 +251,7 @@ void kvmw_sched_read(const struct kvmw_vcpu *v, struct kvmw_vcpu_info *vi)
 		vi->rq_delay_hist[i] = READ_ONCE(s->rq_hist[i]);
 }
 
-/* Pages of address space 0 (not SMM) in @slots. */
+/* Pages of address space 0 (not SMM) in @slots: once per pass. */
 static u64 kvmw_slots_pages(struct kvm_memslots *slots)
 {
 	struct kvm_memory_slot *slot;
@@ -260,20 +261,6 @@ static u64 kvmw_slots_pages(struct kvm_memslots *slots)
 	kvm_for_each_memslot(slot, bkt, slots)
 		pages += slot->npages;
 	return pages;
-}
-
-/* VMM address of page @off of the memslots, in their iteration order. */
-static unsigned long kvmw_slots_hva(struct kvm_memslots *slots, u64 off)
-{
-	struct kvm_memory_slot *slot;
-	int bkt;
-
-	kvm_for_each_memslot(slot, bkt, slots) {
-		if (off < slot->npages)
-			return slot->userspace_addr + off * PAGE_SIZE;
-		off -= slot->npages;
-	}
-	return 0;
 }
 
 static int kvmw_page_node(unsigned long hva)
@@ -300,8 +287,9 @@ void kvmw_mem_sample(struct kvmw_vm *vm, struct kvm_vcpu *vcpu)
 	struct kvm *kvm = vcpu->kvm;
 	struct kvmw_mem *m = &vm->mem;
 	struct kvmw_vm_mem *c = &m->cur;
+	unsigned int i, samples, batch;
+	struct kvm_memslot_iter iter;
 	struct kvm_memslots *slots;
-	unsigned int i, samples, batch = clamp(READ_ONCE(mem_batch), 1U, 64U);
 	int idx;
 
 	if (current->mm != kvm->mm || !spin_trylock(&m->lock))
@@ -309,31 +297,45 @@ void kvmw_mem_sample(struct kvmw_vm *vm, struct kvm_vcpu *vcpu)
 	if (!kvmw_mem_due(vm))
 		goto unlock;
 	WRITE_ONCE(m->next, jiffies + msecs_to_jiffies(sample_interval_ms));
+	batch = clamp(READ_ONCE(mem_batch), 1U, 64U);
 
 	idx = srcu_read_lock(&kvm->srcu);
 	slots = kvm_memslots(kvm);
-	if (!m->pos) {
+	if (!m->active) {
 		memset(c, 0, sizeof(*c));
 		c->pages = kvmw_slots_pages(slots);
 		samples = max(READ_ONCE(mem_samples), 1U);
 		c->stride = max_t(u64, 1, DIV_ROUND_UP_ULL(c->pages, samples));
+		m->gfn = 0;
+		m->active = true;
 	}
-	for (i = 0; i < batch; i++) {
-		u64 off = m->pos * c->stride;
+	/* Samples every stride-th gfn of the memslots, in gfn order. */
+	kvm_memslot_iter_start(&iter, slots, m->gfn);
+	for (i = 0; i < batch;) {
+		struct kvm_memory_slot *slot;
 		unsigned long hva;
 		int nid;
 
-		hva = off < c->pages ? kvmw_slots_hva(slots, off) : 0;
-		if (!hva) {
-			/* Pass complete (or the memslots shrank under it). */
+		if (!kvm_memslot_iter_is_valid(&iter, U64_MAX)) {
+			/* Pass complete. */
 			c->passes = m->done.passes + 1;
 			c->pass_ns = ktime_get_boottime_ns();
 			m->done = *c;
-			m->pos = 0;
+			m->active = false;
 			break;
 		}
-		m->pos++;
+		slot = iter.slot;
+		if (m->gfn < slot->base_gfn)
+			m->gfn = slot->base_gfn;
+		if (m->gfn >= slot->base_gfn + slot->npages) {
+			kvm_memslot_iter_next(&iter);
+			continue;
+		}
+		hva = slot->userspace_addr +
+		      (m->gfn - slot->base_gfn) * PAGE_SIZE;
+		m->gfn += c->stride;
 		c->sampled++;
+		i++;
 		nid = kvmw_page_node(hva);
 		if (nid < 0)
 			c->unmapped++;
