@@ -568,7 +568,8 @@ struct kvmw_snapshot_all {
  *	before this one
  * @vm_id: the VM concerned
  * @vmm_pid: its VMM (tgid)
- * @vcpu_id: the vCPU concerned (VCPU_NEW), else 0
+ * @vcpu_id: the vCPU seen (VM_NEW: the VM's first vCPU to run, which
+ *	need not be vCPU 0; VCPU_NEW), else 0
  * @tid: the thread concerned (VM_NEW, VCPU_NEW: the vCPU thread), else 0
  * @nr_vcpus: vCPUs of the VM known when the event was produced
  * @data: type-specific numbers (KVMW_EVENT_GONE_* for VM_GONE), else 0
