@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Shared between kvmlat.bpf.c and its userspace loader (latency.c): the
+ * layout of the tables the BPF program fills, which the loader reads
+ * through the memory-mapped .bss map.
+ *
+ * Only fixed-width types, no holes: both sides must see the same bytes.
+ */
+#ifndef __KVMW_KVMLAT_H
+#define __KVMW_KVMLAT_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
+/*
+ * The histogram layout is the UAPI's (KVMW_LAT_BUCKETS log2 buckets of
+ * ns); vmlinux.h cannot be mixed with the UAPI header in the BPF program,
+ * so the count is repeated here and checked against it in latency.c.
+ */
+#define KVMLAT_BUCKETS		32
+
+/* vCPU slots: distinct (tgid, tid, vcpu_id) seen since the load. */
+#define KVMLAT_MAX_VCPUS	256
+/* Reason entries per vCPU slot (first come; later ones are dropped). */
+#define KVMLAT_REASONS		32
+
+/*
+ * Reason codes with a direct index into a slot's entries: VMX basic exit
+ * reasons and SVM exit codes below 0x100, and the SVM codes from 0x400
+ * (NPF, AVIC, VMGEXIT) to 0x40f. Any other code (SVM_EXIT_ERR,
+ * KVMW_REASON_UNDECODED) is searched for among the slot's entries.
+ */
+#define KVMLAT_DIRECT_LOW	0x100
+#define KVMLAT_SVM_HIGH_BASE	0x400
+#define KVMLAT_SVM_HIGH_NR	0x10
+#define KVMLAT_DIRECT		(KVMLAT_DIRECT_LOW + KVMLAT_SVM_HIGH_NR)
+
+/* Values of the isa argument of kvm_exit (KVM_ISA_*). */
+#define KVMLAT_ISA_VMX		1
+#define KVMLAT_ISA_SVM		2
+
+#define KVMLAT_VMX_BASIC_MASK	0xffffU
+/* Same value as KVMW_REASON_UNDECODED: the vCPU structure was unreadable. */
+#define KVMLAT_REASON_UNDECODED	0xfffffffeU
+
+/* Slots of kvmlat_drops[]: exits that are not in the tables. */
+enum kvmlat_drop {
+	/* All KVMLAT_MAX_VCPUS slots taken, or the slot map was full. */
+	KVMLAT_DROP_NO_VCPU = 0,
+	/* All KVMLAT_REASONS entries of the vCPU taken. */
+	KVMLAT_DROP_NO_REASON,
+	KVMLAT_DROP_NR,
+};
+
+/**
+ * struct kvmlat_key - key of the slot map: one vCPU as the tables see it
+ * @tgid: VMM process id (initial pid namespace)
+ * @tid: vCPU thread id
+ * @vcpu_id: KVM vCPU id
+ * @pad: 0
+ */
+struct kvmlat_key {
+	__u32 tgid;
+	__u32 tid;
+	__u32 vcpu_id;
+	__u32 pad;
+};
+
+/**
+ * struct kvmlat_vcpu - one vCPU slot
+ * @tgid: VMM process id, written before the slot is counted
+ * @tid: vCPU thread id; 0 while the slot is being set up
+ * @vcpu_id: KVM vCPU id
+ * @nr_reasons: entries of kvmlat_entries[slot] in use
+ * @exit_ts: bpf_ktime_get_ns() of the exit in flight
+ * @pending: 1 + entry index of the exit in flight (the last exit, whose
+ *	entry has not happened yet), or 0
+ * @pad: 0
+ * @direct: 1 + entry index of each directly indexed reason code, or 0
+ */
+struct kvmlat_vcpu {
+	__u32 tgid;
+	__u32 tid;
+	__u32 vcpu_id;
+	__u32 nr_reasons;
+	__u64 exit_ts;
+	__u32 pending;
+	__u32 pad;
+	__u8 direct[KVMLAT_DIRECT];
+};
+
+/**
+ * struct kvmlat_entry - exits of one vCPU slot for one reason
+ * @reason: VMX basic exit reason, SVM exit code or KVMLAT_REASON_UNDECODED
+ * @pad: 0
+ * @count: exits counted (at kvm_exit)
+ * @total_ns: sum of the exit-to-next-entry times of the timed exits
+ * @min_ns: shortest of them; ~0 while none was timed
+ * @max_ns: longest of them
+ * @hist: timed exits per log2 bucket of ns, KVMW_LAT_BUCKETS layout
+ */
+struct kvmlat_entry {
+	__u32 reason;
+	__u32 pad;
+	__u64 count;
+	__u64 total_ns;
+	__u64 min_ns;
+	__u64 max_ns;
+	__u64 hist[KVMLAT_BUCKETS];
+};
+
+#endif /* __KVMW_KVMLAT_H */
