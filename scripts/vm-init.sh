@@ -113,6 +113,8 @@ if [ "$mode" = bench ]; then
 		/tests/exit_bench -n 100000 kvmwarden-tsc >&3 2>&1
 		rmmod kvmwarden
 		/tests/exit_bench -b -n 100000 bpf-oracle >&3 2>&1
+		/tests/exit_bench -l -n 100000 bpf-latency >&3 2>&1
+		/tests/exit_bench -t -n 100000 bpf-latency-tp >&3 2>&1
 	done
 	finish
 fi

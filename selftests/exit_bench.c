@@ -2,7 +2,7 @@
 /*
  * exit_bench - host time per VM exit for a guest that loops on CPUID.
  *
- *   exit_bench [-b] [-n EXITS] [-r ROUNDS] [LABEL]
+ *   exit_bench [-b | -l | -t] [-n EXITS] [-r ROUNDS] [LABEL]
  *
  * Runs a vCPU whose guest executes CPUID EXITS times (each one an exit
  * handled inside KVM) and prints, per round, the CLOCK_MONOTONIC time of
@@ -15,7 +15,8 @@
  * exit (guest and host together), repeatable across boots; the difference
  * between runs with and without a tracing backend is that backend's cost.
  * scripts/bench.sh runs it that way. -b attaches the BPF exit-counting
- * oracle first, as a reference point.
+ * oracle first, as a reference point; -l the BPF latency program on its
+ * fast path (tp_btf), -t the same program on classic tracepoints.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -25,7 +26,11 @@
 #include <unistd.h>
 
 #include "kvm_util.h"
+#include "latency.h"
 #include "oracle.h"
+
+static const char usage[] =
+	"usage: exit_bench [-b | -l | -t] [-n EXITS] [-r ROUNDS] [LABEL]\n";
 
 static double bench_now_ns(void)
 {
@@ -38,15 +43,25 @@ static double bench_now_ns(void)
 int main(int argc, char **argv)
 {
 	struct kvmw_oracle *oracle = NULL;
+	struct kvmw_lat *lat = NULL;
 	unsigned long exits = 100000, rounds = 1, r;
 	const char *label = "run";
 	int opt;
 
-	while ((opt = getopt(argc, argv, "bn:r:")) != -1) {
+	while ((opt = getopt(argc, argv, "bltn:r:")) != -1) {
 		switch (opt) {
 		case 'b':
 			if (kvmw_oracle_open(&oracle)) {
 				fprintf(stderr, "exit_bench: cannot attach the BPF oracle\n");
+				return 1;
+			}
+			break;
+		case 'l':
+		case 't':
+			if (lat || kvmw_lat_open(&lat, opt == 'l' ?
+						 KVMW_LAT_ATTACH_BTF :
+						 KVMW_LAT_ATTACH_TRACEPOINT)) {
+				fprintf(stderr, "exit_bench: no BPF latency program\n");
 				return 1;
 			}
 			break;
@@ -57,7 +72,7 @@ int main(int argc, char **argv)
 			rounds = strtoul(optarg, NULL, 0);
 			break;
 		default:
-			fprintf(stderr, "usage: exit_bench [-b] [-n EXITS] [-r ROUNDS] [LABEL]\n");
+			fputs(usage, stderr);
 			return 2;
 		}
 	}
@@ -94,5 +109,6 @@ int main(int argc, char **argv)
 	}
 	if (oracle)
 		kvmw_oracle_close(oracle);
+	kvmw_lat_close(lat);
 	return 0;
 }
