@@ -80,17 +80,32 @@ echo "kvmwarden test VM: mode=$mode kernel=$(uname -r) cpus=$(nproc)"
 
 if [ "$mode" = demo ]; then
 	load_all || echo "module load failed"
+	# Quick memory sampling passes, so that the short demo shows them.
+	p=/sys/module/kvmwarden/parameters
+	echo 1 > $p/sample_interval_ms
+	echo 64 > $p/mem_batch
+	kvmwarden events > /tmp/events.log 2>&1 &
+	events=$!
 	/tests/demo_guests 2>&1 &
 	guests=$!
-	sleep 3
+	sleep 4
 	out "== kvmwarden list"
 	kvmwarden list >&3 2>&1
 	out "== kvmwarden stat -i 2"
 	kvmwarden stat -i 2 >&3 2>&1
+	vm=$(kvmwarden list --json | sed -n 's/.*"vm_id": *\([0-9]*\).*/\1/p' | head -n 1)
+	out "== kvmwarden stat -v $vm -i 1"
+	kvmwarden stat -v "$vm" -i 1 >&3 2>&1
 	out "== kvmwarden stat --json -i 1"
 	kvmwarden stat --json -i 1 >&3 2>&1
 	kill "$guests" 2>/dev/null
 	wait "$guests" 2>/dev/null
+	# The module notices destroyed VMs within a second.
+	sleep 2
+	kill "$events" 2>/dev/null
+	wait "$events" 2>/dev/null
+	out "== kvmwarden events (while the above ran)"
+	cat /tmp/events.log >&3
 	rmmod kvmwarden
 	finish
 fi
