@@ -55,36 +55,16 @@ struct vcpu_vmx___kvmlat {
 	union vmx_exit_reason___kvmlat exit_reason;
 } __attribute__((preserve_access_index));
 
-/* (tgid, tid, vcpu_id) -> vCPU slot; looked up on a cache miss only. */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, KVMLAT_MAX_VCPUS);
-	__type(key, struct kvmlat_key);
-	__type(value, __u32);
-} kvmlat_slots SEC(".maps");
-
-/* The vCPU this CPU accounted last: hits unless the CPU switched vCPU. */
-struct kvmlat_cache {
-	__u64 pid_tgid;
-	__u32 vcpu_id;
-	__u32 slot;
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct kvmlat_cache);
-} kvmlat_cache SEC(".maps");
-
 /*
  * The tables, in .bss: read by userspace through the memory-mapped map,
- * written here without atomics because each slot has one writer, the
- * thread running its vCPU (KVM_RUN holds the vCPU mutex).
+ * written here without atomics but for claiming a slot, because each
+ * slot has one writer, the thread running its vCPU (KVM_RUN holds the
+ * vCPU mutex). The vCPU slots are an open-addressed hash table of
+ * (tgid, tid, vcpu_id): the common case is one multiplication and three
+ * compares, no map lookup and no helper but the pid.
  */
 struct kvmlat_vcpu kvmlat_vcpus[KVMLAT_MAX_VCPUS];
 struct kvmlat_entry kvmlat_entries[KVMLAT_MAX_VCPUS][KVMLAT_REASONS];
-__u32 kvmlat_nr_vcpus;
 __u64 kvmlat_drops[KVMLAT_DROP_NR];
 
 static __always_inline void kvmlat_drop(__u32 what)
@@ -93,64 +73,61 @@ static __always_inline void kvmlat_drop(__u32 what)
 		__sync_fetch_and_add(&kvmlat_drops[what], 1);
 }
 
-/* Find or make the slot of a vCPU; KVMLAT_MAX_VCPUS when none is free. */
+/* Home slot of a vCPU: a multiplicative hash of its key. */
+static __always_inline __u32 kvmlat_home(__u64 pid_tgid, __u32 vcpu_id)
+{
+	__u32 h = ((__u32)pid_tgid ^ (__u32)(pid_tgid >> 32) * 0x85ebca6bU ^
+		   vcpu_id * 0xc2b2ae35U) * 0x9e3779b1U;
+
+	return h >> (32 - KVMLAT_SLOT_BITS);
+}
+
+static __always_inline bool kvmlat_is(const struct kvmlat_vcpu *v,
+				      __u64 pid_tgid, __u32 vcpu_id)
+{
+	return v->tid == (__u32)pid_tgid && v->vcpu_id == vcpu_id &&
+	       v->tgid == (__u32)(pid_tgid >> 32);
+}
+
+/*
+ * The vCPU is not in its home slot: probe the next ones, and take the
+ * first free one. Only the thread of a key ever inserts it, and a slot is
+ * claimed by writing that thread's id, so no other thread can mistake a
+ * half-written slot for its own. KVMLAT_MAX_VCPUS when no slot is found.
+ */
 static __noinline __u32 kvmlat_slot_find(__u64 pid_tgid, __u32 vcpu_id)
 {
-	struct kvmlat_key key = {
-		.tgid = pid_tgid >> 32,
-		.tid = (__u32)pid_tgid,
-		.vcpu_id = vcpu_id,
-	};
+	__u32 home = kvmlat_home(pid_tgid, vcpu_id);
 	struct kvmlat_vcpu *v;
-	__u32 *found;
-	__u32 slot;
+	__u32 i, slot;
 
-	found = bpf_map_lookup_elem(&kvmlat_slots, &key);
-	if (found)
-		return *found;
-	if (kvmlat_nr_vcpus >= KVMLAT_MAX_VCPUS)
-		return KVMLAT_MAX_VCPUS;
-	slot = __sync_fetch_and_add(&kvmlat_nr_vcpus, 1);
-	if (slot >= KVMLAT_MAX_VCPUS)
-		return KVMLAT_MAX_VCPUS;
-	v = &kvmlat_vcpus[slot];
-	v->tgid = key.tgid;
-	v->vcpu_id = vcpu_id;
-	/* Readers skip a slot whose tid is still 0: written last. */
-	v->tid = key.tid;
-	/*
-	 * Never expected to fail (the map has room for every slot); if it
-	 * does, the slot stays empty rather than a second slot of the key
-	 * being taken at the next miss.
-	 */
-	if (bpf_map_update_elem(&kvmlat_slots, &key, &slot, BPF_NOEXIST))
-		return KVMLAT_MAX_VCPUS;
-	return slot;
+	for (i = 0; i < KVMLAT_PROBES; i++) {
+		slot = (home + i) & (KVMLAT_MAX_VCPUS - 1);
+		v = &kvmlat_vcpus[slot];
+		if (kvmlat_is(v, pid_tgid, vcpu_id))
+			return slot;
+		if (v->tid ||
+		    __sync_val_compare_and_swap(&v->tid, 0, (__u32)pid_tgid))
+			continue;
+		v->vcpu_id = vcpu_id;
+		/* Readers take a slot whose tgid is set as complete. */
+		v->tgid = pid_tgid >> 32;
+		return slot;
+	}
+	kvmlat_drop(KVMLAT_DROP_NO_VCPU);
+	return KVMLAT_MAX_VCPUS;
 }
 
 static __always_inline struct kvmlat_vcpu *
 kvmlat_vcpu_get(__u64 pid_tgid, __u32 vcpu_id, __u32 *slotp)
 {
-	struct kvmlat_cache *c;
-	__u32 zero = 0;
-	__u32 slot;
+	__u32 slot = kvmlat_home(pid_tgid, vcpu_id) & (KVMLAT_MAX_VCPUS - 1);
 
-	c = bpf_map_lookup_elem(&kvmlat_cache, &zero);
-	if (!c)
-		return NULL;
-	if (c->pid_tgid == pid_tgid && c->vcpu_id == vcpu_id) {
-		slot = c->slot;
-	} else {
+	if (!kvmlat_is(&kvmlat_vcpus[slot], pid_tgid, vcpu_id)) {
 		slot = kvmlat_slot_find(pid_tgid, vcpu_id);
-		if (slot >= KVMLAT_MAX_VCPUS) {
-			kvmlat_drop(KVMLAT_DROP_NO_VCPU);
+		if (slot >= KVMLAT_MAX_VCPUS)
 			return NULL;
-		}
-		c->pid_tgid = pid_tgid;
-		c->vcpu_id = vcpu_id;
-		c->slot = slot;
 	}
-	slot &= KVMLAT_MAX_VCPUS - 1;
 	*slotp = slot;
 	return &kvmlat_vcpus[slot];
 }

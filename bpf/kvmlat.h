@@ -20,8 +20,13 @@
  */
 #define KVMLAT_BUCKETS		32
 
-/* vCPU slots: distinct (tgid, tid, vcpu_id) seen since the load. */
-#define KVMLAT_MAX_VCPUS	256
+/*
+ * vCPU slots: distinct (tgid, tid, vcpu_id) seen since the load, in an
+ * open-addressed table probed KVMLAT_PROBES slots from the key's hash.
+ */
+#define KVMLAT_SLOT_BITS	8
+#define KVMLAT_MAX_VCPUS	(1U << KVMLAT_SLOT_BITS)
+#define KVMLAT_PROBES		8
 /* Reason entries per vCPU slot (first come; later ones are dropped). */
 #define KVMLAT_REASONS		32
 
@@ -46,7 +51,7 @@
 
 /* Slots of kvmlat_drops[]: exits that are not in the tables. */
 enum kvmlat_drop {
-	/* All KVMLAT_MAX_VCPUS slots taken, or the slot map was full. */
+	/* The KVMLAT_PROBES slots from the vCPU's hash were all taken. */
 	KVMLAT_DROP_NO_VCPU = 0,
 	/* All KVMLAT_REASONS entries of the vCPU taken. */
 	KVMLAT_DROP_NO_REASON,
@@ -54,23 +59,9 @@ enum kvmlat_drop {
 };
 
 /**
- * struct kvmlat_key - key of the slot map: one vCPU as the tables see it
- * @tgid: VMM process id (initial pid namespace)
- * @tid: vCPU thread id
- * @vcpu_id: KVM vCPU id
- * @pad: 0
- */
-struct kvmlat_key {
-	__u32 tgid;
-	__u32 tid;
-	__u32 vcpu_id;
-	__u32 pad;
-};
-
-/**
  * struct kvmlat_vcpu - one vCPU slot
- * @tgid: VMM process id, written before the slot is counted
- * @tid: vCPU thread id; 0 while the slot is being set up
+ * @tgid: VMM process id, written last: 0 while the slot is set up
+ * @tid: vCPU thread id, written first (claims the slot); 0: free
  * @vcpu_id: KVM vCPU id
  * @nr_reasons: entries of kvmlat_entries[slot] in use
  * @exit_ts: bpf_ktime_get_ns() of the exit in flight

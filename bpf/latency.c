@@ -37,7 +37,6 @@ static_assert((KVMLAT_MAX_VCPUS & (KVMLAT_MAX_VCPUS - 1)) == 0,
 static_assert((KVMLAT_REASONS & (KVMLAT_REASONS - 1)) == 0,
 	      "KVMLAT_REASONS is a power of two");
 static_assert(KVMLAT_REASONS < 256, "entry indexes fit a byte");
-static_assert(sizeof(struct kvmlat_key) == 16, "kvmlat_key has holes");
 static_assert(sizeof(struct kvmlat_vcpu) == 32 + KVMLAT_DIRECT,
 	      "kvmlat_vcpu has holes");
 static_assert(sizeof(struct kvmlat_entry) == 40 + 8 * KVMLAT_BUCKETS,
@@ -156,24 +155,22 @@ int kvmw_lat_foreach(struct kvmw_lat *l, unsigned int tgid,
 		     void *arg)
 {
 	struct kvmlat_bpf__bss *bss;
-	unsigned int nr_vcpus, slot, i;
+	unsigned int slot, i;
 	int calls = 0;
 
 	if (!l || !cb)
 		return -EINVAL;
 	bss = l->skel->bss;
-	nr_vcpus = kvmw_lat_read32(&bss->kvmlat_nr_vcpus);
-	if (nr_vcpus > KVMLAT_MAX_VCPUS)
-		nr_vcpus = KVMLAT_MAX_VCPUS;
 
-	for (slot = 0; slot < nr_vcpus; slot++) {
+	for (slot = 0; slot < KVMLAT_MAX_VCPUS; slot++) {
 		const struct kvmlat_vcpu *v = &bss->kvmlat_vcpus[slot];
-		unsigned int tid, nr, pending;
+		unsigned int tid, nr, pending, owner;
 
-		/* tid is written last: 0 means the slot is being set up. */
-		tid = kvmw_lat_read32(&v->tid);
-		if (!tid || (tgid && v->tgid != tgid))
+		/* tgid is written last: 0 means free or being set up. */
+		owner = kvmw_lat_read32(&v->tgid);
+		if (!owner || (tgid && owner != tgid))
 			continue;
+		tid = v->tid;
 		nr = kvmw_lat_read32(&v->nr_reasons);
 		if (nr > KVMLAT_REASONS)
 			nr = KVMLAT_REASONS;
@@ -183,7 +180,7 @@ int kvmw_lat_foreach(struct kvmw_lat *l, unsigned int tgid,
 			const struct kvmlat_entry *e =
 				&bss->kvmlat_entries[slot][i];
 			struct kvmw_lat_stat s = {
-				.tgid = v->tgid,
+				.tgid = owner,
 				.tid = tid,
 				.vcpu_id = v->vcpu_id,
 				.reason = e->reason,
