@@ -25,7 +25,7 @@
  * open-addressed table probed KVMLAT_PROBES slots from the key's hash.
  */
 #define KVMLAT_SLOT_BITS	8
-#define KVMLAT_MAX_VCPUS	(1U << KVMLAT_SLOT_BITS)
+#define KVMLAT_MAX_VCPUS	256		/* 2^KVMLAT_SLOT_BITS */
 #define KVMLAT_PROBES		8
 /* Reason entries per vCPU slot (first come; later ones are dropped). */
 #define KVMLAT_REASONS		32

@@ -32,8 +32,8 @@ static_assert(KVMLAT_REASON_UNDECODED == KVMW_REASON_UNDECODED,
 	      "undecoded reason code");
 static_assert(KVMLAT_ISA_VMX == KVMW_VENDOR_VMX, "VMX isa mismatch");
 static_assert(KVMLAT_ISA_SVM == KVMW_VENDOR_SVM, "SVM isa mismatch");
-static_assert((KVMLAT_MAX_VCPUS & (KVMLAT_MAX_VCPUS - 1)) == 0,
-	      "KVMLAT_MAX_VCPUS is a power of two");
+static_assert(KVMLAT_MAX_VCPUS == 1U << KVMLAT_SLOT_BITS,
+	      "KVMLAT_MAX_VCPUS is 2^KVMLAT_SLOT_BITS");
 static_assert((KVMLAT_REASONS & (KVMLAT_REASONS - 1)) == 0,
 	      "KVMLAT_REASONS is a power of two");
 static_assert(KVMLAT_REASONS < 256, "entry indexes fit a byte");
