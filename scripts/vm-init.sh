@@ -130,6 +130,11 @@ if [ "$mode" = bench ]; then
 		/tests/exit_bench -b -n 100000 bpf-oracle >&3 2>&1
 		/tests/exit_bench -l -n 100000 bpf-latency >&3 2>&1
 		/tests/exit_bench -t -n 100000 bpf-latency-tp >&3 2>&1
+		# The scheduler probes' cost for tasks that are not vCPUs.
+		/tests/sched_bench -n 50000 switch-baseline >&3 2>&1
+		insmod "$KVMW_MODULE" clock=tsc
+		/tests/sched_bench -n 50000 switch-kvmwarden >&3 2>&1
+		rmmod kvmwarden
 	done
 	finish
 fi

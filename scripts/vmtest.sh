@@ -110,7 +110,7 @@ make_initramfs() {
 	cp "$BUILD/userspace/kvmwarden.static" "$root/bin/kvmwarden"
 	cp "$BUILD/selftests/TESTS" "$root/tests/"
 	local t
-	for t in $(cat "$BUILD/selftests/TESTS") demo_guests exit_bench; do
+	for t in $(cat "$BUILD/selftests/TESTS") demo_guests exit_bench sched_bench; do
 		[ -f "$BUILD/selftests/$t" ] && cp "$BUILD/selftests/$t" "$root/tests/"
 	done
 	(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) > "$BUILD/initramfs-$s.cpio.gz"
@@ -295,16 +295,23 @@ for s in "${series[@]}"; do
 	fi
 	if [ "$mode" = bench ]; then
 		tr -d '\r' < "$res/results.log" | awk -v k="$(cat "$kd/kver")" '
-			$2 == "ns_per_exit" { sum[$1] += $3; n[$1]++
+			$2 == "ns_per_exit" || $2 == "ns_per_switch" {
+				sum[$1] += $3; n[$1]++; unit[$1] = $2
 				if (!($1 in min) || $3 < min[$1]) min[$1] = $3
 				if ($3 > max[$1]) max[$1] = $3 }
+			function show(what, base, l) {
+				b = sum[base] / n[base]
+				printf "%s: instructions per %s (icount, %d rounds each)\n", k, what, n[base]
+				for (l in n)
+					if (unit[l] == unit[base])
+						printf "  %-14s %8.1f  (min %.1f max %.1f)  %+7.1f vs %s\n",
+							l, sum[l] / n[l], min[l], max[l], sum[l] / n[l] - b, base
+			}
 			END {
 				if (!n["baseline"]) { print "bench: no results"; exit 1 }
-				b = sum["baseline"] / n["baseline"]
-				printf "%s: instructions per CPUID exit (icount, %d rounds each)\n", k, n["baseline"]
-				for (l in n)
-					printf "  %-14s %8.1f  (min %.1f max %.1f)  %+7.1f vs baseline\n",
-						l, sum[l] / n[l], min[l], max[l], sum[l] / n[l] - b
+				show("CPUID exit", "baseline")
+				if (n["switch-baseline"])
+					show("context switch of non-vCPU threads", "switch-baseline")
 			}'
 		continue
 	fi
