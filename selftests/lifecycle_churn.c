@@ -1,0 +1,612 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * lifecycle_churn - VMs created, run, destroyed and created again in one
+ * process, many times.
+ *
+ * KVM frees a destroyed VM's struct kvm and struct kvm_vcpu, and the next
+ * VM of the same process very likely gets the same memory back, the same
+ * debugfs directory name (<pid>-<fd>) and, here, the same vCPU thread. The
+ * module must still tell the incarnations apart:
+ *  - churn: every iteration's VM gets a new, strictly larger vm_id; its
+ *    counts are exactly its own (CPUID count 10 + 2 * i + vCPU, KVM's
+ *    own exits and io_exits statistics, one timed return to userspace
+ *    per KVM_RUN but the last); the VM destroyed before is flagged
+ *    KVMW_VM_F_GONE with its final numbers unchanged; nr_vms and
+ *    nr_vcpus stay exact; a gone VM stays readable for gone_retention_ms
+ *    and is removed after it
+ *  - vcpu_added_later: a vCPU created after the others have run, while
+ *    one of them still runs, joins the same VM with its own counts
+ *  - several_alive: four VMs alive at once, destroyed in another order
+ *    than created: each destroy flags exactly that VM
+ *
+ * Changes /sys/module/kvmwarden/parameters/gone_retention_ms and restores
+ * it at the end of each case.
+ *
+ * Environment: KVMW_CHURN_ITERS sets the number of churn iterations
+ * (default 60).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include "kvm_util.h"
+#include "kvmw_util.h"
+
+#define RETENTION_PARAM	"/sys/module/kvmwarden/parameters/gone_retention_ms"
+#define KEEP_MS		3600000	/* "forever" while a case runs */
+#define EXPIRE_MS	1000	/* retention for the expiry checks */
+#define EXPIRE_EVERY	15	/* churn iterations between expiry checks */
+#define CHURN_ITERS	60
+#define MAX_VCPUS	2
+#define NR_ALIVE	4
+#define SPIN_BATCH	50
+
+/* What a VM looked like at its last reading. */
+struct vm_rec {
+	uint64_t id;
+	uint32_t nr_vcpus;
+	uint64_t exits;
+	uint64_t entries;
+	uint64_t gone_ns;
+	uint64_t vcpu_exits[MAX_VCPUS + 1];
+	uint64_t vcpu_entries[MAX_VCPUS + 1];
+	uint64_t vcpu_cpuid[MAX_VCPUS + 1];
+	uint64_t vcpu_guest_ns[MAX_VCPUS + 1];
+};
+
+/* What the checks need: the device, reason codes, VMs of other tests. */
+struct churn_env {
+	int fd;
+	uint32_t cpuid_code;
+	uint32_t io_code;
+	uint32_t base_vms;
+	uint32_t base_vcpus;
+};
+
+FIXTURE(churn) {
+	struct churn_env env;
+	char old_retention[32];
+	char why[160];
+};
+
+static double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static uint64_t boottime_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+static void sleep_ms(int ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+static int param_read(const char *path, char *buf, size_t size)
+{
+	ssize_t len;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	len = read(fd, buf, size - 1);
+	close(fd);
+	if (len < 0)
+		return -errno;
+	buf[len] = 0;
+	if (len && buf[len - 1] == '\n')
+		buf[len - 1] = 0;
+	return 0;
+}
+
+static int param_write(const char *path, unsigned int val)
+{
+	char buf[32];
+	ssize_t len;
+	int fd;
+
+	snprintf(buf, sizeof(buf), "%u", val);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	len = write(fd, buf, strlen(buf));
+	close(fd);
+	return len < 0 ? -errno : 0;
+}
+
+/* The VM with @id in a list, or NULL. */
+static const struct kvmw_vm_info *list_find(const struct kvmw_vm_info *vms,
+					    uint32_t nr, uint64_t id)
+{
+	uint32_t i;
+
+	for (i = 0; i < nr; i++)
+		if (vms[i].vm_id == id)
+			return &vms[i];
+	return NULL;
+}
+
+/* Number of VMs of this process in a list that are live / gone. */
+static void list_count_mine(const struct kvmw_vm_info *vms, uint32_t nr,
+			    uint32_t *live, uint32_t *gone,
+			    const struct kvmw_vm_info **last_live)
+{
+	uint32_t i;
+
+	*live = *gone = 0;
+	*last_live = NULL;
+	for (i = 0; i < nr; i++) {
+		if (vms[i].vmm_pid != (uint32_t)getpid())
+			continue;
+		if (vms[i].flags & KVMW_VM_F_GONE) {
+			(*gone)++;
+		} else {
+			(*live)++;
+			*last_live = &vms[i];
+		}
+	}
+}
+
+static void rec_from_snap(struct vm_rec *r, const struct kvmw_snap *s,
+			  uint32_t cpuid_code)
+{
+	uint32_t i;
+
+	memset(r, 0, sizeof(*r));
+	r->id = s->hdr.vm.vm_id;
+	r->nr_vcpus = s->hdr.nr_vcpus;
+	r->exits = s->hdr.vm.exits;
+	r->entries = s->hdr.vm.entries;
+	r->gone_ns = s->hdr.vm.gone_ns;
+	for (i = 0; i < s->hdr.nr_vcpus && i <= MAX_VCPUS; i++) {
+		r->vcpu_exits[i] = s->vcpus[i].exits;
+		r->vcpu_entries[i] = s->vcpus[i].entries;
+		r->vcpu_cpuid[i] = kvmw_snap_count(s, i, cpuid_code);
+		r->vcpu_guest_ns[i] = s->vcpus[i].guest_ns;
+	}
+}
+
+/* The numbers that must not change once a VM has stopped running. */
+static bool rec_same(const struct vm_rec *a, const struct vm_rec *b)
+{
+	uint32_t i;
+
+	if (a->id != b->id || a->nr_vcpus != b->nr_vcpus ||
+	    a->exits != b->exits || a->entries != b->entries)
+		return false;
+	for (i = 0; i < a->nr_vcpus && i <= MAX_VCPUS; i++)
+		if (a->vcpu_exits[i] != b->vcpu_exits[i] ||
+		    a->vcpu_entries[i] != b->vcpu_entries[i] ||
+		    a->vcpu_cpuid[i] != b->vcpu_cpuid[i] ||
+		    a->vcpu_guest_ns[i] != b->vcpu_guest_ns[i])
+			return false;
+	return true;
+}
+
+/*
+ * Check one finished vCPU of a snapshot against what the host saw: its
+ * own CPUID count and KVM's statistics of this vCPU fd, which belong to
+ * this incarnation only.
+ */
+static void check_vcpu(struct __test_metadata *_metadata,
+		       struct churn_env *env, const struct kvmw_snap *s,
+		       int idx, struct kvm_vcpu *vcpu, uint64_t cpuid)
+{
+	const struct kvmw_vcpu_info *vi = &s->vcpus[idx];
+	const struct vcpu_result *r = &vcpu->res;
+	uint64_t user_n = 0;
+	uint32_t j;
+
+	ASSERT_EQ((uint32_t)vcpu->id, vi->vcpu_id);
+	EXPECT_EQ((uint32_t)vcpu->tid, vi->tid);
+	EXPECT_EQ(cpuid, kvmw_snap_count(s, idx, env->cpuid_code))
+		TH_LOG("VM %llu vCPU %d: CPUID exits",
+		       (unsigned long long)s->hdr.vm.vm_id, vcpu->id);
+	EXPECT_EQ(vi->exits, vi->entries);
+	if (r->end_stats.valid[VCPU_STAT_EXITS])
+		EXPECT_EQ(r->end_stats.val[VCPU_STAT_EXITS], vi->exits)
+			TH_LOG("VM %llu vCPU %d: KVM's exits statistic",
+			       (unsigned long long)s->hdr.vm.vm_id, vcpu->id);
+	if (r->end_stats.valid[VCPU_STAT_IO_EXITS])
+		EXPECT_EQ(r->end_stats.val[VCPU_STAT_IO_EXITS],
+			  kvmw_snap_count(s, idx, env->io_code))
+			TH_LOG("VM %llu vCPU %d: KVM's io_exits statistic",
+			       (unsigned long long)s->hdr.vm.vm_id, vcpu->id);
+	if (s->hdr.vcpu_info_size < KVMW_VCPU_INFO_SIZE_VER1 ||
+	    s->hdr.reason_stat_size < KVMW_REASON_STAT_SIZE_VER1)
+		return;
+	/* Every return of KVM_RUN but the last is timed at the next entry. */
+	for (j = vi->first_reason; j < vi->first_reason + vi->nr_reasons; j++)
+		user_n += s->reasons[j].user_count;
+	EXPECT_EQ(r->kvm_runs - 1, user_n)
+		TH_LOG("VM %llu vCPU %d: returns to userspace",
+		       (unsigned long long)s->hdr.vm.vm_id, vcpu->id);
+}
+
+FIXTURE_SETUP(churn)
+{
+	enum kvm_vendor vendor;
+	struct kvmw_vm_info *vms;
+	struct kvmw_handshake hs;
+	uint32_t nr, i;
+
+	self->env.fd = -1;
+	if (geteuid()) {
+		snprintf(self->why, sizeof(self->why), "needs root");
+		return;
+	}
+	if (!kvm_available()) {
+		snprintf(self->why, sizeof(self->why), "no usable /dev/kvm");
+		return;
+	}
+	self->env.fd = kvmw_open();
+	ASSERT_LE(0, self->env.fd)
+		TH_LOG("open %s: %s", KVMW_DEVICE_PATH, strerror(-self->env.fd));
+	ASSERT_EQ(0, kvmw_handshake(self->env.fd, &hs));
+	ASSERT_TRUE(hs.features & KVMW_FEAT_VM_LIFETIME)
+		TH_LOG("no exact VM lifetime: KVM debugfs unavailable?");
+	vendor = (enum kvm_vendor)hs.vendor;
+	self->env.cpuid_code = exit_reason_code(vendor, EXIT_KIND_CPUID);
+	self->env.io_code = exit_reason_code(vendor, EXIT_KIND_IO);
+	ASSERT_EQ(0, param_read(RETENTION_PARAM, self->old_retention,
+				sizeof(self->old_retention)));
+
+	/* Drop the gone VMs of earlier tests: they expire at once. */
+	ASSERT_EQ(0, param_write(RETENTION_PARAM, 0));
+	ASSERT_EQ(0, kvmw_list_vms(self->env.fd, &vms, &nr));
+	for (i = 0; i < nr; i++)
+		EXPECT_FALSE(vms[i].flags & KVMW_VM_F_GONE)
+			TH_LOG("VM %llu gone but kept with a retention of 0",
+			       (unsigned long long)vms[i].vm_id);
+	free(vms);
+	ASSERT_EQ(0, param_write(RETENTION_PARAM, KEEP_MS));
+	ASSERT_EQ(0, kvmw_handshake(self->env.fd, &hs));
+	self->env.base_vms = hs.nr_vms;
+	self->env.base_vcpus = hs.nr_vcpus;
+}
+
+FIXTURE_TEARDOWN(churn)
+{
+	if (self->old_retention[0] &&
+	    param_write(RETENTION_PARAM,
+			strtoul(self->old_retention, NULL, 10)))
+		TH_LOG("could not restore gone_retention_ms");
+	if (self->env.fd >= 0)
+		close(self->env.fd);
+}
+
+/* nr_vms and nr_vcpus of the handshake and the list against the model. */
+static void check_totals(struct __test_metadata *_metadata,
+			 struct churn_env *env, uint32_t vms,
+			 uint32_t vcpus)
+{
+	struct kvmw_vm_list l = { .size = sizeof(l) };
+	struct kvmw_handshake hs;
+
+	ASSERT_EQ(0, kvmw_handshake(env->fd, &hs));
+	EXPECT_EQ(env->base_vms + vms, hs.nr_vms);
+	EXPECT_EQ(env->base_vcpus + vcpus, hs.nr_vcpus);
+	ASSERT_EQ(0, ioctl(env->fd, KVMW_IOC_LIST_VMS, &l));
+	EXPECT_EQ(env->base_vms + vms, l.nr_vms);
+}
+
+/*
+ * Wait for the gone VM @r to expire with a retention of EXPIRE_MS: it
+ * must stay readable, numbers unchanged, until then, and disappear after.
+ */
+static void check_expiry(struct __test_metadata *_metadata,
+			 struct churn_env *env, const struct vm_rec *r)
+{
+	uint64_t deadline;
+	struct kvmw_snap s;
+	struct vm_rec cur;
+	int ret;
+
+	ASSERT_NE(0, r->gone_ns);
+	ASSERT_EQ(0, param_write(RETENTION_PARAM, EXPIRE_MS));
+	deadline = r->gone_ns + (EXPIRE_MS + 5000) * 1000000ULL;
+	for (;;) {
+		/* Read before the clock: a VM missing earlier is a failure. */
+		ret = kvmw_snapshot(env->fd, r->id, &s);
+		if (boottime_ns() < r->gone_ns + EXPIRE_MS * 1000000ULL) {
+			ASSERT_EQ(0, ret) TH_LOG("VM %llu removed before %u ms",
+						 (unsigned long long)r->id,
+						 EXPIRE_MS);
+		}
+		if (ret) {
+			EXPECT_EQ(-ENOENT, ret);
+			break;
+		}
+		rec_from_snap(&cur, &s, env->cpuid_code);
+		kvmw_snap_free(&s);
+		EXPECT_TRUE(cur.gone_ns == r->gone_ns && rec_same(&cur, r))
+			TH_LOG("gone VM %llu changed", (unsigned long long)r->id);
+		ASSERT_GT(deadline, boottime_ns())
+			TH_LOG("VM %llu not removed %u ms after it was gone",
+			       (unsigned long long)r->id, EXPIRE_MS + 5000);
+		sleep_ms(50);
+	}
+	ASSERT_EQ(0, param_write(RETENTION_PARAM, KEEP_MS));
+}
+
+/* One iteration's VM: create, run to completion, read, destroy. */
+TEST_F_TIMEOUT(churn, churn, 600)
+{
+	unsigned int iters = CHURN_ITERS, it;
+	struct vm_rec prev = { 0 }, cur;
+	uint32_t kept = 0, kept_vcpus = 0;
+	uint64_t last_id = 0;
+	double t0 = now_ms();
+
+	if (self->why[0])
+		SKIP(return, "%s", self->why);
+	if (getenv("KVMW_CHURN_ITERS"))
+		iters = strtoul(getenv("KVMW_CHURN_ITERS"), NULL, 0);
+
+	for (it = 0; it < iters; it++) {
+		const struct kvmw_vm_info *live, *old;
+		int nv = 1 + it % MAX_VCPUS, c;
+		struct kvmw_vm_info *vms;
+		uint32_t nr, nlive, ngone;
+		struct kvm_vcpu *vcpu;
+		struct kvmw_snap s;
+		struct kvm_vm *vm;
+
+		vm = vm_create(NULL);
+		ASSERT_NE(NULL, vm);
+		for (c = 0; c < nv; c++) {
+			vcpu = vcpu_add(vm);
+			ASSERT_NE(NULL, vcpu);
+			ASSERT_EQ(0, vcpu_load_prog(vcpu, GUEST_PROG_CPUID,
+						    10 + 2 * it + c));
+		}
+		/*
+		 * vCPU 0 always runs on this thread, so every VM's vCPU 0 has
+		 * the same thread id; vCPU 1 gets a new thread.
+		 */
+		if (nv > 1)
+			ASSERT_EQ(0, vcpu_start(vm->vcpus[1]));
+		EXPECT_EQ(0, vcpu_run(vm->vcpus[0]))
+			TH_LOG("%s", vm->vcpus[0]->res.msg);
+		if (nv > 1)
+			EXPECT_EQ(0, vcpu_join(vm->vcpus[1]))
+				TH_LOG("%s", vm->vcpus[1]->res.msg);
+
+		/* Exactly one live VM of ours, a new one. */
+		ASSERT_EQ(0, kvmw_list_vms(self->env.fd, &vms, &nr));
+		list_count_mine(vms, nr, &nlive, &ngone, &live);
+		EXPECT_EQ(1, nlive);
+		EXPECT_EQ(kept, ngone);
+		ASSERT_NE(NULL, live);
+		EXPECT_LT(last_id, live->vm_id)
+			TH_LOG("iteration %u: vm_id %llu after %llu", it,
+			       (unsigned long long)live->vm_id,
+			       (unsigned long long)last_id);
+		last_id = live->vm_id;
+		EXPECT_EQ((uint32_t)nv, live->nr_vcpus);
+
+		/* The VM destroyed before: gone, its numbers as they were. */
+		if (prev.id) {
+			old = list_find(vms, nr, prev.id);
+			ASSERT_NE(NULL, old) TH_LOG("VM %llu vanished",
+						    (unsigned long long)prev.id);
+			EXPECT_TRUE(old->flags & KVMW_VM_F_GONE);
+			EXPECT_EQ(prev.gone_ns, old->gone_ns);
+			EXPECT_EQ(prev.exits, old->exits);
+			EXPECT_EQ(prev.entries, old->entries);
+			EXPECT_EQ(prev.nr_vcpus, old->nr_vcpus);
+			ASSERT_EQ(0, kvmw_snapshot(self->env.fd, prev.id, &s));
+			rec_from_snap(&cur, &s, self->env.cpuid_code);
+			kvmw_snap_free(&s);
+			EXPECT_TRUE(rec_same(&prev, &cur))
+				TH_LOG("gone VM %llu changed",
+				       (unsigned long long)prev.id);
+		}
+		free(vms);
+		check_totals(_metadata, &self->env, kept + 1, kept_vcpus + nv);
+
+		/* This VM's numbers are its own. */
+		ASSERT_EQ(0, kvmw_snapshot(self->env.fd, last_id, &s));
+		EXPECT_FALSE(s.hdr.vm.flags & KVMW_VM_F_GONE);
+		ASSERT_EQ((uint32_t)nv, s.hdr.nr_vcpus);
+		for (c = 0; c < nv; c++)
+			check_vcpu(_metadata, &self->env, &s, c, vm->vcpus[c],
+				   10 + 2 * it + c);
+		rec_from_snap(&prev, &s, self->env.cpuid_code);
+		kvmw_snap_free(&s);
+
+		vm_destroy(vm);
+
+		/* Gone at the next reading, numbers unchanged. */
+		ASSERT_EQ(0, kvmw_snapshot(self->env.fd, prev.id, &s));
+		EXPECT_TRUE(s.hdr.vm.flags & KVMW_VM_F_GONE)
+			TH_LOG("VM %llu not gone after its destruction",
+			       (unsigned long long)prev.id);
+		rec_from_snap(&cur, &s, self->env.cpuid_code);
+		kvmw_snap_free(&s);
+		EXPECT_TRUE(rec_same(&prev, &cur));
+		EXPECT_NE(0, cur.gone_ns);
+		prev.gone_ns = cur.gone_ns;
+		kept++;
+		kept_vcpus += nv;
+		check_totals(_metadata, &self->env, kept, kept_vcpus);
+
+		if (it % EXPIRE_EVERY == EXPIRE_EVERY - 1) {
+			/* All kept VMs expire, the last one is watched. */
+			check_expiry(_metadata, &self->env, &prev);
+			kept = 0;
+			kept_vcpus = 0;
+			check_totals(_metadata, &self->env, 0, 0);
+			memset(&prev, 0, sizeof(prev));
+		}
+		if (it == 0)
+			TH_LOG("one iteration: %.0f ms", now_ms() - t0);
+	}
+	TH_LOG("%u iterations in %.0f ms", iters, now_ms() - t0);
+}
+
+/* Wait until a spinning vCPU has made @n more batches. */
+static bool wait_batches(struct kvm_vcpu *vcpu, uint64_t n, int timeout_ms)
+{
+	uint64_t want = vcpu_spin_batches(vcpu) + n;
+	int waited;
+
+	for (waited = 0; waited < timeout_ms; waited += 10) {
+		if (vcpu_finished(vcpu))
+			return false;
+		if (vcpu_spin_batches(vcpu) >= want)
+			return true;
+		sleep_ms(10);
+	}
+	return false;
+}
+
+TEST_F_TIMEOUT(churn, vcpu_added_later, 300)
+{
+	struct kvm_vcpu *spin, *v1, *v2;
+	struct kvmw_snap s;
+	struct kvm_vm *vm;
+	uint64_t id, spin_cpuid;
+
+	if (self->why[0])
+		SKIP(return, "%s", self->why);
+	vm = vm_create(NULL);
+	ASSERT_NE(NULL, vm);
+	spin = vcpu_add(vm);
+	v1 = vcpu_add(vm);
+	ASSERT_NE(NULL, spin);
+	ASSERT_NE(NULL, v1);
+	ASSERT_EQ(0, vcpu_load_prog(spin, GUEST_PROG_CPUID_SPIN, SPIN_BATCH));
+	ASSERT_EQ(0, vcpu_load_prog(v1, GUEST_PROG_CPUID, 111));
+	ASSERT_EQ(0, vcpu_start(spin));
+	ASSERT_EQ(0, vcpu_run(v1)) TH_LOG("%s", v1->res.msg);
+	ASSERT_TRUE(wait_batches(spin, 2, 60000));
+
+	ASSERT_EQ(0, kvmw_find_kvm_vm(self->env.fd, vm, &s));
+	id = s.hdr.vm.vm_id;
+	EXPECT_EQ(2, s.hdr.nr_vcpus);
+	EXPECT_EQ(111, kvmw_snap_count(&s, 1, self->env.cpuid_code));
+	kvmw_snap_free(&s);
+	check_totals(_metadata, &self->env, 1, 2);
+
+	/* A third vCPU, created now, runs on this thread as well. */
+	v2 = vcpu_add(vm);
+	ASSERT_NE(NULL, v2);
+	ASSERT_EQ(0, vcpu_load_prog(v2, GUEST_PROG_CPUID, 333));
+	ASSERT_EQ(0, vcpu_run(v2)) TH_LOG("%s", v2->res.msg);
+	ASSERT_TRUE(wait_batches(spin, 1, 60000));
+
+	ASSERT_EQ(0, kvmw_snapshot(self->env.fd, id, &s));
+	EXPECT_FALSE(s.hdr.vm.flags & KVMW_VM_F_GONE);
+	ASSERT_EQ(3, s.hdr.nr_vcpus);
+	EXPECT_EQ(3, s.hdr.vm.nr_vcpus);
+	EXPECT_EQ((uint32_t)spin->tid, s.vcpus[0].tid);
+	check_vcpu(_metadata, &self->env, &s, 1, v1, 111);
+	check_vcpu(_metadata, &self->env, &s, 2, v2, 333);
+	kvmw_snap_free(&s);
+	check_totals(_metadata, &self->env, 1, 3);
+
+	/* The spinning vCPU: batches x SPIN_BATCH CPUIDs, exactly. */
+	vcpu_spin_stop(spin);
+	ASSERT_EQ(0, vcpu_join(spin)) TH_LOG("%s", spin->res.msg);
+	spin_cpuid = spin->res.pio_user_out * SPIN_BATCH;
+	ASSERT_EQ(0, kvmw_snapshot(self->env.fd, id, &s));
+	check_vcpu(_metadata, &self->env, &s, 0, spin, spin_cpuid);
+	kvmw_snap_free(&s);
+	vm_destroy(vm);
+}
+
+TEST_F_TIMEOUT(churn, several_alive, 300)
+{
+	static const int order[NR_ALIVE] = { 2, 0, 3, 1 };
+	struct kvm_vm *vms[NR_ALIVE];
+	struct vm_rec rec[NR_ALIVE];
+	bool alive[NR_ALIVE];
+	struct kvmw_snap s;
+	int k, d, j;
+
+	if (self->why[0])
+		SKIP(return, "%s", self->why);
+	for (k = 0; k < NR_ALIVE; k++) {
+		vms[k] = vm_create(NULL);
+		ASSERT_NE(NULL, vms[k]);
+		ASSERT_NE(NULL, vcpu_add(vms[k]));
+		ASSERT_EQ(0, vcpu_load_prog(vms[k]->vcpus[0],
+					    GUEST_PROG_CPUID, 50 + k));
+		/* all on this thread: one tid for the four VMs */
+		ASSERT_EQ(0, vcpu_run(vms[k]->vcpus[0]))
+			TH_LOG("%s", vms[k]->vcpus[0]->res.msg);
+		alive[k] = true;
+	}
+	for (k = 0; k < NR_ALIVE; k++) {
+		struct kvmw_vm_info *list;
+		uint32_t nr, i;
+		bool found = false;
+
+		/* The VM with our tid and 50 + k CPUIDs. */
+		ASSERT_EQ(0, kvmw_list_vms(self->env.fd, &list, &nr));
+		for (i = 0; i < nr && !found; i++) {
+			if (list[i].vmm_pid != (uint32_t)getpid() ||
+			    kvmw_snapshot(self->env.fd, list[i].vm_id, &s))
+				continue;
+			if (s.hdr.nr_vcpus == 1 &&
+			    kvmw_snap_count(&s, 0, self->env.cpuid_code) ==
+			    50U + k) {
+				EXPECT_FALSE(s.hdr.vm.flags & KVMW_VM_F_GONE);
+				check_vcpu(_metadata, &self->env, &s, 0,
+					   vms[k]->vcpus[0], 50 + k);
+				rec_from_snap(&rec[k], &s, self->env.cpuid_code);
+				found = true;
+			}
+			kvmw_snap_free(&s);
+		}
+		free(list);
+		ASSERT_TRUE(found) TH_LOG("VM %d not found", k);
+		if (k)
+			EXPECT_LT(rec[k - 1].id, rec[k].id);
+	}
+	check_totals(_metadata, &self->env, NR_ALIVE, NR_ALIVE);
+
+	for (d = 0; d < NR_ALIVE; d++) {
+		vm_destroy(vms[order[d]]);
+		alive[order[d]] = false;
+		for (j = 0; j < NR_ALIVE; j++) {
+			struct vm_rec cur;
+
+			ASSERT_EQ(0, kvmw_snapshot(self->env.fd, rec[j].id, &s));
+			EXPECT_EQ(!alive[j],
+				  !!(s.hdr.vm.flags & KVMW_VM_F_GONE))
+				TH_LOG("after destroying VM %d: VM %d", order[d],
+				       j);
+			rec_from_snap(&cur, &s, self->env.cpuid_code);
+			kvmw_snap_free(&s);
+			EXPECT_TRUE(rec_same(&rec[j], &cur));
+		}
+		check_totals(_metadata, &self->env, NR_ALIVE, NR_ALIVE);
+	}
+
+	/* With no retention they all go at the next reading. */
+	ASSERT_EQ(0, param_write(RETENTION_PARAM, 0));
+	check_totals(_metadata, &self->env, 0, 0);
+	for (j = 0; j < NR_ALIVE; j++)
+		EXPECT_EQ(-ENOENT, kvmw_snapshot(self->env.fd, rec[j].id, &s));
+}
+
+TEST_HARNESS_MAIN
