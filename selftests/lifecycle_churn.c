@@ -4,7 +4,9 @@
  * process, many times.
  *
  * KVM frees a destroyed VM's struct kvm and struct kvm_vcpu, and the next
- * VM of the same process very likely gets the same memory back, the same
+ * VM of the same process very likely gets the same memory back (struct
+ * kvm is vmalloc()ed: see add_ballast() for how the test makes sure its
+ * address is reused too, and the log line for how often it was), the same
  * debugfs directory name (<pid>-<fd>) and, here, the same vCPU thread. The
  * module must still tell the incarnations apart:
  *  - churn: every iteration's VM gets a new, strictly larger vm_id; its
@@ -31,6 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -346,6 +349,90 @@ static void check_expiry(struct __test_metadata *_metadata,
 	ASSERT_EQ(0, param_write(RETENTION_PARAM, KEEP_MS));
 }
 
+/*
+ * KVM allocates struct kvm with vmalloc(), whose freed ranges are handed
+ * out again only after a lazy purge, once some 32 MiB x fls(nr_cpus) of
+ * vmalloc space has been freed. A VM that destroys just itself frees far
+ * less, so the next VMs would get fresh addresses and the test would
+ * never meet a reused struct kvm (the kvm_vcpu cache, a slab, is reused
+ * at once). Every BALLAST_EVERY-th VM therefore also gets a ballast memory
+ * slot with dirty logging, never touched by the guest: its dirty bitmaps,
+ * BALLAST_SIZE / 4 KiB / 8 x 2 bytes of vmalloc space, make its destroy
+ * free enough for a purge every few VMs.
+ * Below 1 TiB, QEMU's TCG default of 40 physical address bits.
+ */
+#define BALLAST_EVERY	3	/* iterations */
+#define BALLAST_GPA	(128ULL << 30)
+#define BALLAST_SIZE	(768ULL << 30)
+
+static void *add_ballast(struct kvm_vm *vm)
+{
+	struct kvm_userspace_memory_region r = {
+		.slot = 1,
+		.flags = KVM_MEM_LOG_DIRTY_PAGES,
+		.guest_phys_addr = BALLAST_GPA,
+		.memory_size = BALLAST_SIZE,
+	};
+	void *p;
+
+	p = mmap(NULL, BALLAST_SIZE, PROT_NONE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	r.userspace_addr = (uintptr_t)p;
+	if (ioctl(vm->fd, KVM_SET_USER_MEMORY_REGION, &r)) {
+		munmap(p, BALLAST_SIZE);
+		return NULL;
+	}
+	return p;
+}
+
+/*
+ * The vmalloc areas allocated by kvm_create_vm() (struct kvm; inlined
+ * into kvm_dev_ioctl() on some kernels), by their address range as
+ * /proc/vmallocinfo prints it (hashed or not, the same address gives the
+ * same text within one boot).
+ */
+#define MAX_AREAS	8
+
+struct kvm_areas {
+	int n;
+	char a[MAX_AREAS][48];
+};
+
+static void kvm_areas_read(struct kvm_areas *k)
+{
+	char line[512];
+	FILE *f;
+
+	k->n = 0;
+	f = fopen("/proc/vmallocinfo", "re");
+	if (!f)
+		return;
+	while (k->n < MAX_AREAS && fgets(line, sizeof(line), f))
+		if ((strstr(line, " kvm_create_vm+") ||
+		     strstr(line, " kvm_dev_ioctl+")) &&
+		    sscanf(line, "%47s", k->a[k->n]) == 1)
+			k->n++;
+	fclose(f);
+}
+
+/* The area in @after that is not in @before, or NULL. */
+static const char *kvm_area_new(const struct kvm_areas *before,
+				const struct kvm_areas *after)
+{
+	int i, j;
+
+	for (i = 0; i < after->n; i++) {
+		for (j = 0; j < before->n; j++)
+			if (!strcmp(after->a[i], before->a[j]))
+				break;
+		if (j == before->n)
+			return after->a[i];
+	}
+	return NULL;
+}
+
 /* One iteration's VM: create, run to completion, read, destroy. */
 TEST_F_TIMEOUT(churn, churn, 600)
 {
@@ -354,14 +441,23 @@ TEST_F_TIMEOUT(churn, churn, 600)
 	uint32_t kept = 0, kept_vcpus = 0;
 	uint64_t last_id = 0;
 	double t0 = now_ms();
+	unsigned int reused = 0, seen = 0, nr_addr = 0;
+	char (*addr)[48] = NULL;
+	bool ballast = true;
 
 	if (self->why[0])
 		SKIP(return, "%s", self->why);
 	if (getenv("KVMW_CHURN_ITERS"))
 		iters = strtoul(getenv("KVMW_CHURN_ITERS"), NULL, 0);
 
+	addr = calloc(iters ? iters : 1, sizeof(*addr));
+	ASSERT_NE(NULL, addr);
 	for (it = 0; it < iters; it++) {
 		const struct kvmw_vm_info *live, *old;
+		struct kvm_areas before, after;
+		const char *area;
+		void *ballast_mem = NULL;
+		unsigned int a;
 		int nv = 1 + it % MAX_VCPUS, c;
 		struct kvmw_vm_info *vms;
 		uint32_t nr, nlive, ngone;
@@ -369,8 +465,30 @@ TEST_F_TIMEOUT(churn, churn, 600)
 		struct kvmw_snap s;
 		struct kvm_vm *vm;
 
+		kvm_areas_read(&before);
 		vm = vm_create(NULL);
 		ASSERT_NE(NULL, vm);
+		kvm_areas_read(&after);
+		area = kvm_area_new(&before, &after);
+		if (area) {
+			seen++;
+			for (a = 0; a < nr_addr; a++)
+				if (!strcmp(addr[a], area))
+					break;
+			if (a < nr_addr)
+				reused++;
+			else
+				snprintf(addr[nr_addr++], sizeof(addr[0]),
+					 "%s", area);
+		}
+		if (ballast && it % BALLAST_EVERY == 0) {
+			ballast_mem = add_ballast(vm);
+			if (!ballast_mem) {
+				TH_LOG("no ballast memory slot: %s",
+				       strerror(errno));
+				ballast = false;
+			}
+		}
 		for (c = 0; c < nv; c++) {
 			vcpu = vcpu_add(vm);
 			ASSERT_NE(NULL, vcpu);
@@ -433,6 +551,8 @@ TEST_F_TIMEOUT(churn, churn, 600)
 		kvmw_snap_free(&s);
 
 		vm_destroy(vm);
+		if (ballast_mem)
+			munmap(ballast_mem, BALLAST_SIZE);
 
 		/* Gone at the next reading, numbers unchanged. */
 		ASSERT_EQ(0, kvmw_snapshot(self->env.fd, prev.id, &s));
@@ -460,6 +580,13 @@ TEST_F_TIMEOUT(churn, churn, 600)
 			TH_LOG("one iteration: %.0f ms", now_ms() - t0);
 	}
 	TH_LOG("%u iterations in %.0f ms", iters, now_ms() - t0);
+	/* Informational: reuse depends on the allocator, it is not asserted. */
+	if (seen)
+		TH_LOG("struct kvm at the address of an earlier VM in %u of %u iterations",
+		       reused, seen);
+	else
+		TH_LOG("struct kvm addresses not visible in /proc/vmallocinfo");
+	free(addr);
 }
 
 /* Wait until a spinning vCPU has made @n more batches. */
