@@ -35,6 +35,11 @@ module_param(vcpu_reserve, uint, 0444);
 MODULE_PARM_DESC(vcpu_reserve,
 		 "vCPU records kept ready for new vCPUs (default 64)");
 
+static unsigned int vcpu_reserve_max = 1024;
+module_param(vcpu_reserve_max, uint, 0444);
+MODULE_PARM_DESC(vcpu_reserve_max,
+		 "Most vCPU records the pool grows to after it ran dry (default 1024)");
+
 static unsigned int vm_reserve = 16;
 module_param(vm_reserve, uint, 0444);
 MODULE_PARM_DESC(vm_reserve, "VM records kept ready for new VMs (default 16)");
@@ -63,6 +68,12 @@ static u64 kvmw_next_vm_id = 1;
 
 static struct kvmw_vcpu *kvmw_vcpu_pool;
 static unsigned int kvmw_vcpu_pool_nr;
+/*
+ * vCPU records the refill keeps ready: vcpu_reserve, doubled (up to
+ * vcpu_reserve_max) each time a new vCPU found the pool empty, so that a
+ * VMM starting vCPUs faster than the pool refills loses less the next time.
+ */
+static unsigned int kvmw_vcpu_target;
 static struct kvmw_vm *kvmw_vm_pool;
 static unsigned int kvmw_vm_pool_nr;
 
@@ -141,29 +152,33 @@ struct kvmw_vcpu *kvmw_vcpu_find(struct kvm_vcpu *vcpu)
  * @tid: thread id (the caller's own)
  *
  * A walk of every record: only for the rare lookups that have no vCPU
- * pointer and missed the per-CPU cache.
+ * pointer and missed the per-CPU cache. A thread that ran vCPUs of several
+ * VMs (one since destroyed, its last exit never followed by an entry) has
+ * several such records; the one with the latest exit is the one it ran
+ * last.
  *
  * Return: the record, or NULL.
  */
 struct kvmw_vcpu *kvmw_vcpu_find_tid(pid_t tid)
 {
-	struct kvmw_vcpu *v;
+	struct kvmw_vcpu *v, *best = NULL;
 	unsigned int bkt;
 
 	rcu_read_lock();
 	hash_for_each_rcu(kvmw_vcpu_hash, bkt, v, hnode) {
-		if (READ_ONCE(v->tid) == tid && READ_ONCE(v->pending)) {
-			rcu_read_unlock();
-			return v;
-		}
+		if (READ_ONCE(v->tid) != tid || !READ_ONCE(v->pending))
+			continue;
+		if (!best || (s64)(READ_ONCE(v->exit_ts) -
+				   READ_ONCE(best->exit_ts)) > 0)
+			best = v;
 	}
 	rcu_read_unlock();
-	return NULL;
+	return best;
 }
 
 static void kvmw_request_refill(void)
 {
-	if (kvmw_vcpu_pool_nr < vcpu_reserve / 2 + 1 ||
+	if (kvmw_vcpu_pool_nr < READ_ONCE(kvmw_vcpu_target) / 2 + 1 ||
 	    kvmw_vm_pool_nr < vm_reserve / 2 + 1)
 		irq_work_queue(&kvmw_refill_iw);
 }
@@ -237,8 +252,14 @@ struct kvmw_vcpu *kvmw_vcpu_discover(struct kvm_vcpu *vcpu)
 
 	spin_lock(&kvmw_discover_lock);
 	vm = kvmw_vm_attach(vcpu->kvm);
-	if (!vm || !kvmw_vcpu_pool)
+	if (!vm)
 		goto out;
+	if (!kvmw_vcpu_pool) {
+		WRITE_ONCE(kvmw_vcpu_target,
+			   min(kvmw_vcpu_target * 2,
+			       max(vcpu_reserve_max, vcpu_reserve)));
+		goto out;
+	}
 	new_vm = !vm->nr_vcpus;
 
 	v = kvmw_vcpu_pool;
@@ -273,7 +294,8 @@ out:
 static void kvmw_refill_workfn(struct work_struct *work)
 {
 	for (;;) {
-		bool need_vcpu = READ_ONCE(kvmw_vcpu_pool_nr) < vcpu_reserve;
+		bool need_vcpu = READ_ONCE(kvmw_vcpu_pool_nr) <
+				 READ_ONCE(kvmw_vcpu_target);
 		bool need_vm = READ_ONCE(kvmw_vm_pool_nr) < vm_reserve;
 		struct kvmw_vcpu *v = NULL;
 		struct kvmw_vm *vm = NULL;
@@ -415,6 +437,7 @@ int kvmw_core_init(void)
 {
 	/* An empty pool would leave every vCPU untracked. */
 	vcpu_reserve = max(vcpu_reserve, 1U);
+	kvmw_vcpu_target = vcpu_reserve;
 	vm_reserve = max(vm_reserve, 1U);
 	init_irq_work(&kvmw_refill_iw, kvmw_refill_irq_workfn);
 	kvmw_refill_workfn(NULL);
