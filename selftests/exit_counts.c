@@ -48,6 +48,7 @@
  * reported as skipped.
  */
 #include <errno.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -872,6 +873,25 @@ FIXTURE_VARIANT_ADD(single, cpuid_irqchip) {
 	.prog = GUEST_PROG_CPUID, .n = 1000, .irqchip = true
 };
 
+/*
+ * Keep the vCPU thread on one CPU. The test VM's local_clock() is
+ * per CPU and, its TSC being unstable under TCG, CPUs may disagree by up
+ * to a tick: an exit timed from one CPU to another can come out as 0,
+ * and a reason with few exits (ten HLTs) could then show no time at all.
+ * Each test runs in its own child process, so nothing needs restoring.
+ */
+static void pin_to_this_cpu(void)
+{
+	int cpu = sched_getcpu();
+	cpu_set_t set;
+
+	if (cpu < 0)
+		return;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	sched_setaffinity(0, sizeof(set), &set);
+}
+
 FIXTURE_SETUP(single)
 {
 	self->kvm = kvm_available();
@@ -879,6 +899,7 @@ FIXTURE_SETUP(single)
 		return;
 	numa_balancing_off(self->numa, sizeof(self->numa));
 	env_open(&self->env);
+	pin_to_this_cpu();
 }
 
 FIXTURE_TEARDOWN(single)
