@@ -312,7 +312,8 @@ for s in "${series[@]}"; do
 				show("CPUID exit", "baseline")
 				if (n["switch-baseline"])
 					show("context switch of non-vCPU threads", "switch-baseline")
-			}'
+			}
+			$1 == "snapshot" { sub(/^snapshot /, ""); print k ": " $0 " (icount: ms are millions of instructions)" }'
 		continue
 	fi
 	parse "$s" "$res"
