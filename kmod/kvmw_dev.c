@@ -464,6 +464,18 @@ out:
 	kvmw_snap_free(&b);
 }
 
+/* Copy a snapshot's vCPU and reason arrays to the caller's arrays. */
+static int kvmw_snap_put(const struct kvmw_snap_buf *b, u64 vcpus_ptr,
+			 u32 vcpu_info_size, u64 reasons_ptr,
+			 u32 reason_stat_size)
+{
+	int ret = kvmw_put_array(vcpus_ptr, b->vbuf, sizeof(*b->vbuf),
+				 vcpu_info_size, b->nv);
+
+	return ret ?: kvmw_put_array(reasons_ptr, b->rbuf, sizeof(*b->rbuf),
+				     reason_stat_size, b->nr);
+}
+
 static int kvmw_check_array(u32 elem_size, u32 ver0)
 {
 	return elem_size < ver0 || elem_size > KVMW_MAX_ARG_SIZE ? -EINVAL : 0;
@@ -521,11 +533,8 @@ static long kvmw_ioctl_vm_snapshot(void __user *uarg)
 		ret = kvmw_put_arg(uarg, &req, sizeof(req), usize) ?: -E2BIG;
 		goto out;
 	}
-	ret = kvmw_put_array(req.vcpus_ptr, b.vbuf, sizeof(*b.vbuf),
-			     req.vcpu_info_size, b.nv);
-	if (!ret)
-		ret = kvmw_put_array(req.reasons_ptr, b.rbuf, sizeof(*b.rbuf),
-				     req.reason_stat_size, b.nr);
+	ret = kvmw_snap_put(&b, req.vcpus_ptr, req.vcpu_info_size,
+			    req.reasons_ptr, req.reason_stat_size);
 	if (!ret)
 		ret = kvmw_put_arg(uarg, &req, sizeof(req), usize);
 out:
@@ -593,11 +602,8 @@ static long kvmw_ioctl_snapshot_all(void __user *uarg)
 	ret = kvmw_put_array(req.vms_ptr, ents, sizeof(*ents),
 			     req.vm_entry_size, req.nr_vms);
 	if (!ret)
-		ret = kvmw_put_array(req.vcpus_ptr, b.vbuf, sizeof(*b.vbuf),
-				     req.vcpu_info_size, b.nv);
-	if (!ret)
-		ret = kvmw_put_array(req.reasons_ptr, b.rbuf, sizeof(*b.rbuf),
-				     req.reason_stat_size, b.nr);
+		ret = kvmw_snap_put(&b, req.vcpus_ptr, req.vcpu_info_size,
+				    req.reasons_ptr, req.reason_stat_size);
 	if (!ret)
 		ret = kvmw_put_arg(uarg, &req, sizeof(req), usize);
 out:

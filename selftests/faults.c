@@ -36,29 +36,12 @@ struct fault_ctx {
 	struct kvmw_vcpu_info phase;
 };
 
-static int vcpu_info_now(int fd, struct kvm_vcpu *vcpu,
-			 struct kvmw_vcpu_info *out)
-{
-	pid_t tid = vcpu->tid;
-	struct kvmw_snap s;
-	int idx, ret;
-
-	ret = kvmw_find_vm(fd, getpid(), &tid, 1, &s);
-	if (ret)
-		return ret;
-	idx = kvmw_snap_vcpu_by_tid(&s, tid);
-	if (idx >= 0)
-		*out = s.vcpus[idx];
-	kvmw_snap_free(&s);
-	return idx >= 0 ? 0 : -ESRCH;
-}
-
 static void phase_hook(struct kvm_vcpu *vcpu, unsigned int phase, void *arg)
 {
 	struct fault_ctx *c = arg;
 
 	if (phase == GUEST_PHASE_MEASURE)
-		c->phase_err = vcpu_info_now(c->fd, vcpu, &c->phase);
+		c->phase_err = kvmw_vcpu_info_now(c->fd, vcpu, &c->phase);
 }
 
 static bool node_online(int node)
@@ -169,7 +152,7 @@ TEST_F_TIMEOUT(faults, count_type_node, 300)
 	r = &vcpu->res;
 	ASSERT_TRUE(r->done) TH_LOG("%s", r->msg);
 	ASSERT_EQ(0, self->ctx.phase_err);
-	ASSERT_EQ(0, vcpu_info_now(self->fd, vcpu, e));
+	ASSERT_EQ(0, kvmw_vcpu_info_now(self->fd, vcpu, e));
 
 	TH_LOG("faults %llu (at phase %llu): write %llu fetch %llu present %llu mmio %llu unknown %llu node0 %llu node1 %llu; mean %llu max %llu ns",
 	       (unsigned long long)e->faults, (unsigned long long)p->faults,

@@ -9,6 +9,14 @@
  * vCPU) and then writes to a port that exits to userspace. vCPU i executes
  * 1 + i % 7 CPUIDs, so a misattributed count shows.
  *
+ * The event stream is checked at the same scale: one VM_NEW and one
+ * VCPU_NEW per other vCPU, each vCPU once, nothing lost. events_lost
+ * produces more events than the module's ring holds (VMs of 1000 vCPUs
+ * created, run and destroyed) while a reader reads none: it must then get
+ * exactly the newest KVMW_EVENT_RING records, consecutive, the first
+ * saying how many were lost, the last the final VM's VM_GONE with the
+ * totals the VM list showed just before it was destroyed.
+ *
  * Two variants: "separate" creates all vCPUs and then runs them (a burst
  * of discoveries, the record pool refilled behind it), "interleaved" runs
  * each vCPU as soon as it is created. Each vCPU runs once, to its port
@@ -184,6 +192,7 @@ static void *run_thread(void *arg)
 FIXTURE(scale) {
 	int kvm;
 	int dev;
+	int events;
 	int vm;
 	void *mem;
 	struct scale_vcpu *v;
@@ -208,6 +217,8 @@ FIXTURE_SETUP(scale)
 {
 	self->kvm = open(KVM_DEV_PATH, O_RDWR | O_CLOEXEC);
 	self->dev = kvmw_open();
+	/* Opened before the VM exists: it sees all of the VM's events. */
+	self->events = open(KVMW_DEVICE_PATH, O_RDONLY | O_NONBLOCK);
 	self->vm = -1;
 	self->mem = MAP_FAILED;
 }
@@ -227,10 +238,29 @@ FIXTURE_TEARDOWN(scale)
 		close(self->vm);
 	if (self->mem != MAP_FAILED)
 		munmap(self->mem, 0x1000);
+	if (self->events >= 0)
+		close(self->events);
 	if (self->dev >= 0)
 		close(self->dev);
 	if (self->kvm >= 0)
 		close(self->kvm);
+}
+
+/* Read every queued event record into @ev (at most @max); their number. */
+static unsigned int read_events(int fd, struct kvmw_event *ev,
+				unsigned int max)
+{
+	unsigned int n = 0;
+	ssize_t got;
+
+	while (n < max) {
+		got = read(fd, ev + n, (max - n < 32 ? max - n : 32) *
+			  sizeof(*ev));
+		if (got <= 0)
+			break;
+		n += got / sizeof(*ev);
+	}
+	return n;
 }
 
 /* vCPU @i in real mode at address 0, with its CPUID count in ESI. */
@@ -465,6 +495,180 @@ TEST_F_TIMEOUT(scale, many_vcpus_one_snapshot, 600)
 	}
 	free(vinfo);
 	free(rs);
+
+	/*
+	 * The event stream at this scale: one VM_NEW and nr - 1 VCPU_NEW,
+	 * each vCPU once with its thread, consecutive, nothing lost.
+	 */
+	{
+		struct kvmw_event *ev = calloc(nr + 64, sizeof(*ev));
+		unsigned char *seen = calloc(nr, 1);
+		unsigned int n, news = 0, vnews = 0, dup = 0;
+
+		ASSERT_LE(0, self->events);
+		ASSERT_TRUE(ev && seen);
+		n = read_events(self->events, ev, nr + 64);
+		for (i = 0; i < n; i++) {
+			EXPECT_EQ(0ULL, ev[i].lost);
+			if (i)
+				EXPECT_EQ(ev[i - 1].seq + 1, ev[i].seq);
+			if (ev[i].vm_id != vm_id)
+				continue;
+			if (ev[i].type == KVMW_EVENT_VM_NEW)
+				news++;
+			else if (ev[i].type == KVMW_EVENT_VCPU_NEW)
+				vnews++;
+			else
+				continue;
+			ASSERT_GT(nr, ev[i].vcpu_id);
+			dup += seen[ev[i].vcpu_id]++;
+			EXPECT_EQ((uint32_t)self->v[ev[i].vcpu_id].tid,
+				  ev[i].tid);
+		}
+		TH_LOG("%u events: %u VM_NEW, %u VCPU_NEW", n, news, vnews);
+		EXPECT_EQ(1U, news);
+		EXPECT_EQ(nr - 1, vnews);
+		EXPECT_EQ(0U, dup);
+		free(ev);
+		free(seen);
+	}
+}
+
+/*
+ * A VM of @nr vCPUs, each run once to its port write on this thread,
+ * then destroyed (its kvm_run mappings too, which hold the vCPU files).
+ */
+static int burst_vm(int kvm, int dev, int run_size, void *code,
+		    unsigned int nr, struct kvmw_vm_info *last)
+{
+	struct kvm_userspace_memory_region region = { 0 };
+	struct scale_run r = { .nr = nr, .threads = 1 };
+	unsigned int i;
+	int vm, ret = 0;
+
+	vm = ioctl(kvm, KVM_CREATE_VM, 0);
+	if (vm < 0)
+		return -errno;
+	region.memory_size = 0x1000;
+	region.userspace_addr = (uintptr_t)code;
+	region.flags = KVM_MEM_READONLY;
+	r.v = calloc(nr, sizeof(*r.v));
+	if (!r.v || ioctl(vm, KVM_SET_USER_MEMORY_REGION, &region))
+		ret = -ENOMEM;
+	for (i = 0; !ret && i < nr; i++) {
+		r.v[i].fd = -1;
+		ret = create_vcpu(vm, run_size, &r.v[i], i);
+		if (!ret) {
+			run_one(&r, i);
+			ret = r.v[i].ret;
+		}
+	}
+	/* Its numbers just before it goes: the live VM of this process. */
+	if (!ret) {
+		struct kvmw_vm_info *vms;
+		uint32_t nr_vms, k;
+
+		ret = kvmw_list_vms(dev, &vms, &nr_vms);
+		for (k = 0; !ret && k < nr_vms; k++)
+			if (vms[k].vmm_pid == (uint32_t)getpid() &&
+			    !(vms[k].flags & KVMW_VM_F_GONE))
+				*last = vms[k];
+		if (!ret)
+			free(vms);
+	}
+	for (i = 0; r.v && i < nr; i++) {
+		if (r.v[i].run && r.v[i].run != MAP_FAILED)
+			munmap(r.v[i].run, run_size);
+		if (r.v[i].fd > 0)
+			close(r.v[i].fd);
+	}
+	free(r.v);
+	close(vm);
+	return ret;
+}
+
+/*
+ * More events than the ring holds, none read: the reader then gets the
+ * newest KVMW_EVENT_RING records, consecutive, and the first says exactly
+ * how many it lost.
+ */
+TEST(events_lost)
+{
+	unsigned int nr, rounds, produced, n, i;
+	struct kvmw_handshake hs0, hs;
+	struct kvmw_vm_info last;
+	uint64_t exits;
+	struct kvmw_event *ev;
+	struct rlimit rl;
+	int kvm, dev, rd, run_size, max, ret;
+	void *code;
+
+	kvm = open(KVM_DEV_PATH, O_RDWR | O_CLOEXEC);
+	dev = kvmw_open();
+	if (kvm < 0 || dev < 0)
+		SKIP(return, "no %s or %s", KVM_DEV_PATH, KVMW_DEVICE_PATH);
+	rd = open(KVMW_DEVICE_PATH, O_RDONLY | O_NONBLOCK);
+	ASSERT_LE(0, rd);
+	/*
+	 * Earlier tests' VMs are destroyed by now; the sweep of this ioctl
+	 * reports them gone, and their events are no part of this.
+	 */
+	ASSERT_EQ(0, kvmw_handshake(dev, &hs0));
+	ev = calloc(KVMW_EVENT_RING + 64, sizeof(*ev));
+	ASSERT_NE(NULL, ev);
+	read_events(rd, ev, KVMW_EVENT_RING + 64);
+
+	max = ioctl(kvm, KVM_CHECK_EXTENSION, KVM_CAP_MAX_VCPUS);
+	ASSERT_LT(0, max);
+	nr = max < 1000 ? max : 1000;
+	/* Each VM: VM_NEW, nr - 1 VCPU_NEW, VM_GONE. */
+	rounds = KVMW_EVENT_RING / (nr + 1) + 1;
+	produced = rounds * (nr + 1);
+	rl.rlim_cur = nr + 64;
+	rl.rlim_max = nr + 64;
+	ASSERT_EQ(0, setrlimit(RLIMIT_NOFILE, &rl));
+	run_size = ioctl(kvm, KVM_GET_VCPU_MMAP_SIZE, 0);
+	ASSERT_LT(0, run_size);
+	code = mmap(NULL, 0x1000, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, code);
+	memcpy(code, scale_code, sizeof(scale_code));
+	for (i = 0; i < rounds; i++) {
+		memset(&last, 0, sizeof(last));
+		ret = burst_vm(kvm, dev, run_size, code, nr, &last);
+		ASSERT_EQ(0, ret) TH_LOG("VM %u: %s", i, strerror(-ret));
+		/* The sweep of every ioctl notices the VM gone: VM_GONE now. */
+		ASSERT_EQ(0, kvmw_handshake(dev, &hs));
+	}
+	/* A vCPU whose exits all went untracked would have no VCPU_NEW. */
+	ASSERT_EQ(hs0.untracked_exits, hs.untracked_exits);
+
+	n = read_events(rd, ev, KVMW_EVENT_RING + 64);
+	TH_LOG("%u VMs of %u vCPUs: %u events produced, %u read, first lost %llu",
+	       rounds, nr, produced, n, (unsigned long long)ev[0].lost);
+	ASSERT_EQ((unsigned int)KVMW_EVENT_RING, n);
+	EXPECT_EQ((unsigned long long)(produced - KVMW_EVENT_RING), ev[0].lost);
+	for (i = 1; i < n; i++) {
+		EXPECT_EQ(ev[i - 1].seq + 1, ev[i].seq) TH_LOG("record %u", i);
+		EXPECT_EQ(0ULL, ev[i].lost);
+	}
+	EXPECT_EQ(KVMW_EVENT_VM_GONE, ev[n - 1].type);
+	EXPECT_EQ(nr, ev[n - 1].nr_vcpus);
+	/*
+	 * Its final totals: what the VM list said just before the VM was
+	 * destroyed, which is at least every vCPU's CPUIDs and port write.
+	 */
+	EXPECT_EQ(last.vm_id, ev[n - 1].vm_id);
+	EXPECT_EQ(last.exits, ev[n - 1].data[KVMW_EVENT_GONE_EXITS]);
+	EXPECT_EQ(last.entries, ev[n - 1].data[KVMW_EVENT_GONE_ENTRIES]);
+	for (i = 0, exits = 0; i < nr; i++)
+		exits += expected_cpuid(i) + 1;
+	EXPECT_LE(exits, last.exits);
+	munmap(code, 0x1000);
+	free(ev);
+	close(rd);
+	close(dev);
+	close(kvm);
 }
 
 TEST_HARNESS_MAIN

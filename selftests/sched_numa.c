@@ -137,23 +137,6 @@ static int task_nonvol(pid_t tid, uint64_t *nv)
 	return ret;
 }
 
-/* The kvmwarden record of @vcpu now. */
-static int vcpu_now(int fd, struct kvm_vcpu *vcpu, struct kvmw_vcpu_info *out)
-{
-	pid_t tid = vcpu->tid;
-	struct kvmw_snap s;
-	int idx, ret;
-
-	ret = kvmw_find_vm(fd, getpid(), &tid, 1, &s);
-	if (ret)
-		return ret;
-	idx = kvmw_snap_vcpu_by_tid(&s, tid);
-	if (idx >= 0)
-		*out = s.vcpus[idx];
-	kvmw_snap_free(&s);
-	return idx >= 0 ? 0 : -ESRCH;
-}
-
 static uint64_t hist_sum(const __u64 *h)
 {
 	uint64_t n = 0;
@@ -243,17 +226,19 @@ TEST_F_TIMEOUT(sched, shared_cpu, 300)
 	sleep_ms(500);
 	t0 = now_ns();
 	for (i = 0; i < 2; i++) {
-		pid_t tid = self->vm->vcpus[i]->tid;
+		struct kvm_vcpu *vcpu = self->vm->vcpus[i];
+		pid_t tid = vcpu->tid;
 
-		ASSERT_EQ(0, vcpu_now(self->fd, self->vm->vcpus[i], &a[i]));
+		ASSERT_EQ(0, kvmw_vcpu_info_now(self->fd, vcpu, &a[i]));
 		ASSERT_EQ(0, task_wait_ns(tid, &wa[i]));
 		ASSERT_EQ(0, task_nonvol(tid, &nva[i]));
 	}
 	sleep_ms(2000);
 	for (i = 0; i < 2; i++) {
-		pid_t tid = self->vm->vcpus[i]->tid;
+		struct kvm_vcpu *vcpu = self->vm->vcpus[i];
+		pid_t tid = vcpu->tid;
 
-		ASSERT_EQ(0, vcpu_now(self->fd, self->vm->vcpus[i], &b[i]));
+		ASSERT_EQ(0, kvmw_vcpu_info_now(self->fd, vcpu, &b[i]));
 		ASSERT_EQ(0, task_wait_ns(tid, &wb[i]));
 		ASSERT_EQ(0, task_nonvol(tid, &nvb[i]));
 	}
@@ -311,13 +296,13 @@ TEST_F_TIMEOUT(sched, migrate, 300)
 	ASSERT_EQ(0, spin_start(vcpu));
 	ASSERT_EQ(0, pin(vcpu->tid, from));
 	sleep_ms(500);
-	ASSERT_EQ(0, vcpu_now(self->fd, vcpu, &a));
+	ASSERT_EQ(0, kvmw_vcpu_info_now(self->fd, vcpu, &a));
 	EXPECT_EQ((__u32)from, a.last_cpu);
 	EXPECT_EQ(0U, a.last_node);
 
 	ASSERT_EQ(0, pin(vcpu->tid, to));
 	sleep_ms(500);
-	ASSERT_EQ(0, vcpu_now(self->fd, vcpu, &b));
+	ASSERT_EQ(0, kvmw_vcpu_info_now(self->fd, vcpu, &b));
 	TH_LOG("CPU %d -> %d: migrations %llu, across nodes %llu",
 	       from, to, (unsigned long long)(b.migrations - a.migrations),
 	       (unsigned long long)(b.node_migrations - a.node_migrations));
@@ -329,7 +314,7 @@ TEST_F_TIMEOUT(sched, migrate, 300)
 
 	ASSERT_EQ(0, pin(vcpu->tid, next));
 	sleep_ms(500);
-	ASSERT_EQ(0, vcpu_now(self->fd, vcpu, &c));
+	ASSERT_EQ(0, kvmw_vcpu_info_now(self->fd, vcpu, &c));
 	TH_LOG("CPU %d -> %d: migrations %llu, across nodes %llu",
 	       to, next, (unsigned long long)(c.migrations - b.migrations),
 	       (unsigned long long)(c.node_migrations - b.node_migrations));

@@ -393,6 +393,31 @@ int kvmw_find_vm(int fd, pid_t pid, const pid_t *tids, int nr_tids,
 }
 
 /**
+ * kvmw_vcpu_info_now() - kvmwarden's record of one library vCPU, now
+ * @fd: /dev/kvmwarden
+ * @vcpu: the vCPU; it must have run (its thread id is known)
+ * @out: the record
+ *
+ * Return: 0, -ESRCH when kvmwarden has no such vCPU, or another -errno.
+ */
+int kvmw_vcpu_info_now(int fd, struct kvm_vcpu *vcpu,
+		       struct kvmw_vcpu_info *out)
+{
+	pid_t tid = vcpu->tid;
+	struct kvmw_snap s;
+	int idx, ret;
+
+	ret = kvmw_find_vm(fd, getpid(), &tid, 1, &s);
+	if (ret)
+		return ret;
+	idx = kvmw_snap_vcpu_by_tid(&s, tid);
+	if (idx >= 0)
+		*out = s.vcpus[idx];
+	kvmw_snap_free(&s);
+	return idx >= 0 ? 0 : -ESRCH;
+}
+
+/**
  * kvmw_find_kvm_vm() - kvmw_find_vm() for all run vCPUs of a library VM
  * @fd: /dev/kvmwarden
  * @vm: the VM; vCPUs that never ran (tid 0) are not looked for
