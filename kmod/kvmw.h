@@ -353,6 +353,12 @@ static __always_inline u64 kvmw_delta_ns(u64 d)
 	return d;
 }
 
+/* Bucket of @ns in the KVMW_LAT_BUCKETS histogram layout (UAPI header). */
+static __always_inline unsigned int kvmw_lat_bucket(u64 ns)
+{
+	return min_t(unsigned int, __fls(ns | 1), KVMW_LAT_BUCKETS - 1);
+}
+
 int kvmw_clock_init(void);
 void kvmw_clock_check(void);
 u64 kvmw_clock_to_ns(u64 t);

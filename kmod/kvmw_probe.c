@@ -305,11 +305,6 @@ static void kvmw_probe_user_exit(void *data, u32 reason, int err)
 		kvmw_user_exit_account(v, now);
 }
 
-static __always_inline unsigned int kvmw_lat_bucket(u64 ns)
-{
-	return min_t(unsigned int, __fls(ns | 1), KVMW_LAT_BUCKETS - 1);
-}
-
 /*
  * NUMA node of the page mapped at @hva in the current (VMM) process, or
  * -1 if none is mapped. Never sleeps: the lockless GUP walk only.

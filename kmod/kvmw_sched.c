@@ -90,11 +90,6 @@ static noinline struct kvmw_vcpu *kvmw_task_vcpu(struct task_struct *p)
 	return kvmw_vcpu_find(vcpu);
 }
 
-static __always_inline unsigned int kvmw_bucket(u64 ns)
-{
-	return min_t(unsigned int, __fls(ns | 1), KVMW_LAT_BUCKETS - 1);
-}
-
 static void kvmw_run_close(struct kvmw_sched *s, u64 now)
 {
 	int nid;
@@ -175,7 +170,7 @@ static noinline void kvmw_sched_switch_slow(bool preempt,
 			WRITE_ONCE(s->rq_delay_n, s->rq_delay_n + 1);
 			if (ns > s->rq_delay_max)
 				WRITE_ONCE(s->rq_delay_max, ns);
-			s->rq_hist[kvmw_bucket(ns)]++;
+			s->rq_hist[kvmw_lat_bucket(ns)]++;
 			s->wait_ts = 0;
 		}
 		kvmw_run_open(s, now, smp_processor_id());
