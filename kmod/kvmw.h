@@ -373,6 +373,7 @@ const struct kvmw_lat *kvmw_slot_lat(const struct kvmw_vcpu *v,
 const struct kvmw_lat *kvmw_ovf_lat(const struct kvmw_vcpu *v,
 				    unsigned int i);
 u64 kvmw_features(void);
+int kvmw_hva_node(unsigned long hva);
 
 /* kvmw_sched.c */
 extern struct preempt_ops *kvmw_kvm_preempt_ops;
@@ -396,7 +397,7 @@ void kvmw_mem_read(struct kvmw_vm *vm, struct kvmw_vm_mem *out);
 int kvmw_events_init(void);
 void kvmw_events_exit(void);
 void kvmw_event_emit(struct kvmw_event *e);
-void kvmw_event_vm(u16 type, const struct kvmw_vm *vm,
+void kvmw_event_vm(u16 type, struct kvmw_vm *vm,
 		   const struct kvmw_vcpu *v);
 int kvmw_events_open(struct file *file);
 int kvmw_events_release(struct file *file);
@@ -406,6 +407,6 @@ __poll_t kvmw_events_poll(struct file *file, struct poll_table_struct *pt);
 /* kvmw_dev.c */
 int kvmw_dev_init(void);
 void kvmw_dev_exit(void);
-void kvmw_vm_totals(const struct kvmw_vm *vm, u64 *data);
+void kvmw_vm_totals(struct kvmw_vm *vm, u64 *data);
 
 #endif /* KVMW_H */

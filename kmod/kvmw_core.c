@@ -74,6 +74,8 @@ static unsigned int kvmw_vcpu_pool_nr;
  * VMM starting vCPUs faster than the pool refills loses less the next time.
  */
 static unsigned int kvmw_vcpu_target;
+/* The target grew since the last refill: grow it once per dry spell. */
+static bool kvmw_vcpu_target_grown;
 static struct kvmw_vm *kvmw_vm_pool;
 static unsigned int kvmw_vm_pool_nr;
 
@@ -255,9 +257,13 @@ struct kvmw_vcpu *kvmw_vcpu_discover(struct kvm_vcpu *vcpu)
 	if (!vm)
 		goto out;
 	if (!kvmw_vcpu_pool) {
-		WRITE_ONCE(kvmw_vcpu_target,
-			   min(kvmw_vcpu_target * 2,
-			       max(vcpu_reserve_max, vcpu_reserve)));
+		/* Every exit of an untracked vCPU lands here: once per refill. */
+		if (!kvmw_vcpu_target_grown) {
+			WRITE_ONCE(kvmw_vcpu_target,
+				   min(kvmw_vcpu_target * 2,
+				       max(vcpu_reserve_max, vcpu_reserve)));
+			kvmw_vcpu_target_grown = true;
+		}
 		goto out;
 	}
 	new_vm = !vm->nr_vcpus;
@@ -300,8 +306,12 @@ static void kvmw_refill_workfn(struct work_struct *work)
 		struct kvmw_vcpu *v = NULL;
 		struct kvmw_vm *vm = NULL;
 
-		if (!need_vcpu && !need_vm)
+		if (!need_vcpu && !need_vm) {
+			spin_lock(&kvmw_discover_lock);
+			kvmw_vcpu_target_grown = false;
+			spin_unlock(&kvmw_discover_lock);
 			return;
+		}
 		if (need_vcpu) {
 			/* Several pages with the latency tables: allow vmalloc. */
 			v = kvzalloc(sizeof(*v), GFP_KERNEL);

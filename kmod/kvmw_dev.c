@@ -249,12 +249,13 @@ static void kvmw_fill_lat(struct kvmw_reason_stat *r, const struct kvmw_lat *e,
 }
 
 /*
- * Counts and latencies of @v in reason order, at most @max entries (a
- * reason that appeared since the sizing pass waits for the next
- * snapshot); returns the number of entries written.
+ * Counts and latencies of @v in reason order, at most @max entries;
+ * returns the number of entries written and sets *@truncated when a
+ * reason did not fit (it appeared after the sizing pass).
  */
 static u32 kvmw_fill_reasons(const struct kvmw_vcpu *v, u32 vcpu_index,
-			     u32 vendor, struct kvmw_reason_stat *out, u32 max)
+			     u32 vendor, struct kvmw_reason_stat *out, u32 max,
+			     bool *truncated)
 {
 	unsigned int i;
 	u32 n = 0, direct;
@@ -286,6 +287,9 @@ static u32 kvmw_fill_reasons(const struct kvmw_vcpu *v, u32 vcpu_index,
 	/* Slots come out in code order; rare overflow codes may not. */
 	if (n > direct)
 		sort(out, n, sizeof(*out), kvmw_cmp_reason, NULL);
+	/* Out of room: did a reason that appeared meanwhile not fit? */
+	if (n == max && kvmw_count_reasons(v) > n)
+		*truncated = true;
 	return n;
 }
 
@@ -362,6 +366,7 @@ struct kvmw_snap_buf {
 	u32 nv, vcap;
 	u32 nr, rcap;
 	u32 recs_cap;
+	bool truncated;
 };
 
 /* Counting pass over @vm, caller holds kvmw_mutex. */
@@ -401,9 +406,9 @@ static void kvmw_snap_free(struct kvmw_snap_buf *b)
 
 /*
  * Append @vm's vCPUs (by vcpu_id) and their reasons to @b and fill @info
- * with the VM's summary summed from this very read. What appeared since
- * the counting pass waits for the next snapshot. Caller holds kvmw_mutex
- * (records are freed only under it).
+ * with the VM's summary summed from this very read. What does not fit
+ * (it appeared since the counting pass) sets @b->truncated. Caller holds
+ * kvmw_mutex (records are freed only under it).
  */
 static void kvmw_snap_fill(const struct kvmw_vm *vm, struct kvmw_snap_buf *b,
 			   struct kvmw_vm_info *info)
@@ -414,8 +419,10 @@ static void kvmw_snap_fill(const struct kvmw_vm *vm, struct kvmw_snap_buf *b,
 
 	list_for_each_entry_rcu(v, &vm->vcpus, vm_node,
 				lockdep_is_held(&kvmw_mutex)) {
-		if (n == room)
+		if (n == room) {
+			b->truncated = true;
 			break;
+		}
 		b->recs[n++] = v;
 	}
 	sort(b->recs, n, sizeof(*b->recs), kvmw_cmp_vcpu, NULL);
@@ -423,7 +430,8 @@ static void kvmw_snap_fill(const struct kvmw_vm *vm, struct kvmw_snap_buf *b,
 	for (i = 0; i < n; i++) {
 		struct kvmw_vcpu_info *vi = &b->vbuf[b->nv];
 		u32 nr = kvmw_fill_reasons(b->recs[i], b->nv, info->vendor,
-					   b->rbuf + b->nr, b->rcap - b->nr);
+					   b->rbuf + b->nr, b->rcap - b->nr,
+					   &b->truncated);
 
 		kvmw_fill_vcpu(b->recs[i], vi, b->rbuf + b->nr, nr);
 		vi->first_reason = b->nr;
@@ -435,23 +443,94 @@ static void kvmw_snap_fill(const struct kvmw_vm *vm, struct kvmw_snap_buf *b,
 	info->nr_vcpus = n;
 }
 
+/*
+ * Build the answer for VM @one, or for every VM when @one is NULL: the
+ * vCPU and reason arrays in @b and one entry per VM in *@entsp (freed by
+ * the caller with kvfree(), as @b with kvmw_snap_free()), their number in
+ * *@nr_vms. VMs can gain vCPUs and reasons, and new VMs appear, between
+ * the counting pass and the fill pass; then the answer is built again
+ * with some headroom, so that nothing that existed when the call began is
+ * left out. After a third try what still does not fit waits for the next
+ * call. Caller holds kvmw_mutex.
+ */
+static int kvmw_snap_build(struct kvmw_vm *one, struct kvmw_snap_buf *b,
+			   struct kvmw_vm_entry **entsp, u32 *nr_vms)
+{
+	struct kvmw_vm_entry *ents;
+	unsigned int tries;
+	struct kvmw_vm *vm;
+	u32 nvm, nv, nr, most, i;
+
+	for (tries = 0; ; tries++) {
+		nvm = 0;
+		nv = 0;
+		nr = 0;
+		most = 0;
+		if (one) {
+			nvm = 1;
+			kvmw_snap_count(one, &nv, &nr, &most);
+		} else {
+			list_for_each_entry_rcu(vm, &kvmw_vms, node,
+						lockdep_is_held(&kvmw_mutex)) {
+				nvm++;
+				kvmw_snap_count(vm, &nv, &nr, &most);
+			}
+		}
+		if (tries) {
+			nvm += 4;
+			nv += nv / 4 + 8;
+			nr += nr / 4 + 64;
+			most += most / 4 + 8;
+		}
+		ents = kvcalloc(max(nvm, 1U), sizeof(*ents), GFP_KERNEL);
+		if (kvmw_snap_alloc(b, nv, nr, most) || !ents) {
+			kvfree(ents);
+			kvmw_snap_free(b);
+			return -ENOMEM;
+		}
+		i = 0;
+		if (one) {
+			kvmw_snap_fill(one, b, &ents[0].vm);
+			kvmw_mem_read(one, &ents[0].mem);
+			i = 1;
+		} else {
+			list_for_each_entry_rcu(vm, &kvmw_vms, node,
+						lockdep_is_held(&kvmw_mutex)) {
+				if (i == nvm) {
+					b->truncated = true;
+					break;
+				}
+				ents[i].first_vcpu = b->nv;
+				kvmw_snap_fill(vm, b, &ents[i].vm);
+				kvmw_mem_read(vm, &ents[i].mem);
+				i++;
+			}
+		}
+		if (!b->truncated || tries == 2)
+			break;
+		kvfree(ents);
+		kvmw_snap_free(b);
+	}
+	*entsp = ents;
+	*nr_vms = i;
+	return 0;
+}
+
 /**
  * kvmw_vm_totals() - final totals of a VM for its VM_GONE event
  * @vm: the VM (caller holds kvmw_mutex)
  * @data: KVMW_EVENT_GONE_* slots to fill; left 0 if memory is short
  */
-void kvmw_vm_totals(const struct kvmw_vm *vm, u64 *data)
+void kvmw_vm_totals(struct kvmw_vm *vm, u64 *data)
 {
-	struct kvmw_vm_info info;
+	struct kvmw_vm_entry *ent;
 	struct kvmw_snap_buf b;
-	u32 nv = 0, nr = 0, most = 0, i;
+	u32 n, i;
 
-	kvmw_snap_count(vm, &nv, &nr, &most);
-	if (kvmw_snap_alloc(&b, nv, nr, most))
-		goto out;
-	kvmw_snap_fill(vm, &b, &info);
-	data[KVMW_EVENT_GONE_EXITS] = info.exits;
-	data[KVMW_EVENT_GONE_ENTRIES] = info.entries;
+	if (kvmw_snap_build(vm, &b, &ent, &n))
+		return;
+	data[KVMW_EVENT_GONE_EXITS] = ent->vm.exits;
+	data[KVMW_EVENT_GONE_ENTRIES] = ent->vm.entries;
 	for (i = 0; i < b.nv; i++) {
 		data[KVMW_EVENT_GONE_GUEST_NS] += b.vbuf[i].guest_ns;
 		data[KVMW_EVENT_GONE_OVERHEAD_NS] += b.vbuf[i].overhead_ns;
@@ -460,7 +539,7 @@ void kvmw_vm_totals(const struct kvmw_vm *vm, u64 *data)
 		data[KVMW_EVENT_GONE_FAULTS] += b.vbuf[i].faults;
 		data[KVMW_EVENT_GONE_UNTIMED] += b.vbuf[i].untimed_exits;
 	}
-out:
+	kvfree(ent);
 	kvmw_snap_free(&b);
 }
 
@@ -483,11 +562,12 @@ static int kvmw_check_array(u32 elem_size, u32 ver0)
 
 static long kvmw_ioctl_vm_snapshot(void __user *uarg)
 {
+	struct kvmw_vm_entry *ent = NULL;
 	struct kvmw_vm_snapshot req;
-	u32 nv = 0, nr = 0, most = 0;
 	struct kvmw_snap_buf b = {};
 	struct kvmw_vm *vm;
 	int usize, ret;
+	u32 n;
 
 	usize = kvmw_get_arg(&req, sizeof(req), KVMW_VM_SNAPSHOT_SIZE_VER0,
 			     uarg);
@@ -504,19 +584,12 @@ static long kvmw_ioctl_vm_snapshot(void __user *uarg)
 	mutex_lock(&kvmw_mutex);
 	kvmw_sweep();
 	vm = kvmw_vm_by_id(req.vm_id);
-	if (!vm) {
-		mutex_unlock(&kvmw_mutex);
-		return -ENOENT;
-	}
-	kvmw_snap_count(vm, &nv, &nr, &most);
-	ret = kvmw_snap_alloc(&b, nv, nr, most);
-	if (ret) {
-		mutex_unlock(&kvmw_mutex);
-		goto out;
-	}
-	kvmw_snap_fill(vm, &b, &req.vm);
-	kvmw_mem_read(vm, &req.mem);
+	ret = vm ? kvmw_snap_build(vm, &b, &ent, &n) : -ENOENT;
 	mutex_unlock(&kvmw_mutex);
+	if (ret)
+		return ret;
+	req.vm = ent->vm;
+	req.mem = ent->mem;
 	req.nr_vcpus = b.nv;
 	req.nr_reasons = b.nr;
 	/*
@@ -538,6 +611,7 @@ static long kvmw_ioctl_vm_snapshot(void __user *uarg)
 	if (!ret)
 		ret = kvmw_put_arg(uarg, &req, sizeof(req), usize);
 out:
+	kvfree(ent);
 	kvmw_snap_free(&b);
 	return ret;
 }
@@ -546,9 +620,7 @@ static long kvmw_ioctl_snapshot_all(void __user *uarg)
 {
 	struct kvmw_vm_entry *ents = NULL;
 	struct kvmw_snapshot_all req;
-	u32 nvm = 0, nv = 0, nr = 0, most = 0, i = 0;
 	struct kvmw_snap_buf b = {};
-	struct kvmw_vm *vm;
 	int usize, ret;
 
 	usize = kvmw_get_arg(&req, sizeof(req), KVMW_SNAPSHOT_ALL_SIZE_VER0,
@@ -564,30 +636,10 @@ static long kvmw_ioctl_snapshot_all(void __user *uarg)
 
 	mutex_lock(&kvmw_mutex);
 	kvmw_sweep();
-	list_for_each_entry_rcu(vm, &kvmw_vms, node,
-				lockdep_is_held(&kvmw_mutex)) {
-		nvm++;
-		kvmw_snap_count(vm, &nv, &nr, &most);
-	}
-	ret = kvmw_snap_alloc(&b, nv, nr, most);
-	ents = kvcalloc(max(nvm, 1U), sizeof(*ents), GFP_KERNEL);
-	if (ret || !ents) {
-		mutex_unlock(&kvmw_mutex);
-		ret = -ENOMEM;
-		goto out;
-	}
-	/* The VM list only grows at its tail under kvmw_mutex's readers. */
-	list_for_each_entry_rcu(vm, &kvmw_vms, node,
-				lockdep_is_held(&kvmw_mutex)) {
-		if (i == nvm)
-			break;
-		ents[i].first_vcpu = b.nv;
-		kvmw_snap_fill(vm, &b, &ents[i].vm);
-		kvmw_mem_read(vm, &ents[i].mem);
-		i++;
-	}
+	ret = kvmw_snap_build(NULL, &b, &ents, &req.nr_vms);
 	mutex_unlock(&kvmw_mutex);
-	req.nr_vms = i;
+	if (ret)
+		return ret;
 	req.nr_vcpus = b.nv;
 	req.nr_reasons = b.nr;
 	if (!req.max_vms && !req.max_vcpus && !req.max_reasons) {

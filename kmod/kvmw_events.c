@@ -77,7 +77,7 @@ void kvmw_event_emit(struct kvmw_event *e)
  * @vm: the VM
  * @v: the vCPU (VCPU_NEW, VM_NEW) or NULL
  */
-void kvmw_event_vm(u16 type, const struct kvmw_vm *vm,
+void kvmw_event_vm(u16 type, struct kvmw_vm *vm,
 		   const struct kvmw_vcpu *v)
 {
 	struct kvmw_event e = {
@@ -123,7 +123,7 @@ ssize_t kvmw_events_read(struct file *file, char __user *buf, size_t count)
 	struct kvmw_reader *r = file->private_data;
 	struct kvmw_event *out;
 	size_t n = 0, max;
-	u64 oldest, lost = 0;
+	u64 oldest, start = 0, lost = 0;
 	ssize_t ret;
 
 	if (count < sizeof(*out))
@@ -145,6 +145,7 @@ ssize_t kvmw_events_read(struct file *file, char __user *buf, size_t count)
 				goto out;
 		}
 		spin_lock_irq(&kvmw_ring_lock);
+		start = r->next;
 		oldest = kvmw_ring_head > KVMW_EVENT_RING ?
 			 kvmw_ring_head - KVMW_EVENT_RING : 1;
 		if (r->next < oldest) {
@@ -161,6 +162,13 @@ ssize_t kvmw_events_read(struct file *file, char __user *buf, size_t count)
 	out[0].lost = lost;
 
 	ret = copy_to_user(buf, out, n * sizeof(*out)) ? -EFAULT : 0;
+	if (ret) {
+		/* Nothing was read: the records stay for the next read(). */
+		spin_lock_irq(&kvmw_ring_lock);
+		if (r->next == start + lost + n)
+			r->next = start;
+		spin_unlock_irq(&kvmw_ring_lock);
+	}
 out:
 	kfree(out);
 	return ret ?: n * sizeof(*out);

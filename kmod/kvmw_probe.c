@@ -306,17 +306,32 @@ static void kvmw_probe_user_exit(void *data, u32 reason, int err)
 }
 
 /*
- * NUMA node of the page mapped at @hva in the current (VMM) process, or
- * -1 if none is mapped. Never sleeps: the lockless GUP walk only.
+ * A page the VMM maps but that is no memory of its own: the shared zero
+ * pages (the 4 KiB one, which GUP-fast refuses anyway, and the THP one,
+ * which 6.1's GUP-fast returns; neither symbol is exported) have no
+ * mapping, while anonymous, KSM and file pages all have one.
  */
-static int kvmw_hva_node(unsigned long hva)
+static bool kvmw_unowned_page(struct page *page)
+{
+	return !READ_ONCE(page_folio(page)->mapping);
+}
+
+/**
+ * kvmw_hva_node() - NUMA node of the page mapped at @hva in current's mm
+ * @hva: a VMM address
+ *
+ * Never sleeps and never faults: the lockless GUP walk only.
+ *
+ * Return: the node, or -1 if no page of the VMM's own is mapped there.
+ */
+int kvmw_hva_node(unsigned long hva)
 {
 	struct page *page;
 	int nid;
 
 	if (!get_user_page_fast_only(hva, 0, &page))
 		return -1;
-	nid = page_to_nid(page);
+	nid = kvmw_unowned_page(page) ? -1 : page_to_nid(page);
 	put_page(page);
 	return nid;
 }

@@ -72,7 +72,11 @@ static __always_inline bool kvmw_task_in_kvm(const struct task_struct *p)
 
 /*
  * Record of the vCPU loaded by @p, or NULL. @p must be unable to leave
- * KVM_RUN meanwhile (see the top of this file).
+ * KVM_RUN meanwhile (see the top of this file). Other vCPU ioctls load
+ * the vCPU too (KVM_GET_REGS...), and KVM_RUN loads it a little before
+ * its first entry: the record says where KVM_RUN stands, since a return
+ * to the VMM leaves KVMW_WORK_USER set until the next entry, and in that
+ * state the thread is not counted.
  */
 static noinline struct kvmw_vcpu *kvmw_task_vcpu(struct task_struct *p)
 {
@@ -80,6 +84,7 @@ static noinline struct kvmw_vcpu *kvmw_task_vcpu(struct task_struct *p)
 	struct preempt_ops *ops = READ_ONCE(kvmw_kvm_preempt_ops);
 	struct preempt_notifier *pn;
 	struct kvm_vcpu *vcpu;
+	struct kvmw_vcpu *v;
 
 	if (!first || !ops)
 		return NULL;
@@ -87,7 +92,10 @@ static noinline struct kvmw_vcpu *kvmw_task_vcpu(struct task_struct *p)
 	if (READ_ONCE(pn->ops) != ops)
 		return NULL;
 	vcpu = container_of(pn, struct kvm_vcpu, preempt_notifier);
-	return kvmw_vcpu_find(vcpu);
+	v = kvmw_vcpu_find(vcpu);
+	if (v && (READ_ONCE(v->entry_work) & KVMW_WORK_USER))
+		return NULL;
+	return v;
 }
 
 static void kvmw_run_close(struct kvmw_sched *s, u64 now)
@@ -149,7 +157,12 @@ static noinline void kvmw_sched_switch_slow(bool preempt,
 	if (v) {
 		s = &v->sched;
 		kvmw_run_close(s, now);
-		if (preempt || prev_state == TASK_RUNNING) {
+		/*
+		 * prev_state was read before __schedule() put a task with a
+		 * signal pending back to TASK_RUNNING instead of blocking
+		 * it: the task's own state says whether it stays queued.
+		 */
+		if (preempt || READ_ONCE(prev->__state) == TASK_RUNNING) {
 			WRITE_ONCE(s->preemptions, s->preemptions + 1);
 			s->wait_ts = now ?: 1;
 		} else {
@@ -246,6 +259,19 @@ void kvmw_sched_read(const struct kvmw_vcpu *v, struct kvmw_vcpu_info *vi)
 		vi->rq_delay_hist[i] = READ_ONCE(s->rq_hist[i]);
 }
 
+/*
+ * Memory of a guest_memfd slot (6.8+: confidential guests' private
+ * memory) is not mapped in the VMM at userspace_addr: not sampled.
+ */
+static bool kvmw_private_slot(const struct kvm_memory_slot *slot)
+{
+#ifdef KVM_MEM_GUEST_MEMFD
+	return slot->flags & KVM_MEM_GUEST_MEMFD;
+#else
+	return false;
+#endif
+}
+
 /* Pages of address space 0 (not SMM) in @slots: once per pass. */
 static u64 kvmw_slots_pages(struct kvm_memslots *slots)
 {
@@ -254,20 +280,9 @@ static u64 kvmw_slots_pages(struct kvm_memslots *slots)
 	int bkt;
 
 	kvm_for_each_memslot(slot, bkt, slots)
-		pages += slot->npages;
+		if (!kvmw_private_slot(slot))
+			pages += slot->npages;
 	return pages;
-}
-
-static int kvmw_page_node(unsigned long hva)
-{
-	struct page *page;
-	int nid;
-
-	if (!get_user_page_fast_only(hva, 0, &page))
-		return -1;
-	nid = page_to_nid(page);
-	put_page(page);
-	return nid;
 }
 
 /**
@@ -322,7 +337,8 @@ void kvmw_mem_sample(struct kvmw_vm *vm, struct kvm_vcpu *vcpu)
 		slot = iter.slot;
 		if (m->gfn < slot->base_gfn)
 			m->gfn = slot->base_gfn;
-		if (m->gfn >= slot->base_gfn + slot->npages) {
+		if (m->gfn >= slot->base_gfn + slot->npages ||
+		    kvmw_private_slot(slot)) {
 			kvm_memslot_iter_next(&iter);
 			continue;
 		}
@@ -331,7 +347,7 @@ void kvmw_mem_sample(struct kvmw_vm *vm, struct kvm_vcpu *vcpu)
 		m->gfn += c->stride;
 		c->sampled++;
 		i++;
-		nid = kvmw_page_node(hva);
+		nid = kvmw_hva_node(hva);
 		if (nid < 0)
 			c->unmapped++;
 		else if (nid < KVMW_MAX_NODES)
