@@ -150,6 +150,24 @@ static int grow(void **p, size_t nmemb, size_t size)
 	return 0;
 }
 
+/*
+ * Make the array *@p of *@cap elements hold @need, with headroom since a
+ * running VM keeps growing; nothing changes when it already does.
+ */
+static int grow_to(void **p, __u32 *cap, __u32 need, size_t size)
+{
+	__u32 want;
+	int ret;
+
+	if (need <= *cap)
+		return 0;
+	want = headroom(need);
+	ret = grow(p, want, size);
+	if (!ret)
+		*cap = want;
+	return ret;
+}
+
 int kvmw_dev_list_vms(struct kvmw_dev *dev, struct kvmw_vm_info **vms,
 		      size_t *nr)
 {
@@ -295,19 +313,14 @@ int kvmw_dev_vm_snapshot(struct kvmw_dev *dev, __u64 vm_id,
 		 * E2BIG (or a successful size query): grow what is short,
 		 * with headroom since a running VM keeps growing.
 		 */
-		if (req.nr_vcpus > max_vcpus) {
-			max_vcpus = headroom(req.nr_vcpus);
-			ret = grow((void **)&vcpus, max_vcpus, sizeof(*vcpus));
-			if (ret)
-				goto err;
-		}
-		if (req.nr_reasons > max_reasons) {
-			max_reasons = headroom(req.nr_reasons);
-			ret = grow((void **)&reasons, max_reasons,
-				   sizeof(*reasons));
-			if (ret)
-				goto err;
-		}
+		ret = grow_to((void **)&vcpus, &max_vcpus, req.nr_vcpus,
+			      sizeof(*vcpus));
+		if (ret)
+			goto err;
+		ret = grow_to((void **)&reasons, &max_reasons, req.nr_reasons,
+			      sizeof(*reasons));
+		if (ret)
+			goto err;
 	}
 	ret = -EAGAIN;
 err:
@@ -413,25 +426,18 @@ int kvmw_dev_snapshot_all(struct kvmw_dev *dev, struct kvmw_vm_snap **out,
 			break;
 		}
 		/* E2BIG or the size query: grow what is short, with room. */
-		if (req.nr_vms > max_vms) {
-			max_vms = headroom(req.nr_vms);
-			ret = grow((void **)&vms, max_vms, sizeof(*vms));
-			if (ret)
-				goto out;
-		}
-		if (req.nr_vcpus > max_vcpus) {
-			max_vcpus = headroom(req.nr_vcpus);
-			ret = grow((void **)&vcpus, max_vcpus, sizeof(*vcpus));
-			if (ret)
-				goto out;
-		}
-		if (req.nr_reasons > max_reasons) {
-			max_reasons = headroom(req.nr_reasons);
-			ret = grow((void **)&reasons, max_reasons,
-				   sizeof(*reasons));
-			if (ret)
-				goto out;
-		}
+		ret = grow_to((void **)&vms, &max_vms, req.nr_vms,
+			      sizeof(*vms));
+		if (ret)
+			goto out;
+		ret = grow_to((void **)&vcpus, &max_vcpus, req.nr_vcpus,
+			      sizeof(*vcpus));
+		if (ret)
+			goto out;
+		ret = grow_to((void **)&reasons, &max_reasons, req.nr_reasons,
+			      sizeof(*reasons));
+		if (ret)
+			goto out;
 	}
 	if (tries == KVMW_DEV_MAX_TRIES) {
 		ret = -EAGAIN;
