@@ -75,21 +75,11 @@ FIXTURE(events) {
 
 FIXTURE_SETUP(events)
 {
-	struct kvmw_handshake hs;
-
-	self->fd = -1;
-	if (!kvm_available() || !kvm_backend_is_hw()) {
-		snprintf(self->why, sizeof(self->why),
-			 "no KVM on kvm_amd or kvm_intel");
-		return;
-	}
-	self->fd = kvmw_open();
-	ASSERT_LE(0, self->fd);
-	ASSERT_EQ(0, kvmw_handshake(self->fd, &hs));
-	if ((hs.features & (KVMW_FEAT_EVENTS | KVMW_FEAT_SNAPSHOT_ALL)) !=
-	    (KVMW_FEAT_EVENTS | KVMW_FEAT_SNAPSHOT_ALL))
-		snprintf(self->why, sizeof(self->why),
-			 "kvmwarden without events or snapshot-all");
+	self->fd = kvmw_test_open(KVMW_FEAT_EVENTS | KVMW_FEAT_SNAPSHOT_ALL,
+				  "events or snapshot-all", self->why,
+				  sizeof(self->why));
+	if (!self->why[0])
+		ASSERT_LE(0, self->fd);
 }
 
 FIXTURE_TEARDOWN(events)

@@ -168,23 +168,12 @@ FIXTURE(sched) {
 
 FIXTURE_SETUP(sched)
 {
-	struct kvmw_handshake hs;
-
-	self->fd = -1;
 	self->vm = NULL;
-	if (!kvm_available() || !kvm_backend_is_hw()) {
-		snprintf(self->why, sizeof(self->why),
-			 "no KVM on kvm_amd or kvm_intel");
+	self->fd = kvmw_test_open(KVMW_FEAT_SCHED, "the scheduler view",
+				  self->why, sizeof(self->why));
+	if (self->why[0])
 		return;
-	}
-	self->fd = kvmw_open();
 	ASSERT_LE(0, self->fd);
-	ASSERT_EQ(0, kvmw_handshake(self->fd, &hs));
-	if (!(hs.features & KVMW_FEAT_SCHED)) {
-		snprintf(self->why, sizeof(self->why),
-			 "kvmwarden without the scheduler view");
-		return;
-	}
 	if (node_cpu(0, 0) < 0 || node_cpu(1, 1) < 0) {
 		snprintf(self->why, sizeof(self->why),
 			 "needs a CPU on node 0 and two on node 1");
@@ -354,26 +343,16 @@ FIXTURE_VARIANT_ADD(memory, node1) { .node = 1 };
 FIXTURE_SETUP(memory)
 {
 	unsigned long mask = 1UL << variant->node;
-	struct kvmw_handshake hs;
 	char path[128];
 	unsigned int i;
 
-	self->fd = -1;
 	self->vm = NULL;
 	self->params_set = false;
-	if (!kvm_available() || !kvm_backend_is_hw()) {
-		snprintf(self->why, sizeof(self->why),
-			 "no KVM on kvm_amd or kvm_intel");
+	self->fd = kvmw_test_open(KVMW_FEAT_MEM_NUMA, "memory locality",
+				  self->why, sizeof(self->why));
+	if (self->why[0])
 		return;
-	}
-	self->fd = kvmw_open();
 	ASSERT_LE(0, self->fd);
-	ASSERT_EQ(0, kvmw_handshake(self->fd, &hs));
-	if (!(hs.features & KVMW_FEAT_MEM_NUMA)) {
-		snprintf(self->why, sizeof(self->why),
-			 "kvmwarden without memory locality");
-		return;
-	}
 	if (node_cpu(variant->node, 0) < 0) {
 		snprintf(self->why, sizeof(self->why), "no node %d",
 			 variant->node);

@@ -393,6 +393,45 @@ int kvmw_find_vm(int fd, pid_t pid, const pid_t *tids, int nr_tids,
 }
 
 /**
+ * kvmw_test_open() - what a kvmwarden kernel test needs, or why not
+ * @features: KVMW_FEAT_* bits the test needs
+ * @what: names them in the reason, e.g. "the scheduler view"
+ * @why: set to the reason to skip when something is missing
+ * @size: size of @why
+ *
+ * Return: an open /dev/kvmwarden (close it) when KVM runs on kvm_amd or
+ * kvm_intel and the module has @features; else -errno, with @why set
+ * (non-empty) when something the test needs is missing and left empty
+ * when the device could not be opened or queried (a failure).
+ */
+int kvmw_test_open(uint64_t features, const char *what, char *why,
+		   size_t size)
+{
+	struct kvmw_handshake hs;
+	int fd, ret;
+
+	if (!kvm_available() || !kvm_backend_is_hw()) {
+		snprintf(why, size, "no KVM on kvm_amd or kvm_intel");
+		return -ENODEV;
+	}
+	why[0] = 0;
+	fd = kvmw_open();
+	if (fd < 0)
+		return fd;
+	ret = kvmw_handshake(fd, &hs);
+	if (ret) {
+		close(fd);
+		return ret;
+	}
+	if ((hs.features & features) != features) {
+		snprintf(why, size, "kvmwarden without %s", what);
+		close(fd);
+		return -EOPNOTSUPP;
+	}
+	return fd;
+}
+
+/**
  * kvmw_vcpu_info_now() - kvmwarden's record of one library vCPU, now
  * @fd: /dev/kvmwarden
  * @vcpu: the vCPU; it must have run (its thread id is known)

@@ -62,6 +62,8 @@ uint64_t kvmw_snap_count(const struct kvmw_snap *s, int vcpu_index,
 int kvmw_find_vm(int fd, pid_t pid, const pid_t *tids, int nr_tids,
 		 struct kvmw_snap *s);
 int kvmw_find_kvm_vm(int fd, struct kvm_vm *vm, struct kvmw_snap *s);
+int kvmw_test_open(uint64_t features, const char *what, char *why,
+		   size_t size);
 int kvmw_vcpu_info_now(int fd, struct kvm_vcpu *vcpu,
 		       struct kvmw_vcpu_info *out);
 
