@@ -3,6 +3,7 @@
  * Test helpers (see helpers.h).
  */
 #include <errno.h>
+#include <math.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -15,6 +16,7 @@
 
 #include "cli.h"
 #include "helpers.h"
+#include "tap.h"
 
 static void *xrealloc(void *p, size_t n)
 {
@@ -581,4 +583,42 @@ void run_free(struct run *r)
 	free(r->out);
 	free(r->err);
 	memset(r, 0, sizeof(*r));
+}
+
+void out_open(struct out *o)
+{
+	o->s = NULL;
+	o->len = 0;
+	o->f = open_memstream(&o->s, &o->len);
+	if (!o->f)
+		abort();
+}
+
+void out_close(struct out *o)
+{
+	fclose(o->f);
+	o->f = NULL;
+}
+
+void check_has(const char *s, const char *has, const char *what)
+{
+	CHECK(s && strstr(s, has), "%s", what);
+	if (!s || !strstr(s, has))
+		tap_diag("missing: '%s'", has);
+}
+
+size_t count_of(const char *s, const char *what)
+{
+	size_t n = 0;
+
+	while (s && (s = strstr(s, what))) {
+		n++;
+		s += strlen(what);
+	}
+	return n;
+}
+
+bool near(double a, double b)
+{
+	return fabs(a - b) < 1e-9 * (fabs(b) + 1);
 }

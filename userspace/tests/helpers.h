@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "kvmw_dev.h"
 #include "sample.h"
@@ -136,5 +137,20 @@ struct run {
 void run_cli(struct run *r, const struct kvmw_dev_ops *ops, ...)
 	__attribute__((sentinel));
 void run_free(struct run *r);
+
+/* Text written by a function under test, captured in memory. */
+struct out {
+	char *s;
+	size_t len;
+	FILE *f;
+};
+
+void out_open(struct out *o);
+void out_close(struct out *o);
+/* One TAP result: @s contains @has. */
+void check_has(const char *s, const char *has, const char *what);
+size_t count_of(const char *s, const char *what);
+/* a equals b up to rounding */
+bool near(double a, double b);
 
 #endif /* KVMW_TEST_HELPERS_H */

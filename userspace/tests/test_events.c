@@ -125,17 +125,6 @@ static void check_out(const struct run *r, const char *want, const char *what)
 			 want);
 }
 
-static size_t count_of(const char *s, const char *what)
-{
-	size_t n = 0;
-
-	while (s && (s = strstr(s, what))) {
-		n++;
-		s += strlen(what);
-	}
-	return n;
-}
-
 static void test_decode(void)
 {
 	unsigned char buf[2 * sizeof(struct kvmw_event)];

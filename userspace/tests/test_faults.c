@@ -15,50 +15,6 @@
 #include "stats.h"
 #include "tap.h"
 
-static bool near(double a, double b)
-{
-	return fabs(a - b) < 1e-9 * (fabs(b) + 1);
-}
-
-struct out {
-	char *s;
-	size_t len;
-	FILE *f;
-};
-
-static void out_open(struct out *o)
-{
-	o->s = NULL;
-	o->len = 0;
-	o->f = open_memstream(&o->s, &o->len);
-	if (!o->f)
-		abort();
-}
-
-static void out_close(struct out *o)
-{
-	fclose(o->f);
-	o->f = NULL;
-}
-
-static void check_has(const char *s, const char *has, const char *what)
-{
-	CHECK(strstr(s, has), "%s", what);
-	if (!strstr(s, has))
-		tap_diag("missing: '%s'", has);
-}
-
-static size_t count_of(const char *s, const char *what)
-{
-	size_t n = 0;
-
-	while ((s = strstr(s, what))) {
-		n++;
-		s += strlen(what);
-	}
-	return n;
-}
-
 /*
  * A VM on a 2-node host with 3 vCPUs: vCPU 0 faults on node 0, vCPU 1
  * on node 1 (one fault still in flight, one MMIO), vCPU 2 not at all.

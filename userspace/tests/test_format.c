@@ -60,13 +60,6 @@ static void check_line(const char *table, const char *id, const char *has,
 	free(line);
 }
 
-static void check_has(const char *s, const char *has, const char *what)
-{
-	CHECK(strstr(s, has), "%s", what);
-	if (!strstr(s, has))
-		tap_diag("missing: '%s'", has);
-}
-
 static void test_stat_table(struct fixture *fx,
 			    const struct kvmw_stat_row *rows, size_t nr)
 {
@@ -176,17 +169,6 @@ static void test_stat_table(struct fixture *fx,
 	CHECK(ret == 0 && !strcmp(b.s, "No VMs tracked.\n"),
 	      "empty stat table");
 	free(b.s);
-}
-
-static size_t count_of(const char *s, const char *what)
-{
-	size_t n = 0;
-
-	while ((s = strstr(s, what))) {
-		n++;
-		s += strlen(what);
-	}
-	return n;
 }
 
 static void test_stat_json(struct fixture *fx,

@@ -16,11 +16,6 @@
 
 #define B31	(1ULL << 31)
 
-static bool near(double a, double b)
-{
-	return fabs(a - b) < 1e-9 * (fabs(b) + 1);
-}
-
 static void test_buckets(void)
 {
 	unsigned int b;

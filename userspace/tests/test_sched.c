@@ -16,50 +16,6 @@
 #include "stats.h"
 #include "tap.h"
 
-static bool near(double a, double b)
-{
-	return fabs(a - b) < 1e-9 * (fabs(b) + 1);
-}
-
-struct out {
-	char *s;
-	size_t len;
-	FILE *f;
-};
-
-static void out_open(struct out *o)
-{
-	o->s = NULL;
-	o->len = 0;
-	o->f = open_memstream(&o->s, &o->len);
-	if (!o->f)
-		abort();
-}
-
-static void out_close(struct out *o)
-{
-	fclose(o->f);
-	o->f = NULL;
-}
-
-static void check_has(const char *s, const char *has, const char *what)
-{
-	CHECK(s && strstr(s, has), "%s", what);
-	if (!s || !strstr(s, has))
-		tap_diag("missing: '%s'", has);
-}
-
-static size_t count_of(const char *s, const char *what)
-{
-	size_t n = 0;
-
-	while ((s = strstr(s, what))) {
-		n++;
-		s += strlen(what);
-	}
-	return n;
-}
-
 static void check_pct(const struct kvmw_sched *s, __u32 ppm, int want_b,
 		      __u64 want_lo, __u64 want_hi, const char *what)
 {

@@ -13,7 +13,7 @@
 
 #define NS	1000000000ULL
 
-static bool near(double a, double b)
+static bool roughly(double a, double b)
 {
 	return fabs(a - b) < 1e-6 * (fabs(b) + 1);
 }
@@ -22,15 +22,15 @@ static void test_rate(void)
 {
 	double r = -1;
 
-	CHECK(kvmw_rate(0, 1000, NS, &r) && near(r, 1000),
+	CHECK(kvmw_rate(0, 1000, NS, &r) && roughly(r, 1000),
 	      "1000 exits in 1 s is 1000/s");
-	CHECK(kvmw_rate(500, 1000, NS / 2, &r) && near(r, 1000),
+	CHECK(kvmw_rate(500, 1000, NS / 2, &r) && roughly(r, 1000),
 	      "500 exits in 0.5 s is 1000/s");
 	CHECK(kvmw_rate(7, 7, 3 * NS, &r) && r == 0, "no exits is 0/s");
-	CHECK(kvmw_rate(0, 1, 3 * NS, &r) && near(r, 1.0 / 3),
+	CHECK(kvmw_rate(0, 1, 3 * NS, &r) && roughly(r, 1.0 / 3),
 	      "fractional rate");
 	CHECK(kvmw_rate(1ULL << 62, (1ULL << 62) + 5000000, 5 * NS, &r) &&
-	      near(r, 1000000), "large counters");
+	      roughly(r, 1000000), "large counters");
 	r = 42;
 	CHECK(!kvmw_rate(0, 100, 0, &r) && r == 42, "no time: no rate");
 	CHECK(!kvmw_rate(100, 99, NS, &r) && r == 42,
@@ -83,7 +83,7 @@ static void test_rows(void)
 	CHECK_U64(nr, 7, "union of both samples");
 	if (nr == 7) {
 		CHECK_U64(rows[0].snap->vm.vm_id, 1, "sorted: VM 1 first");
-		CHECK(rows[0].has_rate && near(rows[0].exits_per_sec, 100) &&
+		CHECK(rows[0].has_rate && roughly(rows[0].exits_per_sec, 100) &&
 		      !rows[0].gone, "steady VM: 200 exits in 2 s = 100/s");
 		CHECK_U64(rows[0].snap->vm.exits, 300,
 			  "steady VM shows the newest totals");
@@ -95,16 +95,16 @@ static void test_rows(void)
 		CHECK(rows[2].snap == &prev.vms[2],
 		      "vanished VM keeps its last numbers");
 		CHECK(rows[3].snap->vm.vm_id == 4 && rows[3].has_rate &&
-		      near(rows[3].exits_per_sec, 20) && !rows[3].gone,
+		      roughly(rows[3].exits_per_sec, 20) && !rows[3].gone,
 		      "new VM: all 40 exits in the 2 s interval = 20/s");
 		CHECK(rows[4].snap->vm.vm_id == 5 && rows[4].vanished &&
 		      rows[4].has_rate && rows[4].exits_per_sec == 0,
 		      "VM dropped after it was gone: 0/s");
 		CHECK(rows[5].snap->vm.vm_id == 6 && rows[5].has_rate &&
-		      near(rows[5].exits_per_sec, 200),
+		      roughly(rows[5].exits_per_sec, 200),
 		      "reused id (new first_seen): counts from 0");
 		CHECK(rows[6].snap->vm.vm_id == 7 && rows[6].has_rate &&
-		      near(rows[6].exits_per_sec, 5),
+		      roughly(rows[6].exits_per_sec, 5),
 		      "counter went down: counts from 0");
 	}
 	free(rows);
