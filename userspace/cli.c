@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "libkvmwarden.h"
 
 static int cmd_help(struct kvmw_ctx *ctx, int argc, char **argv);
 static void usage_help(FILE *f);
@@ -300,7 +301,7 @@ int kvmw_main(int argc, char **argv, FILE *out, FILE *err,
 			return KVMW_EXIT_OK;
 		case 'V':
 			fprintf(out, "kvmwarden %s (UAPI version %u)\n",
-				KVMW_VERSION, KVMW_API_VERSION);
+				kvmw_version(), KVMW_API_VERSION);
 			return KVMW_EXIT_OK;
 		default:
 			return kvmw_getopt_error(&ctx, NULL, c, argv);

@@ -18,10 +18,6 @@
 #include "compiler.h"
 #include "kvmw_dev.h"
 
-#ifndef KVMW_VERSION
-#define KVMW_VERSION	"0.0.0-dev"
-#endif
-
 /* Exit codes, documented in --help. */
 #define KVMW_EXIT_OK		0
 #define KVMW_EXIT_RUNTIME	1

@@ -9,24 +9,9 @@
 
 #include "compiler.h"
 #include "format.h"
-#include "json.h"
-#include "reasons.h"
+#include "libkvmwarden.h"
 
 #define COMM_LEN	16
-
-static const char * const feature_names[] = {
-	"exit_counts",		/* KVMW_FEAT_EXIT_COUNTS */
-	"reason_svm",		/* KVMW_FEAT_REASON_SVM */
-	"reason_vmx",		/* KVMW_FEAT_REASON_VMX */
-	"vm_lifetime",		/* KVMW_FEAT_VM_LIFETIME */
-	"latency",		/* KVMW_FEAT_LATENCY */
-	"user_exits",		/* KVMW_FEAT_USER_EXITS */
-	"faults",		/* KVMW_FEAT_FAULTS */
-	"sched",		/* KVMW_FEAT_SCHED */
-	"mem_numa",		/* KVMW_FEAT_MEM_NUMA */
-	"events",		/* KVMW_FEAT_EVENTS */
-	"snapshot_all",		/* KVMW_FEAT_SNAPSHOT_ALL */
-};
 
 /* Indentation of the lines under a VM's row: aligned with COMM. */
 #define SUB_INDENT	17
@@ -155,8 +140,8 @@ static void json_header(struct kvmw_json *j, const struct kvmw_handshake *hs)
 
 		if (!(hs->features & (1ULL << bit)))
 			continue;
-		if (bit < ARRAY_SIZE(feature_names)) {
-			kvmw_json_string(j, feature_names[bit]);
+		if (kvmw_feature_name(1ULL << bit)) {
+			kvmw_json_string(j, kvmw_feature_name(1ULL << bit));
 		} else {
 			snprintf(name, sizeof(name), "bit%u", bit);
 			kvmw_json_string(j, name);

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -150,70 +151,101 @@ static int grow(void **p, size_t nmemb, size_t size)
 	return 0;
 }
 
+/* One array of a query: its buffer, capacity and element size. */
+struct grow_arr {
+	void *buf;
+	__u32 cap;
+	size_t size;
+	/* Out of each call: the number of elements the module has. */
+	__u32 need;
+};
+
 /*
- * Make the array *@p of *@cap elements hold @need, with headroom since a
- * running VM keeps growing; nothing changes when it already does.
+ * The one array-query loop of the UAPI: @call fills its request with the
+ * buffers and capacities of @a, makes the ioctl and sets each need. When
+ * everything fits the answer is complete; otherwise (E2BIG, or a size
+ * query that succeeded) the short arrays grow with headroom, since a
+ * running VM keeps growing, and the call is made again. E2BIG although
+ * everything fits is a broken answer (-EPROTO); a module that keeps
+ * growing for KVMW_DEV_MAX_TRIES calls gives -EAGAIN. On error the
+ * buffers are freed.
  */
-static int grow_to(void **p, __u32 *cap, __u32 need, size_t size)
+static int query_grow(struct kvmw_dev *dev, void *req,
+		      int (*call)(struct kvmw_dev *dev, void *req,
+				  struct grow_arr *a),
+		      struct grow_arr *a, unsigned int n)
 {
-	__u32 want;
+	unsigned int i, tries;
+	bool fits;
 	int ret;
 
-	if (need <= *cap)
-		return 0;
-	want = headroom(need);
-	ret = grow(p, want, size);
-	if (!ret)
-		*cap = want;
+	for (tries = 0; tries < KVMW_DEV_MAX_TRIES; tries++) {
+		ret = call(dev, req, a);
+		if (ret && ret != -E2BIG)
+			goto err;
+		fits = true;
+		for (i = 0; i < n; i++)
+			fits &= a[i].need <= a[i].cap;
+		if (fits) {
+			if (!ret)
+				return 0;
+			ret = -EPROTO;
+			goto err;
+		}
+		for (i = 0; i < n; i++) {
+			__u32 want = headroom(a[i].need);
+
+			if (a[i].need <= a[i].cap)
+				continue;
+			ret = grow(&a[i].buf, want, a[i].size);
+			if (ret)
+				goto err;
+			a[i].cap = want;
+		}
+	}
+	ret = -EAGAIN;
+err:
+	for (i = 0; i < n; i++) {
+		free(a[i].buf);
+		a[i].buf = NULL;
+	}
+	return ret;
+}
+
+static int list_call(struct kvmw_dev *dev, void *arg, struct grow_arr *a)
+{
+	struct kvmw_vm_list *req = arg;
+	int ret;
+
+	memset(req, 0, sizeof(*req));
+	req->size = sizeof(*req);
+	req->vms_ptr = (__u64)(uintptr_t)a[0].buf;
+	req->vm_info_size = a[0].size;
+	req->max_vms = a[0].cap;
+	ret = dev_ioctl(dev, KVMW_IOC_LIST_VMS, req);
+	a[0].need = req->nr_vms;
 	return ret;
 }
 
 int kvmw_dev_list_vms(struct kvmw_dev *dev, struct kvmw_vm_info **vms,
 		      size_t *nr)
 {
-	struct kvmw_vm_info *buf = NULL;
+	struct grow_arr a[1] = { { .size = sizeof(**vms) } };
 	struct kvmw_vm_list req;
-	__u32 cap = 0;
-	int ret, tries;
+	int ret;
 
 	*vms = NULL;
 	*nr = 0;
-	for (tries = 0; tries < KVMW_DEV_MAX_TRIES; tries++) {
-		memset(&req, 0, sizeof(req));
-		req.size = sizeof(req);
-		req.vms_ptr = (__u64)(uintptr_t)buf;
-		req.vm_info_size = sizeof(*buf);
-		req.max_vms = cap;
-		ret = dev_ioctl(dev, KVMW_IOC_LIST_VMS, &req);
-		if (ret && ret != -E2BIG)
-			goto err;
-		/*
-		 * A query with max_vms == 0 may succeed and only report
-		 * nr_vms: treat it like E2BIG.
-		 */
-		if (!ret && req.nr_vms <= cap) {
-			if (!req.nr_vms) {
-				free(buf);
-				buf = NULL;
-			}
-			*vms = buf;
-			*nr = req.nr_vms;
-			return 0;
-		}
-		if (req.nr_vms <= cap) {
-			/* E2BIG although everything fits: broken answer. */
-			ret = -EPROTO;
-			goto err;
-		}
-		cap = headroom(req.nr_vms);
-		ret = grow((void **)&buf, cap, sizeof(*buf));
-		if (ret)
-			goto err;
+	ret = query_grow(dev, &req, list_call, a, 1);
+	if (ret)
+		return ret;
+	if (!req.nr_vms) {
+		free(a[0].buf);
+		return 0;
 	}
-	ret = -EAGAIN;
-err:
-	free(buf);
-	return ret;
+	*vms = a[0].buf;
+	*nr = req.nr_vms;
+	return 0;
 }
 
 int kvmw_vm_snap_check(const struct kvmw_vm_snap *snap)
@@ -265,67 +297,51 @@ _Static_assert(sizeof(struct kvmw_snapshot_all) == KVMW_SNAPSHOT_ALL_SIZE_VER0,
 _Static_assert(sizeof(struct kvmw_event) == KVMW_EVENT_SIZE_VER0,
 	       "struct kvmw_event is not the VER0 layout");
 
+static int snap_call(struct kvmw_dev *dev, void *arg, struct grow_arr *a)
+{
+	struct kvmw_vm_snapshot *req = arg;
+	__u64 vm_id = req->vm_id;
+	int ret;
+
+	memset(req, 0, sizeof(*req));
+	req->size = sizeof(*req);
+	req->vm_id = vm_id;
+	req->vcpus_ptr = (__u64)(uintptr_t)a[0].buf;
+	req->vcpu_info_size = a[0].size;
+	req->max_vcpus = a[0].cap;
+	req->reasons_ptr = (__u64)(uintptr_t)a[1].buf;
+	req->reason_stat_size = a[1].size;
+	req->max_reasons = a[1].cap;
+	ret = dev_ioctl(dev, KVMW_IOC_VM_SNAPSHOT, req);
+	a[0].need = req->nr_vcpus;
+	a[1].need = req->nr_reasons;
+	return ret;
+}
+
 int kvmw_dev_vm_snapshot(struct kvmw_dev *dev, __u64 vm_id,
 			 struct kvmw_vm_snap *snap)
 {
-	struct kvmw_reason_stat *reasons = NULL;
-	struct kvmw_vcpu_info *vcpus = NULL;
-	__u32 max_vcpus = 0, max_reasons = 0;
-	struct kvmw_vm_snapshot req;
-	int ret, tries;
+	struct grow_arr a[2] = {
+		{ .size = sizeof(struct kvmw_vcpu_info) },
+		{ .size = sizeof(struct kvmw_reason_stat) },
+	};
+	struct kvmw_vm_snapshot req = { .vm_id = vm_id };
+	int ret;
 
 	memset(snap, 0, sizeof(*snap));
-	for (tries = 0; tries < KVMW_DEV_MAX_TRIES; tries++) {
-		memset(&req, 0, sizeof(req));
-		req.size = sizeof(req);
-		req.vm_id = vm_id;
-		req.vcpus_ptr = (__u64)(uintptr_t)vcpus;
-		req.vcpu_info_size = sizeof(*vcpus);
-		req.max_vcpus = max_vcpus;
-		req.reasons_ptr = (__u64)(uintptr_t)reasons;
-		req.reason_stat_size = sizeof(*reasons);
-		req.max_reasons = max_reasons;
-		ret = dev_ioctl(dev, KVMW_IOC_VM_SNAPSHOT, &req);
-		if (ret && ret != -E2BIG)
-			goto err;
-		if (req.nr_vcpus <= max_vcpus &&
-		    req.nr_reasons <= max_reasons) {
-			if (ret) {
-				/* E2BIG although everything fits. */
-				ret = -EPROTO;
-				goto err;
-			}
-			snap->vm = req.vm;
-			snap->vcpus = vcpus;
-			snap->nr_vcpus = req.nr_vcpus;
-			snap->reasons = reasons;
-			snap->nr_reasons = req.nr_reasons;
-			/* An older module leaves it as given: zero. */
-			snap->mem = req.mem;
-			ret = kvmw_vm_snap_check(snap);
-			if (ret) {
-				memset(snap, 0, sizeof(*snap));
-				goto err;
-			}
-			return 0;
-		}
-		/*
-		 * E2BIG (or a successful size query): grow what is short,
-		 * with headroom since a running VM keeps growing.
-		 */
-		ret = grow_to((void **)&vcpus, &max_vcpus, req.nr_vcpus,
-			      sizeof(*vcpus));
-		if (ret)
-			goto err;
-		ret = grow_to((void **)&reasons, &max_reasons, req.nr_reasons,
-			      sizeof(*reasons));
-		if (ret)
-			goto err;
-	}
-	ret = -EAGAIN;
-err:
-	free(vcpus);
-	free(reasons);
+	ret = query_grow(dev, &req, snap_call, a, 2);
+	if (ret)
+		return ret;
+	snap->vm = req.vm;
+	snap->vcpus = a[0].buf;
+	snap->nr_vcpus = req.nr_vcpus;
+	snap->reasons = a[1].buf;
+	snap->nr_reasons = req.nr_reasons;
+	/* An older module leaves it as given: zero. */
+	snap->mem = req.mem;
+	ret = kvmw_vm_snap_check(snap);
+	if (ret)
+		kvmw_vm_snap_free(snap);
 	return ret;
 }
 
@@ -388,61 +404,49 @@ err:
 	return ret;
 }
 
+static int all_call(struct kvmw_dev *dev, void *arg, struct grow_arr *a)
+{
+	struct kvmw_snapshot_all *req = arg;
+	int ret;
+
+	memset(req, 0, sizeof(*req));
+	req->size = sizeof(*req);
+	req->vms_ptr = (__u64)(uintptr_t)a[0].buf;
+	req->vm_entry_size = a[0].size;
+	req->max_vms = a[0].cap;
+	req->vcpus_ptr = (__u64)(uintptr_t)a[1].buf;
+	req->vcpu_info_size = a[1].size;
+	req->max_vcpus = a[1].cap;
+	req->reasons_ptr = (__u64)(uintptr_t)a[2].buf;
+	req->reason_stat_size = a[2].size;
+	req->max_reasons = a[2].cap;
+	ret = dev_ioctl(dev, KVMW_IOC_SNAPSHOT_ALL, req);
+	a[0].need = req->nr_vms;
+	a[1].need = req->nr_vcpus;
+	a[2].need = req->nr_reasons;
+	return ret;
+}
+
 int kvmw_dev_snapshot_all(struct kvmw_dev *dev, struct kvmw_vm_snap **out,
 			  size_t *nr)
 {
-	struct kvmw_reason_stat *reasons = NULL;
-	struct kvmw_vcpu_info *vcpus = NULL;
-	struct kvmw_vm_entry *vms = NULL;
-	__u32 max_vms = 0, max_vcpus = 0, max_reasons = 0, i;
+	struct grow_arr a[3] = {
+		{ .size = sizeof(struct kvmw_vm_entry) },
+		{ .size = sizeof(struct kvmw_vcpu_info) },
+		{ .size = sizeof(struct kvmw_reason_stat) },
+	};
+	const struct kvmw_vm_entry *vms;
 	struct kvmw_vm_snap *snaps = NULL;
 	struct kvmw_snapshot_all req;
-	int ret, tries;
+	__u32 i;
+	int ret;
 
 	*out = NULL;
 	*nr = 0;
-	for (tries = 0; tries < KVMW_DEV_MAX_TRIES; tries++) {
-		memset(&req, 0, sizeof(req));
-		req.size = sizeof(req);
-		req.vms_ptr = (__u64)(uintptr_t)vms;
-		req.vm_entry_size = sizeof(*vms);
-		req.max_vms = max_vms;
-		req.vcpus_ptr = (__u64)(uintptr_t)vcpus;
-		req.vcpu_info_size = sizeof(*vcpus);
-		req.max_vcpus = max_vcpus;
-		req.reasons_ptr = (__u64)(uintptr_t)reasons;
-		req.reason_stat_size = sizeof(*reasons);
-		req.max_reasons = max_reasons;
-		ret = dev_ioctl(dev, KVMW_IOC_SNAPSHOT_ALL, &req);
-		if (ret && ret != -E2BIG)
-			goto out;
-		if (req.nr_vms <= max_vms && req.nr_vcpus <= max_vcpus &&
-		    req.nr_reasons <= max_reasons) {
-			if (ret) {
-				/* E2BIG although everything fits. */
-				ret = -EPROTO;
-				goto out;
-			}
-			break;
-		}
-		/* E2BIG or the size query: grow what is short, with room. */
-		ret = grow_to((void **)&vms, &max_vms, req.nr_vms,
-			      sizeof(*vms));
-		if (ret)
-			goto out;
-		ret = grow_to((void **)&vcpus, &max_vcpus, req.nr_vcpus,
-			      sizeof(*vcpus));
-		if (ret)
-			goto out;
-		ret = grow_to((void **)&reasons, &max_reasons, req.nr_reasons,
-			      sizeof(*reasons));
-		if (ret)
-			goto out;
-	}
-	if (tries == KVMW_DEV_MAX_TRIES) {
-		ret = -EAGAIN;
-		goto out;
-	}
+	ret = query_grow(dev, &req, all_call, a, 3);
+	if (ret)
+		return ret;
+	vms = a[0].buf;
 	if (req.nr_vms) {
 		snaps = calloc(req.nr_vms, sizeof(*snaps));
 		if (!snaps) {
@@ -451,7 +455,7 @@ int kvmw_dev_snapshot_all(struct kvmw_dev *dev, struct kvmw_vm_snap **out,
 		}
 	}
 	for (i = 0; i < req.nr_vms; i++) {
-		ret = cut_vm(&vms[i], vcpus, req.nr_vcpus, reasons,
+		ret = cut_vm(&vms[i], a[1].buf, req.nr_vcpus, a[2].buf,
 			     req.nr_reasons, &snaps[i]);
 		if (ret) {
 			while (i--)
@@ -463,9 +467,8 @@ int kvmw_dev_snapshot_all(struct kvmw_dev *dev, struct kvmw_vm_snap **out,
 	*out = snaps;
 	*nr = req.nr_vms;
 out:
-	free(vms);
-	free(vcpus);
-	free(reasons);
+	for (i = 0; i < 3; i++)
+		free(a[i].buf);
 	return ret;
 }
 
