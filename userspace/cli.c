@@ -227,9 +227,10 @@ void kvmw_dev_error(struct kvmw_ctx *ctx, const char *what, int err)
 	}
 }
 
-int kvmw_open_device(struct kvmw_ctx *ctx, struct kvmw_dev *dev)
+int kvmw_open_source(struct kvmw_ctx *ctx, struct kvmw_source *src)
 {
-	int ret = kvmw_dev_open(dev, ctx->device, ctx->ops);
+	int ret = kvmw_source_open(src, &kvmw_source_dev, ctx->device,
+				   ctx->ops);
 
 	switch (ret) {
 	case 0:
@@ -247,7 +248,7 @@ int kvmw_open_device(struct kvmw_ctx *ctx, struct kvmw_dev *dev)
 		break;
 	case -EPROTONOSUPPORT:
 		kvmw_error(ctx, "%s: API version mismatch: the kernel module speaks version %u, this tool speaks version %u; install a matching module and tool",
-			   ctx->device, dev->hs.api_version, KVMW_API_VERSION);
+			   ctx->device, src->host.api_version, KVMW_API_VERSION);
 		break;
 	default:
 		kvmw_dev_error(ctx, "handshake", ret);
@@ -256,11 +257,11 @@ int kvmw_open_device(struct kvmw_ctx *ctx, struct kvmw_dev *dev)
 	return ret;
 }
 
-void kvmw_warn_untracked(struct kvmw_ctx *ctx, const struct kvmw_handshake *hs)
+void kvmw_warn_untracked(struct kvmw_ctx *ctx, const struct kvmw_host *host)
 {
-	if (hs->untracked_exits)
+	if (host->untracked_exits)
 		kvmw_error(ctx, "warning: %" PRIu64 " exits could not be accounted to a vCPU (the module ran out of records)",
-			   (uint64_t)hs->untracked_exits);
+			   (uint64_t)host->untracked_exits);
 }
 
 static const struct option main_options[] = {

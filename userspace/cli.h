@@ -16,7 +16,10 @@
 #include <linux/types.h>
 
 #include "compiler.h"
-#include "kvmw_dev.h"
+#include "libkvmwarden.h"
+
+struct kvmw_dev;
+struct kvmw_dev_ops;
 
 /* Exit codes, documented in --help. */
 #define KVMW_EXIT_OK		0
@@ -73,16 +76,16 @@ int kvmw_getopt_error(struct kvmw_ctx *ctx, const char *cmd, int c,
 		      char **argv);
 
 /*
- * Opens the device; on error prints what went wrong and how to fix it
- * (modprobe, permissions, API version). Returns 0 or -errno.
+ * Opens the data source (the device); on error prints what went wrong
+ * and how to fix it (modprobe, permissions, API version). Returns 0 or
+ * -errno.
  */
-int kvmw_open_device(struct kvmw_ctx *ctx, struct kvmw_dev *dev);
+int kvmw_open_source(struct kvmw_ctx *ctx, struct kvmw_source *src);
 /* Prints a device error other than at open time. */
 void kvmw_dev_error(struct kvmw_ctx *ctx, const char *what, int err);
 
 /* Warns on ctx->err when the module lost exits (capacity problem). */
-void kvmw_warn_untracked(struct kvmw_ctx *ctx,
-			 const struct kvmw_handshake *hs);
+void kvmw_warn_untracked(struct kvmw_ctx *ctx, const struct kvmw_host *host);
 
 /* The commands. */
 int kvmw_cmd_list(struct kvmw_ctx *ctx, int argc, char **argv);

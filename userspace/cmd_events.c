@@ -13,7 +13,7 @@
 
 #include "cli.h"
 #include "events.h"
-#include "sample.h"
+#include "kvmw_dev.h"
 
 /* Bytes asked for per read(): many records of any plausible size. */
 #define EVENTS_BUF_LEN	65536
@@ -302,32 +302,34 @@ int kvmw_cmd_events(struct kvmw_ctx *ctx, int argc, char **argv)
 	struct kvmw_events_args a;
 	struct events_state st;
 	struct stop_signals sig;
-	struct kvmw_dev dev;
+	struct kvmw_source src;
+	struct kvmw_dev *dev;
 	int ret;
 
 	ret = kvmw_events_parse(ctx, argc, argv, &a);
 	if (ret != KVMW_CONTINUE)
 		return ret;
-	if (kvmw_open_device(ctx, &dev))
+	if (kvmw_open_source(ctx, &src))
 		return KVMW_EXIT_RUNTIME;
-	if (!(dev.hs.features & KVMW_FEAT_EVENTS)) {
+	dev = kvmw_source_dev_handle(&src);
+	if (!dev || !(src.host.features & KVMW_FEAT_EVENTS)) {
 		kvmw_error(ctx, "%s: this kernel module has no event stream (no 'events' feature); update the module",
 			   ctx->device);
-		kvmw_dev_close(&dev);
+		kvmw_source_close(&src);
 		return KVMW_EXIT_RUNTIME;
 	}
 	memset(&st, 0, sizeof(st));
 	st.ctx = ctx;
 	st.a = &a;
-	st.features = dev.hs.features;
+	st.features = src.host.features;
 	ret = stop_signals_install(&sig);
 	if (ret) {
 		kvmw_dev_error(ctx, "signals", ret);
-		kvmw_dev_close(&dev);
+		kvmw_source_close(&src);
 		return KVMW_EXIT_RUNTIME;
 	}
-	ret = follow(&st, &dev, &sig.wait_mask);
+	ret = follow(&st, dev, &sig.wait_mask);
 	stop_signals_restore(&sig);
-	kvmw_dev_close(&dev);
+	kvmw_source_close(&src);
 	return ret;
 }

@@ -9,7 +9,6 @@
 
 #include "cli.h"
 #include "format.h"
-#include "sample.h"
 
 void kvmw_usage_list(FILE *f)
 {
@@ -37,10 +36,9 @@ static const struct option list_options[] = {
 
 int kvmw_cmd_list(struct kvmw_ctx *ctx, int argc, char **argv)
 {
-	struct kvmw_vm_info *vms;
-	struct kvmw_dev dev;
+	struct kvmw_snapshot snap;
+	struct kvmw_source src;
 	bool json = false;
-	size_t nr;
 	int c, ret;
 
 	optind = 0;
@@ -62,21 +60,20 @@ int kvmw_cmd_list(struct kvmw_ctx *ctx, int argc, char **argv)
 		return kvmw_usage_error(ctx, "list", "unexpected argument '%s'",
 					argv[optind]);
 
-	if (kvmw_open_device(ctx, &dev))
+	if (kvmw_open_source(ctx, &src))
 		return KVMW_EXIT_RUNTIME;
-	ret = kvmw_dev_list_vms(&dev, &vms, &nr);
-	kvmw_dev_close(&dev);
+	ret = kvmw_snapshot_take(&src, NULL, 0, false, &snap);
+	kvmw_source_close(&src);
 	if (ret) {
 		kvmw_dev_error(ctx, "list VMs", ret);
 		return KVMW_EXIT_RUNTIME;
 	}
-	kvmw_sort_vm_infos(vms, nr);
 	if (json)
-		ret = kvmw_print_list_json(ctx->out, &dev.hs, vms, nr);
+		ret = kvmw_print_list_json(ctx->out, &snap);
 	else
-		ret = kvmw_print_list_table(ctx->out, vms, nr);
-	free(vms);
-	kvmw_warn_untracked(ctx, &dev.hs);
+		ret = kvmw_print_list_table(ctx->out, &snap);
+	kvmw_warn_untracked(ctx, &snap.host);
+	kvmw_snapshot_free(&snap);
 	if (ret == -ENOMEM) {
 		kvmw_error(ctx, "out of memory");
 		return KVMW_EXIT_RUNTIME;

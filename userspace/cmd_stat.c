@@ -14,8 +14,6 @@
 
 #include "cli.h"
 #include "format.h"
-#include "sample.h"
-#include "stats.h"
 
 #define DEFAULT_INTERVAL	1.0
 #define DEFAULT_TOP		3
@@ -244,12 +242,12 @@ static void sleep_sec(double sec)
 /* Reports requested VMs that are in no sample. Returns how many. */
 static size_t report_missing(struct kvmw_ctx *ctx,
 			     const struct kvmw_stat_args *a,
-			     const struct kvmw_stat_row *rows, size_t nr)
+			     const struct kvmw_delta_vm *rows, size_t nr)
 {
 	size_t i, k, missing = 0;
 
 	for (i = 0; i < a->nr_ids; i++) {
-		for (k = 0; k < nr && rows[k].snap->vm.vm_id != a->ids[i]; k++)
+		for (k = 0; k < nr && rows[k].vm->vm_id != a->ids[i]; k++)
 			;
 		if (k == nr) {
 			kvmw_error(ctx, "VM %" PRIu64 ": not tracked",
@@ -262,12 +260,12 @@ static size_t report_missing(struct kvmw_ctx *ctx,
 
 int kvmw_cmd_stat(struct kvmw_ctx *ctx, int argc, char **argv)
 {
-	struct kvmw_sample prev, cur;
+	struct kvmw_snapshot prev, cur;
 	struct kvmw_stat_opts opts;
 	struct kvmw_stat_args a;
-	struct kvmw_stat_row *rows = NULL;
+	struct kvmw_delta_vm *rows = NULL;
 	int ret, rc = KVMW_EXIT_RUNTIME;
-	struct kvmw_dev dev;
+	struct kvmw_source src;
 	bool have_prev;
 	size_t nr = 0;
 
@@ -278,22 +276,22 @@ int kvmw_cmd_stat(struct kvmw_ctx *ctx, int argc, char **argv)
 	memset(&cur, 0, sizeof(cur));
 	have_prev = a.interval > 0;
 
-	if (kvmw_open_device(ctx, &dev))
+	if (kvmw_open_source(ctx, &src))
 		goto out;
 	if (have_prev) {
-		ret = kvmw_sample_take(&dev, a.ids, a.nr_ids, &prev);
+		ret = kvmw_snapshot_take(&src, a.ids, a.nr_ids, true, &prev);
 		if (ret) {
 			kvmw_dev_error(ctx, "snapshot", ret);
 			goto out_close;
 		}
 		sleep_sec(a.interval);
 	}
-	ret = kvmw_sample_take(&dev, a.ids, a.nr_ids, &cur);
+	ret = kvmw_snapshot_take(&src, a.ids, a.nr_ids, true, &cur);
 	if (ret) {
 		kvmw_dev_error(ctx, "snapshot", ret);
 		goto out_close;
 	}
-	ret = kvmw_stat_rows(have_prev ? &prev : NULL, &cur, &rows, &nr);
+	ret = kvmw_delta(have_prev ? &prev : NULL, &cur, &rows, &nr);
 	if (ret) {
 		kvmw_error(ctx, "out of memory");
 		goto out_close;
@@ -309,20 +307,16 @@ int kvmw_cmd_stat(struct kvmw_ctx *ctx, int argc, char **argv)
 						 &opts) : 0;
 	else
 		ret = kvmw_print_stat_table(ctx->out, &cur, rows, nr, &opts);
-	if (ret == -ENOMEM) {
-		kvmw_error(ctx, "out of memory");
-		goto out_close;
-	}
-	kvmw_warn_untracked(ctx, &cur.hs);
+	kvmw_warn_untracked(ctx, &cur.host);
 	/* Write errors are reported by kvmw_main(). */
 	rc = ret || report_missing(ctx, &a, rows, nr) ?
 		KVMW_EXIT_RUNTIME : KVMW_EXIT_OK;
 out_close:
-	kvmw_dev_close(&dev);
+	kvmw_source_close(&src);
 out:
 	free(rows);
-	kvmw_sample_free(&prev);
-	kvmw_sample_free(&cur);
+	kvmw_snapshot_free(&prev);
+	kvmw_snapshot_free(&cur);
 	free(a.ids);
 	return rc;
 }

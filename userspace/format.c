@@ -59,31 +59,31 @@ const char *kvmw_fmt_ns(__u64 ns, char buf[KVMW_NS_BUF_LEN])
 }
 
 /* The module measures exit latencies and vCPU times. */
-static bool has_lat(const struct kvmw_handshake *hs)
+static bool has_lat(const struct kvmw_host *hs)
 {
 	return hs->features & KVMW_FEAT_LATENCY;
 }
 
 /* ... and tells the VMM's time (user_ns) apart from the overhead. */
-static bool has_user(const struct kvmw_handshake *hs)
+static bool has_user(const struct kvmw_host *hs)
 {
 	return has_lat(hs) && (hs->features & KVMW_FEAT_USER_EXITS);
 }
 
 /* The module counts nested page faults (the VER2 vCPU fields). */
-static bool has_faults(const struct kvmw_handshake *hs)
+static bool has_faults(const struct kvmw_host *hs)
 {
 	return hs->features & KVMW_FEAT_FAULTS;
 }
 
 /* The module sees the vCPU threads' scheduling (the VER3 vCPU fields). */
-static bool has_sched(const struct kvmw_handshake *hs)
+static bool has_sched(const struct kvmw_host *hs)
 {
 	return hs->features & KVMW_FEAT_SCHED;
 }
 
 /* The module samples where the VMs' memory lives (struct kvmw_vm_mem). */
-static bool has_mem(const struct kvmw_handshake *hs)
+static bool has_mem(const struct kvmw_host *hs)
 {
 	return hs->features & KVMW_FEAT_MEM_NUMA;
 }
@@ -93,21 +93,16 @@ static int finish(FILE *f)
 	return ferror(f) ? -EIO : 0;
 }
 
-static unsigned int vm_vendor(const struct kvmw_vm_info *vm,
-			      const struct kvmw_handshake *hs)
+static const char *state(const struct kvmw_vm *vm)
 {
-	return vm->vendor ? vm->vendor : hs->vendor;
+	return vm->gone ? "gone" : "live";
 }
 
-static const char *state(const struct kvmw_vm_info *vm)
+int kvmw_print_list_table(FILE *f, const struct kvmw_snapshot *snap)
 {
-	return vm->flags & KVMW_VM_F_GONE ? "gone" : "live";
-}
-
-int kvmw_print_list_table(FILE *f, const struct kvmw_vm_info *vms, size_t nr)
-{
+	const struct kvmw_vm *vms = snap->vms;
+	size_t i, nr = snap->nr_vms;
 	char comm[COMM_LEN + 1];
-	size_t i;
 
 	if (!nr) {
 		fputs("No VMs tracked.\n", f);
@@ -116,17 +111,17 @@ int kvmw_print_list_table(FILE *f, const struct kvmw_vm_info *vms, size_t nr)
 	fprintf(f, "%6s %8s  %-16s %5s %14s  %s\n",
 		"VMID", "PID", "COMM", "VCPUS", "EXITS", "STATE");
 	for (i = 0; i < nr; i++) {
-		const struct kvmw_vm_info *vm = &vms[i];
+		const struct kvmw_vm *vm = &vms[i];
 
 		kvmw_comm_for_tty(vm->comm, comm);
 		fprintf(f, "%6" PRIu64 " %8u  %-16s %5u %14" PRIu64 "  %s\n",
-			(uint64_t)vm->vm_id, vm->vmm_pid, comm, vm->nr_vcpus,
+			(uint64_t)vm->vm_id, vm->pid, comm, vm->nr_vcpus,
 			(uint64_t)vm->exits, state(vm));
 	}
 	return finish(f);
 }
 
-static void json_header(struct kvmw_json *j, const struct kvmw_handshake *hs)
+static void json_header(struct kvmw_json *j, const struct kvmw_host *hs)
 {
 	unsigned int bit;
 
@@ -153,40 +148,38 @@ static void json_header(struct kvmw_json *j, const struct kvmw_handshake *hs)
 }
 
 /* The fields shared by list and stat. */
-static void json_vm_fields(struct kvmw_json *j, const struct kvmw_vm_info *vm,
-			   const struct kvmw_handshake *hs)
+static void json_vm_fields(struct kvmw_json *j, const struct kvmw_vm *vm)
 {
 	kvmw_json_kv_u64(j, "vm_id", vm->vm_id);
-	kvmw_json_kv_u64(j, "vmm_pid", vm->vmm_pid);
+	kvmw_json_kv_u64(j, "vmm_pid", vm->pid);
 	kvmw_json_key(j, "comm");
 	kvmw_json_string_n(j, (const char *)vm->comm, COMM_LEN);
 	kvmw_json_key(j, "vendor");
-	kvmw_json_string(j, kvmw_vendor_name(vm_vendor(vm, hs)));
+	kvmw_json_string(j, kvmw_vendor_name(vm->vendor));
 	kvmw_json_kv_u64(j, "nr_vcpus", vm->nr_vcpus);
 	kvmw_json_kv_u64(j, "exits", vm->exits);
 	kvmw_json_kv_u64(j, "entries", vm->entries);
 	kvmw_json_kv_u64(j, "first_seen_ns", vm->first_seen_ns);
 	kvmw_json_kv_u64(j, "gone_ns", vm->gone_ns);
 	kvmw_json_key(j, "no_lifetime");
-	kvmw_json_bool(j, vm->flags & KVMW_VM_F_NO_LIFETIME);
+	kvmw_json_bool(j, vm->no_lifetime);
 }
 
-int kvmw_print_list_json(FILE *f, const struct kvmw_handshake *hs,
-			 const struct kvmw_vm_info *vms, size_t nr)
+int kvmw_print_list_json(FILE *f, const struct kvmw_snapshot *snap)
 {
 	struct kvmw_json j;
 	size_t i;
 
 	kvmw_json_init(&j, f, true);
 	kvmw_json_begin_object(&j);
-	json_header(&j, hs);
+	json_header(&j, &snap->host);
 	kvmw_json_key(&j, "vms");
 	kvmw_json_begin_array(&j);
-	for (i = 0; i < nr; i++) {
+	for (i = 0; i < snap->nr_vms; i++) {
 		kvmw_json_begin_object(&j);
-		json_vm_fields(&j, &vms[i], hs);
+		json_vm_fields(&j, &snap->vms[i]);
 		kvmw_json_key(&j, "gone");
-		kvmw_json_bool(&j, vms[i].flags & KVMW_VM_F_GONE);
+		kvmw_json_bool(&j, snap->vms[i].gone);
 		kvmw_json_end_object(&j);
 	}
 	kvmw_json_end_array(&j);
@@ -195,28 +188,19 @@ int kvmw_print_list_json(FILE *f, const struct kvmw_handshake *hs,
 }
 
 /* "CPUID 81.2%, HLT 10.1%" for the @top largest reasons of a VM. */
-static int print_top_reasons(FILE *f, const struct kvmw_vm_snap *snap,
-			     unsigned int vendor, unsigned int top)
+static void print_top_reasons(FILE *f, const struct kvmw_vm *vm,
+			      unsigned int top)
 {
-	struct kvmw_reason_total *t;
+	const struct kvmw_unit *u = &vm->total;
 	char buf[KVMW_REASON_BUF_LEN];
-	__u64 denom;
-	size_t n, i;
-	int ret;
+	size_t i;
 
-	ret = kvmw_reason_totals(snap, KVMW_ALL_VCPUS, &t, &n);
-	if (ret)
-		return ret;
-	denom = kvmw_reason_denominator(snap, KVMW_ALL_VCPUS);
-	if (!n || !denom)
+	if (!u->nr_reasons || !u->reason_exits)
 		fputc('-', f);
-	for (i = 0; i < n && i < top && denom; i++) {
+	for (i = 0; i < u->nr_reasons && i < top && u->reason_exits; i++)
 		fprintf(f, "%s%s %.1f%%", i ? ", " : "",
-			kvmw_reason_name(vendor, t[i].code, buf),
-			100.0 * (double)t[i].count / (double)denom);
-	}
-	free(t);
-	return 0;
+			kvmw_reason_name(vm->vendor, u->reasons[i].code, buf),
+			u->reasons[i].share_pct.v);
 }
 
 /*
@@ -224,13 +208,12 @@ static int print_top_reasons(FILE *f, const struct kvmw_vm_snap *snap,
  * VM's row, aligned with COMM: every category with exits, largest first.
  * Nothing when the VM has no exits.
  */
-static void print_categories(FILE *f, const struct kvmw_vm_snap *snap,
-			     unsigned int vendor)
+static void print_categories(FILE *f, const struct kvmw_unit *u)
 {
-	__u64 c[KVMW_NR_CATEGORIES], denom = 0;
+	const __u64 *c = u->categories;
 	unsigned int order[KVMW_NR_CATEGORIES], i, k, n = 0;
+	__u64 denom = 0;
 
-	kvmw_category_totals(snap, KVMW_ALL_VCPUS, vendor, c);
 	/* Insertion sort by count, largest first, stable in enum order. */
 	for (i = 0; i < KVMW_NR_CATEGORIES; i++) {
 		if (!c[i])
@@ -256,16 +239,14 @@ static void print_categories(FILE *f, const struct kvmw_vm_snap *snap,
  * userspace 400us), overhead 0.11%" under a VM's row: where its vCPUs'
  * time went. Only when the module measures it.
  */
-static void print_time_line(FILE *f, const struct kvmw_vm_snap *snap,
-			    const struct kvmw_handshake *hs)
+static void print_time_line(FILE *f, const struct kvmw_times *tp,
+			    const struct kvmw_host *hs)
 {
 	char guest[KVMW_NS_BUF_LEN], exits[KVMW_NS_BUF_LEN];
 	char ovh[KVMW_NS_BUF_LEN], idle[KVMW_NS_BUF_LEN];
 	char user[KVMW_NS_BUF_LEN];
-	struct kvmw_times t;
-	double pct;
+	const struct kvmw_times t = *tp;
 
-	kvmw_times(snap, KVMW_ALL_VCPUS, &t);
 	if (has_user(hs))
 		kvmw_fmt_ns(t.user_ns, user);
 	else
@@ -274,8 +255,8 @@ static void print_time_line(FILE *f, const struct kvmw_vm_snap *snap,
 		SUB_INDENT, "", kvmw_fmt_ns(t.guest_ns, guest),
 		kvmw_fmt_ns(t.exit_ns, exits), kvmw_fmt_ns(t.overhead_ns, ovh),
 		kvmw_fmt_ns(t.idle_ns, idle), user);
-	if (kvmw_overhead_pct(&t, &pct))
-		fprintf(f, "%.2f%%", pct);
+	if (t.overhead_pct.ok)
+		fprintf(f, "%.2f%%", t.overhead_pct.v);
 	else
 		fputc('-', f);
 	if (t.untimed_exits)
@@ -289,7 +270,7 @@ static const char *ns_cell(bool ok, __u64 ns, char buf[KVMW_NS_BUF_LEN])
 {
 	if (!ok)
 		return "-";
-	if (ns == KVMW_LAT_INF)
+	if (ns == KVMW_HIST_INF)
 		return "inf";
 	return kvmw_fmt_ns(ns, buf);
 }
@@ -301,56 +282,50 @@ static const char *ns_cell(bool ok, __u64 ns, char buf[KVMW_NS_BUF_LEN])
  * VM's row: its vCPUs' nested page faults. Node shares are of the faults
  * whose node is known. Only when the module counts faults.
  */
-static void print_fault_line(FILE *f, const struct kvmw_vm_snap *snap)
+static void print_fault_line(FILE *f, const struct kvmw_faults *ft,
+			     unsigned int nr_nodes)
 {
 	static const char * const kinds[] = {
 		"write", "fetch", "present", "mmio",
 	};
+	const struct kvmw_opt *pcts[] = {
+		&ft->write_pct, &ft->fetch_pct, &ft->present_pct, &ft->mmio_pct,
+	};
 	char buf[KVMW_NS_BUF_LEN];
-	struct kvmw_faults ft;
-	struct kvmw_pct p;
-	__u64 n[ARRAY_SIZE(kinds)];
 	unsigned int k;
-	double d = 0;
-	int node;
 
-	kvmw_faults(snap, KVMW_ALL_VCPUS, &ft);
-	fprintf(f, "%*sfaults: %" PRIu64, SUB_INDENT, "", (uint64_t)ft.faults);
-	if (!ft.faults) {
+	fprintf(f, "%*sfaults: %" PRIu64, SUB_INDENT, "", (uint64_t)ft->count);
+	if (!ft->count) {
 		fputc('\n', f);
 		return;
 	}
-	n[0] = ft.write;
-	n[1] = ft.fetch;
-	n[2] = ft.present;
-	n[3] = ft.mmio;
-	for (k = 0; k < ARRAY_SIZE(kinds); k++) {
-		kvmw_share(n[k], ft.faults, &d);
-		fprintf(f, "%s%s %.1f%%", k ? ", " : " (", kinds[k], d);
-	}
+	for (k = 0; k < ARRAY_SIZE(kinds); k++)
+		fprintf(f, "%s%s %.1f%%", k ? ", " : " (", kinds[k],
+			pcts[k]->v);
 	fputs("), latency ", f);
-	if (kvmw_fault_lat_mean(&ft, &d)) {
-		fprintf(f, "mean %s", kvmw_fmt_ns((__u64)(d + 0.5), buf));
-		kvmw_fault_percentile(&ft, 500000, &p);
-		fprintf(f, ", P50 %s", ns_cell(p.bucket >= 0, p.hi, buf));
-		kvmw_fault_percentile(&ft, 990000, &p);
-		fprintf(f, ", P99 %s", ns_cell(p.bucket >= 0, p.hi, buf));
-		fprintf(f, ", max %s", kvmw_fmt_ns(ft.lat_max_ns, buf));
+	if (ft->mean_ns.ok) {
+		fprintf(f, "mean %s",
+			kvmw_fmt_ns((__u64)(ft->mean_ns.v + 0.5), buf));
+		fprintf(f, ", P50 %s", ns_cell(ft->pct[KVMW_P50].bucket >= 0,
+					       ft->pct[KVMW_P50].hi, buf));
+		fprintf(f, ", P99 %s", ns_cell(ft->pct[KVMW_P99].bucket >= 0,
+					       ft->pct[KVMW_P99].hi, buf));
+		fprintf(f, ", max %s", kvmw_fmt_ns(ft->lat_max_ns, buf));
 	} else {
 		fputc('-', f);
 	}
 	fputs("; nodes:", f);
-	for (k = 0; k < KVMW_MAX_NODES; k++) {
-		if (!ft.node[k])
+	for (k = 0; k < nr_nodes; k++) {
+		if (!ft->node[k])
 			continue;
-		kvmw_share(ft.node[k], ft.located, &d);
 		fprintf(f, " %u: %" PRIu64 " (%.1f%%),", k,
-			(uint64_t)ft.node[k], d);
+			(uint64_t)ft->node[k],
+			kvmw_share(ft->node[k], ft->located).v);
 	}
-	fprintf(f, " unknown: %" PRIu64, (uint64_t)ft.node_unknown);
-	node = kvmw_fault_dominant_node(&ft, &d);
-	if (node >= 0)
-		fprintf(f, "; %.1f%% on node %d", d, node);
+	fprintf(f, " unknown: %" PRIu64, (uint64_t)ft->node_unknown);
+	if (ft->dominant_node >= 0)
+		fprintf(f, "; %.1f%% on node %d", ft->dominant_node_pct.v,
+			ft->dominant_node);
 	fputc('\n', f);
 }
 
@@ -362,39 +337,36 @@ static void print_fault_line(FILE *f, const struct kvmw_vm_snap *snap)
  * needs the vCPUs' wall time (latency feature). Only when the module
  * has the sched feature.
  */
-static void print_sched_line(FILE *f, const struct kvmw_vm_snap *snap,
-			     const struct kvmw_handshake *hs)
+static void print_sched_line(FILE *f, const struct kvmw_sched *sc,
+			     unsigned int nr_nodes)
 {
 	char buf[KVMW_NS_BUF_LEN];
-	struct kvmw_sched sc;
-	struct kvmw_pct p;
 	unsigned int k, n = 0;
-	double d = 0;
 
-	kvmw_sched(snap, KVMW_ALL_VCPUS, &sc);
 	fprintf(f, "%*ssched: run-queue delay %s (steal ", SUB_INDENT, "",
-		kvmw_fmt_ns(sc.rq_delay_ns, buf));
-	if (has_lat(hs) && kvmw_steal_pct(&sc, &d))
-		fprintf(f, "%.2f%%", d);
+		kvmw_fmt_ns(sc->rq_delay_ns, buf));
+	if (sc->steal_pct.ok)
+		fprintf(f, "%.2f%%", sc->steal_pct.v);
 	else
 		fputc('-', f);
-	fprintf(f, "), %" PRIu64 " wait%s", (uint64_t)sc.rq_delay_count,
-		sc.rq_delay_count == 1 ? "" : "s");
-	if (kvmw_sched_wait_mean(&sc, &d)) {
-		fprintf(f, ", mean %s", kvmw_fmt_ns((__u64)(d + 0.5), buf));
-		kvmw_sched_percentile(&sc, 990000, &p);
-		fprintf(f, ", P99 %s", ns_cell(p.bucket >= 0, p.hi, buf));
-		fprintf(f, ", max %s", kvmw_fmt_ns(sc.rq_delay_max_ns, buf));
+	fprintf(f, "), %" PRIu64 " wait%s", (uint64_t)sc->rq_delay_count,
+		sc->rq_delay_count == 1 ? "" : "s");
+	if (sc->mean_ns.ok) {
+		fprintf(f, ", mean %s",
+			kvmw_fmt_ns((__u64)(sc->mean_ns.v + 0.5), buf));
+		fprintf(f, ", P99 %s", ns_cell(sc->pct[KVMW_P99].bucket >= 0,
+					       sc->pct[KVMW_P99].hi, buf));
+		fprintf(f, ", max %s", kvmw_fmt_ns(sc->rq_delay_max_ns, buf));
 	}
 	fprintf(f, "; preemptions %" PRIu64 ", sleeps %" PRIu64
 		", migrations %" PRIu64 " (cross-node %" PRIu64 "); run time:",
-		(uint64_t)sc.preemptions, (uint64_t)sc.sleeps,
-		(uint64_t)sc.migrations, (uint64_t)sc.node_migrations);
-	for (k = 0; k < KVMW_MAX_NODES; k++) {
-		if (!sc.run_node_ns[k])
+		(uint64_t)sc->preemptions, (uint64_t)sc->sleeps,
+		(uint64_t)sc->migrations, (uint64_t)sc->node_migrations);
+	for (k = 0; k < nr_nodes; k++) {
+		if (!sc->run_node_ns[k])
 			continue;
-		kvmw_share(sc.run_node_ns[k], sc.run_ns, &d);
-		fprintf(f, "%s node %u %.1f%%", n++ ? "," : "", k, d);
+		fprintf(f, "%s node %u %.1f%%", n++ ? "," : "", k,
+			kvmw_share(sc->run_node_ns[k], sc->run_ns).v);
 	}
 	if (!n)
 		fputs(" -", f);
@@ -409,14 +381,11 @@ static void print_sched_line(FILE *f, const struct kvmw_vm_snap *snap,
  * samples times the stride; shares are of the resident samples. Only
  * when the module has the mem_numa feature.
  */
-static void print_mem_line(FILE *f, const struct kvmw_vm_snap *snap,
-			   const struct kvmw_handshake *hs)
+static void print_mem_line(FILE *f, const struct kvmw_vm *vm,
+			   const struct kvmw_host *hs)
 {
-	const struct kvmw_vm_mem *m = &snap->mem;
-	__u64 resident = kvmw_mem_resident(m);
+	const struct kvmw_mem *m = &vm->mem;
 	unsigned int k, n = 0;
-	double d = 0;
-	int home;
 
 	fprintf(f, "%*smemory: ", SUB_INDENT, "");
 	if (!m->passes) {
@@ -426,26 +395,26 @@ static void print_mem_line(FILE *f, const struct kvmw_vm_snap *snap,
 	fprintf(f, "%" PRIu64 " pages, ~%" PRIu64 " resident (%" PRIu64
 		" of %" PRIu64 " samples, stride %" PRIu64 ", %" PRIu64
 		" pass%s):", (uint64_t)m->pages,
-		(uint64_t)(resident * m->stride), (uint64_t)resident,
+		(uint64_t)(m->resident * m->stride), (uint64_t)m->resident,
 		(uint64_t)m->sampled, (uint64_t)m->stride,
 		(uint64_t)m->passes, m->passes == 1 ? "" : "es");
-	for (k = 0; k < KVMW_MAX_NODES; k++) {
+	for (k = 0; k < hs->nr_nodes; k++) {
 		if (!m->node[k])
 			continue;
-		kvmw_share(m->node[k], resident, &d);
 		fprintf(f, "%s node %u ~%" PRIu64 " (%.1f%%)", n++ ? "," : "",
-			k, (uint64_t)(m->node[k] * m->stride), d);
+			k, (uint64_t)(m->node[k] * m->stride),
+			kvmw_share(m->node[k], m->resident).v);
 	}
-	if (m->node_unknown) {
-		kvmw_share(m->node_unknown, resident, &d);
+	if (m->node_unknown)
 		fprintf(f, "%s unknown ~%" PRIu64 " (%.1f%%)", n++ ? "," : "",
-			(uint64_t)(m->node_unknown * m->stride), d);
-	}
+			(uint64_t)(m->node_unknown * m->stride),
+			kvmw_share(m->node_unknown, m->resident).v);
 	if (!n)
 		fputs(" none resident", f);
 	fputs("; remote ", f);
-	if (has_sched(hs) && kvmw_remote_pct(snap, &home, &d))
-		fprintf(f, "%.1f%% (home node %d)", d, home);
+	if (has_sched(hs) && m->remote_pct.ok)
+		fprintf(f, "%.1f%% (home node %d)", m->remote_pct.v,
+			vm->total.sched.home_node);
 	else
 		fputc('-', f);
 	fputc('\n', f);
@@ -455,13 +424,13 @@ static void print_mem_line(FILE *f, const struct kvmw_vm_snap *snap,
  * The VM table: a row per VM, with its categories, time, faults,
  * scheduler and memory lines under it.
  */
-static int print_vm_rows(FILE *f, const struct kvmw_sample *cur,
-			 const struct kvmw_stat_row *rows, size_t nr,
-			 const struct kvmw_stat_opts *opts)
+static void print_vm_rows(FILE *f, const struct kvmw_snapshot *cur,
+			  const struct kvmw_delta_vm *rows, size_t nr,
+			  const struct kvmw_stat_opts *opts)
 {
+	const struct kvmw_host *hs = &cur->host;
 	char comm[COMM_LEN + 1];
 	size_t i;
-	int ret;
 
 	fprintf(f, "%6s %8s  %-16s %5s %-5s %14s %12s",
 		"VMID", "PID", "COMM", "VCPUS", "STATE", "EXITS", "EXITS/s");
@@ -469,58 +438,51 @@ static int print_vm_rows(FILE *f, const struct kvmw_sample *cur,
 		fputs("  TOP REASONS", f);
 	fputc('\n', f);
 	for (i = 0; i < nr; i++) {
-		const struct kvmw_vm_info *vm = &rows[i].snap->vm;
+		const struct kvmw_vm *vm = rows[i].vm;
 
 		kvmw_comm_for_tty(vm->comm, comm);
 		fprintf(f, "%6" PRIu64 " %8u  %-16s %5u %-5s %14" PRIu64,
-			(uint64_t)vm->vm_id, vm->vmm_pid, comm, vm->nr_vcpus,
+			(uint64_t)vm->vm_id, vm->pid, comm, vm->nr_vcpus,
 			rows[i].gone ? "gone" : "live", (uint64_t)vm->exits);
-		if (rows[i].has_rate)
-			fprintf(f, " %12.1f", rows[i].exits_per_sec);
+		if (rows[i].exits_per_sec.ok)
+			fprintf(f, " %12.1f", rows[i].exits_per_sec.v);
 		else
 			fprintf(f, " %12s", "-");
 		if (opts->top) {
 			fputs("  ", f);
-			ret = print_top_reasons(f, rows[i].snap,
-						vm_vendor(vm, &cur->hs),
-						opts->top);
-			if (ret)
-				return ret;
+			print_top_reasons(f, vm, opts->top);
 		}
 		fputc('\n', f);
 		if (!opts->top)
 			continue;
-		print_categories(f, rows[i].snap, vm_vendor(vm, &cur->hs));
-		if (has_lat(&cur->hs))
-			print_time_line(f, rows[i].snap, &cur->hs);
-		if (has_faults(&cur->hs))
-			print_fault_line(f, rows[i].snap);
-		if (has_sched(&cur->hs))
-			print_sched_line(f, rows[i].snap, &cur->hs);
-		if (has_mem(&cur->hs))
-			print_mem_line(f, rows[i].snap, &cur->hs);
+		print_categories(f, &vm->total);
+		if (has_lat(hs))
+			print_time_line(f, &vm->total.times, hs);
+		if (has_faults(hs))
+			print_fault_line(f, &vm->total.faults, hs->nr_nodes);
+		if (has_sched(hs))
+			print_sched_line(f, &vm->total.sched, hs->nr_nodes);
+		if (has_mem(hs))
+			print_mem_line(f, vm, hs);
 	}
-	return 0;
 }
 
 /*
  * What the time after a reason's exits was, as words: "idle" (halt
  * category), "user" (some exits returned to the VMM), "untimed".
  */
-static void reason_note(const struct kvmw_reason_total *t,
-			unsigned int vendor, bool user, char *buf,
+static void reason_note(const struct kvmw_reason *r, bool user, char *buf,
 			size_t size)
 {
 	const char *words[3];
 	unsigned int n = 0, i;
 	size_t len = 0;
 
-	if ((t->lat.flags & KVMW_REASON_F_IDLE) ||
-	    kvmw_reason_category(vendor, t->code) == KVMW_CAT_HALT)
+	if (r->idle)
 		words[n++] = "idle";
-	if (user && t->lat.user_count)
+	if (user && r->lat.user_count)
 		words[n++] = "user";
-	if (t->lat.flags & KVMW_REASON_F_UNTIMED)
+	if (r->flags & KVMW_R_UNTIMED)
 		words[n++] = "untimed";
 	buf[0] = '\0';
 	for (i = 0; i < n && len < size; i++)
@@ -543,103 +505,91 @@ static void print_reason_header(FILE *f, int w, bool lat)
 	fputs("  NOTE\n", f);
 }
 
-static void print_reason_row(FILE *f, const struct kvmw_reason_total *t,
-			     unsigned int vendor, __u64 denom, int w,
-			     const struct kvmw_handshake *hs)
+/* A share for a table: "81.2%", or "-". */
+static const char *pct_cell(const struct kvmw_opt *o, char buf[16])
+{
+	if (!o->ok)
+		return "-";
+	snprintf(buf, 16, "%.1f%%", o->v);
+	return buf;
+}
+
+static void print_reason_row(FILE *f, const struct kvmw_reason *r,
+			     unsigned int vendor, int w,
+			     const struct kvmw_host *hs)
 {
 	char name[KVMW_REASON_BUF_LEN], buf[KVMW_NS_BUF_LEN], pct[16];
-	const struct kvmw_lat *l = &t->lat;
+	const struct kvmw_lat *l = &r->lat;
 	bool user = has_user(hs) && l->user_count;
-	struct kvmw_pct p;
 	char note[32];
 	unsigned int k;
-	double mean;
 
-	if (denom)
-		snprintf(pct, sizeof(pct), "%.1f%%",
-			 100.0 * (double)t->count / (double)denom);
-	else
-		strcpy(pct, "-");
 	fprintf(f, "  %-*s %-9s %12" PRIu64 " %6s", w,
-		kvmw_reason_name(vendor, t->code, name),
-		kvmw_category_name(kvmw_reason_category(vendor, t->code)),
-		(uint64_t)t->count, pct);
+		kvmw_reason_name(vendor, r->code, name),
+		kvmw_category_name(r->category), (uint64_t)r->count,
+		pct_cell(&r->share_pct, pct));
 	if (has_lat(hs)) {
-		bool timed = kvmw_lat_mean(l, &mean);
+		bool timed = l->mean_ns.ok;
 
 		fprintf(f, " %*s", NS_W,
-			ns_cell(timed, (__u64)(mean + 0.5), buf));
+			ns_cell(timed, (__u64)(l->mean_ns.v + 0.5), buf));
 		fprintf(f, " %*s", NS_W, ns_cell(timed, l->min_ns, buf));
-		for (k = 0; k < KVMW_NR_PCTS; k++) {
-			kvmw_lat_percentile(l, kvmw_pcts[k].ppm, &p);
+		for (k = 0; k < KVMW_NR_PCTS; k++)
 			fprintf(f, " %*s", NS_W,
-				ns_cell(p.bucket >= 0, p.hi, buf));
-		}
+				ns_cell(l->pct[k].bucket >= 0, l->pct[k].hi,
+					buf));
 		fprintf(f, " %*s", NS_W, ns_cell(timed, l->max_ns, buf));
-		if (user && l->timed)
-			snprintf(pct, sizeof(pct), "%.1f%%",
-				 100.0 * (double)l->user_count /
-				 (double)l->timed);
-		else
-			strcpy(pct, "-");
-		fprintf(f, " %6s %*s", pct, NS_W,
+		fprintf(f, " %6s %*s",
+			user ? pct_cell(&l->user_pct, pct) : "-", NS_W,
 			ns_cell(user, l->user_ns, buf));
 	}
-	reason_note(t, vendor, has_user(hs), note, sizeof(note));
+	reason_note(r, has_user(hs), note, sizeof(note));
 	if (*note)
 		fprintf(f, "  %s", note);
 	fputc('\n', f);
 }
 
 /*
- * The table of the @top largest reasons of @snap (all vCPUs, or the vCPU
- * at index @vcpu) under the title line @title: count, share, category,
- * latency figures and what the time after the exits was.
+ * The table of the @top largest reasons of @u (a VM's total or a vCPU)
+ * under the title line @title: count, share, category, latency figures
+ * and what the time after the exits was.
  */
-static int print_reason_table(FILE *f, const char *title,
-			      const struct kvmw_vm_snap *snap, size_t vcpu,
-			      unsigned int vendor, unsigned int top,
-			      const struct kvmw_handshake *hs)
+static void print_reason_table(FILE *f, const char *title,
+			       const struct kvmw_unit *u, unsigned int vendor,
+			       unsigned int top, const struct kvmw_host *hs)
 {
 	char name[KVMW_REASON_BUF_LEN];
-	struct kvmw_reason_total *t;
-	__u64 denom, rest = 0;
-	size_t n, i, shown;
-	int w = 6, ret;
+	size_t n = u->nr_reasons, i, shown;
+	__u64 rest = 0;
+	int w = 6;
 
-	ret = kvmw_reason_totals(snap, vcpu, &t, &n);
-	if (ret)
-		return ret;
-	denom = kvmw_reason_denominator(snap, vcpu);
 	fprintf(f, "\n%s: ", title);
 	if (!n) {
 		fputs("no exits\n", f);
-		free(t);
-		return 0;
+		return;
 	}
 	fputs("exits by reason\n", f);
 	shown = n < top ? n : top;
 	for (i = 0; i < shown; i++) {
-		int len = strlen(kvmw_reason_name(vendor, t[i].code, name));
+		int len = strlen(kvmw_reason_name(vendor, u->reasons[i].code,
+						  name));
 
 		if (len > w)
 			w = len;
 	}
 	print_reason_header(f, w, has_lat(hs));
 	for (i = 0; i < shown; i++)
-		print_reason_row(f, &t[i], vendor, denom, w, hs);
+		print_reason_row(f, &u->reasons[i], vendor, w, hs);
 	for (i = shown; i < n; i++)
-		rest += t[i].count;
+		rest += u->reasons[i].count;
 	if (shown < n)
 		fprintf(f, "  (%zu more reason%s: %" PRIu64 " exits, %.1f%%; -n %zu shows all)\n",
 			n - shown, n - shown == 1 ? "" : "s", (uint64_t)rest,
-			denom ? 100.0 * (double)rest / (double)denom : 0.0, n);
-	free(t);
-	return 0;
+			kvmw_share(rest, u->reason_exits).v, n);
 }
 
 /* What the columns of the reason tables mean, once under them. */
-static void print_reason_footer(FILE *f, const struct kvmw_handshake *hs)
+static void print_reason_footer(FILE *f, const struct kvmw_host *hs)
 {
 	if (!has_lat(hs)) {
 		fputs("\nLatency: not measured by this kernel module (no 'latency' feature).\n",
@@ -662,7 +612,7 @@ static void print_reason_footer(FILE *f, const struct kvmw_handshake *hs)
 }
 
 /* What the faults line and table mean, when the module counts faults. */
-static void print_fault_footer(FILE *f, const struct kvmw_handshake *hs)
+static void print_fault_footer(FILE *f, const struct kvmw_host *hs)
 {
 	if (!has_faults(hs))
 		return;
@@ -678,7 +628,7 @@ static void print_fault_footer(FILE *f, const struct kvmw_handshake *hs)
 }
 
 /* What the sched and memory lines and tables mean, with the features. */
-static void print_sched_footer(FILE *f, const struct kvmw_handshake *hs)
+static void print_sched_footer(FILE *f, const struct kvmw_host *hs)
 {
 	if (has_sched(hs))
 		fputs("\nSched: the vCPU threads as the host scheduler saw them inside KVM_RUN.\n"
@@ -699,52 +649,42 @@ static void print_sched_footer(FILE *f, const struct kvmw_handshake *hs)
 		      f);
 }
 
-int kvmw_print_stat_table(FILE *f, const struct kvmw_sample *cur,
-			  const struct kvmw_stat_row *rows, size_t nr,
+int kvmw_print_stat_table(FILE *f, const struct kvmw_snapshot *cur,
+			  const struct kvmw_delta_vm *rows, size_t nr,
 			  const struct kvmw_stat_opts *opts)
 {
 	char comm[COMM_LEN + 1], title[64];
-	bool tables = false;
 	size_t i;
-	int ret;
 
 	if (!nr) {
 		fputs("No VMs tracked.\n", f);
 		return finish(f);
 	}
-	ret = print_vm_rows(f, cur, rows, nr, opts);
-	if (ret)
-		return ret;
+	print_vm_rows(f, cur, rows, nr, opts);
 	for (i = 0; i < nr && opts->top; i++) {
-		const struct kvmw_vm_snap *snap = rows[i].snap;
+		const struct kvmw_vm *vm = rows[i].vm;
 
-		kvmw_comm_for_tty(snap->vm.comm, comm);
+		kvmw_comm_for_tty(vm->comm, comm);
 		snprintf(title, sizeof(title), "VM %" PRIu64 " (%s)",
-			 (uint64_t)snap->vm.vm_id, comm);
-		ret = print_reason_table(f, title, snap, KVMW_ALL_VCPUS,
-					 vm_vendor(&snap->vm, &cur->hs),
-					 opts->top, &cur->hs);
-		if (ret)
-			return ret;
-		tables = true;
+			 (uint64_t)vm->vm_id, comm);
+		print_reason_table(f, title, &vm->total, vm->vendor, opts->top,
+				   &cur->host);
 	}
-	if (tables) {
-		print_reason_footer(f, &cur->hs);
-		print_fault_footer(f, &cur->hs);
-		print_sched_footer(f, &cur->hs);
+	if (opts->top) {
+		print_reason_footer(f, &cur->host);
+		print_fault_footer(f, &cur->host);
+		print_sched_footer(f, &cur->host);
 	}
 	return finish(f);
 }
 
 /* The vCPUs of a VM, one row each. */
-static void print_vcpu_rows(FILE *f, const struct kvmw_vm_snap *snap,
-			    const struct kvmw_handshake *hs)
+static void print_vcpu_rows(FILE *f, const struct kvmw_vm *vm,
+			    const struct kvmw_host *hs)
 {
 	char guest[KVMW_NS_BUF_LEN], ovh[KVMW_NS_BUF_LEN];
 	char idle[KVMW_NS_BUF_LEN], user[KVMW_NS_BUF_LEN];
 	char pct[16];
-	struct kvmw_times t;
-	double d;
 	size_t i;
 
 	fprintf(f, "\n%6s %8s %14s %14s", "VCPU", "TID", "EXITS", "ENTRIES");
@@ -753,23 +693,24 @@ static void print_vcpu_rows(FILE *f, const struct kvmw_vm_snap *snap,
 			"OVERHEAD", "OVERHEAD%", NS_W, "IDLE", NS_W, "USER",
 			"UNTIMED");
 	fputc('\n', f);
-	for (i = 0; i < snap->nr_vcpus; i++) {
-		const struct kvmw_vcpu_info *v = &snap->vcpus[i];
+	for (i = 0; i < vm->nr_vcpus_detail; i++) {
+		const struct kvmw_vcpu *v = &vm->vcpus[i];
+		const struct kvmw_times *t = &v->u.times;
 
 		fprintf(f, "%6u %8u %14" PRIu64 " %14" PRIu64, v->vcpu_id,
-			v->tid, (uint64_t)v->exits, (uint64_t)v->entries);
+			v->tid, (uint64_t)v->u.exits, (uint64_t)v->u.entries);
 		if (has_lat(hs)) {
-			kvmw_times(snap, i, &t);
-			if (kvmw_overhead_pct(&t, &d))
-				snprintf(pct, sizeof(pct), "%.2f%%", d);
+			if (t->overhead_pct.ok)
+				snprintf(pct, sizeof(pct), "%.2f%%",
+					 t->overhead_pct.v);
 			else
 				strcpy(pct, "-");
 			fprintf(f, " %*s %*s %9s %*s %*s %8" PRIu64, NS_W,
-				kvmw_fmt_ns(t.guest_ns, guest), NS_W + 1,
-				kvmw_fmt_ns(t.overhead_ns, ovh), pct, NS_W,
-				kvmw_fmt_ns(t.idle_ns, idle), NS_W,
-				ns_cell(has_user(hs), t.user_ns, user),
-				(uint64_t)t.untimed_exits);
+				kvmw_fmt_ns(t->guest_ns, guest), NS_W + 1,
+				kvmw_fmt_ns(t->overhead_ns, ovh), pct, NS_W,
+				kvmw_fmt_ns(t->idle_ns, idle), NS_W,
+				ns_cell(has_user(hs), t->user_ns, user),
+				(uint64_t)t->untimed_exits);
 		}
 		fputc('\n', f);
 	}
@@ -779,49 +720,48 @@ static void print_vcpu_rows(FILE *f, const struct kvmw_vm_snap *snap,
  * The faults of a VM's vCPUs, one row each: counts by kind, mean and max
  * latency and a column per node that has faults in the VM.
  */
-static void print_vcpu_faults(FILE *f, const struct kvmw_vm_snap *snap)
+static void print_vcpu_faults(FILE *f, const struct kvmw_vm *vm,
+			      unsigned int nr_nodes)
 {
 	char mean[KVMW_NS_BUF_LEN], max[KVMW_NS_BUF_LEN], name[16];
-	struct kvmw_faults all, ft;
+	const struct kvmw_faults *all = &vm->total.faults;
 	unsigned int k;
-	double d = 0;
 	size_t i;
 
-	kvmw_faults(snap, KVMW_ALL_VCPUS, &all);
 	fprintf(f, "\n%6s %12s %12s %12s %12s %12s %*s %*s", "VCPU", "FAULTS",
 		"WRITE", "FETCH", "PRESENT", "MMIO", NS_W, "MEAN", NS_W,
 		"MAX");
-	for (k = 0; k < KVMW_MAX_NODES; k++) {
-		if (!all.node[k])
+	for (k = 0; k < nr_nodes; k++) {
+		if (!all->node[k])
 			continue;
 		snprintf(name, sizeof(name), "NODE%u", k);
 		fprintf(f, " %10s", name);
 	}
 	fprintf(f, " %10s\n", "UNKNOWN");
-	for (i = 0; i < snap->nr_vcpus; i++) {
-		bool timed;
+	for (i = 0; i < vm->nr_vcpus_detail; i++) {
+		const struct kvmw_faults *ft = &vm->vcpus[i].u.faults;
+		bool timed = ft->mean_ns.ok;
 
-		kvmw_faults(snap, i, &ft);
-		timed = kvmw_fault_lat_mean(&ft, &d);
 		fprintf(f, "%6u %12" PRIu64 " %12" PRIu64 " %12" PRIu64
 			" %12" PRIu64 " %12" PRIu64 " %*s %*s",
-			snap->vcpus[i].vcpu_id, (uint64_t)ft.faults,
-			(uint64_t)ft.write, (uint64_t)ft.fetch,
-			(uint64_t)ft.present, (uint64_t)ft.mmio, NS_W,
-			ns_cell(timed, (__u64)(d + 0.5), mean), NS_W,
-			ns_cell(timed, ft.lat_max_ns, max));
-		for (k = 0; k < KVMW_MAX_NODES; k++) {
-			if (all.node[k])
-				fprintf(f, " %10" PRIu64, (uint64_t)ft.node[k]);
+			vm->vcpus[i].vcpu_id, (uint64_t)ft->count,
+			(uint64_t)ft->write, (uint64_t)ft->fetch,
+			(uint64_t)ft->present, (uint64_t)ft->mmio, NS_W,
+			ns_cell(timed, (__u64)(ft->mean_ns.v + 0.5), mean),
+			NS_W, ns_cell(timed, ft->lat_max_ns, max));
+		for (k = 0; k < nr_nodes; k++) {
+			if (all->node[k])
+				fprintf(f, " %10" PRIu64,
+					(uint64_t)ft->node[k]);
 		}
-		fprintf(f, " %10" PRIu64 "\n", (uint64_t)ft.node_unknown);
+		fprintf(f, " %10" PRIu64 "\n", (uint64_t)ft->node_unknown);
 	}
 }
 
 /* A CPU or node number, "-" before the first sighting. */
 static const char *cpu_cell(__u32 v, char buf[16])
 {
-	if (v == KVMW_CPU_NONE)
+	if (v == KVMW_NONE)
 		return "-";
 	snprintf(buf, 16, "%u", v);
 	return buf;
@@ -833,93 +773,86 @@ static const char *cpu_cell(__u32 v, char buf[16])
  * sleeps, migrations, cross-node ones and a run-time share column per
  * node on which the VM ran.
  */
-static void print_vcpu_sched(FILE *f, const struct kvmw_vm_snap *snap,
-			     const struct kvmw_handshake *hs)
+static void print_vcpu_sched(FILE *f, const struct kvmw_vm *vm,
+			     unsigned int nr_nodes)
 {
 	char rq[KVMW_NS_BUF_LEN], mean[KVMW_NS_BUF_LEN], max[KVMW_NS_BUF_LEN];
 	char cpu[16], node[16], steal[16], name[16];
-	struct kvmw_sched all, sc;
+	const struct kvmw_sched *all = &vm->total.sched;
 	unsigned int k;
-	double d = 0;
 	size_t i;
 
-	kvmw_sched(snap, KVMW_ALL_VCPUS, &all);
 	fprintf(f, "\n%6s %7s %8s %*s %7s %10s %*s %*s %10s %10s %10s %10s",
 		"VCPU", "LASTCPU", "LASTNODE", NS_W, "RQDELAY", "STEAL%",
 		"WAITS", NS_W, "MEAN", NS_W, "MAX", "PREEMPT", "SLEEPS",
 		"MIGR", "XNODE");
-	for (k = 0; k < KVMW_MAX_NODES; k++) {
-		if (!all.run_node_ns[k])
+	for (k = 0; k < nr_nodes; k++) {
+		if (!all->run_node_ns[k])
 			continue;
 		snprintf(name, sizeof(name), "NODE%u%%", k);
 		fprintf(f, " %7s", name);
 	}
 	fputc('\n', f);
-	for (i = 0; i < snap->nr_vcpus; i++) {
-		const struct kvmw_vcpu_info *v = &snap->vcpus[i];
-		bool waited;
+	for (i = 0; i < vm->nr_vcpus_detail; i++) {
+		const struct kvmw_vcpu *v = &vm->vcpus[i];
+		const struct kvmw_sched *sc = &v->u.sched;
+		bool waited = sc->mean_ns.ok;
 
-		kvmw_sched(snap, i, &sc);
-		if (has_lat(hs) && kvmw_steal_pct(&sc, &d))
-			snprintf(steal, sizeof(steal), "%.2f%%", d);
+		if (sc->steal_pct.ok)
+			snprintf(steal, sizeof(steal), "%.2f%%",
+				 sc->steal_pct.v);
 		else
 			strcpy(steal, "-");
-		waited = kvmw_sched_wait_mean(&sc, &d);
 		fprintf(f, "%6u %7s %8s %*s %7s %10" PRIu64 " %*s %*s %10"
 			PRIu64 " %10" PRIu64 " %10" PRIu64 " %10" PRIu64,
 			v->vcpu_id, cpu_cell(v->last_cpu, cpu),
 			cpu_cell(v->last_node, node), NS_W,
-			kvmw_fmt_ns(sc.rq_delay_ns, rq), steal,
-			(uint64_t)sc.rq_delay_count, NS_W,
-			ns_cell(waited, (__u64)(d + 0.5), mean), NS_W,
-			ns_cell(waited, sc.rq_delay_max_ns, max),
-			(uint64_t)sc.preemptions, (uint64_t)sc.sleeps,
-			(uint64_t)sc.migrations, (uint64_t)sc.node_migrations);
-		for (k = 0; k < KVMW_MAX_NODES; k++) {
-			if (!all.run_node_ns[k])
+			kvmw_fmt_ns(sc->rq_delay_ns, rq), steal,
+			(uint64_t)sc->rq_delay_count, NS_W,
+			ns_cell(waited, (__u64)(sc->mean_ns.v + 0.5), mean),
+			NS_W, ns_cell(waited, sc->rq_delay_max_ns, max),
+			(uint64_t)sc->preemptions, (uint64_t)sc->sleeps,
+			(uint64_t)sc->migrations,
+			(uint64_t)sc->node_migrations);
+		for (k = 0; k < nr_nodes; k++) {
+			struct kvmw_opt o;
+
+			if (!all->run_node_ns[k])
 				continue;
-			if (kvmw_share(sc.run_node_ns[k], sc.run_ns, &d))
-				snprintf(name, sizeof(name), "%.1f%%", d);
-			else
-				strcpy(name, "-");
-			fprintf(f, " %7s", name);
+			o = kvmw_share(sc->run_node_ns[k], sc->run_ns);
+			fprintf(f, " %7s", pct_cell(&o, name));
 		}
 		fputc('\n', f);
 	}
 }
 
-int kvmw_print_stat_vcpus(FILE *f, const struct kvmw_sample *cur,
-			  const struct kvmw_stat_row *row,
+int kvmw_print_stat_vcpus(FILE *f, const struct kvmw_snapshot *cur,
+			  const struct kvmw_delta_vm *row,
 			  const struct kvmw_stat_opts *opts)
 {
-	const struct kvmw_vm_snap *snap = row->snap;
-	unsigned int vendor = vm_vendor(&snap->vm, &cur->hs);
+	const struct kvmw_host *hs = &cur->host;
+	const struct kvmw_vm *vm = row->vm;
 	char title[64];
 	size_t i;
-	int ret;
 
-	ret = print_vm_rows(f, cur, row, 1, opts);
-	if (ret)
-		return ret;
-	print_vcpu_rows(f, snap, &cur->hs);
-	if (has_faults(&cur->hs))
-		print_vcpu_faults(f, snap);
-	if (has_sched(&cur->hs))
-		print_vcpu_sched(f, snap, &cur->hs);
-	for (i = 0; i < snap->nr_vcpus && opts->top; i++) {
+	print_vm_rows(f, cur, row, 1, opts);
+	print_vcpu_rows(f, vm, hs);
+	if (has_faults(hs))
+		print_vcpu_faults(f, vm, hs->nr_nodes);
+	if (has_sched(hs))
+		print_vcpu_sched(f, vm, hs->nr_nodes);
+	for (i = 0; i < vm->nr_vcpus_detail && opts->top; i++) {
 		snprintf(title, sizeof(title), "VM %" PRIu64 " vCPU %u (tid %u)",
-			 (uint64_t)snap->vm.vm_id, snap->vcpus[i].vcpu_id,
-			 snap->vcpus[i].tid);
-		ret = print_reason_table(f, title, snap, i, vendor, opts->top,
-					 &cur->hs);
-		if (ret)
-			return ret;
+			 (uint64_t)vm->vm_id, vm->vcpus[i].vcpu_id,
+			 vm->vcpus[i].tid);
+		print_reason_table(f, title, &vm->vcpus[i].u, vm->vendor,
+				   opts->top, hs);
 	}
 	/* Under the reason tables, or to say why the times are missing. */
-	if ((opts->top && snap->nr_vcpus) || !has_lat(&cur->hs))
-		print_reason_footer(f, &cur->hs);
-	print_fault_footer(f, &cur->hs);
-	print_sched_footer(f, &cur->hs);
+	if ((opts->top && vm->nr_vcpus_detail) || !has_lat(hs))
+		print_reason_footer(f, hs);
+	print_fault_footer(f, hs);
+	print_sched_footer(f, hs);
 	return finish(f);
 }
 
@@ -934,29 +867,57 @@ static void json_pct_value(struct kvmw_json *j, const struct kvmw_pct *p)
 	kvmw_json_kv_u64(j, "bucket", p->bucket);
 	kvmw_json_kv_u64(j, "lo", p->lo);
 	kvmw_json_key(j, "hi");
-	if (p->hi == KVMW_LAT_INF)
+	if (p->hi == KVMW_HIST_INF)
 		kvmw_json_null(j);
 	else
 		kvmw_json_u64(j, p->hi);
 	kvmw_json_end_object(j);
 }
 
-static void json_pct(struct kvmw_json *j, const struct kvmw_lat *l,
-		     __u32 ppm)
+/* The quantiles of kvmw_pcts, by their keys. */
+static void json_pcts(struct kvmw_json *j, const struct kvmw_pct *pct)
 {
-	struct kvmw_pct p;
+	unsigned int k;
 
-	kvmw_lat_percentile(l, ppm, &p);
-	json_pct_value(j, &p);
+	for (k = 0; k < KVMW_NR_PCTS; k++) {
+		kvmw_json_key(j, kvmw_pcts[k].key);
+		json_pct_value(j, &pct[k]);
+	}
 }
 
-/* "latency" of a reason; null when the module does not measure it. */
+/* A key and an optional number, null when there is none. */
+static void json_kv_opt(struct kvmw_json *j, const char *key,
+			const struct kvmw_opt *o)
+{
+	kvmw_json_key(j, key);
+	if (o->ok)
+		kvmw_json_double(j, o->v);
+	else
+		kvmw_json_null(j);
+}
+
+/* A key and a number, or null when @ok is false. */
+static void json_kv_u64_or_null(struct kvmw_json *j, const char *key, bool ok,
+				__u64 v)
+{
+	kvmw_json_key(j, key);
+	if (ok)
+		kvmw_json_u64(j, v);
+	else
+		kvmw_json_null(j);
+}
+
+static void json_hist(struct kvmw_json *j, const struct kvmw_hist *h)
+{
+	kvmw_json_key(j, "hist");
+	kvmw_json_u64_array(j, h->buckets, h->nr_buckets);
+}
+
+/* "latency" of a reason; null when the source does not measure it. */
 static void json_lat(struct kvmw_json *j, const struct kvmw_lat *l,
-		     const struct kvmw_handshake *hs)
+		     const struct kvmw_host *hs)
 {
 	bool user = has_user(hs);
-	unsigned int k;
-	double mean;
 
 	kvmw_json_key(j, "latency");
 	if (!has_lat(hs)) {
@@ -966,341 +927,215 @@ static void json_lat(struct kvmw_json *j, const struct kvmw_lat *l,
 	kvmw_json_begin_object(j);
 	kvmw_json_kv_u64(j, "timed", l->timed);
 	kvmw_json_kv_u64(j, "total_ns", l->total_ns);
-	kvmw_json_key(j, "mean_ns");
-	if (kvmw_lat_mean(l, &mean))
-		kvmw_json_double(j, mean);
-	else
-		kvmw_json_null(j);
-	kvmw_json_key(j, "min_ns");
-	if (l->timed)
-		kvmw_json_u64(j, l->min_ns);
-	else
-		kvmw_json_null(j);
-	kvmw_json_key(j, "max_ns");
-	if (l->timed)
-		kvmw_json_u64(j, l->max_ns);
-	else
-		kvmw_json_null(j);
-	for (k = 0; k < KVMW_NR_PCTS; k++) {
-		kvmw_json_key(j, kvmw_pcts[k].key);
-		json_pct(j, l, kvmw_pcts[k].ppm);
-	}
-	kvmw_json_key(j, "user_count");
-	if (user)
-		kvmw_json_u64(j, l->user_count);
-	else
-		kvmw_json_null(j);
-	kvmw_json_key(j, "user_ns");
-	if (user)
-		kvmw_json_u64(j, l->user_ns);
-	else
-		kvmw_json_null(j);
-	kvmw_json_key(j, "user_pct");
-	if (user && l->timed)
-		kvmw_json_double(j, 100.0 * (double)l->user_count /
-				 (double)l->timed);
-	else
-		kvmw_json_null(j);
-	kvmw_json_key(j, "hist");
-	kvmw_json_u64_array(j, l->hist, KVMW_LAT_BUCKETS);
+	json_kv_opt(j, "mean_ns", &l->mean_ns);
+	json_kv_u64_or_null(j, "min_ns", l->timed, l->min_ns);
+	json_kv_u64_or_null(j, "max_ns", l->timed, l->max_ns);
+	json_pcts(j, l->pct);
+	json_kv_u64_or_null(j, "user_count", user, l->user_count);
+	json_kv_u64_or_null(j, "user_ns", user, l->user_ns);
+	json_kv_opt(j, "user_pct", &l->user_pct);
+	json_hist(j, &l->hist);
 	kvmw_json_end_object(j);
 }
 
-static int json_reasons(struct kvmw_json *j, const struct kvmw_vm_snap *snap,
-			size_t vcpu, unsigned int vendor,
-			const struct kvmw_handshake *hs)
+static void json_reasons(struct kvmw_json *j, const struct kvmw_unit *u,
+			 unsigned int vendor, const struct kvmw_host *hs)
 {
-	struct kvmw_reason_total *t;
 	char buf[KVMW_REASON_BUF_LEN];
-	__u32 cat;
-	__u64 denom;
-	size_t n, i;
-	int ret;
+	size_t i;
 
-	ret = kvmw_reason_totals(snap, vcpu, &t, &n);
-	if (ret)
-		return ret;
-	denom = kvmw_reason_denominator(snap, vcpu);
 	kvmw_json_key(j, "reasons");
 	kvmw_json_begin_array(j);
-	for (i = 0; i < n; i++) {
-		cat = kvmw_reason_category(vendor, t[i].code);
+	for (i = 0; i < u->nr_reasons; i++) {
+		const struct kvmw_reason *r = &u->reasons[i];
+
 		kvmw_json_begin_object(j);
-		kvmw_json_kv_u64(j, "code", t[i].code);
+		kvmw_json_kv_u64(j, "code", r->code);
 		kvmw_json_key(j, "name");
-		kvmw_json_string(j, kvmw_reason_name(vendor, t[i].code, buf));
-		kvmw_json_kv_u64(j, "count", t[i].count);
+		kvmw_json_string(j, kvmw_reason_name(vendor, r->code, buf));
+		kvmw_json_kv_u64(j, "count", r->count);
 		kvmw_json_key(j, "category");
-		kvmw_json_string(j, kvmw_category_name(cat));
-		kvmw_json_key(j, "share_pct");
-		if (denom)
-			kvmw_json_double(j, 100.0 * (double)t[i].count /
-					 (double)denom);
-		else
-			kvmw_json_null(j);
+		kvmw_json_string(j, kvmw_category_name(r->category));
+		json_kv_opt(j, "share_pct", &r->share_pct);
 		kvmw_json_key(j, "idle");
-		kvmw_json_bool(j, (t[i].lat.flags & KVMW_REASON_F_IDLE) ||
-			       cat == KVMW_CAT_HALT);
+		kvmw_json_bool(j, r->idle);
 		kvmw_json_key(j, "untimed");
-		kvmw_json_bool(j, t[i].lat.flags & KVMW_REASON_F_UNTIMED);
-		kvmw_json_kv_u64(j, "flags", t[i].lat.flags);
-		json_lat(j, &t[i].lat, hs);
+		kvmw_json_bool(j, r->flags & KVMW_R_UNTIMED);
+		kvmw_json_kv_u64(j, "flags", r->flags);
+		json_lat(j, &r->lat, hs);
 		kvmw_json_end_object(j);
 	}
 	kvmw_json_end_array(j);
-	free(t);
-	return 0;
 }
 
 /*
  * "time" of a vCPU, or of all vCPUs of a VM: where the time went, with
- * the overhead percentage. null when the module does not measure it.
+ * the overhead percentage. null when the source does not measure it.
  */
-static void json_times(struct kvmw_json *j, const struct kvmw_vm_snap *snap,
-		       size_t vcpu, const struct kvmw_handshake *hs)
+static void json_times(struct kvmw_json *j, const struct kvmw_times *t,
+		       const struct kvmw_host *hs)
 {
-	struct kvmw_times t;
-	double pct;
-
 	kvmw_json_key(j, "time");
 	if (!has_lat(hs)) {
 		kvmw_json_null(j);
 		return;
 	}
-	kvmw_times(snap, vcpu, &t);
 	kvmw_json_begin_object(j);
-	kvmw_json_kv_u64(j, "guest_ns", t.guest_ns);
-	kvmw_json_kv_u64(j, "exit_ns", t.exit_ns);
-	kvmw_json_kv_u64(j, "overhead_ns", t.overhead_ns);
-	kvmw_json_kv_u64(j, "idle_ns", t.idle_ns);
-	kvmw_json_key(j, "user_ns");
-	if (has_user(hs))
-		kvmw_json_u64(j, t.user_ns);
-	else
-		kvmw_json_null(j);
-	kvmw_json_kv_u64(j, "untimed_exits", t.untimed_exits);
-	kvmw_json_key(j, "overhead_pct");
-	if (kvmw_overhead_pct(&t, &pct))
-		kvmw_json_double(j, pct);
-	else
-		kvmw_json_null(j);
+	kvmw_json_kv_u64(j, "guest_ns", t->guest_ns);
+	kvmw_json_kv_u64(j, "exit_ns", t->exit_ns);
+	kvmw_json_kv_u64(j, "overhead_ns", t->overhead_ns);
+	kvmw_json_kv_u64(j, "idle_ns", t->idle_ns);
+	json_kv_u64_or_null(j, "user_ns", has_user(hs), t->user_ns);
+	kvmw_json_kv_u64(j, "untimed_exits", t->untimed_exits);
+	json_kv_opt(j, "overhead_pct", &t->overhead_pct);
 	kvmw_json_end_object(j);
 }
 
-/* A share in percent, null when there is nothing to share. */
-static void json_share(struct kvmw_json *j, const char *key, __u64 part,
-		       __u64 whole)
+/* A node's key: its number. */
+static void json_node_key(struct kvmw_json *j, unsigned int k)
 {
-	double pct;
+	char key[16];
 
+	snprintf(key, sizeof(key), "%u", k);
 	kvmw_json_key(j, key);
-	if (kvmw_share(part, whole, &pct))
-		kvmw_json_double(j, pct);
-	else
-		kvmw_json_null(j);
+}
+
+static void json_kv_node(struct kvmw_json *j, const char *key, int node)
+{
+	json_kv_u64_or_null(j, key, node >= 0, node);
 }
 
 /*
  * "faults" of a vCPU, or of all vCPUs of a VM: nested page faults by
  * kind, their latency and the nodes of their pages ("nodes" lists the
- * nodes with faults, by number, and "unknown"). null when the module
+ * nodes with faults, by number, and "unknown"). null when the source
  * does not count them.
  */
-static void json_faults(struct kvmw_json *j, const struct kvmw_vm_snap *snap,
-			size_t vcpu, const struct kvmw_handshake *hs)
+static void json_faults(struct kvmw_json *j, const struct kvmw_faults *ft,
+			const struct kvmw_host *hs)
 {
-	struct kvmw_faults ft;
-	struct kvmw_pct p;
-	char key[16];
 	unsigned int k;
-	double d;
-	int node;
 
 	kvmw_json_key(j, "faults");
 	if (!has_faults(hs)) {
 		kvmw_json_null(j);
 		return;
 	}
-	kvmw_faults(snap, vcpu, &ft);
 	kvmw_json_begin_object(j);
-	kvmw_json_kv_u64(j, "count", ft.faults);
-	kvmw_json_kv_u64(j, "write", ft.write);
-	kvmw_json_kv_u64(j, "fetch", ft.fetch);
-	kvmw_json_kv_u64(j, "present", ft.present);
-	kvmw_json_kv_u64(j, "mmio", ft.mmio);
-	json_share(j, "write_pct", ft.write, ft.faults);
-	json_share(j, "fetch_pct", ft.fetch, ft.faults);
-	json_share(j, "present_pct", ft.present, ft.faults);
-	json_share(j, "mmio_pct", ft.mmio, ft.faults);
-	kvmw_json_kv_u64(j, "timed", ft.timed);
-	kvmw_json_kv_u64(j, "total_ns", ft.lat_total_ns);
-	kvmw_json_key(j, "mean_ns");
-	if (kvmw_fault_lat_mean(&ft, &d))
-		kvmw_json_double(j, d);
-	else
-		kvmw_json_null(j);
-	kvmw_json_key(j, "max_ns");
-	if (ft.timed)
-		kvmw_json_u64(j, ft.lat_max_ns);
-	else
-		kvmw_json_null(j);
-	for (k = 0; k < KVMW_NR_PCTS; k++) {
-		kvmw_json_key(j, kvmw_pcts[k].key);
-		kvmw_fault_percentile(&ft, kvmw_pcts[k].ppm, &p);
-		json_pct_value(j, &p);
-	}
-	kvmw_json_key(j, "hist");
-	kvmw_json_u64_array(j, ft.hist, KVMW_LAT_BUCKETS);
+	kvmw_json_kv_u64(j, "count", ft->count);
+	kvmw_json_kv_u64(j, "write", ft->write);
+	kvmw_json_kv_u64(j, "fetch", ft->fetch);
+	kvmw_json_kv_u64(j, "present", ft->present);
+	kvmw_json_kv_u64(j, "mmio", ft->mmio);
+	json_kv_opt(j, "write_pct", &ft->write_pct);
+	json_kv_opt(j, "fetch_pct", &ft->fetch_pct);
+	json_kv_opt(j, "present_pct", &ft->present_pct);
+	json_kv_opt(j, "mmio_pct", &ft->mmio_pct);
+	kvmw_json_kv_u64(j, "timed", ft->timed);
+	kvmw_json_kv_u64(j, "total_ns", ft->lat_total_ns);
+	json_kv_opt(j, "mean_ns", &ft->mean_ns);
+	json_kv_u64_or_null(j, "max_ns", ft->timed, ft->lat_max_ns);
+	json_pcts(j, ft->pct);
+	json_hist(j, &ft->hist);
 	kvmw_json_key(j, "nodes");
 	kvmw_json_begin_object(j);
-	for (k = 0; k < KVMW_MAX_NODES; k++) {
-		if (!ft.node[k])
+	for (k = 0; k < hs->nr_nodes; k++) {
+		if (!ft->node[k])
 			continue;
-		snprintf(key, sizeof(key), "%u", k);
-		kvmw_json_key(j, key);
-		kvmw_json_u64(j, ft.node[k]);
+		json_node_key(j, k);
+		kvmw_json_u64(j, ft->node[k]);
 	}
-	kvmw_json_kv_u64(j, "unknown", ft.node_unknown);
+	kvmw_json_kv_u64(j, "unknown", ft->node_unknown);
 	kvmw_json_end_object(j);
-	kvmw_json_kv_u64(j, "located", ft.located);
-	node = kvmw_fault_dominant_node(&ft, &d);
-	kvmw_json_key(j, "dominant_node");
-	if (node >= 0)
-		kvmw_json_u64(j, node);
-	else
-		kvmw_json_null(j);
-	kvmw_json_key(j, "dominant_node_pct");
-	if (node >= 0)
-		kvmw_json_double(j, d);
-	else
-		kvmw_json_null(j);
+	kvmw_json_kv_u64(j, "located", ft->located);
+	json_kv_node(j, "dominant_node", ft->dominant_node);
+	json_kv_opt(j, "dominant_node_pct", &ft->dominant_node_pct);
 	kvmw_json_end_object(j);
-}
-
-/* A key and a number, or null when @ok is false. */
-static void json_kv_double_or_null(struct kvmw_json *j, const char *key,
-				   bool ok, double v)
-{
-	kvmw_json_key(j, key);
-	if (ok)
-		kvmw_json_double(j, v);
-	else
-		kvmw_json_null(j);
-}
-
-static void json_kv_node(struct kvmw_json *j, const char *key, int node)
-{
-	kvmw_json_key(j, key);
-	if (node >= 0)
-		kvmw_json_u64(j, node);
-	else
-		kvmw_json_null(j);
-}
-
-/* A CPU or node number of struct kvmw_vcpu_info, null before a sighting. */
-static void json_kv_cpu(struct kvmw_json *j, const char *key, __u32 v)
-{
-	kvmw_json_key(j, key);
-	if (v == KVMW_CPU_NONE)
-		kvmw_json_null(j);
-	else
-		kvmw_json_u64(j, v);
 }
 
 /*
- * "sched" of a vCPU, or of all vCPUs of a VM: run-queue delay with its
- * histogram and percentiles, steal, preemptions, sleeps, migrations and
- * run time per node; a vCPU also has its last CPU and node. null when
- * the module does not see the scheduler.
+ * "sched" of a vCPU (@v) or of all vCPUs of a VM (@v NULL): run-queue
+ * delay with its histogram and percentiles, steal, preemptions, sleeps,
+ * migrations and run time per node; a vCPU also has its last CPU and
+ * node. null when the source does not see the scheduler.
  */
-static void json_sched(struct kvmw_json *j, const struct kvmw_vm_snap *snap,
-		       size_t vcpu, const struct kvmw_handshake *hs)
+static void json_sched(struct kvmw_json *j, const struct kvmw_sched *sc,
+		       const struct kvmw_vcpu *v, const struct kvmw_host *hs)
 {
-	struct kvmw_sched sc;
-	struct kvmw_pct p;
 	unsigned int k;
-	char key[16];
-	double d = 0;
-	bool ok;
-	int node;
 
 	kvmw_json_key(j, "sched");
 	if (!has_sched(hs)) {
 		kvmw_json_null(j);
 		return;
 	}
-	kvmw_sched(snap, vcpu, &sc);
 	kvmw_json_begin_object(j);
-	if (vcpu != KVMW_ALL_VCPUS && vcpu < snap->nr_vcpus) {
-		json_kv_cpu(j, "last_cpu", snap->vcpus[vcpu].last_cpu);
-		json_kv_cpu(j, "last_node", snap->vcpus[vcpu].last_node);
+	if (v) {
+		json_kv_u64_or_null(j, "last_cpu", v->last_cpu != KVMW_NONE,
+				    v->last_cpu);
+		json_kv_u64_or_null(j, "last_node", v->last_node != KVMW_NONE,
+				    v->last_node);
 	}
-	kvmw_json_kv_u64(j, "rq_delay_ns", sc.rq_delay_ns);
-	kvmw_json_kv_u64(j, "rq_delay_count", sc.rq_delay_count);
-	kvmw_json_kv_u64(j, "rq_delay_max_ns", sc.rq_delay_max_ns);
-	ok = kvmw_sched_wait_mean(&sc, &d);
-	json_kv_double_or_null(j, "rq_delay_mean_ns", ok, d);
-	kvmw_json_key(j, "wall_ns");
-	if (has_lat(hs))
-		kvmw_json_u64(j, sc.wall_ns);
-	else
-		kvmw_json_null(j);
-	ok = has_lat(hs) && kvmw_steal_pct(&sc, &d);
-	json_kv_double_or_null(j, "steal_pct", ok, d);
-	for (k = 0; k < KVMW_NR_PCTS; k++) {
-		kvmw_json_key(j, kvmw_pcts[k].key);
-		kvmw_sched_percentile(&sc, kvmw_pcts[k].ppm, &p);
-		json_pct_value(j, &p);
-	}
-	kvmw_json_key(j, "hist");
-	kvmw_json_u64_array(j, sc.hist, KVMW_LAT_BUCKETS);
-	kvmw_json_kv_u64(j, "preemptions", sc.preemptions);
-	kvmw_json_kv_u64(j, "sleeps", sc.sleeps);
-	kvmw_json_kv_u64(j, "migrations", sc.migrations);
-	kvmw_json_kv_u64(j, "node_migrations", sc.node_migrations);
-	kvmw_json_kv_u64(j, "run_ns", sc.run_ns);
+	kvmw_json_kv_u64(j, "rq_delay_ns", sc->rq_delay_ns);
+	kvmw_json_kv_u64(j, "rq_delay_count", sc->rq_delay_count);
+	kvmw_json_kv_u64(j, "rq_delay_max_ns", sc->rq_delay_max_ns);
+	json_kv_opt(j, "rq_delay_mean_ns", &sc->mean_ns);
+	json_kv_u64_or_null(j, "wall_ns", has_lat(hs), sc->wall_ns);
+	json_kv_opt(j, "steal_pct", &sc->steal_pct);
+	json_pcts(j, sc->pct);
+	json_hist(j, &sc->hist);
+	kvmw_json_kv_u64(j, "preemptions", sc->preemptions);
+	kvmw_json_kv_u64(j, "sleeps", sc->sleeps);
+	kvmw_json_kv_u64(j, "migrations", sc->migrations);
+	kvmw_json_kv_u64(j, "node_migrations", sc->node_migrations);
+	kvmw_json_kv_u64(j, "run_ns", sc->run_ns);
 	kvmw_json_key(j, "run_node_ns");
 	kvmw_json_begin_object(j);
-	for (k = 0; k < KVMW_MAX_NODES; k++) {
-		if (!sc.run_node_ns[k])
+	for (k = 0; k < hs->nr_nodes; k++) {
+		if (!sc->run_node_ns[k])
 			continue;
-		snprintf(key, sizeof(key), "%u", k);
-		kvmw_json_kv_u64(j, key, sc.run_node_ns[k]);
+		json_node_key(j, k);
+		kvmw_json_u64(j, sc->run_node_ns[k]);
 	}
 	kvmw_json_end_object(j);
 	kvmw_json_key(j, "run_node_pct");
 	kvmw_json_begin_object(j);
-	for (k = 0; k < KVMW_MAX_NODES; k++) {
-		if (!sc.run_node_ns[k])
+	for (k = 0; k < hs->nr_nodes; k++) {
+		if (!sc->run_node_ns[k])
 			continue;
-		snprintf(key, sizeof(key), "%u", k);
-		kvmw_share(sc.run_node_ns[k], sc.run_ns, &d);
-		kvmw_json_key(j, key);
-		kvmw_json_double(j, d);
+		json_node_key(j, k);
+		kvmw_json_double(j, kvmw_share(sc->run_node_ns[k],
+					       sc->run_ns).v);
 	}
 	kvmw_json_end_object(j);
-	node = kvmw_sched_home_node(&sc, &d);
-	json_kv_node(j, "home_node", node);
-	json_kv_double_or_null(j, "home_node_pct", node >= 0, d);
+	json_kv_node(j, "home_node", sc->home_node);
+	json_kv_opt(j, "home_node_pct", &sc->home_node_pct);
+	kvmw_json_end_object(j);
+}
+
+/* One node of "mem": its samples, the page estimate and the share. */
+static void json_mem_node(struct kvmw_json *j, const struct kvmw_mem *m,
+			  __u64 n)
+{
+	struct kvmw_opt pct = kvmw_share(n, m->resident);
+
+	kvmw_json_begin_object(j);
+	kvmw_json_kv_u64(j, "samples", n);
+	kvmw_json_kv_u64(j, "pages_est", n * m->stride);
+	json_kv_opt(j, "pct", &pct);
 	kvmw_json_end_object(j);
 }
 
 /*
- * "mem" of a VM: the module's last complete sampling pass as it gave it,
- * the resident samples per node with page estimates and shares, and the
- * remote ratio (kvmw_remote_pct()). null when the module does not sample
- * memory.
+ * "mem" of a VM: the source's last complete sampling pass as it gave
+ * it, the resident samples per node with page estimates and shares, and
+ * the remote ratio. null when the source does not sample memory.
  */
-static void json_mem(struct kvmw_json *j, const struct kvmw_vm_snap *snap,
-		     const struct kvmw_handshake *hs)
+static void json_mem(struct kvmw_json *j, const struct kvmw_vm *vm,
+		     const struct kvmw_host *hs)
 {
-	const struct kvmw_vm_mem *m = &snap->mem;
-	__u64 resident = kvmw_mem_resident(m);
+	const struct kvmw_mem *m = &vm->mem;
 	unsigned int k;
-	char key[16];
-	double d = 0;
-	int home = -1;
-	bool ok;
 
 	kvmw_json_key(j, "mem");
 	if (!has_mem(hs)) {
@@ -1316,31 +1151,25 @@ static void json_mem(struct kvmw_json *j, const struct kvmw_vm_snap *snap,
 	kvmw_json_kv_u64(j, "passes", m->passes);
 	kvmw_json_kv_u64(j, "pass_ns", m->pass_ns);
 	kvmw_json_key(j, "node");
-	kvmw_json_u64_array(j, m->node, KVMW_MAX_NODES);
-	kvmw_json_kv_u64(j, "resident_samples", resident);
-	kvmw_json_kv_u64(j, "resident_pages_est", resident * m->stride);
+	kvmw_json_u64_array(j, m->node, hs->nr_nodes);
+	kvmw_json_kv_u64(j, "resident_samples", m->resident);
+	kvmw_json_kv_u64(j, "resident_pages_est", m->resident * m->stride);
 	kvmw_json_key(j, "nodes");
 	kvmw_json_begin_object(j);
-	for (k = 0; k <= KVMW_MAX_NODES; k++) {
-		__u64 n = k < KVMW_MAX_NODES ? m->node[k] : m->node_unknown;
-
-		if (!n)
+	for (k = 0; k < hs->nr_nodes; k++) {
+		if (!m->node[k])
 			continue;
-		if (k < KVMW_MAX_NODES)
-			snprintf(key, sizeof(key), "%u", k);
-		else
-			strcpy(key, "unknown");
-		kvmw_json_key(j, key);
-		kvmw_json_begin_object(j);
-		kvmw_json_kv_u64(j, "samples", n);
-		kvmw_json_kv_u64(j, "pages_est", n * m->stride);
-		json_share(j, "pct", n, resident);
-		kvmw_json_end_object(j);
+		json_node_key(j, k);
+		json_mem_node(j, m, m->node[k]);
+	}
+	if (m->node_unknown) {
+		kvmw_json_key(j, "unknown");
+		json_mem_node(j, m, m->node_unknown);
 	}
 	kvmw_json_end_object(j);
-	ok = has_sched(hs) && kvmw_remote_pct(snap, &home, &d);
-	json_kv_node(j, "home_node", has_sched(hs) ? home : -1);
-	json_kv_double_or_null(j, "remote_pct", ok, d);
+	json_kv_node(j, "home_node",
+		     has_sched(hs) ? vm->total.sched.home_node : -1);
+	json_kv_opt(j, "remote_pct", &m->remote_pct);
 	kvmw_json_end_object(j);
 }
 
@@ -1348,83 +1177,72 @@ static void json_mem(struct kvmw_json *j, const struct kvmw_vm_snap *snap,
  * "categories": every category, in the stable order of enum kvmw_category,
  * with its exits (0 included), so a consumer always finds all of them.
  */
-static void json_categories(struct kvmw_json *j,
-			    const struct kvmw_vm_snap *snap, size_t vcpu,
-			    unsigned int vendor)
+static void json_categories(struct kvmw_json *j, const struct kvmw_unit *u)
 {
-	__u64 c[KVMW_NR_CATEGORIES];
 	unsigned int i;
 
-	kvmw_category_totals(snap, vcpu, vendor, c);
 	kvmw_json_key(j, "categories");
 	kvmw_json_begin_array(j);
 	for (i = 0; i < KVMW_NR_CATEGORIES; i++) {
 		kvmw_json_begin_object(j);
 		kvmw_json_key(j, "name");
 		kvmw_json_string(j, kvmw_category_name(i));
-		kvmw_json_kv_u64(j, "count", c[i]);
+		kvmw_json_kv_u64(j, "count", u->categories[i]);
 		kvmw_json_end_object(j);
 	}
 	kvmw_json_end_array(j);
 }
 
-static int json_stat_vm(struct kvmw_json *j, const struct kvmw_stat_row *row,
-			const struct kvmw_handshake *hs)
+/* What a VM and a vCPU have alike. */
+static void json_unit(struct kvmw_json *j, const struct kvmw_unit *u,
+		      const struct kvmw_vcpu *v, unsigned int vendor,
+		      const struct kvmw_host *hs)
 {
-	const struct kvmw_vm_snap *snap = row->snap;
-	unsigned int vendor = vm_vendor(&snap->vm, hs);
+	json_reasons(j, u, vendor, hs);
+	json_categories(j, u);
+	json_times(j, &u->times, hs);
+	json_faults(j, &u->faults, hs);
+	json_sched(j, &u->sched, v, hs);
+}
+
+static void json_stat_vm(struct kvmw_json *j, const struct kvmw_delta_vm *row,
+			 const struct kvmw_host *hs)
+{
+	const struct kvmw_vm *vm = row->vm;
 	size_t i;
-	int ret;
 
 	kvmw_json_begin_object(j);
-	json_vm_fields(j, &snap->vm, hs);
-	kvmw_json_key(j, "exits_per_sec");
-	if (row->has_rate)
-		kvmw_json_double(j, row->exits_per_sec);
-	else
-		kvmw_json_null(j);
+	json_vm_fields(j, vm);
+	json_kv_opt(j, "exits_per_sec", &row->exits_per_sec);
 	kvmw_json_key(j, "gone");
 	kvmw_json_bool(j, row->gone);
 	kvmw_json_key(j, "vanished");
 	kvmw_json_bool(j, row->vanished);
-	ret = json_reasons(j, snap, KVMW_ALL_VCPUS, vendor, hs);
-	if (ret)
-		return ret;
-	json_categories(j, snap, KVMW_ALL_VCPUS, vendor);
-	json_times(j, snap, KVMW_ALL_VCPUS, hs);
-	json_faults(j, snap, KVMW_ALL_VCPUS, hs);
-	json_sched(j, snap, KVMW_ALL_VCPUS, hs);
-	json_mem(j, snap, hs);
+	json_unit(j, &vm->total, NULL, vm->vendor, hs);
+	json_mem(j, vm, hs);
 	kvmw_json_key(j, "vcpus");
 	kvmw_json_begin_array(j);
-	for (i = 0; i < snap->nr_vcpus; i++) {
-		const struct kvmw_vcpu_info *v = &snap->vcpus[i];
+	for (i = 0; i < vm->nr_vcpus_detail; i++) {
+		const struct kvmw_vcpu *v = &vm->vcpus[i];
 
 		kvmw_json_begin_object(j);
 		kvmw_json_kv_u64(j, "vcpu_id", v->vcpu_id);
 		kvmw_json_kv_u64(j, "tid", v->tid);
-		kvmw_json_kv_u64(j, "exits", v->exits);
-		kvmw_json_kv_u64(j, "entries", v->entries);
-		kvmw_json_kv_u64(j, "overflow_exits", v->overflow_exits);
-		ret = json_reasons(j, snap, i, vendor, hs);
-		if (ret)
-			return ret;
-		json_categories(j, snap, i, vendor);
-		json_times(j, snap, i, hs);
-		json_faults(j, snap, i, hs);
-		json_sched(j, snap, i, hs);
+		kvmw_json_kv_u64(j, "exits", v->u.exits);
+		kvmw_json_kv_u64(j, "entries", v->u.entries);
+		kvmw_json_kv_u64(j, "overflow_exits", v->u.overflow_exits);
+		json_unit(j, &v->u, v, vm->vendor, hs);
 		kvmw_json_end_object(j);
 	}
 	kvmw_json_end_array(j);
 	kvmw_json_end_object(j);
-	return 0;
 }
 
 /*
  * "latency": whether the figures are measured and how to read the
  * histograms and percentiles, for the consumer.
  */
-static void json_lat_info(struct kvmw_json *j, const struct kvmw_handshake *hs)
+static void json_lat_info(struct kvmw_json *j, const struct kvmw_host *hs)
 {
 	unsigned int k;
 
@@ -1434,7 +1252,7 @@ static void json_lat_info(struct kvmw_json *j, const struct kvmw_handshake *hs)
 	kvmw_json_bool(j, has_lat(hs));
 	kvmw_json_key(j, "user_exits");
 	kvmw_json_bool(j, has_user(hs));
-	kvmw_json_kv_u64(j, "buckets", KVMW_LAT_BUCKETS);
+	kvmw_json_kv_u64(j, "buckets", hs->hist_buckets);
 	kvmw_json_key(j, "hist");
 	kvmw_json_string(j, "exits per log2 bucket of ns: bucket 0 [0, 2), bucket b [2^b, 2^(b+1)), bucket 31 [2^31, inf)");
 	kvmw_json_key(j, "quantiles");
@@ -1451,14 +1269,13 @@ static void json_lat_info(struct kvmw_json *j, const struct kvmw_handshake *hs)
 }
 
 /* "faults": whether they are counted and how to read their figures. */
-static void json_fault_info(struct kvmw_json *j,
-			    const struct kvmw_handshake *hs)
+static void json_fault_info(struct kvmw_json *j, const struct kvmw_host *hs)
 {
 	kvmw_json_key(j, "faults");
 	kvmw_json_begin_object(j);
 	kvmw_json_key(j, "measured");
 	kvmw_json_bool(j, has_faults(hs));
-	kvmw_json_kv_u64(j, "max_nodes", KVMW_MAX_NODES);
+	kvmw_json_kv_u64(j, "max_nodes", hs->nr_nodes);
 	kvmw_json_key(j, "what");
 	kvmw_json_string(j, "nested page faults (EPT violations, NPF) handled by KVM's MMU; write, fetch, present (permission faults) and mmio count some of them; latency from the fault to the vCPU's next guest entry");
 	kvmw_json_key(j, "percentiles");
@@ -1470,7 +1287,7 @@ static void json_fault_info(struct kvmw_json *j,
 
 /* "sched" and "mem": whether they are measured and how to read them. */
 static void json_sched_mem_info(struct kvmw_json *j,
-				const struct kvmw_handshake *hs)
+				const struct kvmw_host *hs)
 {
 	kvmw_json_key(j, "sched");
 	kvmw_json_begin_object(j);
@@ -1497,32 +1314,28 @@ static void json_sched_mem_info(struct kvmw_json *j,
 	kvmw_json_end_object(j);
 }
 
-int kvmw_print_stat_json(FILE *f, const struct kvmw_sample *cur,
-			 const struct kvmw_stat_row *rows, size_t nr,
+int kvmw_print_stat_json(FILE *f, const struct kvmw_snapshot *cur,
+			 const struct kvmw_delta_vm *rows, size_t nr,
 			 const struct kvmw_stat_opts *opts)
 {
 	struct kvmw_json j;
 	size_t i;
-	int ret;
 
 	kvmw_json_init(&j, f, true);
 	kvmw_json_begin_object(&j);
-	json_header(&j, &cur->hs);
+	json_header(&j, &cur->host);
 	kvmw_json_key(&j, "interval_sec");
 	if (opts->interval > 0)
 		kvmw_json_double(&j, opts->interval);
 	else
 		kvmw_json_null(&j);
-	json_lat_info(&j, &cur->hs);
-	json_fault_info(&j, &cur->hs);
-	json_sched_mem_info(&j, &cur->hs);
+	json_lat_info(&j, &cur->host);
+	json_fault_info(&j, &cur->host);
+	json_sched_mem_info(&j, &cur->host);
 	kvmw_json_key(&j, "vms");
 	kvmw_json_begin_array(&j);
-	for (i = 0; i < nr; i++) {
-		ret = json_stat_vm(&j, &rows[i], &cur->hs);
-		if (ret)
-			return ret;
-	}
+	for (i = 0; i < nr; i++)
+		json_stat_vm(&j, &rows[i], &cur->host);
 	kvmw_json_end_array(&j);
 	kvmw_json_end_object(&j);
 	return kvmw_json_finish(&j) ? -EIO : 0;

@@ -8,7 +8,7 @@
 
 #include <stdio.h>
 
-#include "stats.h"
+#include "libkvmwarden.h"
 
 struct kvmw_stat_opts {
 	/*
@@ -21,24 +21,22 @@ struct kvmw_stat_opts {
 	double interval;
 };
 
-/* The functions return 0, -ENOMEM or -EIO (write error on @f). */
-int kvmw_print_list_table(FILE *f, const struct kvmw_vm_info *vms,
-			  size_t nr);
-int kvmw_print_list_json(FILE *f, const struct kvmw_handshake *hs,
-			 const struct kvmw_vm_info *vms, size_t nr);
+/* The functions return 0 or -EIO (write error on @f). */
+int kvmw_print_list_table(FILE *f, const struct kvmw_snapshot *snap);
+int kvmw_print_list_json(FILE *f, const struct kvmw_snapshot *snap);
 
-int kvmw_print_stat_table(FILE *f, const struct kvmw_sample *cur,
-			  const struct kvmw_stat_row *rows, size_t nr,
+int kvmw_print_stat_table(FILE *f, const struct kvmw_snapshot *cur,
+			  const struct kvmw_delta_vm *rows, size_t nr,
 			  const struct kvmw_stat_opts *opts);
-int kvmw_print_stat_json(FILE *f, const struct kvmw_sample *cur,
-			 const struct kvmw_stat_row *rows, size_t nr,
+int kvmw_print_stat_json(FILE *f, const struct kvmw_snapshot *cur,
+			 const struct kvmw_delta_vm *rows, size_t nr,
 			 const struct kvmw_stat_opts *opts);
 /*
  * stat -v: the VM of @row, then a table of its vCPUs (exits, entries and
  * times) and each vCPU's reason table.
  */
-int kvmw_print_stat_vcpus(FILE *f, const struct kvmw_sample *cur,
-			  const struct kvmw_stat_row *row,
+int kvmw_print_stat_vcpus(FILE *f, const struct kvmw_snapshot *cur,
+			  const struct kvmw_delta_vm *row,
 			  const struct kvmw_stat_opts *opts);
 
 /* Room for any kvmw_fmt_ns() text ("18446744074s") and its NUL. */

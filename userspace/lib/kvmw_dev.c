@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Device access for the kvmwarden tools (see kvmw_dev.h).
+ * libkvmwarden's device backend (see kvmw_dev.h): /dev/kvmwarden through
+ * the UAPI, and the one place of the library that reads the UAPI's
+ * structs. Its answers become the library's model (libkvmwarden.h).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -13,6 +15,7 @@
 #include <sys/ioctl.h>
 
 #include "kvmw_dev.h"
+#include "libkvmwarden.h"
 
 static int sys_open(void *priv, const char *path)
 {
@@ -491,4 +494,469 @@ void kvmw_vm_snap_free(struct kvmw_vm_snap *snap)
 	free(snap->vcpus);
 	free(snap->reasons);
 	memset(snap, 0, sizeof(*snap));
+}
+
+/* Samples */
+
+static int cmp_vm_info(const void *a, const void *b)
+{
+	const struct kvmw_vm_info *x = a, *y = b;
+
+	return (x->vm_id > y->vm_id) - (x->vm_id < y->vm_id);
+}
+
+void kvmw_sort_vm_infos(struct kvmw_vm_info *vms, size_t nr)
+{
+	if (nr)
+		qsort(vms, nr, sizeof(*vms), cmp_vm_info);
+}
+
+static bool wanted_id(__u64 vm_id, const __u64 *ids, size_t nr_ids)
+{
+	size_t i;
+
+	if (!nr_ids)
+		return true;
+	for (i = 0; i < nr_ids; i++) {
+		if (ids[i] == vm_id)
+			return true;
+	}
+	return false;
+}
+
+static int cmp_vm_snap(const void *a, const void *b)
+{
+	const struct kvmw_vm_snap *x = a, *y = b;
+
+	return cmp_vm_info(&x->vm, &y->vm);
+}
+
+/*
+ * The sample from one KVMW_IOC_SNAPSHOT_ALL call: the VMs wanted, sorted
+ * by vm_id like the other path gives them.
+ */
+static int sample_all(struct kvmw_dev *dev, const __u64 *ids, size_t nr_ids,
+		      struct kvmw_sample *s)
+{
+	size_t nr, i;
+	int ret;
+
+	ret = kvmw_dev_snapshot_all(dev, &s->vms, &nr);
+	if (ret)
+		return ret;
+	for (i = 0; i < nr; i++) {
+		if (wanted_id(s->vms[i].vm.vm_id, ids, nr_ids))
+			s->vms[s->nr_vms++] = s->vms[i];
+		else
+			kvmw_vm_snap_free(&s->vms[i]);
+	}
+	if (!s->nr_vms) {
+		free(s->vms);
+		s->vms = NULL;
+	}
+	if (s->nr_vms)
+		qsort(s->vms, s->nr_vms, sizeof(*s->vms), cmp_vm_snap);
+	return 0;
+}
+
+int kvmw_sample_take(struct kvmw_dev *dev, const __u64 *ids, size_t nr_ids,
+		     struct kvmw_sample *s)
+{
+	struct kvmw_vm_info *list;
+	size_t nr, i;
+	int ret;
+
+	memset(s, 0, sizeof(*s));
+	s->t_ns = kvmw_now_ns();
+	ret = kvmw_dev_handshake(dev);
+	if (ret)
+		return ret;
+	/* The module may have been replaced since kvmw_dev_open(). */
+	if (dev->hs.api_version != KVMW_API_VERSION)
+		return -EPROTONOSUPPORT;
+	s->hs = dev->hs;
+
+	/* One call and one consistent pass when the module offers it. */
+	if (s->hs.features & KVMW_FEAT_SNAPSHOT_ALL) {
+		ret = sample_all(dev, ids, nr_ids, s);
+		if (ret)
+			kvmw_sample_free(s);
+		return ret;
+	}
+
+	ret = kvmw_dev_list_vms(dev, &list, &nr);
+	if (ret)
+		return ret;
+	kvmw_sort_vm_infos(list, nr);
+
+	if (nr) {
+		s->vms = calloc(nr, sizeof(*s->vms));
+		if (!s->vms) {
+			ret = -ENOMEM;
+			goto out;
+		}
+	}
+	for (i = 0; i < nr; i++) {
+		if (!wanted_id(list[i].vm_id, ids, nr_ids))
+			continue;
+		ret = kvmw_dev_vm_snapshot(dev, list[i].vm_id,
+					   &s->vms[s->nr_vms]);
+		if (ret == -ENOENT) {
+			/* Dropped by the module since the list: skip it. */
+			ret = 0;
+			continue;
+		}
+		if (ret)
+			goto out;
+		s->nr_vms++;
+		if (s->vms[s->nr_vms - 1].vm.vm_id != list[i].vm_id) {
+			/* The summary must be the VM asked for. */
+			ret = -EPROTO;
+			goto out;
+		}
+	}
+out:
+	free(list);
+	if (ret)
+		kvmw_sample_free(s);
+	return ret;
+}
+
+void kvmw_sample_free(struct kvmw_sample *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->nr_vms; i++)
+		kvmw_vm_snap_free(&s->vms[i]);
+	free(s->vms);
+	memset(s, 0, sizeof(*s));
+}
+
+const struct kvmw_vm_snap *kvmw_sample_find(const struct kvmw_sample *s,
+					    __u64 vm_id)
+{
+	size_t lo = 0, hi = s->nr_vms;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		__u64 id = s->vms[mid].vm.vm_id;
+
+		if (id == vm_id)
+			return &s->vms[mid];
+		if (id < vm_id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+/* The model */
+
+static void host_from_hs(const struct kvmw_handshake *hs, struct kvmw_host *h)
+{
+	memset(h, 0, sizeof(*h));
+	h->source = "device";
+	h->api_version = hs->api_version;
+	h->vendor = hs->vendor;
+	h->features = hs->features;
+	h->untracked_exits = hs->untracked_exits;
+	h->nr_vms = hs->nr_vms;
+	h->nr_vcpus = hs->nr_vcpus;
+	h->nr_reason_slots = hs->nr_reason_slots;
+	h->nr_nodes = KVMW_MAX_NODES;
+	h->hist_type = KVMW_HIST_LOG2;
+	h->hist_sub_bits = 0;
+	h->hist_buckets = KVMW_LAT_BUCKETS;
+}
+
+/* A histogram of the module's layout from its buckets; none if !@on. */
+static int hist_from(struct kvmw_hist *h, const struct kvmw_host *host,
+		     const __u64 *b, bool on)
+{
+	int ret;
+
+	if (!on)
+		return 0;
+	ret = kvmw_hist_init(h, host->hist_type, host->hist_sub_bits,
+			     host->hist_buckets);
+	if (!ret)
+		memcpy(h->buckets, b, host->hist_buckets * sizeof(*b));
+	return ret;
+}
+
+/* A node array from the module's KVMW_MAX_NODES counters. */
+static int nodes_from(__u64 **d, const struct kvmw_host *host, const __u64 *s)
+{
+	*d = kvmw_nodes_alloc(host);
+	if (!*d)
+		return -ENOMEM;
+	memcpy(*d, s, host->nr_nodes * sizeof(*s));
+	return 0;
+}
+
+static void vm_from_info(const struct kvmw_vm_info *i, struct kvmw_vm *vm)
+{
+	vm->vm_id = i->vm_id;
+	vm->pid = i->vmm_pid;
+	vm->vendor = i->vendor;
+	memcpy(vm->comm, i->comm, sizeof(vm->comm));
+	vm->gone = i->flags & KVMW_VM_F_GONE;
+	vm->no_lifetime = i->flags & KVMW_VM_F_NO_LIFETIME;
+	vm->first_seen_ns = i->first_seen_ns;
+	vm->gone_ns = i->gone_ns;
+	vm->nr_vcpus = i->nr_vcpus;
+	vm->exits = i->exits;
+	vm->entries = i->entries;
+}
+
+static int reason_from(const struct kvmw_reason_stat *s,
+		       const struct kvmw_host *host, struct kvmw_reason *r)
+{
+	bool lat = host->features & KVMW_FEAT_LATENCY;
+
+	r->code = s->reason;
+	r->count = s->count;
+	if (s->flags & KVMW_REASON_F_IDLE)
+		r->flags |= KVMW_R_IDLE;
+	if (s->flags & KVMW_REASON_F_UNTIMED)
+		r->flags |= KVMW_R_UNTIMED;
+	r->lat.total_ns = s->lat_total_ns;
+	r->lat.min_ns = s->lat_min_ns;
+	r->lat.max_ns = s->lat_max_ns;
+	r->lat.user_count = s->user_count;
+	r->lat.user_ns = s->user_ns;
+	return hist_from(&r->lat.hist, host, s->hist, lat);
+}
+
+static int vcpu_from(const struct kvmw_vm_snap *raw, __u32 i,
+		     const struct kvmw_host *host, struct kvmw_vcpu *vc)
+{
+	const struct kvmw_vcpu_info *v = &raw->vcpus[i];
+	struct kvmw_unit *u = &vc->u;
+	__u32 r;
+	int ret;
+
+	vc->vcpu_id = v->vcpu_id;
+	vc->tid = v->tid;
+	vc->last_cpu = v->last_cpu;
+	vc->last_node = v->last_node;
+	/* An older module zero-fills the VER3 fields: not seen yet. */
+	if (!(host->features & KVMW_FEAT_SCHED))
+		vc->last_cpu = vc->last_node = KVMW_NONE;
+	u->exits = v->exits;
+	u->entries = v->entries;
+	u->overflow_exits = v->overflow_exits;
+	u->times = (struct kvmw_times){
+		.guest_ns = v->guest_ns,
+		.exit_ns = v->exit_ns,
+		.idle_ns = v->idle_ns,
+		.user_ns = v->user_ns,
+		.overhead_ns = v->overhead_ns,
+		.untimed_exits = v->untimed_exits,
+	};
+	u->faults.count = v->faults;
+	u->faults.write = v->fault_write;
+	u->faults.fetch = v->fault_fetch;
+	u->faults.present = v->fault_present;
+	u->faults.mmio = v->fault_mmio;
+	u->faults.lat_total_ns = v->fault_lat_total_ns;
+	u->faults.lat_max_ns = v->fault_lat_max_ns;
+	u->faults.node_unknown = v->fault_node_unknown;
+	u->sched.rq_delay_ns = v->rq_delay_ns;
+	u->sched.rq_delay_count = v->rq_delay_count;
+	u->sched.rq_delay_max_ns = v->rq_delay_max_ns;
+	u->sched.preemptions = v->preemptions;
+	u->sched.sleeps = v->sleeps;
+	u->sched.migrations = v->migrations;
+	u->sched.node_migrations = v->node_migrations;
+	ret = nodes_from(&u->faults.node, host, v->fault_node);
+	if (!ret)
+		ret = nodes_from(&u->sched.run_node_ns, host, v->run_node_ns);
+	if (!ret)
+		ret = hist_from(&u->faults.hist, host, v->fault_hist,
+				host->features & KVMW_FEAT_FAULTS);
+	if (!ret)
+		ret = hist_from(&u->sched.hist, host, v->rq_delay_hist,
+				host->features & KVMW_FEAT_SCHED);
+	if (ret || !v->nr_reasons)
+		return ret;
+	u->reasons = calloc(v->nr_reasons, sizeof(*u->reasons));
+	if (!u->reasons)
+		return -ENOMEM;
+	u->nr_reasons = v->nr_reasons;
+	for (r = 0; r < v->nr_reasons && !ret; r++)
+		ret = reason_from(&raw->reasons[v->first_reason + r], host,
+				  &u->reasons[r]);
+	return ret;
+}
+
+/* The model of one VM of a sample (checked by kvmw_vm_snap_check()). */
+static int vm_from_snap(const struct kvmw_vm_snap *raw,
+			const struct kvmw_host *host, struct kvmw_vm *vm)
+{
+	const struct kvmw_vm_mem *m = &raw->mem;
+	__u32 i;
+	int ret;
+
+	vm_from_info(&raw->vm, vm);
+	vm->mem = (struct kvmw_mem){
+		.pages = m->pages,
+		.stride = m->stride,
+		.sampled = m->sampled,
+		.unmapped = m->unmapped,
+		.node_unknown = m->node_unknown,
+		.passes = m->passes,
+		.pass_ns = m->pass_ns,
+	};
+	ret = nodes_from(&vm->mem.node, host, m->node);
+	if (ret || !raw->nr_vcpus)
+		return ret;
+	vm->vcpus = calloc(raw->nr_vcpus, sizeof(*vm->vcpus));
+	if (!vm->vcpus)
+		return -ENOMEM;
+	vm->nr_vcpus_detail = raw->nr_vcpus;
+	for (i = 0; i < raw->nr_vcpus && !ret; i++)
+		ret = vcpu_from(raw, i, host, &vm->vcpus[i]);
+	return ret;
+}
+
+int kvmw_dev_sample_model(const struct kvmw_sample *s,
+			  struct kvmw_snapshot *snap)
+{
+	size_t i;
+	int ret = 0;
+
+	memset(snap, 0, sizeof(*snap));
+	host_from_hs(&s->hs, &snap->host);
+	snap->t_ns = s->t_ns;
+	if (s->nr_vms) {
+		snap->vms = calloc(s->nr_vms, sizeof(*snap->vms));
+		if (!snap->vms)
+			return -ENOMEM;
+	}
+	snap->nr_vms = s->nr_vms;
+	for (i = 0; i < s->nr_vms && !ret; i++)
+		ret = vm_from_snap(&s->vms[i], &snap->host, &snap->vms[i]);
+	if (!ret)
+		ret = kvmw_snapshot_derive(snap);
+	if (ret)
+		kvmw_snapshot_free(snap);
+	return ret;
+}
+
+/* The source */
+
+struct dev_source {
+	struct kvmw_dev dev;
+};
+
+static int src_open(struct kvmw_source *src, const char *path,
+		    const void *sys)
+{
+	struct dev_source *ds = calloc(1, sizeof(*ds));
+	int ret;
+
+	if (!ds)
+		return -ENOMEM;
+	ret = kvmw_dev_open(&ds->dev, path ? path : KVMW_DEVICE_PATH, sys);
+	host_from_hs(&ds->dev.hs, &src->host);
+	if (ret) {
+		free(ds);
+		return ret;
+	}
+	src->priv = ds;
+	return 0;
+}
+
+static int src_info(struct kvmw_source *src)
+{
+	struct dev_source *ds = src->priv;
+	int ret = kvmw_dev_handshake(&ds->dev);
+
+	if (!ret)
+		host_from_hs(&ds->dev.hs, &src->host);
+	return ret;
+}
+
+
+/* VM summaries only: one KVMW_IOC_LIST_VMS. */
+static int src_summaries(struct kvmw_source *src, const __u64 *ids,
+			 size_t nr_ids, struct kvmw_snapshot *snap)
+{
+	struct dev_source *ds = src->priv;
+	struct kvmw_vm_info *list;
+	size_t nr, i;
+	int ret;
+
+	ret = src_info(src);
+	if (ret)
+		return ret;
+	if (src->host.api_version != KVMW_API_VERSION)
+		return -EPROTONOSUPPORT;
+	snap->host = src->host;
+	ret = kvmw_dev_list_vms(&ds->dev, &list, &nr);
+	if (ret)
+		return ret;
+	if (nr) {
+		snap->vms = calloc(nr, sizeof(*snap->vms));
+		if (!snap->vms) {
+			free(list);
+			return -ENOMEM;
+		}
+	}
+	for (i = 0; i < nr; i++) {
+		if (wanted_id(list[i].vm_id, ids, nr_ids))
+			vm_from_info(&list[i], &snap->vms[snap->nr_vms++]);
+	}
+	free(list);
+	return 0;
+}
+
+static int src_snapshot(struct kvmw_source *src, const __u64 *ids,
+			size_t nr_ids, bool detail, struct kvmw_snapshot *snap)
+{
+	struct dev_source *ds = src->priv;
+	struct kvmw_snapshot model;
+	struct kvmw_sample s;
+	int ret;
+
+	if (!detail)
+		return src_summaries(src, ids, nr_ids, snap);
+	ret = kvmw_sample_take(&ds->dev, ids, nr_ids, &s);
+	if (ret)
+		return ret;
+	host_from_hs(&s.hs, &src->host);
+	s.t_ns = snap->t_ns;
+	ret = kvmw_dev_sample_model(&s, &model);
+	kvmw_sample_free(&s);
+	if (!ret)
+		*snap = model;
+	return ret;
+}
+
+static void src_close(struct kvmw_source *src)
+{
+	struct dev_source *ds = src->priv;
+
+	if (!ds)
+		return;
+	kvmw_dev_close(&ds->dev);
+	free(ds);
+	src->priv = NULL;
+}
+
+const struct kvmw_source_ops kvmw_source_dev = {
+	.name = "device",
+	.open = src_open,
+	.info = src_info,
+	.snapshot = src_snapshot,
+	.close = src_close,
+};
+
+struct kvmw_dev *kvmw_source_dev_handle(struct kvmw_source *src)
+{
+	struct dev_source *ds = src->priv;
+
+	return src->ops == &kvmw_source_dev && ds ? &ds->dev : NULL;
 }

@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * Access to /dev/kvmwarden: handshake, VM list and per-VM snapshots, with
- * the E2BIG retry loops the UAPI asks for. Shared by every command (and by
- * the exporter and top later on).
+ * libkvmwarden's device backend, its internal interface: /dev/kvmwarden
+ * through the UAPI (handshake, VM list, per-VM and all-VM snapshots with
+ * the E2BIG retry loop the UAPI asks for, event records) and the
+ * conversion of its answers into the model of libkvmwarden.h. Only the
+ * backend, the events command and the tests use this header; everything
+ * else goes through struct kvmw_source and the model.
  *
  * The system calls go through a small table of operations so that tests
  * can put a fake module behind it.
@@ -111,5 +114,43 @@ int kvmw_dev_poll(struct kvmw_dev *dev, int timeout_ms, const sigset_t *mask);
 int kvmw_vm_snap_check(const struct kvmw_vm_snap *snap);
 
 void kvmw_vm_snap_free(struct kvmw_vm_snap *snap);
+
+/* A sample: the handshake and the raw snapshots of some VMs. */
+struct kvmw_sample {
+	struct kvmw_handshake hs;
+	/* CLOCK_BOOTTIME (ns) when the sample was started. */
+	__u64 t_ns;
+	/* Sorted by vm_id. */
+	struct kvmw_vm_snap *vms;
+	size_t nr_vms;
+};
+
+/*
+ * Takes a sample of every tracked VM, or only of the VMs in @ids when
+ * @nr_ids is not 0. With KVMW_FEAT_SNAPSHOT_ALL that is one
+ * KVMW_IOC_SNAPSHOT_ALL call; otherwise KVMW_IOC_LIST_VMS and a
+ * KVMW_IOC_VM_SNAPSHOT per VM, where a VM that disappears between the
+ * list and its snapshot is left out. The sample is the same either way.
+ * Returns 0 or -errno.
+ */
+int kvmw_sample_take(struct kvmw_dev *dev, const __u64 *ids, size_t nr_ids,
+		     struct kvmw_sample *s);
+void kvmw_sample_free(struct kvmw_sample *s);
+
+/* Sorts VM summaries by vm_id. */
+void kvmw_sort_vm_infos(struct kvmw_vm_info *vms, size_t nr);
+
+struct kvmw_snapshot;
+struct kvmw_source;
+
+/*
+ * The model of a sample, derived (kvmw_snapshot_derive()): what the
+ * device source gives for it. Returns 0 or -errno.
+ */
+int kvmw_dev_sample_model(const struct kvmw_sample *s,
+			  struct kvmw_snapshot *snap);
+
+/* The device under a kvmw_source_dev source (events), else NULL. */
+struct kvmw_dev *kvmw_source_dev_handle(struct kvmw_source *src);
 
 #endif /* KVMW_DEV_H */

@@ -2,23 +2,43 @@
 /*
  * libkvmwarden: the one userspace model of kvmwarden's numbers, for the
  * command line tool and every other consumer (top, exporter, record).
+ *
+ *   source ---> struct kvmw_snapshot ---> derived figures ---> output
+ *   (device,     (host, VMs, vCPUs,       (totals, shares,
+ *    BPF later)   reasons, memory)          percentiles, rates)
+ *
+ * A data source (struct kvmw_source_ops) fills a snapshot with the
+ * library's own types; kvmw_snapshot_derive() then computes, once, every
+ * figure the consumers show: the VM totals, reason tables, categories,
+ * percentiles with their bucket bounds, overhead, steal and remote
+ * shares. Nothing above the source interface knows which source answered
+ * or how its answer was laid out; only the device backend (kvmw_dev.c)
+ * reads the UAPI structs. The feature bits are the vocabulary of
+ * capabilities (KVMW_FEAT_*): a source announces those it measures.
+ *
+ * kvmw_stat_table() enumerates every number of the model with its name,
+ * unit, kind, scope and help, so that an exporter or a recorder iterates
+ * it instead of knowing the model by heart.
  */
 #ifndef LIBKVMWARDEN_H
 #define LIBKVMWARDEN_H
 
+#include <signal.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <linux/types.h>
+#include <linux/kvmwarden.h>
+
+#include <kvmwarden/categories.h>
+#include <kvmwarden/hist.h>
 
 #include "json.h"
-#include "kvmw_dev.h"
 #include "reasons.h"
-#include "sample.h"
-#include "stats.h"
 
 /* The version of the tools and library: the top-level VERSION file. */
 const char *kvmw_version(void);
 
-/* A feature bit of the module and its name, as "features" shows it. */
+/* A feature bit (capability) and its name, as "features" shows it. */
 struct kvmw_feature {
 	__u64 bit;
 	const char *name;
@@ -28,5 +48,441 @@ struct kvmw_feature {
 size_t kvmw_features(const struct kvmw_feature **table);
 /* The name of feature @bit (one bit), NULL when unknown. */
 const char *kvmw_feature_name(__u64 bit);
+
+/* -------------------------------------------------------------------- */
+/* The model                                                            */
+
+/*
+ * A histogram with its layout (include/kvmwarden/hist.h): a source may
+ * give any layout, the percentile code reads it through hist.h.
+ */
+struct kvmw_hist {
+	__u32 type;		/* KVMW_HIST_LOG2 or KVMW_HIST_LOGLIN */
+	__u32 sub_bits;		/* KVMW_HIST_LOGLIN: sub-bucket bits */
+	__u32 nr_buckets;
+	/* nr_buckets counts (NULL when 0), owned by the snapshot. */
+	__u64 *buckets;
+};
+
+/* Upper bound of the last bucket, which is open-ended. */
+#define KVMW_HIST_INF	(~0ULL)
+
+/* Quantiles are given in parts per million (500000: the median). */
+#define KVMW_PPM	1000000U
+
+/* A quantile: lo <= value <= hi, in the histogram's unit (ns). */
+struct kvmw_pct {
+	/* Bucket holding it; -1 when the histogram is empty (lo, hi 0). */
+	int bucket;
+	__u64 lo;
+	/* KVMW_HIST_INF: no upper bound (last bucket, no exact max). */
+	__u64 hi;
+};
+
+/* The quantiles the tools report: P50, P90, P99, P99.9. */
+struct kvmw_pct_def {
+	__u32 ppm;
+	const char *name;	/* table header: "P99.9" */
+	const char *key;	/* JSON key: "p99_9_ns" */
+};
+
+#define KVMW_NR_PCTS	4
+/* Their indices in kvmw_pcts[] and the pct[] arrays of the model. */
+enum { KVMW_P50, KVMW_P90, KVMW_P99, KVMW_P99_9 };
+extern const struct kvmw_pct_def kvmw_pcts[KVMW_NR_PCTS];
+
+/* A derived number that may not exist (no time measured, no sample). */
+struct kvmw_opt {
+	bool ok;
+	double v;
+};
+
+/* Exit latencies of one reason, of a vCPU or added up over a VM's. */
+struct kvmw_lat {
+	/* Exits timed: the sum of @hist. */
+	__u64 timed;
+	__u64 total_ns;
+	/* Shortest and longest timed exit; both 0 when none was timed. */
+	__u64 min_ns;
+	__u64 max_ns;
+	/* Timed exits that returned to userspace, and their time there. */
+	__u64 user_count;
+	__u64 user_ns;
+	struct kvmw_hist hist;
+	/* Derived: mean, share of user exits, quantiles of kvmw_pcts. */
+	struct kvmw_opt mean_ns;
+	struct kvmw_opt user_pct;
+	struct kvmw_pct pct[KVMW_NR_PCTS];
+};
+
+/* struct kvmw_reason::flags */
+/* Category halt: the time after these exits is idle, not overhead. */
+#define KVMW_R_IDLE	(1U << 0)
+/* Counted, not timed (the source's latency table was full). */
+#define KVMW_R_UNTIMED	(1U << 1)
+
+/* Exits of one hardware reason. */
+struct kvmw_reason {
+	__u32 code;
+	__u32 flags;
+	__u64 count;
+	struct kvmw_lat lat;
+	/* Derived: category halt or KVMW_R_IDLE. */
+	bool idle;
+	unsigned int category;		/* enum kvmw_category */
+	struct kvmw_opt share_pct;	/* of the unit's reason_exits */
+};
+
+/* Where the vCPUs' time went, in ns. */
+struct kvmw_times {
+	__u64 guest_ns;
+	/* idle_ns + user_ns + overhead_ns */
+	__u64 exit_ns;
+	__u64 idle_ns;
+	__u64 user_ns;
+	__u64 overhead_ns;
+	__u64 untimed_exits;
+	/* Derived: overhead_ns / (guest_ns + exit_ns) * 100. */
+	struct kvmw_opt overhead_pct;
+};
+
+/* Nested page faults. Node arrays have the snapshot's nr_nodes. */
+struct kvmw_faults {
+	__u64 count;
+	/* Of which: write accesses, fetches, on a present entry, MMIO. */
+	__u64 write;
+	__u64 fetch;
+	__u64 present;
+	__u64 mmio;
+	__u64 lat_total_ns;
+	/* Longest timed fault; 0 when none was timed. */
+	__u64 lat_max_ns;
+	__u64 node_unknown;
+	__u64 *node;
+	struct kvmw_hist hist;
+	/* Derived. */
+	__u64 timed;		/* the sum of @hist */
+	__u64 located;		/* the sum of @node */
+	struct kvmw_opt write_pct, fetch_pct, present_pct, mmio_pct;
+	struct kvmw_opt mean_ns;
+	struct kvmw_pct pct[KVMW_NR_PCTS];
+	int dominant_node;	/* most located faults; -1 when none */
+	struct kvmw_opt dominant_node_pct;
+};
+
+/* The vCPU threads as the host scheduler saw them inside KVM_RUN. */
+struct kvmw_sched {
+	__u64 rq_delay_ns;
+	__u64 rq_delay_count;
+	__u64 rq_delay_max_ns;
+	struct kvmw_hist hist;
+	__u64 preemptions;
+	__u64 sleeps;
+	__u64 migrations;
+	__u64 node_migrations;
+	__u64 *run_node_ns;
+	/* Derived. */
+	__u64 timed;		/* the sum of @hist */
+	__u64 run_ns;		/* the sum of @run_node_ns */
+	__u64 wall_ns;		/* guest_ns + exit_ns of the times */
+	struct kvmw_opt mean_ns;
+	/* rq_delay_ns / wall_ns * 100; needs the latency feature. */
+	struct kvmw_opt steal_pct;
+	struct kvmw_pct pct[KVMW_NR_PCTS];
+	/* Node with the most run time; -1 when none. */
+	int home_node;
+	struct kvmw_opt home_node_pct;
+};
+
+/*
+ * The numbers of one vCPU, or of all vCPUs of a VM added up (counts,
+ * totals, node counts and histograms bucket by bucket; the min of the
+ * minimums and the max of the maximums of the parts that timed any).
+ */
+struct kvmw_unit {
+	__u64 exits;
+	__u64 entries;
+	/* Exits whose reason did not fit the source's tables. */
+	__u64 overflow_exits;
+	/* Sorted by count, largest first, then by code. */
+	struct kvmw_reason *reasons;
+	size_t nr_reasons;
+	struct kvmw_times times;
+	struct kvmw_faults faults;
+	struct kvmw_sched sched;
+	/* Derived: the sum of the reason counts plus overflow_exits. */
+	__u64 reason_exits;
+	__u64 categories[KVMW_NR_CATEGORIES];
+};
+
+/* A CPU or node not seen yet. */
+#define KVMW_NONE	0xffffffffU
+
+struct kvmw_vcpu {
+	__u32 vcpu_id;
+	__u32 tid;
+	/* Where it last ran, KVMW_NONE before the first sighting. */
+	__u32 last_cpu;
+	__u32 last_node;
+	struct kvmw_unit u;
+};
+
+/* Where a VM's memory lives, from the source's last complete pass. */
+struct kvmw_mem {
+	__u64 pages;
+	__u64 stride;
+	__u64 sampled;
+	__u64 unmapped;
+	__u64 node_unknown;
+	__u64 passes;
+	__u64 pass_ns;
+	__u64 *node;
+	/* Derived: node[] plus node_unknown. */
+	__u64 resident;
+	/* Share of resident memory not on the home node (sched). */
+	struct kvmw_opt remote_pct;
+};
+
+struct kvmw_vm {
+	__u64 vm_id;
+	__u32 pid;
+	/* KVMW_VENDOR_*: the VM's, or the host's when the VM has none. */
+	__u32 vendor;
+	__u8 comm[16];
+	bool gone;
+	bool no_lifetime;
+	__u64 first_seen_ns;
+	__u64 gone_ns;
+	/* As the source counts them (also without vCPU detail). */
+	__u32 nr_vcpus;
+	__u64 exits;
+	__u64 entries;
+	/* vCPU detail: ordered by vcpu_id; none in a summary snapshot. */
+	struct kvmw_vcpu *vcpus;
+	size_t nr_vcpus_detail;
+	struct kvmw_mem mem;
+	/* Derived: the vCPUs added up. */
+	struct kvmw_unit total;
+};
+
+/* What the source says about itself and the host. */
+struct kvmw_host {
+	/* "device" */
+	const char *source;
+	__u32 api_version;
+	__u32 vendor;
+	/* KVMW_FEAT_* measured by the source. */
+	__u64 features;
+	__u64 untracked_exits;
+	__u32 nr_vms;
+	__u32 nr_vcpus;
+	__u32 nr_reason_slots;
+	/* NUMA nodes counted one by one (length of every node array). */
+	unsigned int nr_nodes;
+	/* Layout of the source's latency histograms. */
+	__u32 hist_type;
+	__u32 hist_sub_bits;
+	__u32 hist_buckets;
+};
+
+struct kvmw_snapshot {
+	struct kvmw_host host;
+	/* CLOCK_BOOTTIME (ns) when it was taken. */
+	__u64 t_ns;
+	/* Sorted by vm_id. */
+	struct kvmw_vm *vms;
+	size_t nr_vms;
+};
+
+/* -------------------------------------------------------------------- */
+/* Data sources                                                         */
+
+struct kvmw_source;
+
+struct kvmw_source_ops {
+	const char *name;
+	/* Opens the source and reads its host info. Returns 0 or -errno. */
+	int (*open)(struct kvmw_source *src, const char *path,
+		    const void *sys);
+	/* Reads the host info again into src->host. */
+	int (*info)(struct kvmw_source *src);
+	/*
+	 * Fills @snap (zeroed) with every VM, or those of @ids when @nr_ids
+	 * is not 0; @detail false gives VM summaries only (no vCPUs).
+	 * Figures are not derived yet. Returns 0 or -errno.
+	 */
+	int (*snapshot)(struct kvmw_source *src, const __u64 *ids,
+			size_t nr_ids, bool detail,
+			struct kvmw_snapshot *snap);
+	void (*close)(struct kvmw_source *src);
+};
+
+struct kvmw_source {
+	const struct kvmw_source_ops *ops;
+	struct kvmw_host host;
+	void *priv;
+};
+
+/* /dev/kvmwarden, through the UAPI. */
+extern const struct kvmw_source_ops kvmw_source_dev;
+
+/*
+ * Opens @ops's source at @path (NULL: its default). @sys is a
+ * source-specific hook for tests (the device's system calls), NULL for
+ * the real thing. Returns 0 or -errno; -EPROTONOSUPPORT when it speaks
+ * another API version (src->host then has its answer).
+ */
+int kvmw_source_open(struct kvmw_source *src,
+		     const struct kvmw_source_ops *ops, const char *path,
+		     const void *sys);
+void kvmw_source_close(struct kvmw_source *src);
+
+/*
+ * Takes a snapshot (see kvmw_source_ops::snapshot), stamps its time and
+ * derives its figures. Returns 0 or -errno.
+ */
+int kvmw_snapshot_take(struct kvmw_source *src, const __u64 *ids,
+		       size_t nr_ids, bool detail, struct kvmw_snapshot *snap);
+
+/* -------------------------------------------------------------------- */
+/* Building and deriving snapshots (for sources)                        */
+
+/*
+ * A histogram of the layout (@type, @sub_bits, @nr), zeroed. Returns 0
+ * or -ENOMEM.
+ */
+int kvmw_hist_init(struct kvmw_hist *h, __u32 type, __u32 sub_bits,
+		   __u32 nr);
+void kvmw_hist_release(struct kvmw_hist *h);
+/* Sum of the buckets. */
+__u64 kvmw_hist_total(const struct kvmw_hist *h);
+
+/*
+ * The bucket of @h holding quantile @q_ppm / KVMW_PPM: the smallest
+ * bucket whose cumulative count reaches ceil(q * total), at least 1,
+ * with its bounds [lo, hi) from hist.h (hi KVMW_HIST_INF for the last),
+ * narrowed to the exact [@min, @max] when they hold it (@max 0: no
+ * maximum known; @min 0 narrows nothing).
+ */
+void kvmw_hist_percentile(const struct kvmw_hist *h, __u32 q_ppm,
+			  __u64 min, __u64 max, struct kvmw_pct *p);
+
+/* A zeroed node array of the snapshot's nr_nodes; NULL on -ENOMEM. */
+__u64 *kvmw_nodes_alloc(const struct kvmw_host *host);
+
+/*
+ * Sorts the VMs of @snap by vm_id and computes every derived figure:
+ * reason order, shares and categories, the VM totals, percentiles, time,
+ * fault, scheduler and memory shares. Returns 0 or -ENOMEM, -EINVAL
+ * (histograms of different layouts to add up).
+ */
+int kvmw_snapshot_derive(struct kvmw_snapshot *snap);
+
+void kvmw_snapshot_free(struct kvmw_snapshot *snap);
+/* Frees what a VM owns (for sources dropping a VM). */
+void kvmw_vm_release(struct kvmw_vm *vm);
+
+/* The VM @vm_id of @snap, or NULL. */
+const struct kvmw_vm *kvmw_snapshot_find(const struct kvmw_snapshot *snap,
+					 __u64 vm_id);
+
+/* -------------------------------------------------------------------- */
+/* Deltas between two snapshots                                         */
+
+/* @part in percent of @whole; not ok when @whole is 0. */
+struct kvmw_opt kvmw_share(__u64 part, __u64 whole);
+
+/*
+ * Rate per second of a counter that went from @before to @after in
+ * @elapsed_ns; not ok when no time elapsed or it went backwards.
+ */
+struct kvmw_opt kvmw_rate(__u64 before, __u64 after, __u64 elapsed_ns);
+
+/* One VM of a delta. */
+struct kvmw_delta_vm {
+	/* Newest data known: from the second snapshot, or the first. */
+	const struct kvmw_vm *vm;
+	/* Destroyed, or no longer tracked at all. */
+	bool gone;
+	/* In the first snapshot but not in the second. */
+	bool vanished;
+	struct kvmw_opt exits_per_sec;
+};
+
+/*
+ * Pairs the VMs of two snapshots by vm_id into rows sorted by vm_id,
+ * with exit rates over the time between them. @prev may be NULL.
+ *
+ * - A VM in both: (exits now - exits then) / interval. If its
+ *   first_seen_ns changed or its exits went down, it is another VM that
+ *   got the same id (module reloaded): it counts from 0.
+ * - A VM only in @cur appeared during the interval: all its exits are
+ *   from the interval.
+ * - A VM only in @prev was dropped: it is shown as gone with its last
+ *   numbers; rate 0 if it was already gone in @prev, unknown otherwise.
+ *
+ * The snapshots must outlive the rows. *rows is a new array (free() it).
+ * Returns 0 or -ENOMEM.
+ */
+int kvmw_delta(const struct kvmw_snapshot *prev,
+	       const struct kvmw_snapshot *cur,
+	       struct kvmw_delta_vm **rows, size_t *nr);
+
+/* CLOCK_BOOTTIME in ns. */
+__u64 kvmw_now_ns(void);
+
+/* -------------------------------------------------------------------- */
+/* The statistics table                                                 */
+
+enum kvmw_stat_kind {
+	KVMW_KIND_COUNTER,	/* only grows */
+	KVMW_KIND_GAUGE,	/* a level or a derived share */
+	KVMW_KIND_HISTOGRAM,	/* struct kvmw_hist */
+};
+
+enum kvmw_stat_scope {
+	KVMW_SCOPE_HOST,	/* struct kvmw_host */
+	KVMW_SCOPE_VM,		/* struct kvmw_vm */
+	KVMW_SCOPE_UNIT,	/* struct kvmw_unit: a vCPU or a VM total */
+	KVMW_SCOPE_REASON,	/* struct kvmw_reason */
+	KVMW_SCOPE_NODE,	/* a node array of a unit or a VM */
+};
+
+enum kvmw_stat_type {
+	KVMW_T_U64,		/* __u64 */
+	KVMW_T_U32,		/* __u32 */
+	KVMW_T_OPT,		/* struct kvmw_opt */
+	KVMW_T_HIST,		/* struct kvmw_hist */
+	KVMW_T_NODES,		/* __u64 * of nr_nodes */
+	KVMW_T_PCT,		/* struct kvmw_pct */
+};
+
+/*
+ * One number of the model. Its value is at @offset in the struct of its
+ * scope (for KVMW_SCOPE_NODE: the struct of @base_scope holds the node
+ * array). @feature is the capability that must be present for the
+ * number to be measured (0: always).
+ */
+struct kvmw_stat_desc {
+	const char *name;
+	const char *unit;		/* "ns", "exits", "percent", ... */
+	enum kvmw_stat_kind kind;
+	enum kvmw_stat_scope scope;
+	enum kvmw_stat_scope base_scope;
+	enum kvmw_stat_type type;
+	size_t offset;
+	__u64 feature;
+	const char *help;
+};
+
+/* Every number of the model; returns the table's length. */
+size_t kvmw_stat_table(const struct kvmw_stat_desc **table);
+
+/* Pointer to the value of @d in @base (a struct of its scope). */
+static inline const void *kvmw_stat_ptr(const struct kvmw_stat_desc *d,
+					const void *base)
+{
+	return (const char *)base + d->offset;
+}
 
 #endif /* LIBKVMWARDEN_H */

@@ -40,7 +40,7 @@
 
 #include "format.h"
 #include "helpers.h"
-#include "stats.h"
+#include "libkvmwarden.h"
 
 #define NS	1000000000ULL
 
@@ -175,10 +175,7 @@ static void hs_init(struct kvmw_handshake *hs)
 	hs->size = sizeof(*hs);
 	hs->api_version = KVMW_API_VERSION;
 	hs->vendor = KVMW_VENDOR_VMX;
-	hs->features = KVMW_FEAT_EXIT_COUNTS | KVMW_FEAT_REASON_VMX |
-		       KVMW_FEAT_VM_LIFETIME | KVMW_FEAT_LATENCY |
-		       KVMW_FEAT_USER_EXITS | KVMW_FEAT_FAULTS |
-		       KVMW_FEAT_SCHED | KVMW_FEAT_MEM_NUMA;
+	hs->features = FEAT_ALL;
 	hs->nr_reason_slots = 80;
 }
 
@@ -209,8 +206,22 @@ void fixture_build(struct fixture *fx)
 	fx->cur.hs.nr_vms = 3;
 }
 
+void fixture_model(struct fixture *fx)
+{
+	free(fx->rows);
+	kvmw_snapshot_free(&fx->mprev);
+	kvmw_snapshot_free(&fx->mcur);
+	model_of_sample(&fx->mprev, &fx->prev);
+	model_of_sample(&fx->mcur, &fx->cur);
+	if (kvmw_delta(&fx->mprev, &fx->mcur, &fx->rows, &fx->nr_rows))
+		abort();
+}
+
 void fixture_free(struct fixture *fx)
 {
+	free(fx->rows);
+	kvmw_snapshot_free(&fx->mprev);
+	kvmw_snapshot_free(&fx->mcur);
 	kvmw_sample_free(&fx->prev);
 	kvmw_sample_free(&fx->cur);
 }
@@ -218,31 +229,24 @@ void fixture_free(struct fixture *fx)
 int fixture_print(const char *which)
 {
 	struct kvmw_stat_opts opts = { .top = 3, .interval = 1.0 };
-	struct kvmw_vm_info infos[3];
-	struct kvmw_stat_row *rows;
 	struct fixture fx;
-	size_t nr, i;
 	int ret = -1;
 
 	fixture_build(&fx);
-	if (kvmw_stat_rows(&fx.prev, &fx.cur, &rows, &nr))
-		goto out;
-	for (i = 0; i < fx.cur.nr_vms; i++)
-		infos[i] = fx.cur.vms[i].vm;
-
+	fixture_model(&fx);
 	if (!strcmp(which, "list-table"))
-		ret = kvmw_print_list_table(stdout, infos, fx.cur.nr_vms);
+		ret = kvmw_print_list_table(stdout, &fx.mcur);
 	else if (!strcmp(which, "list-json"))
-		ret = kvmw_print_list_json(stdout, &fx.cur.hs, infos,
-					   fx.cur.nr_vms);
+		ret = kvmw_print_list_json(stdout, &fx.mcur);
 	else if (!strcmp(which, "stat-table"))
-		ret = kvmw_print_stat_table(stdout, &fx.cur, rows, nr, &opts);
+		ret = kvmw_print_stat_table(stdout, &fx.mcur, fx.rows,
+					    fx.nr_rows, &opts);
 	else if (!strcmp(which, "stat-json"))
-		ret = kvmw_print_stat_json(stdout, &fx.cur, rows, nr, &opts);
+		ret = kvmw_print_stat_json(stdout, &fx.mcur, fx.rows,
+					   fx.nr_rows, &opts);
 	else if (!strcmp(which, "stat-vcpus"))
-		ret = kvmw_print_stat_vcpus(stdout, &fx.cur, &rows[0], &opts);
-	free(rows);
-out:
+		ret = kvmw_print_stat_vcpus(stdout, &fx.mcur, &fx.rows[0],
+					    &opts);
 	fixture_free(&fx);
 	return ret;
 }

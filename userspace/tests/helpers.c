@@ -75,6 +75,29 @@ void snap_add_reason(struct kvmw_vm_snap *s, __u32 reason, __u64 count)
 	s->vm.entries += count;
 }
 
+void model_of_sample(struct kvmw_snapshot *m, const struct kvmw_sample *s)
+{
+	if (kvmw_dev_sample_model(s, m))
+		abort();
+}
+
+const struct kvmw_vm *model_of(struct kvmw_snapshot *m,
+			       const struct kvmw_vm_snap *s, __u64 features)
+{
+	struct kvmw_sample raw;
+
+	memset(&raw, 0, sizeof(raw));
+	raw.hs.api_version = KVMW_API_VERSION;
+	raw.hs.vendor = s->vm.vendor;
+	raw.hs.features = features;
+	raw.vms = xrealloc(NULL, sizeof(*raw.vms));
+	raw.nr_vms = 1;
+	snap_copy(&raw.vms[0], s);
+	model_of_sample(m, &raw);
+	kvmw_sample_free(&raw);
+	return &m->vms[0];
+}
+
 void snap_copy(struct kvmw_vm_snap *dst, const struct kvmw_vm_snap *src)
 {
 	*dst = *src;

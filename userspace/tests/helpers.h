@@ -11,7 +11,7 @@
 #include <stdio.h>
 
 #include "kvmw_dev.h"
-#include "sample.h"
+#include "libkvmwarden.h"
 
 /* Snapshot builder: arrays are malloc()ed, free with kvmw_vm_snap_free(). */
 void snap_init(struct kvmw_vm_snap *s, __u64 vm_id, __u32 pid,
@@ -57,13 +57,38 @@ void snap_set_sched(struct kvmw_vm_snap *s, unsigned int vcpu, __u64 rq_ns,
 void snap_add_rq_hist(struct kvmw_vm_snap *s, unsigned int vcpu,
 		      unsigned int b, __u64 n);
 
+/* Every feature of today's module (but events and snapshot_all). */
+#define FEAT_ALL	(KVMW_FEAT_EXIT_COUNTS | KVMW_FEAT_REASON_VMX | \
+			 KVMW_FEAT_VM_LIFETIME | KVMW_FEAT_LATENCY | \
+			 KVMW_FEAT_USER_EXITS | KVMW_FEAT_FAULTS | \
+			 KVMW_FEAT_SCHED | KVMW_FEAT_MEM_NUMA)
+
+/*
+ * The model of the raw sample @s, as the device source gives it (free
+ * with kvmw_snapshot_free()); aborts on failure.
+ */
+void model_of_sample(struct kvmw_snapshot *m, const struct kvmw_sample *s);
+/*
+ * The model of the one VM @s on a host with @features (a copy: @s stays
+ * the caller's), in @m; returns its VM.
+ */
+const struct kvmw_vm *model_of(struct kvmw_snapshot *m,
+			       const struct kvmw_vm_snap *s, __u64 features);
+
 /* Two samples one second apart, with VMs of both vendors (see fixture.c). */
 struct fixture {
 	struct kvmw_sample prev;
 	struct kvmw_sample cur;
+	/* Their models, and the rows of stat between them. */
+	struct kvmw_snapshot mprev;
+	struct kvmw_snapshot mcur;
+	struct kvmw_delta_vm *rows;
+	size_t nr_rows;
 };
 
 void fixture_build(struct fixture *fx);
+/* Builds the models and rows of the samples as they are now. */
+void fixture_model(struct fixture *fx);
 void fixture_free(struct fixture *fx);
 /*
  * Prints one of list-table, list-json, stat-table, stat-json or

@@ -10,7 +10,7 @@
 
 #include "helpers.h"
 #include "json_check.h"
-#include "sample.h"
+#include "kvmw_dev.h"
 #include "tap.h"
 
 static void test_open(void)

@@ -12,7 +12,7 @@
 #include "format.h"
 #include "helpers.h"
 #include "json_check.h"
-#include "stats.h"
+#include "libkvmwarden.h"
 #include "tap.h"
 
 /*
@@ -41,90 +41,108 @@ static void build_vm(struct kvmw_vm_snap *s)
 	snap_add_reason(s, 0x78, 2);			/* hlt */
 }
 
-static void check_pct(const struct kvmw_faults *f, __u32 ppm, int want_b,
-		      __u64 want_lo, __u64 want_hi, const char *what)
+static void check_pct(const struct kvmw_faults *f, unsigned int k,
+		      int want_b, __u64 want_lo, __u64 want_hi,
+		      const char *what)
 {
-	struct kvmw_pct p;
+	const struct kvmw_pct *p = &f->pct[k];
 
-	kvmw_fault_percentile(f, ppm, &p);
-	CHECK(p.bucket == want_b && p.lo == want_lo && p.hi == want_hi, "%s",
-	      what);
-	if (p.bucket != want_b || p.lo != want_lo || p.hi != want_hi)
-		tap_diag("got bucket %d [%llu, %llu]", p.bucket,
-			 (unsigned long long)p.lo, (unsigned long long)p.hi);
+	CHECK(p->bucket == want_b && p->lo == want_lo && p->hi == want_hi,
+	      "%s", what);
+	if (p->bucket != want_b || p->lo != want_lo || p->hi != want_hi)
+		tap_diag("got bucket %d [%llu, %llu]", p->bucket,
+			 (unsigned long long)p->lo, (unsigned long long)p->hi);
+}
+
+/* The dominant node of one vCPU with @a faults on @na and @b on @nb. */
+static int dominant_of(int na, __u64 a, int nb, __u64 b, double *pct)
+{
+	struct kvmw_snapshot m;
+	const struct kvmw_vm *vm;
+	struct kvmw_vm_snap s;
+	int node;
+
+	snap_init(&s, 1, 1, "vm", KVMW_VENDOR_VMX);
+	snap_add_vcpu(&s, 0, 2);
+	snap_set_faults(&s, a + b, 0, 0, 0, 0, 0, 0);
+	snap_add_fault_node(&s, na, a);
+	snap_add_fault_node(&s, nb, b);
+	vm = model_of(&m, &s, KVMW_FEAT_FAULTS);
+	node = vm->total.faults.dominant_node;
+	*pct = vm->total.faults.dominant_node_pct.v;
+	kvmw_snapshot_free(&m);
+	kvmw_vm_snap_free(&s);
+	return node;
 }
 
 static void test_aggregate(void)
 {
+	const struct kvmw_faults *f;
+	struct kvmw_snapshot m;
+	const struct kvmw_vm *vm;
 	struct kvmw_vm_snap s;
-	struct kvmw_faults f;
 	double d = -1;
 	unsigned int k;
 	bool zero = true;
 
 	build_vm(&s);
-	kvmw_faults(&s, KVMW_ALL_VCPUS, &f);
-	CHECK_U64(f.faults, 16, "VM faults: 10 + 6");
-	CHECK(f.write == 10 && f.fetch == 1 && f.present == 5 && f.mmio == 1,
-	      "VM write 10, fetch 1, present 5, mmio 1: summed");
-	CHECK_U64(f.timed, 15, "VM timed faults: 10 + 5 (one in flight)");
-	CHECK_U64(f.lat_total_ns, 110000, "VM fault time 60000 + 50000");
-	CHECK_U64(f.lat_max_ns, 21000, "VM max: the max of the maxes");
-	CHECK(f.hist[11] == 3 && f.hist[12] == 10 && f.hist[14] == 2 &&
-	      kvmw_hist_total(f.hist) == 15,
+	vm = model_of(&m, &s, FEAT_ALL);
+	f = &vm->total.faults;
+	CHECK_U64(f->count, 16, "VM faults: 10 + 6");
+	CHECK(f->write == 10 && f->fetch == 1 && f->present == 5 &&
+	      f->mmio == 1, "VM write 10, fetch 1, present 5, mmio 1: summed");
+	CHECK_U64(f->timed, 15, "VM timed faults: 10 + 5 (one in flight)");
+	CHECK_U64(f->lat_total_ns, 110000, "VM fault time 60000 + 50000");
+	CHECK_U64(f->lat_max_ns, 21000, "VM max: the max of the maxes");
+	CHECK(f->hist.buckets[11] == 3 && f->hist.buckets[12] == 10 &&
+	      f->hist.buckets[14] == 2 && kvmw_hist_total(&f->hist) == 15,
 	      "VM histogram summed bucket by bucket: 3, 10, 2");
-	CHECK(f.node[0] == 9 && f.node[1] == 5 && f.node_unknown == 2,
+	CHECK(f->node[0] == 9 && f->node[1] == 5 && f->node_unknown == 2,
 	      "VM nodes: 0: 9, 1: 5, unknown 2");
-	for (k = 2; k < KVMW_MAX_NODES; k++)
-		zero = zero && !f.node[k];
-	CHECK(zero, "VM: no fault on nodes 2 to 15");
-	CHECK_U64(f.located, 14, "VM located faults: 9 + 5");
-	CHECK(kvmw_fault_lat_mean(&f, &d) && near(d, 110000.0 / 15),
+	for (k = 2; k < m.host.nr_nodes; k++)
+		zero = zero && !f->node[k];
+	CHECK(zero && m.host.nr_nodes == KVMW_MAX_NODES,
+	      "VM: no fault on nodes 2 to 15");
+	CHECK_U64(f->located, 14, "VM located faults: 9 + 5");
+	CHECK(f->mean_ns.ok && near(f->mean_ns.v, 110000.0 / 15),
 	      "VM mean fault latency 110000 / 15 (timed, not counted)");
-	CHECK(kvmw_fault_dominant_node(&f, &d) == 0 && near(d, 900.0 / 14),
+	CHECK(f->dominant_node == 0 &&
+	      near(f->dominant_node_pct.v, 900.0 / 14),
 	      "VM dominant node 0: 9 of the 14 located, 64.3%%");
+	CHECK(f->write_pct.ok && near(f->write_pct.v, 62.5),
+	      "VM write share: 10 of 16");
 	/* Ranks of 15: p50 8th (bucket 12), p90 14th and p99 15th (14). */
-	check_pct(&f, 500000, 12, 4096, 8192,
+	check_pct(f, KVMW_P50, 12, 4096, 8192,
 		  "VM fault p50: bucket 12, max above it");
-	check_pct(&f, 900000, 14, 16384, 21000,
+	check_pct(f, KVMW_P90, 14, 16384, 21000,
 		  "VM fault p90: bucket 14, narrowed to the max");
-	check_pct(&f, 990000, 14, 16384, 21000, "VM fault p99: bucket 14");
+	check_pct(f, KVMW_P99, 14, 16384, 21000, "VM fault p99: bucket 14");
 
-	kvmw_faults(&s, 1, &f);
-	CHECK(f.faults == 6 && f.timed == 5 && f.lat_max_ns == 21000 &&
-	      f.located == 5 && f.node_unknown == 1,
+	f = &vm->vcpus[1].u.faults;
+	CHECK(f->count == 6 && f->timed == 5 && f->lat_max_ns == 21000 &&
+	      f->located == 5 && f->node_unknown == 1,
 	      "vCPU 1 alone: its own figures");
-	CHECK(kvmw_fault_dominant_node(&f, &d) == 1 && d == 100,
+	CHECK(f->dominant_node == 1 && f->dominant_node_pct.v == 100,
 	      "vCPU 1: all located faults on node 1");
 	/* 3 x bucket 11, 2 x bucket 14: the lower end is the bucket's. */
-	check_pct(&f, 500000, 11, 2048, 4096, "vCPU 1 p50: bucket 11");
+	check_pct(f, KVMW_P50, 11, 2048, 4096, "vCPU 1 p50: bucket 11");
 
-	kvmw_faults(&s, 2, &f);
-	d = -1;
-	CHECK(f.faults == 0 && f.timed == 0 && !kvmw_fault_lat_mean(&f, &d) &&
-	      kvmw_fault_dominant_node(&f, &d) == -1 && d == -1,
-	      "vCPU without faults: no mean, no dominant node");
-	check_pct(&f, 500000, -1, 0, 0, "vCPU without faults: no p50");
-	kvmw_faults(&s, 9, &f);
-	CHECK(f.faults == 0 && f.located == 0, "out of range vCPU: all 0");
+	f = &vm->vcpus[2].u.faults;
+	CHECK(f->count == 0 && f->timed == 0 && !f->mean_ns.ok &&
+	      f->dominant_node == -1 && !f->dominant_node_pct.ok &&
+	      !f->write_pct.ok,
+	      "vCPU without faults: no mean, no dominant node, no shares");
+	check_pct(f, KVMW_P50, -1, 0, 0, "vCPU without faults: no p50");
+	kvmw_snapshot_free(&m);
+	kvmw_vm_snap_free(&s);
 
 	/* A tie goes to the lower node; node 15 is a node like another. */
-	memset(&f, 0, sizeof(f));
-	f.node[15] = 4;
-	f.node[3] = 4;
-	f.located = 8;
-	CHECK(kvmw_fault_dominant_node(&f, &d) == 3 && d == 50,
+	CHECK(dominant_of(15, 4, 3, 4, &d) == 3 && d == 50,
 	      "tie between nodes 3 and 15: node 3, 50%%");
-	f.node[15] = 5;
-	f.located = 9;
-	CHECK(kvmw_fault_dominant_node(&f, &d) == 15, "node 15 dominant");
-	d = -1;
-	CHECK(!kvmw_share(1, 0, &d) && d == -1 && kvmw_share(1, 8, &d) &&
-	      d == 12.5, "share of nothing: none; 1 of 8: 12.5%%");
-	kvmw_vm_snap_free(&s);
+	CHECK(dominant_of(15, 5, 3, 4, &d) == 15, "node 15 dominant");
 }
 
-static void test_table(struct fixture *fx, const struct kvmw_stat_row *rows,
+static void test_table(struct fixture *fx, const struct kvmw_delta_vm *rows,
 		       size_t nr)
 {
 	struct kvmw_stat_opts opts = { .top = 3, .interval = 1 };
@@ -132,7 +150,7 @@ static void test_table(struct fixture *fx, const struct kvmw_stat_row *rows,
 	int ret;
 
 	out_open(&o);
-	ret = kvmw_print_stat_table(o.f, &fx->cur, rows, nr, &opts);
+	ret = kvmw_print_stat_table(o.f, &fx->mcur, rows, nr, &opts);
 	out_close(&o);
 	CHECK(ret == 0, "faults: table printed");
 	check_has(o.s, "overhead 0.11%\n                 faults: 50 (write 40.0%, "
@@ -160,21 +178,21 @@ static void test_table(struct fixture *fx, const struct kvmw_stat_row *rows,
 
 	opts.top = 0;
 	out_open(&o);
-	ret = kvmw_print_stat_table(o.f, &fx->cur, rows, nr, &opts);
+	ret = kvmw_print_stat_table(o.f, &fx->mcur, rows, nr, &opts);
 	out_close(&o);
 	CHECK(ret == 0 && !strstr(o.s, "faults") && !strstr(o.s, "Faults"),
 	      "-n 0: one line per VM, no faults line");
 	free(o.s);
 }
 
-static void test_vcpus(struct fixture *fx, const struct kvmw_stat_row *rows)
+static void test_vcpus(struct fixture *fx, const struct kvmw_delta_vm *rows)
 {
 	struct kvmw_stat_opts opts = { .top = 3, .interval = 1 };
 	struct out o;
 	int ret;
 
 	out_open(&o);
-	ret = kvmw_print_stat_vcpus(o.f, &fx->cur, &rows[0], &opts);
+	ret = kvmw_print_stat_vcpus(o.f, &fx->mcur, &rows[0], &opts);
 	out_close(&o);
 	CHECK(ret == 0, "faults: stat -v printed");
 	check_has(o.s, "     1     4251            200            200    500ms"
@@ -191,7 +209,7 @@ static void test_vcpus(struct fixture *fx, const struct kvmw_stat_row *rows)
 
 	/* VM 3: only node columns with faults, MMIO counted. */
 	out_open(&o);
-	ret = kvmw_print_stat_vcpus(o.f, &fx->cur, &rows[2], &opts);
+	ret = kvmw_print_stat_vcpus(o.f, &fx->mcur, &rows[2], &opts);
 	out_close(&o);
 	check_has(o.s, "         MMIO     MEAN      MAX      NODE0      NODE1    UNKNOWN\n"
 		  "     0          300          150            0           30"
@@ -202,7 +220,7 @@ static void test_vcpus(struct fixture *fx, const struct kvmw_stat_row *rows)
 	/* VM 2: no fault anywhere, no node column. */
 	out_open(&o);
 	opts.top = 0;
-	ret = kvmw_print_stat_vcpus(o.f, &fx->cur, &rows[1], &opts);
+	ret = kvmw_print_stat_vcpus(o.f, &fx->mcur, &rows[1], &opts);
 	out_close(&o);
 	check_has(o.s, "         MMIO     MEAN      MAX    UNKNOWN\n"
 		  "     0            0            0            0            0"
@@ -212,7 +230,7 @@ static void test_vcpus(struct fixture *fx, const struct kvmw_stat_row *rows)
 }
 
 static void test_fault_json(struct fixture *fx,
-			    const struct kvmw_stat_row *rows, size_t nr)
+			    const struct kvmw_delta_vm *rows, size_t nr)
 {
 	struct kvmw_stat_opts opts = { .top = 3, .interval = 1 };
 	static const char * const keys[] = {
@@ -231,7 +249,7 @@ static void test_fault_json(struct fixture *fx,
 	int ret;
 
 	out_open(&o);
-	ret = kvmw_print_stat_json(o.f, &fx->cur, rows, nr, &opts);
+	ret = kvmw_print_stat_json(o.f, &fx->mcur, rows, nr, &opts);
 	out_close(&o);
 	CHECK(ret == 0 && json_valid(o.s, o.len), "faults: valid JSON");
 	for (i = 0; i < ARRAY_SIZE(keys); i++) {
@@ -250,7 +268,7 @@ static void test_fault_json(struct fixture *fx,
 
 /* A module without the faults feature: no fault output at all. */
 static void test_no_faults(struct fixture *fx,
-			   const struct kvmw_stat_row *rows, size_t nr)
+			   const struct kvmw_delta_vm *rows, size_t nr)
 {
 	struct kvmw_stat_opts opts = { .top = 3, .interval = 1 };
 	__u64 features = fx->cur.hs.features;
@@ -259,8 +277,10 @@ static void test_no_faults(struct fixture *fx,
 
 	/* The fault fields stay filled: the feature bit alone decides. */
 	fx->cur.hs.features &= ~KVMW_FEAT_FAULTS;
+	fixture_model(fx);
+	rows = fx->rows;
 	out_open(&o);
-	ret = kvmw_print_stat_table(o.f, &fx->cur, rows, nr, &opts);
+	ret = kvmw_print_stat_table(o.f, &fx->mcur, rows, nr, &opts);
 	out_close(&o);
 	CHECK(ret == 0 && !strstr(o.s, "faults") && !strstr(o.s, "Faults") &&
 	      strstr(o.s, "overhead 0.11%\n                 sched: "),
@@ -268,7 +288,7 @@ static void test_no_faults(struct fixture *fx,
 	free(o.s);
 
 	out_open(&o);
-	ret = kvmw_print_stat_vcpus(o.f, &fx->cur, &rows[0], &opts);
+	ret = kvmw_print_stat_vcpus(o.f, &fx->mcur, &rows[0], &opts);
 	out_close(&o);
 	CHECK(ret == 0 && !strstr(o.s, "FAULTS") && !strstr(o.s, "Faults") &&
 	      strstr(o.s, "UNTIMED\n     0 "),
@@ -276,7 +296,7 @@ static void test_no_faults(struct fixture *fx,
 	free(o.s);
 
 	out_open(&o);
-	ret = kvmw_print_stat_json(o.f, &fx->cur, rows, nr, &opts);
+	ret = kvmw_print_stat_json(o.f, &fx->mcur, rows, nr, &opts);
 	out_close(&o);
 	CHECK(ret == 0 && json_valid(o.s, o.len), "no faults: valid JSON");
 	CHECK(count_of(o.s, "\"faults\": null") == 4 + 5 &&
@@ -287,6 +307,8 @@ static void test_no_faults(struct fixture *fx,
 	CHECK(!strstr(o.s, "\"faults\",\n"), "no faults: not a feature");
 	free(o.s);
 	fx->cur.hs.features = features;
+	fixture_model(fx);
+	rows = fx->rows;
 }
 
 /* Through the device: the CLI asks for VER3, an older module fills VER1. */
@@ -354,20 +376,22 @@ static void test_device(void)
 
 void test_faults(void)
 {
-	struct kvmw_stat_row *rows;
+	struct kvmw_delta_vm *rows;
 	struct fixture fx;
 	size_t nr;
 
 	tap_diag("faults");
 	test_aggregate();
 	fixture_build(&fx);
-	CHECK(kvmw_stat_rows(&fx.prev, &fx.cur, &rows, &nr) == 0 && nr == 4,
+	fixture_model(&fx);
+	rows = fx.rows;
+	nr = fx.nr_rows;
+	CHECK(nr == 4,
 	      "faults: fixture has 4 rows");
 	test_table(&fx, rows, nr);
 	test_vcpus(&fx, rows);
 	test_fault_json(&fx, rows, nr);
 	test_no_faults(&fx, rows, nr);
-	free(rows);
 	fixture_free(&fx);
 	test_device();
 }

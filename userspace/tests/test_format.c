@@ -61,14 +61,14 @@ static void check_line(const char *table, const char *id, const char *has,
 }
 
 static void test_stat_table(struct fixture *fx,
-			    const struct kvmw_stat_row *rows, size_t nr)
+			    const struct kvmw_delta_vm *rows, size_t nr)
 {
 	struct kvmw_stat_opts opts = { .top = 3, .interval = 1 };
 	struct buf b;
 	int ret;
 
 	buf_open(&b);
-	ret = kvmw_print_stat_table(b.f, &fx->cur, rows, nr, &opts);
+	ret = kvmw_print_stat_table(b.f, &fx->mcur, rows, nr, &opts);
 	buf_close(&b);
 	CHECK(ret == 0, "stat table printed");
 	CHECK(!strncmp(b.s, "  VMID", 6) && strstr(b.s, "EXITS/s") &&
@@ -143,7 +143,7 @@ static void test_stat_table(struct fixture *fx,
 
 	opts.top = 5;
 	buf_open(&b);
-	ret = kvmw_print_stat_table(b.f, &fx->cur, rows, nr, &opts);
+	ret = kvmw_print_stat_table(b.f, &fx->mcur, rows, nr, &opts);
 	buf_close(&b);
 	check_has(b.s, "  IO_INSTRUCTION io                  38   3.8%   16.3us"
 		  "   8.50us   16.4us   50.0us   50.0us   50.0us   50.0us 100.0%"
@@ -155,7 +155,7 @@ static void test_stat_table(struct fixture *fx,
 	opts.top = 0;
 	opts.interval = 0;
 	buf_open(&b);
-	ret = kvmw_print_stat_table(b.f, &fx->cur, rows, nr, &opts);
+	ret = kvmw_print_stat_table(b.f, &fx->mcur, rows, nr, &opts);
 	buf_close(&b);
 	CHECK(ret == 0 && !strstr(b.s, "TOP REASONS") && !strstr(b.s, "%") &&
 	      !strstr(b.s, "categories") && !strstr(b.s, "time:") &&
@@ -164,7 +164,7 @@ static void test_stat_table(struct fixture *fx,
 	free(b.s);
 
 	buf_open(&b);
-	ret = kvmw_print_stat_table(b.f, &fx->cur, rows, 0, &opts);
+	ret = kvmw_print_stat_table(b.f, &fx->mcur, rows, 0, &opts);
 	buf_close(&b);
 	CHECK(ret == 0 && !strcmp(b.s, "No VMs tracked.\n"),
 	      "empty stat table");
@@ -172,7 +172,7 @@ static void test_stat_table(struct fixture *fx,
 }
 
 static void test_stat_json(struct fixture *fx,
-			   const struct kvmw_stat_row *rows, size_t nr)
+			   const struct kvmw_delta_vm *rows, size_t nr)
 {
 	struct kvmw_stat_opts opts = { .top = 1, .interval = 1 };
 	static const char * const keys[] = {
@@ -219,7 +219,7 @@ static void test_stat_json(struct fixture *fx,
 	int ret;
 
 	buf_open(&b);
-	ret = kvmw_print_stat_json(b.f, &fx->cur, rows, nr, &opts);
+	ret = kvmw_print_stat_json(b.f, &fx->mcur, rows, nr, &opts);
 	buf_close(&b);
 	CHECK(ret == 0, "stat JSON printed");
 	CHECK(json_valid(b.s, b.len), "stat JSON is valid");
@@ -243,7 +243,7 @@ static void test_stat_json(struct fixture *fx,
 
 	opts.interval = 0;
 	buf_open(&b);
-	ret = kvmw_print_stat_json(b.f, &fx->cur, rows, 0, &opts);
+	ret = kvmw_print_stat_json(b.f, &fx->mcur, rows, 0, &opts);
 	buf_close(&b);
 	CHECK(ret == 0 && json_valid(b.s, b.len) &&
 	      strstr(b.s, "\"vms\": []") && strstr(b.s, "\"interval_sec\": null"),
@@ -252,14 +252,14 @@ static void test_stat_json(struct fixture *fx,
 }
 
 static void test_stat_vcpus(struct fixture *fx,
-			    const struct kvmw_stat_row *rows)
+			    const struct kvmw_delta_vm *rows)
 {
 	struct kvmw_stat_opts opts = { .top = 3, .interval = 1 };
 	struct buf b;
 	int ret;
 
 	buf_open(&b);
-	ret = kvmw_print_stat_vcpus(b.f, &fx->cur, &rows[0], &opts);
+	ret = kvmw_print_stat_vcpus(b.f, &fx->mcur, &rows[0], &opts);
 	buf_close(&b);
 	CHECK(ret == 0, "stat -v printed");
 	check_line(b.s, "1", "qemu-system-x86", "stat -v: the VM's row");
@@ -292,7 +292,7 @@ static void test_stat_vcpus(struct fixture *fx,
 
 	opts.top = 0;
 	buf_open(&b);
-	ret = kvmw_print_stat_vcpus(b.f, &fx->cur, &rows[0], &opts);
+	ret = kvmw_print_stat_vcpus(b.f, &fx->mcur, &rows[0], &opts);
 	buf_close(&b);
 	CHECK(ret == 0 && strstr(b.s, "OVERHEAD%") &&
 	      !strstr(b.s, "by reason"), "stat -v -n 0: vCPU table only");
@@ -304,7 +304,7 @@ static void test_stat_vcpus(struct fixture *fx,
  * faults, sched or mem_numa feature (nor the VER2 and VER3 fields).
  */
 static void test_no_latency(struct fixture *fx,
-			    const struct kvmw_stat_row *rows, size_t nr)
+			    const struct kvmw_delta_vm *rows, size_t nr)
 {
 	struct kvmw_stat_opts opts = { .top = 3, .interval = 1 };
 	__u64 features = fx->cur.hs.features;
@@ -314,8 +314,10 @@ static void test_no_latency(struct fixture *fx,
 	fx->cur.hs.features &= ~(KVMW_FEAT_LATENCY | KVMW_FEAT_USER_EXITS |
 				 KVMW_FEAT_FAULTS | KVMW_FEAT_SCHED |
 				 KVMW_FEAT_MEM_NUMA);
+	fixture_model(fx);
+	rows = fx->rows;
 	buf_open(&b);
-	ret = kvmw_print_stat_table(b.f, &fx->cur, rows, nr, &opts);
+	ret = kvmw_print_stat_table(b.f, &fx->mcur, rows, nr, &opts);
 	buf_close(&b);
 	CHECK(ret == 0, "no latency: table printed");
 	check_has(b.s, "\nVM 1 (qemu-system-x86): exits by reason\n"
@@ -331,7 +333,7 @@ static void test_no_latency(struct fixture *fx,
 	free(b.s);
 
 	buf_open(&b);
-	ret = kvmw_print_stat_vcpus(b.f, &fx->cur, &rows[0], &opts);
+	ret = kvmw_print_stat_vcpus(b.f, &fx->mcur, &rows[0], &opts);
 	buf_close(&b);
 	check_has(b.s, "\n  VCPU      TID          EXITS        ENTRIES\n"
 		  "     0     4250            800            800\n",
@@ -340,7 +342,7 @@ static void test_no_latency(struct fixture *fx,
 	free(b.s);
 
 	buf_open(&b);
-	ret = kvmw_print_stat_json(b.f, &fx->cur, rows, nr, &opts);
+	ret = kvmw_print_stat_json(b.f, &fx->mcur, rows, nr, &opts);
 	buf_close(&b);
 	CHECK(ret == 0 && json_valid(b.s, b.len), "no latency: valid JSON");
 	CHECK(strstr(b.s, "\"measured\": false") &&
@@ -354,15 +356,17 @@ static void test_no_latency(struct fixture *fx,
 	fx->cur.hs.features = features &
 			      ~(KVMW_FEAT_USER_EXITS | KVMW_FEAT_FAULTS |
 				KVMW_FEAT_SCHED | KVMW_FEAT_MEM_NUMA);
+	fixture_model(fx);
+	rows = fx->rows;
 	buf_open(&b);
-	ret = kvmw_print_stat_table(b.f, &fx->cur, rows, nr, &opts);
+	ret = kvmw_print_stat_table(b.f, &fx->mcur, rows, nr, &opts);
 	buf_close(&b);
 	check_has(b.s, "(overhead 1.83ms, idle 136ms, userspace -), overhead 0.11%\n",
 		  "no user exits: userspace time is -");
 	check_has(b.s, "no\n'user_exits' feature", "no user exits: explained");
 	free(b.s);
 	buf_open(&b);
-	ret = kvmw_print_stat_json(b.f, &fx->cur, rows, nr, &opts);
+	ret = kvmw_print_stat_json(b.f, &fx->mcur, rows, nr, &opts);
 	buf_close(&b);
 	CHECK(ret == 0 && json_valid(b.s, b.len) &&
 	      strstr(b.s, "\"user_exits\": false") &&
@@ -371,21 +375,18 @@ static void test_no_latency(struct fixture *fx,
 	      "no user exits: JSON user fields null, latency kept");
 	free(b.s);
 	fx->cur.hs.features = features;
+	fixture_model(fx);
+	rows = fx->rows;
 }
 
 static void test_list(struct fixture *fx)
 {
-	struct kvmw_vm_info infos[3];
-	struct kvmw_handshake hs = fx->cur.hs;
+	struct kvmw_snapshot empty;
 	struct buf b;
-	size_t i;
 	int ret;
 
-	for (i = 0; i < 3; i++)
-		infos[i] = fx->cur.vms[i].vm;
-
 	buf_open(&b);
-	ret = kvmw_print_list_table(b.f, infos, 3);
+	ret = kvmw_print_list_table(b.f, &fx->mcur);
 	buf_close(&b);
 	CHECK(ret == 0 && strstr(b.s, "STATE"), "list table printed");
 	check_line(b.s, "1", "4242  qemu-system-x86      2           1000  live",
@@ -393,10 +394,11 @@ static void test_list(struct fixture *fx)
 	check_line(b.s, "2", "gone", "list gone VM");
 	free(b.s);
 
-	hs.features |= 1ULL << 40;
-	hs.untracked_exits = 3;
+	fx->cur.hs.features |= 1ULL << 40;
+	fx->cur.hs.untracked_exits = 3;
+	fixture_model(fx);
 	buf_open(&b);
-	ret = kvmw_print_list_json(b.f, &hs, infos, 3);
+	ret = kvmw_print_list_json(b.f, &fx->mcur);
 	buf_close(&b);
 	CHECK(ret == 0 && json_valid(b.s, b.len), "list JSON is valid");
 	CHECK(strstr(b.s, "\"bit40\"") && strstr(b.s, "\"untracked_exits\": 3"),
@@ -405,8 +407,9 @@ static void test_list(struct fixture *fx)
 	      "list JSON has the VMs");
 	free(b.s);
 
+	memset(&empty, 0, sizeof(empty));
 	buf_open(&b);
-	ret = kvmw_print_list_table(b.f, infos, 0);
+	ret = kvmw_print_list_table(b.f, &empty);
 	buf_close(&b);
 	CHECK(ret == 0 && !strcmp(b.s, "No VMs tracked.\n"), "empty list");
 	free(b.s);
@@ -431,13 +434,16 @@ static void test_comm(void)
 
 void test_format(void)
 {
-	struct kvmw_stat_row *rows;
+	struct kvmw_delta_vm *rows;
 	struct fixture fx;
 	size_t nr;
 
 	tap_diag("format");
 	fixture_build(&fx);
-	CHECK(kvmw_stat_rows(&fx.prev, &fx.cur, &rows, &nr) == 0 && nr == 4,
+	fixture_model(&fx);
+	rows = fx.rows;
+	nr = fx.nr_rows;
+	CHECK(nr == 4,
 	      "fixture has 4 rows");
 	test_stat_table(&fx, rows, nr);
 	test_stat_json(&fx, rows, nr);
@@ -445,6 +451,5 @@ void test_format(void)
 	test_no_latency(&fx, rows, nr);
 	test_list(&fx);
 	test_comm();
-	free(rows);
 	fixture_free(&fx);
 }

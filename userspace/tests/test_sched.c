@@ -13,89 +13,98 @@
 #include "format.h"
 #include "helpers.h"
 #include "json_check.h"
-#include "stats.h"
+#include "libkvmwarden.h"
 #include "tap.h"
 
-static void check_pct(const struct kvmw_sched *s, __u32 ppm, int want_b,
-		      __u64 want_lo, __u64 want_hi, const char *what)
+static void check_pct(const struct kvmw_sched *s, unsigned int k,
+		      int want_b, __u64 want_lo, __u64 want_hi,
+		      const char *what)
 {
-	struct kvmw_pct p;
+	const struct kvmw_pct *p = &s->pct[k];
 
-	kvmw_sched_percentile(s, ppm, &p);
-	CHECK(p.bucket == want_b && p.lo == want_lo && p.hi == want_hi, "%s",
-	      what);
-	if (p.bucket != want_b || p.lo != want_lo || p.hi != want_hi)
-		tap_diag("got bucket %d [%llu, %llu]", p.bucket,
-			 (unsigned long long)p.lo, (unsigned long long)p.hi);
+	CHECK(p->bucket == want_b && p->lo == want_lo && p->hi == want_hi,
+	      "%s", what);
+	if (p->bucket != want_b || p->lo != want_lo || p->hi != want_hi)
+		tap_diag("got bucket %d [%llu, %llu]", p->bucket,
+			 (unsigned long long)p->lo, (unsigned long long)p->hi);
+}
+
+/* The home node and remote ratio of @s, as the model derives them. */
+static struct kvmw_opt remote_of(const struct kvmw_vm_snap *s, int *home)
+{
+	struct kvmw_snapshot m;
+	const struct kvmw_vm *vm = model_of(&m, s, FEAT_ALL);
+	struct kvmw_opt o = vm->mem.remote_pct;
+
+	*home = vm->total.sched.home_node;
+	kvmw_snapshot_free(&m);
+	return o;
 }
 
 /* The fixture's VMs (see fixture.c for the numbers). */
 static void test_aggregate(struct fixture *fx)
 {
-	const struct kvmw_vm_snap *vm1 = &fx->cur.vms[0];
-	const struct kvmw_vm_snap *vm2 = &fx->cur.vms[1];
-	const struct kvmw_vm_snap *vm3 = &fx->cur.vms[2];
+	const struct kvmw_vm *vm1 = &fx->mcur.vms[0];
+	const struct kvmw_vm *vm2 = &fx->mcur.vms[1];
+	const struct kvmw_vm *vm3 = &fx->mcur.vms[2];
+	const struct kvmw_sched *sc;
 	struct kvmw_vm_snap s;
-	struct kvmw_sched sc;
-	double d = -1;
+	struct kvmw_opt o;
 	int home = 7;
 
-	kvmw_sched(vm1, KVMW_ALL_VCPUS, &sc);
-	CHECK(sc.rq_delay_ns == 3000000 && sc.rq_delay_count == 120 &&
-	      sc.rq_delay_max_ns == 100000,
+	sc = &vm1->total.sched;
+	CHECK(sc->rq_delay_ns == 3000000 && sc->rq_delay_count == 120 &&
+	      sc->rq_delay_max_ns == 100000,
 	      "VM 1 run-queue delay 2.6 + 0.4 ms over 100 + 20 waits, max of the maxes");
-	CHECK(sc.hist[14] == 108 && sc.hist[15] == 2 && sc.hist[16] == 10 &&
-	      sc.timed == 120, "VM 1 wait histogram summed bucket by bucket");
-	CHECK(sc.preemptions == 45 && sc.sleeps == 75 && sc.migrations == 15 &&
-	      sc.node_migrations == 3,
+	CHECK(sc->hist.buckets[14] == 108 && sc->hist.buckets[15] == 2 &&
+	      sc->hist.buckets[16] == 10 && sc->timed == 120,
+	      "VM 1 wait histogram summed bucket by bucket");
+	CHECK(sc->preemptions == 45 && sc->sleeps == 75 &&
+	      sc->migrations == 15 && sc->node_migrations == 3,
 	      "VM 1 preemptions 40 + 5, sleeps 60 + 15, migrations 12 + 3 (2 + 1 cross-node)");
-	CHECK(sc.run_node_ns[0] == 1000000000 && sc.run_node_ns[1] == 400000000 &&
-	      sc.run_ns == 1400000000, "VM 1 run time per node summed");
-	CHECK_U64(sc.wall_ns, 1500000000 + 137285000 + 849000,
+	CHECK(sc->run_node_ns[0] == 1000000000 &&
+	      sc->run_node_ns[1] == 400000000 && sc->run_ns == 1400000000,
+	      "VM 1 run time per node summed");
+	CHECK_U64(sc->wall_ns, 1500000000 + 137285000 + 849000,
 		  "VM 1 wall time: guest + exits of both vCPUs");
-	CHECK(kvmw_sched_wait_mean(&sc, &d) && near(d, 25000),
+	CHECK(sc->mean_ns.ok && near(sc->mean_ns.v, 25000),
 	      "VM 1 mean wait 3 ms / 120");
-	CHECK(kvmw_steal_pct(&sc, &d) && near(d, 3e6 * 100 / 1638134000.0),
+	CHECK(sc->steal_pct.ok &&
+	      near(sc->steal_pct.v, 3e6 * 100 / 1638134000.0),
 	      "VM 1 steal: run-queue delay / wall time");
 	/* Ranks of 120: p50 60th (bucket 14), p99 119th (bucket 16). */
-	check_pct(&sc, 500000, 14, 16384, 32768, "VM 1 wait p50: bucket 14");
-	check_pct(&sc, 990000, 16, 65536, 100000,
+	check_pct(sc, KVMW_P50, 14, 16384, 32768, "VM 1 wait p50: bucket 14");
+	check_pct(sc, KVMW_P99, 16, 65536, 100000,
 		  "VM 1 wait p99: bucket 16, narrowed to the max");
-	CHECK(kvmw_sched_home_node(&sc, &d) == 0 && near(d, 100.0 / 1.4),
+	CHECK(sc->home_node == 0 && near(sc->home_node_pct.v, 100.0 / 1.4),
 	      "VM 1 home node 0: 1.0 s of 1.4 s");
-	CHECK(kvmw_remote_pct(vm1, &home, &d) && home == 0 && near(d, 25),
+	CHECK(vm1->mem.remote_pct.ok && near(vm1->mem.remote_pct.v, 25),
 	      "VM 1 remote: 750 of 3000 resident samples off node 0");
 
-	kvmw_sched(vm1, 1, &sc);
-	CHECK(sc.rq_delay_ns == 400000 && sc.rq_delay_count == 20 &&
-	      sc.run_ns == 400000000 && sc.wall_ns == 500849000,
+	sc = &vm1->vcpus[1].u.sched;
+	CHECK(sc->rq_delay_ns == 400000 && sc->rq_delay_count == 20 &&
+	      sc->run_ns == 400000000 && sc->wall_ns == 500849000,
 	      "VM 1 vCPU 1 alone");
-	check_pct(&sc, 990000, 15, 32768, 40000, "vCPU 1 wait p99: bucket 15");
+	check_pct(sc, KVMW_P99, 15, 32768, 40000,
+		  "vCPU 1 wait p99: bucket 15");
 	/* Its own home would be node 1; the VM's is the sum's. */
-	CHECK(kvmw_sched_home_node(&sc, &d) == 1 && near(d, 75),
+	CHECK(sc->home_node == 1 && near(sc->home_node_pct.v, 75),
 	      "vCPU 1 ran 75%% on node 1");
 
-	kvmw_sched(vm3, KVMW_ALL_VCPUS, &sc);
-	d = -1;
-	CHECK(!kvmw_sched_wait_mean(&sc, &d) && d == -1 &&
-	      kvmw_steal_pct(&sc, &d) && d == 0,
+	sc = &vm3->total.sched;
+	CHECK(!sc->mean_ns.ok && sc->steal_pct.ok && sc->steal_pct.v == 0,
 	      "VM 3 never waited: no mean, steal 0%%");
-	check_pct(&sc, 990000, -1, 0, 0, "VM 3: no wait percentile");
-	CHECK_U64(kvmw_mem_resident(&vm3->mem), 4000,
+	check_pct(sc, KVMW_P99, -1, 0, 0, "VM 3: no wait percentile");
+	CHECK_U64(vm3->mem.resident, 4000,
 		  "VM 3 resident samples 2700 + 1200 + 100 on a node >= 16");
-	CHECK(kvmw_remote_pct(vm3, &home, &d) && home == 1 && near(d, 70),
+	CHECK(vm3->mem.remote_pct.ok && sc->home_node == 1 &&
+	      near(vm3->mem.remote_pct.v, 70),
 	      "VM 3 remote: node 0 and node >= 16 count, 2800 of 4000");
 
-	kvmw_sched(vm2, KVMW_ALL_VCPUS, &sc);
-	d = -1;
-	CHECK(kvmw_sched_home_node(&sc, &d) == -1 && d == -1 &&
-	      !kvmw_steal_pct(&sc, &d) && d == -1,
-	      "VM 2 never ran: no home node, no steal");
-	CHECK(!kvmw_remote_pct(vm2, &home, &d) && home == -1 && d == -1,
-	      "VM 2: no remote ratio");
-	kvmw_sched(vm2, 5, &sc);
-	CHECK(sc.run_ns == 0 && sc.rq_delay_count == 0,
-	      "out of range vCPU: all 0");
+	sc = &vm2->total.sched;
+	CHECK(sc->home_node == -1 && !sc->home_node_pct.ok &&
+	      !sc->steal_pct.ok, "VM 2 never ran: no home node, no steal");
+	CHECK(!vm2->mem.remote_pct.ok, "VM 2: no remote ratio");
 
 	/* Time-weighted: 3 short vCPUs on node 2 lose to one long on 5. */
 	snap_init(&s, 9, 90, "weights", KVMW_VENDOR_VMX);
@@ -111,22 +120,23 @@ static void test_aggregate(struct fixture *fx)
 	s.mem.stride = 1;
 	s.mem.node[2] = 30;
 	s.mem.node[5] = 10;
-	CHECK(kvmw_remote_pct(&s, &home, &d) && home == 5 && near(d, 75),
+	o = remote_of(&s, &home);
+	CHECK(o.ok && home == 5 && near(o.v, 75),
 	      "home node by run time, not by vCPU count: node 5, remote 30 of 40");
 	/* A tie goes to the lower node. */
 	s.vcpus[0].run_node_ns[5] = 900;
-	CHECK(kvmw_remote_pct(&s, &home, &d) && home == 2 && near(d, 25),
+	o = remote_of(&s, &home);
+	CHECK(o.ok && home == 2 && near(o.v, 25),
 	      "run-time tie: the lower node, remote 10 of 40");
 	/* Nothing resident (all unmapped): no ratio, the home still known. */
 	memset(s.mem.node, 0, sizeof(s.mem.node));
 	s.mem.unmapped = 50;
-	d = -1;
-	CHECK(!kvmw_remote_pct(&s, &home, &d) && home == 2 && d == -1,
-	      "nothing resident: no remote ratio");
+	o = remote_of(&s, &home);
+	CHECK(!o.ok && home == 2, "nothing resident: no remote ratio");
 	kvmw_vm_snap_free(&s);
 }
 
-static void test_table(struct fixture *fx, const struct kvmw_stat_row *rows,
+static void test_table(struct fixture *fx, const struct kvmw_delta_vm *rows,
 		       size_t nr)
 {
 	struct kvmw_stat_opts opts = { .top = 3, .interval = 1 };
@@ -134,7 +144,7 @@ static void test_table(struct fixture *fx, const struct kvmw_stat_row *rows,
 	int ret;
 
 	out_open(&o);
-	ret = kvmw_print_stat_table(o.f, &fx->cur, rows, nr, &opts);
+	ret = kvmw_print_stat_table(o.f, &fx->mcur, rows, nr, &opts);
 	out_close(&o);
 	CHECK(ret == 0, "sched: table printed");
 	check_has(o.s, "87.5% on node 0\n"
@@ -173,21 +183,21 @@ static void test_table(struct fixture *fx, const struct kvmw_stat_row *rows,
 
 	opts.top = 0;
 	out_open(&o);
-	ret = kvmw_print_stat_table(o.f, &fx->cur, rows, nr, &opts);
+	ret = kvmw_print_stat_table(o.f, &fx->mcur, rows, nr, &opts);
 	out_close(&o);
 	CHECK(ret == 0 && !strstr(o.s, "sched") && !strstr(o.s, "memory"),
 	      "-n 0: one line per VM, no sched or memory line");
 	free(o.s);
 }
 
-static void test_vcpus(struct fixture *fx, const struct kvmw_stat_row *rows)
+static void test_vcpus(struct fixture *fx, const struct kvmw_delta_vm *rows)
 {
 	struct kvmw_stat_opts opts = { .top = 3, .interval = 1 };
 	struct out o;
 	int ret;
 
 	out_open(&o);
-	ret = kvmw_print_stat_vcpus(o.f, &fx->cur, &rows[0], &opts);
+	ret = kvmw_print_stat_vcpus(o.f, &fx->mcur, &rows[0], &opts);
 	out_close(&o);
 	CHECK(ret == 0, "sched: stat -v printed");
 	check_has(o.s, "          0          0\n"
@@ -205,7 +215,7 @@ static void test_vcpus(struct fixture *fx, const struct kvmw_stat_row *rows)
 	/* VM 2: never seen by the scheduler: no CPU, no node column. */
 	out_open(&o);
 	opts.top = 0;
-	ret = kvmw_print_stat_vcpus(o.f, &fx->cur, &rows[1], &opts);
+	ret = kvmw_print_stat_vcpus(o.f, &fx->mcur, &rows[1], &opts);
 	out_close(&o);
 	check_has(o.s, "    PREEMPT     SLEEPS       MIGR      XNODE\n"
 		  "     0       -        -      0ns       -          0        -"
@@ -215,7 +225,7 @@ static void test_vcpus(struct fixture *fx, const struct kvmw_stat_row *rows)
 }
 
 static void test_sched_json(struct fixture *fx,
-			    const struct kvmw_stat_row *rows, size_t nr)
+			    const struct kvmw_delta_vm *rows, size_t nr)
 {
 	struct kvmw_stat_opts opts = { .top = 3, .interval = 1 };
 	static const char * const keys[] = {
@@ -237,7 +247,7 @@ static void test_sched_json(struct fixture *fx,
 	int ret;
 
 	out_open(&o);
-	ret = kvmw_print_stat_json(o.f, &fx->cur, rows, nr, &opts);
+	ret = kvmw_print_stat_json(o.f, &fx->mcur, rows, nr, &opts);
 	out_close(&o);
 	CHECK(ret == 0 && json_valid(o.s, o.len), "sched: valid JSON");
 	for (i = 0; i < ARRAY_SIZE(keys); i++) {
@@ -260,7 +270,7 @@ static void test_sched_json(struct fixture *fx,
 
 /* Modules without the features: nothing shown, JSON null, never 0. */
 static void test_old_module(struct fixture *fx,
-			    const struct kvmw_stat_row *rows, size_t nr)
+			    const struct kvmw_delta_vm *rows, size_t nr)
 {
 	struct kvmw_stat_opts opts = { .top = 3, .interval = 1 };
 	__u64 features = fx->cur.hs.features;
@@ -269,8 +279,10 @@ static void test_old_module(struct fixture *fx,
 
 	/* The fields stay filled: the feature bits alone decide. */
 	fx->cur.hs.features &= ~KVMW_FEAT_SCHED;
+	fixture_model(fx);
+	rows = fx->rows;
 	out_open(&o);
-	ret = kvmw_print_stat_table(o.f, &fx->cur, rows, nr, &opts);
+	ret = kvmw_print_stat_table(o.f, &fx->mcur, rows, nr, &opts);
 	out_close(&o);
 	CHECK(ret == 0 && !strstr(o.s, "sched:") && !strstr(o.s, "Sched:") &&
 	      strstr(o.s, "87.5% on node 0\n                 memory: 262144 pages") &&
@@ -278,13 +290,13 @@ static void test_old_module(struct fixture *fx,
 	      "no sched feature: no sched line, memory without remote ratio");
 	free(o.s);
 	out_open(&o);
-	ret = kvmw_print_stat_vcpus(o.f, &fx->cur, &rows[0], &opts);
+	ret = kvmw_print_stat_vcpus(o.f, &fx->mcur, &rows[0], &opts);
 	out_close(&o);
 	CHECK(ret == 0 && !strstr(o.s, "RQDELAY") && !strstr(o.s, "Sched:"),
 	      "no sched feature: no sched table in stat -v");
 	free(o.s);
 	out_open(&o);
-	ret = kvmw_print_stat_json(o.f, &fx->cur, rows, nr, &opts);
+	ret = kvmw_print_stat_json(o.f, &fx->mcur, rows, nr, &opts);
 	out_close(&o);
 	CHECK(ret == 0 && json_valid(o.s, o.len) &&
 	      count_of(o.s, "\"sched\": null") == 4 + 5 &&
@@ -298,14 +310,16 @@ static void test_old_module(struct fixture *fx,
 	/* Scheduler but no latency: no wall time, so no steal. */
 	fx->cur.hs.features = features & ~(KVMW_FEAT_LATENCY |
 					   KVMW_FEAT_USER_EXITS);
+	fixture_model(fx);
+	rows = fx->rows;
 	out_open(&o);
-	ret = kvmw_print_stat_table(o.f, &fx->cur, rows, nr, &opts);
+	ret = kvmw_print_stat_table(o.f, &fx->mcur, rows, nr, &opts);
 	out_close(&o);
 	check_has(o.s, "sched: run-queue delay 3.00ms (steal -), 120 waits, mean 25.0us",
 		  "no latency feature: steal unknown");
 	free(o.s);
 	out_open(&o);
-	ret = kvmw_print_stat_json(o.f, &fx->cur, rows, nr, &opts);
+	ret = kvmw_print_stat_json(o.f, &fx->mcur, rows, nr, &opts);
 	out_close(&o);
 	CHECK(ret == 0 && json_valid(o.s, o.len) &&
 	      strstr(o.s, "\"rq_delay_mean_ns\": 25000.000,\n        \"wall_ns\": null,\n        \"steal_pct\": null,"),
@@ -313,15 +327,17 @@ static void test_old_module(struct fixture *fx,
 	free(o.s);
 
 	fx->cur.hs.features = features & ~KVMW_FEAT_MEM_NUMA;
+	fixture_model(fx);
+	rows = fx->rows;
 	out_open(&o);
-	ret = kvmw_print_stat_table(o.f, &fx->cur, rows, nr, &opts);
+	ret = kvmw_print_stat_table(o.f, &fx->mcur, rows, nr, &opts);
 	out_close(&o);
 	CHECK(ret == 0 && !strstr(o.s, "memory:") && !strstr(o.s, "Memory:") &&
 	      strstr(o.s, "node 1 28.6%\n     2 "),
 	      "no mem_numa feature: no memory line");
 	free(o.s);
 	out_open(&o);
-	ret = kvmw_print_stat_json(o.f, &fx->cur, rows, nr, &opts);
+	ret = kvmw_print_stat_json(o.f, &fx->mcur, rows, nr, &opts);
 	out_close(&o);
 	CHECK(ret == 0 && json_valid(o.s, o.len) &&
 	      count_of(o.s, "\"mem\": null") == 4 &&
@@ -330,6 +346,8 @@ static void test_old_module(struct fixture *fx,
 	      "no mem_numa feature: JSON mem null");
 	free(o.s);
 	fx->cur.hs.features = features;
+	fixture_model(fx);
+	rows = fx->rows;
 }
 
 /* Through the device: VER3 fields and the memory, old layouts zeroed. */
@@ -404,20 +422,22 @@ static void test_device(void)
 
 void test_sched(void)
 {
-	struct kvmw_stat_row *rows;
+	struct kvmw_delta_vm *rows;
 	struct fixture fx;
 	size_t nr;
 
 	tap_diag("sched and memory");
 	fixture_build(&fx);
-	CHECK(kvmw_stat_rows(&fx.prev, &fx.cur, &rows, &nr) == 0 && nr == 4,
+	fixture_model(&fx);
+	rows = fx.rows;
+	nr = fx.nr_rows;
+	CHECK(nr == 4,
 	      "sched: fixture has 4 rows");
 	test_aggregate(&fx);
 	test_table(&fx, rows, nr);
 	test_vcpus(&fx, rows);
 	test_sched_json(&fx, rows, nr);
 	test_old_module(&fx, rows, nr);
-	free(rows);
 	fixture_free(&fx);
 	test_device();
 }
