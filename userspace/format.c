@@ -125,6 +125,9 @@ static void json_header(struct kvmw_json *j, const struct kvmw_host *hs)
 {
 	unsigned int bit;
 
+	kvmw_json_kv_u64(j, "schema_version", KVMW_JSON_SCHEMA_VERSION);
+	kvmw_json_key(j, "source");
+	kvmw_json_string(j, hs->source ? hs->source : "unknown");
 	kvmw_json_kv_u64(j, "api_version", hs->api_version);
 	kvmw_json_key(j, "vendor");
 	kvmw_json_string(j, kvmw_vendor_name(hs->vendor));
@@ -1218,6 +1221,7 @@ static void json_stat_vm(struct kvmw_json *j, const struct kvmw_delta_vm *row,
 	kvmw_json_bool(j, row->gone);
 	kvmw_json_key(j, "vanished");
 	kvmw_json_bool(j, row->vanished);
+	kvmw_json_kv_u64(j, "overflow_exits", vm->total.overflow_exits);
 	json_unit(j, &vm->total, NULL, vm->vendor, hs);
 	json_mem(j, vm, hs);
 	kvmw_json_key(j, "vcpus");
@@ -1238,11 +1242,23 @@ static void json_stat_vm(struct kvmw_json *j, const struct kvmw_delta_vm *row,
 	kvmw_json_end_object(j);
 }
 
+/* A histogram layout: {"type": "log2", "sub_bits": 0, "nr_buckets": 32}. */
+static void json_hist_layout(struct kvmw_json *j, const struct kvmw_host *hs)
+{
+	kvmw_json_begin_object(j);
+	kvmw_json_key(j, "type");
+	kvmw_json_string(j, hs->hist_type == KVMW_HIST_LOGLIN ? "loglin" :
+			 hs->hist_type == KVMW_HIST_LOG2 ? "log2" : "unknown");
+	kvmw_json_kv_u64(j, "sub_bits", hs->hist_sub_bits);
+	kvmw_json_kv_u64(j, "nr_buckets", hs->hist_buckets);
+	kvmw_json_end_object(j);
+}
+
 /*
- * "latency": whether the figures are measured and how to read the
- * histograms and percentiles, for the consumer.
+ * What the source measures and how its histograms are laid out; what
+ * the figures mean is in Documentation/kvmwarden-json.rst, not here.
  */
-static void json_lat_info(struct kvmw_json *j, const struct kvmw_host *hs)
+static void json_measured(struct kvmw_json *j, const struct kvmw_host *hs)
 {
 	unsigned int k;
 
@@ -1252,9 +1268,8 @@ static void json_lat_info(struct kvmw_json *j, const struct kvmw_host *hs)
 	kvmw_json_bool(j, has_lat(hs));
 	kvmw_json_key(j, "user_exits");
 	kvmw_json_bool(j, has_user(hs));
-	kvmw_json_kv_u64(j, "buckets", hs->hist_buckets);
 	kvmw_json_key(j, "hist");
-	kvmw_json_string(j, "exits per log2 bucket of ns: bucket 0 [0, 2), bucket b [2^b, 2^(b+1)), bucket 31 [2^31, inf)");
+	json_hist_layout(j, hs);
 	kvmw_json_key(j, "quantiles");
 	kvmw_json_begin_object(j);
 	for (k = 0; k < KVMW_NR_PCTS; k++) {
@@ -1262,55 +1277,25 @@ static void json_lat_info(struct kvmw_json *j, const struct kvmw_host *hs)
 		kvmw_json_double(j, (double)kvmw_pcts[k].ppm / KVMW_PPM);
 	}
 	kvmw_json_end_object(j);
-	kvmw_json_kv_u64(j, "percentile_factor", 2);
-	kvmw_json_key(j, "percentiles");
-	kvmw_json_string(j, "{bucket, lo, hi}: lo <= value <= hi, the bounds of the log2 bucket holding the quantile (the smallest whose cumulative count reaches ceil(q * timed)) narrowed to [min_ns, max_ns]; coarse by a factor of 2: hi <= 2 * lo for buckets 1 to 30; hi is max_ns in bucket 31");
 	kvmw_json_end_object(j);
-}
 
-/* "faults": whether they are counted and how to read their figures. */
-static void json_fault_info(struct kvmw_json *j, const struct kvmw_host *hs)
-{
 	kvmw_json_key(j, "faults");
 	kvmw_json_begin_object(j);
 	kvmw_json_key(j, "measured");
 	kvmw_json_bool(j, has_faults(hs));
 	kvmw_json_kv_u64(j, "max_nodes", hs->nr_nodes);
-	kvmw_json_key(j, "what");
-	kvmw_json_string(j, "nested page faults (EPT violations, NPF) handled by KVM's MMU; write, fetch, present (permission faults) and mmio count some of them; latency from the fault to the vCPU's next guest entry");
-	kvmw_json_key(j, "percentiles");
-	kvmw_json_string(j, "as in \"latency\", from the fault histogram, narrowed to max_ns only (there is no fault minimum)");
-	kvmw_json_key(j, "nodes");
-	kvmw_json_string(j, "faults per NUMA node of the backing page, nodes without faults left out; unknown: MMIO, no memslot, not mapped by the next entry or node >= max_nodes; located is the sum of the nodes and dominant_node_pct a share of it");
 	kvmw_json_end_object(j);
-}
 
-/* "sched" and "mem": whether they are measured and how to read them. */
-static void json_sched_mem_info(struct kvmw_json *j,
-				const struct kvmw_host *hs)
-{
 	kvmw_json_key(j, "sched");
 	kvmw_json_begin_object(j);
 	kvmw_json_key(j, "measured");
 	kvmw_json_bool(j, has_sched(hs));
-	kvmw_json_key(j, "what");
-	kvmw_json_string(j, "the vCPU threads as the host scheduler saw them inside KVM_RUN: rq_delay = time runnable but not running (after a wakeup or a preemption), preemptions = switched out while runnable, sleeps = blocked, migrations to another CPU and node_migrations to another NUMA node, run_node_ns = time run on each node (nodes without run time left out)");
-	kvmw_json_key(j, "steal_pct");
-	kvmw_json_string(j, "rq_delay_ns / wall_ns * 100, wall_ns = guest_ns + exit_ns of the vCPUs (null without the latency feature)");
-	kvmw_json_key(j, "percentiles");
-	kvmw_json_string(j, "as in \"latency\", from the rq_delay histogram, narrowed to rq_delay_max_ns only");
-	kvmw_json_key(j, "home_node");
-	kvmw_json_string(j, "the node with the most run time, run times added over the vCPUs; the lowest on a tie");
 	kvmw_json_end_object(j);
 
 	kvmw_json_key(j, "mem");
 	kvmw_json_begin_object(j);
 	kvmw_json_key(j, "measured");
 	kvmw_json_bool(j, has_mem(hs));
-	kvmw_json_key(j, "what");
-	kvmw_json_string(j, "resident guest memory per NUMA node from the module's last complete sampling pass of the memslots: pages_est = samples * stride, pct = share of resident_samples (the samples on a node, unknown = on a node >= 16, unmapped ones excluded); all 0 before the first pass (passes 0)");
-	kvmw_json_key(j, "remote_pct");
-	kvmw_json_string(j, "(resident_samples - samples on home_node) / resident_samples * 100: the share of the resident memory not on the node where the VM's vCPUs ran longest (sched home_node); null without the sched feature or before any run time was seen");
 	kvmw_json_end_object(j);
 }
 
@@ -1329,9 +1314,7 @@ int kvmw_print_stat_json(FILE *f, const struct kvmw_snapshot *cur,
 		kvmw_json_double(&j, opts->interval);
 	else
 		kvmw_json_null(&j);
-	json_lat_info(&j, &cur->host);
-	json_fault_info(&j, &cur->host);
-	json_sched_mem_info(&j, &cur->host);
+	json_measured(&j, &cur->host);
 	kvmw_json_key(&j, "vms");
 	kvmw_json_begin_array(&j);
 	for (i = 0; i < nr; i++)

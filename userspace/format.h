@@ -21,6 +21,13 @@ struct kvmw_stat_opts {
 	double interval;
 };
 
+/*
+ * Version of the JSON documents of list and stat, described by
+ * kvmwarden-stat.schema.json and kvmwarden-list.schema.json: bumped when
+ * a key changes meaning or goes away (added keys keep it).
+ */
+#define KVMW_JSON_SCHEMA_VERSION	1
+
 /* The functions return 0 or -EIO (write error on @f). */
 int kvmw_print_list_table(FILE *f, const struct kvmw_snapshot *snap);
 int kvmw_print_list_json(FILE *f, const struct kvmw_snapshot *snap);

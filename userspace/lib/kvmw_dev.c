@@ -742,8 +742,10 @@ static int vcpu_from(const struct kvmw_vm_snap *raw, __u32 i,
 	vc->last_cpu = v->last_cpu;
 	vc->last_node = v->last_node;
 	/* An older module zero-fills the VER3 fields: not seen yet. */
-	if (!(host->features & KVMW_FEAT_SCHED))
-		vc->last_cpu = vc->last_node = KVMW_NONE;
+	if (!(host->features & KVMW_FEAT_SCHED)) {
+		vc->last_cpu = KVMW_NONE;
+		vc->last_node = KVMW_NONE;
+	}
 	u->exits = v->exits;
 	u->entries = v->entries;
 	u->overflow_exits = v->overflow_exits;
@@ -878,7 +880,6 @@ static int src_info(struct kvmw_source *src)
 		host_from_hs(&ds->dev.hs, &src->host);
 	return ret;
 }
-
 
 /* VM summaries only: one KVMW_IOC_LIST_VMS. */
 static int src_summaries(struct kvmw_source *src, const __u64 *ids,

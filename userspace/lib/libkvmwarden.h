@@ -440,35 +440,39 @@ enum kvmw_stat_kind {
 	KVMW_KIND_HISTOGRAM,	/* struct kvmw_hist */
 };
 
+/* What a statistic describes, and the struct its value is read from. */
 enum kvmw_stat_scope {
 	KVMW_SCOPE_HOST,	/* struct kvmw_host */
 	KVMW_SCOPE_VM,		/* struct kvmw_vm */
-	KVMW_SCOPE_UNIT,	/* struct kvmw_unit: a vCPU or a VM total */
+	KVMW_SCOPE_UNIT,	/* struct kvmw_unit: a vCPU or a VM's total */
+	KVMW_SCOPE_VCPU,	/* struct kvmw_vcpu (what only a vCPU has) */
 	KVMW_SCOPE_REASON,	/* struct kvmw_reason */
-	KVMW_SCOPE_NODE,	/* a node array of a unit or a VM */
 };
 
+/* How the value is stored. */
 enum kvmw_stat_type {
 	KVMW_T_U64,		/* __u64 */
-	KVMW_T_U32,		/* __u32 */
+	KVMW_T_U32,		/* __u32; KVMW_NONE: not known */
+	KVMW_T_NODE,		/* int: a node, -1 for none */
 	KVMW_T_OPT,		/* struct kvmw_opt */
-	KVMW_T_HIST,		/* struct kvmw_hist */
-	KVMW_T_NODES,		/* __u64 * of nr_nodes */
 	KVMW_T_PCT,		/* struct kvmw_pct */
+	KVMW_T_HIST,		/* struct kvmw_hist */
+	KVMW_T_NODES,		/* __u64 *: one value per node (nr_nodes) */
+	KVMW_T_CATS,		/* __u64[KVMW_NR_CATEGORIES] */
 };
 
 /*
- * One number of the model. Its value is at @offset in the struct of its
- * scope (for KVMW_SCOPE_NODE: the struct of @base_scope holds the node
- * array). @feature is the capability that must be present for the
- * number to be measured (0: always).
+ * One number of the model: @name is its place in `kvmwarden stat --json`
+ * under the object of its scope ("time.guest_ns" in a VM or a vCPU
+ * object), @unit what it counts, @offset where it is in the struct of
+ * @scope. @feature is the capability without which it is not measured
+ * (0: always; null in JSON without it).
  */
 struct kvmw_stat_desc {
 	const char *name;
 	const char *unit;		/* "ns", "exits", "percent", ... */
 	enum kvmw_stat_kind kind;
 	enum kvmw_stat_scope scope;
-	enum kvmw_stat_scope base_scope;
 	enum kvmw_stat_type type;
 	size_t offset;
 	__u64 feature;
@@ -484,5 +488,13 @@ static inline const void *kvmw_stat_ptr(const struct kvmw_stat_desc *d,
 {
 	return (const char *)base + d->offset;
 }
+
+/*
+ * Writes the value of @d in @base (a struct of its scope) as JSON: a
+ * number, null for what is not known, {bucket, lo, hi} for a quantile,
+ * an array for a histogram, the @nr_nodes node values or the categories.
+ */
+void kvmw_stat_json_value(struct kvmw_json *j, const struct kvmw_stat_desc *d,
+			  const void *base, unsigned int nr_nodes);
 
 #endif /* LIBKVMWARDEN_H */

@@ -35,6 +35,7 @@
  * features; only the second sample carries latencies, faults, scheduler
  * and memory figures (the first one serves the rates).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -226,27 +227,138 @@ void fixture_free(struct fixture *fx)
 	kvmw_sample_free(&fx->cur);
 }
 
-int fixture_print(const char *which)
+/* One value of the statistics table as a JSON line. */
+static void print_value(FILE *f, const struct kvmw_stat_desc *d,
+			const void *base,
+			const struct kvmw_host *host, __u64 vm_id,
+			long vcpu, long long reason)
+{
+	static const char * const scopes[] = {
+		"host", "vm", "unit", "vcpu", "reason",
+	};
+	struct kvmw_json j;
+
+	kvmw_json_init(&j, f, false);
+	kvmw_json_begin_object(&j);
+	kvmw_json_kv_u64(&j, "vm", vm_id);
+	kvmw_json_key(&j, "vcpu");
+	if (vcpu >= 0)
+		kvmw_json_u64(&j, vcpu);
+	else
+		kvmw_json_null(&j);
+	kvmw_json_key(&j, "reason");
+	if (reason >= 0)
+		kvmw_json_u64(&j, reason);
+	else
+		kvmw_json_null(&j);
+	kvmw_json_key(&j, "scope");
+	kvmw_json_string(&j, scopes[d->scope]);
+	kvmw_json_key(&j, "name");
+	kvmw_json_string(&j, d->name);
+	kvmw_json_key(&j, "measured");
+	kvmw_json_bool(&j, !d->feature || (host->features & d->feature));
+	kvmw_json_key(&j, "value");
+	kvmw_stat_json_value(&j, d, base, host->nr_nodes);
+	kvmw_json_end_object(&j);
+	kvmw_json_finish(&j);
+}
+
+/* Every number of the statistics table for @scope in @u's reasons. */
+static void print_reasons(FILE *f, const struct kvmw_stat_desc *t, size_t n,
+			  const struct kvmw_unit *u,
+			  const struct kvmw_host *host, __u64 vm_id, long vcpu)
+{
+	size_t i, k;
+
+	for (k = 0; k < u->nr_reasons; k++)
+		for (i = 0; i < n; i++)
+			if (t[i].scope == KVMW_SCOPE_REASON)
+				print_value(f, &t[i], &u->reasons[k], host,
+					    vm_id, vcpu, u->reasons[k].code);
+}
+
+/*
+ * stat-values: every number of the statistics table for every VM, vCPU
+ * and reason of the snapshot, one JSON line each, read generically
+ * through the table as an exporter would.
+ */
+static void print_values(FILE *f, const struct kvmw_snapshot *snap)
+{
+	const struct kvmw_host *host = &snap->host;
+	const struct kvmw_stat_desc *t;
+	size_t n = kvmw_stat_table(&t), i, v, k;
+
+	for (i = 0; i < n; i++)
+		if (t[i].scope == KVMW_SCOPE_HOST)
+			print_value(f, &t[i], host, host, 0, -1, -1);
+	for (v = 0; v < snap->nr_vms; v++) {
+		const struct kvmw_vm *vm = &snap->vms[v];
+
+		for (i = 0; i < n; i++) {
+			if (t[i].scope == KVMW_SCOPE_VM)
+				print_value(f, &t[i], vm, host, vm->vm_id, -1,
+					    -1);
+			else if (t[i].scope == KVMW_SCOPE_UNIT)
+				print_value(f, &t[i], &vm->total, host,
+					    vm->vm_id, -1, -1);
+		}
+		print_reasons(f, t, n, &vm->total, host, vm->vm_id, -1);
+		for (k = 0; k < vm->nr_vcpus_detail; k++) {
+			const struct kvmw_vcpu *vc = &vm->vcpus[k];
+
+			for (i = 0; i < n; i++) {
+				if (t[i].scope == KVMW_SCOPE_VCPU)
+					print_value(f, &t[i], vc, host,
+						    vm->vm_id, k, -1);
+				else if (t[i].scope == KVMW_SCOPE_UNIT)
+					print_value(f, &t[i], &vc->u, host,
+						    vm->vm_id, k, -1);
+			}
+			print_reasons(f, t, n, &vc->u, host, vm->vm_id, k);
+		}
+	}
+}
+
+int fixture_fprint(FILE *f, const char *which)
 {
 	struct kvmw_stat_opts opts = { .top = 3, .interval = 1.0 };
+	const char *old = strstr(which, "-old");
 	struct fixture fx;
+	char name[32];
 	int ret = -1;
 
 	fixture_build(&fx);
+	/* "NAME-old": as an older module without any optional feature. */
+	if (old) {
+		fx.cur.hs.features = KVMW_FEAT_EXIT_COUNTS |
+				     KVMW_FEAT_REASON_VMX;
+		fx.prev.hs.features = fx.cur.hs.features;
+		snprintf(name, sizeof(name), "%.*s", (int)(old - which), which);
+		which = name;
+	}
 	fixture_model(&fx);
 	if (!strcmp(which, "list-table"))
-		ret = kvmw_print_list_table(stdout, &fx.mcur);
+		ret = kvmw_print_list_table(f, &fx.mcur);
 	else if (!strcmp(which, "list-json"))
-		ret = kvmw_print_list_json(stdout, &fx.mcur);
+		ret = kvmw_print_list_json(f, &fx.mcur);
 	else if (!strcmp(which, "stat-table"))
-		ret = kvmw_print_stat_table(stdout, &fx.mcur, fx.rows,
+		ret = kvmw_print_stat_table(f, &fx.mcur, fx.rows,
 					    fx.nr_rows, &opts);
 	else if (!strcmp(which, "stat-json"))
-		ret = kvmw_print_stat_json(stdout, &fx.mcur, fx.rows,
+		ret = kvmw_print_stat_json(f, &fx.mcur, fx.rows,
 					   fx.nr_rows, &opts);
 	else if (!strcmp(which, "stat-vcpus"))
-		ret = kvmw_print_stat_vcpus(stdout, &fx.mcur, &fx.rows[0],
+		ret = kvmw_print_stat_vcpus(f, &fx.mcur, &fx.rows[0],
 					    &opts);
+	else if (!strcmp(which, "stat-values")) {
+		print_values(f, &fx.mcur);
+		ret = 0;
+	}
 	fixture_free(&fx);
 	return ret;
+}
+
+int fixture_print(const char *which)
+{
+	return fixture_fprint(stdout, which);
 }

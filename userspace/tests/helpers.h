@@ -91,10 +91,14 @@ void fixture_build(struct fixture *fx);
 void fixture_model(struct fixture *fx);
 void fixture_free(struct fixture *fx);
 /*
- * Prints one of list-table, list-json, stat-table, stat-json or
- * stat-vcpus (VM 1 per vCPU, as stat -v 1).
+ * Prints one of list-table, list-json, stat-table, stat-json,
+ * stat-vcpus (VM 1 per vCPU, as stat -v 1) or stat-values (every number
+ * of the statistics table, one JSON line each); with "-old" appended, as
+ * a module without the optional features gives them.
  */
 int fixture_print(const char *which);
+/* The same into @f. */
+int fixture_fprint(FILE *f, const char *which);
 
 /* A fake module behind struct kvmw_dev_ops. */
 #define FAKE_MAX_VMS	256

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * Minimal TAP output: one "ok"/"not ok" line per check, the plan at the
- * end, then the summary line "N passed, N failed".
+ * end, then the summary line "N passed, N failed" (", N skipped" when
+ * a check could not run here).
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -9,7 +10,7 @@
 
 #include "tap.h"
 
-static unsigned int nr_run, nr_failed;
+static unsigned int nr_run, nr_failed, nr_skipped;
 
 static void vreport(bool ok, const char *file, int line, const char *fmt,
 		    va_list ap)
@@ -82,9 +83,22 @@ void tap_diag(const char *fmt, ...)
 	putchar('\n');
 }
 
+void tap_skip(const char *what, const char *why)
+{
+	nr_run++;
+	nr_skipped++;
+	printf("ok %u - %s # SKIP %s\n", nr_run, what, why);
+	fflush(stdout);
+}
+
 int tap_done(void)
 {
 	printf("1..%u\n", nr_run);
-	printf("%u passed, %u failed\n", nr_run - nr_failed, nr_failed);
+	if (nr_skipped)
+		printf("%u passed, %u failed, %u skipped\n",
+		       nr_run - nr_failed - nr_skipped, nr_failed, nr_skipped);
+	else
+		printf("%u passed, %u failed\n", nr_run - nr_failed,
+		       nr_failed);
 	return nr_failed ? 1 : 0;
 }

@@ -17,6 +17,8 @@ void tap_check_str(const char *got, const char *want, const char *file,
 void tap_check_u64(uint64_t got, uint64_t want, const char *file, int line,
 		   const char *what);
 void tap_diag(const char *fmt, ...) __printf(1, 2);
+/* A check that cannot run on this machine: "ok N - what # SKIP why". */
+void tap_skip(const char *what, const char *why);
 /* Prints the plan and the summary line; returns the exit code. */
 int tap_done(void);
 
@@ -38,5 +40,6 @@ void test_events(void);
 void test_args(void);
 void test_format(void);
 void test_dev(void);
+void test_schema(void);
 
 #endif /* KVMW_TAP_H */

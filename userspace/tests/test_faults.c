@@ -235,7 +235,7 @@ static void test_fault_json(struct fixture *fx,
 	struct kvmw_stat_opts opts = { .top = 3, .interval = 1 };
 	static const char * const keys[] = {
 		/* The document says how to read them. */
-		"\"faults\": {\n    \"measured\": true,\n    \"max_nodes\": 16,",
+		"\"faults\": {\n    \"measured\": true,\n    \"max_nodes\": 16\n  },",
 		/* VM 1: its vCPU 0's faults. */
 		"\"faults\": {\n        \"count\": 50,\n        \"write\": 20,\n        \"fetch\": 5,\n        \"present\": 10,\n        \"mmio\": 0,\n        \"write_pct\": 40.000,\n        \"fetch_pct\": 10.000,\n        \"present_pct\": 20.000,\n        \"mmio_pct\": 0.000,\n        \"timed\": 50,\n        \"total_ns\": 200000,\n        \"mean_ns\": 4000.000,\n        \"max_ns\": 7000,\n        \"p50_ns\": {\n          \"bucket\": 11,\n          \"lo\": 2048,\n          \"hi\": 4096\n        },\n        \"p90_ns\": {\n          \"bucket\": 12,\n          \"lo\": 4096,\n          \"hi\": 7000\n        },\n        \"p99_ns\": {\n          \"bucket\": 12,\n          \"lo\": 4096,\n          \"hi\": 7000\n        },\n        \"p99_9_ns\": {\n          \"bucket\": 12,\n          \"lo\": 4096,\n          \"hi\": 7000\n        },\n        \"hist\": [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 30, 20, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],\n        \"nodes\": {\n          \"0\": 42,\n          \"1\": 6,\n          \"unknown\": 2\n        },\n        \"located\": 48,\n        \"dominant_node\": 0,\n        \"dominant_node_pct\": 87.500\n      },\n      \"sched\": {",
 		/* VM 1's vCPU 1: no fault, so nothing to share or time. */

@@ -195,8 +195,9 @@ static void test_stat_json(struct fixture *fx,
 		"\"name\": \"npf\",\n          \"count\": 300",
 		"\"comm\": \"a\\\"b\\\\c\\n\\t\\u001b\\ufffd\xc3\xa9xyzwv\"",
 		/* Latency description, then VM 1's CPUID over both vCPUs. */
-		"\"latency\": {\n    \"measured\": true,\n    \"user_exits\": true,\n    \"buckets\": 32,",
-		"\"percentile_factor\": 2,",
+		"\"latency\": {\n    \"measured\": true,\n    \"user_exits\": true,\n    \"hist\": {\n      \"type\": \"log2\",\n      \"sub_bits\": 0,\n      \"nr_buckets\": 32\n    },",
+		"{\n  \"schema_version\": 1,\n  \"source\": \"device\",\n  \"api_version\": 1,",
+		"\"vanished\": false,\n      \"overflow_exits\": 0,\n      \"reasons\": [",
 		"\"p99_9_ns\": 0.999\n",
 		"\"count\": 812,\n          \"category\": \"cpuid\",\n          \"share_pct\": 81.200,\n          \"idle\": false,\n          \"untimed\": false,\n          \"flags\": 0,\n          \"latency\": {\n            \"timed\": 812,\n            \"total_ns\": 1364000,\n            \"mean_ns\": 1679.803,\n            \"min_ns\": 1050,\n            \"max_ns\": 20000,\n            \"p50_ns\": {\n              \"bucket\": 10,\n              \"lo\": 1050,\n              \"hi\": 2048\n            },\n            \"p90_ns\": {\n              \"bucket\": 10,\n              \"lo\": 1050,\n              \"hi\": 2048\n            },\n            \"p99_ns\": {\n              \"bucket\": 11,\n              \"lo\": 2048,\n              \"hi\": 4096\n            },\n            \"p99_9_ns\": {\n              \"bucket\": 14,\n              \"lo\": 16384,\n              \"hi\": 20000\n            },\n            \"user_count\": 0,\n            \"user_ns\": 0,\n            \"user_pct\": 0.000,\n            \"hist\": [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 760, 47, 0, 0, 5, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]\n          }",
 		"\"name\": \"HLT\",\n          \"count\": 100,\n          \"category\": \"halt\",\n          \"share_pct\": 10.000,\n          \"idle\": true,\n          \"untimed\": false,\n          \"flags\": 1,\n          \"latency\": {\n            \"timed\": 99,",
@@ -229,6 +230,9 @@ static void test_stat_json(struct fixture *fx,
 		if (!strstr(b.s, keys[i]))
 			tap_diag("missing: %s", keys[i]);
 	}
+	CHECK(!strstr(b.s, "\"what\"") && !strstr(b.s, "\"percentiles\"") &&
+	      !strstr(b.s, "\"percentile_factor\"") && !strstr(b.s, " of "),
+	      "stat JSON has data, no explanations");
 	CHECK(strstr(b.s, "\"name\": \"EPT_VIOLATION\""),
 	      "JSON lists all reasons whatever -n");
 	CHECK_U64(count_of(b.s, "\"categories\": ["), 4 + 5,

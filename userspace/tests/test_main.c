@@ -34,5 +34,6 @@ int main(int argc, char **argv)
 	test_format();
 	test_dev();
 	test_events();
+	test_schema();
 	return tap_done();
 }

@@ -229,8 +229,8 @@ static void test_sched_json(struct fixture *fx,
 {
 	struct kvmw_stat_opts opts = { .top = 3, .interval = 1 };
 	static const char * const keys[] = {
-		"\"sched\": {\n    \"measured\": true,",
-		"\"mem\": {\n    \"measured\": true,",
+		"\"sched\": {\n    \"measured\": true\n  },",
+		"\"mem\": {\n    \"measured\": true\n  },",
 		/* VM 1 over both vCPUs. */
 		"\"sched\": {\n        \"rq_delay_ns\": 3000000,\n        \"rq_delay_count\": 120,\n        \"rq_delay_max_ns\": 100000,\n        \"rq_delay_mean_ns\": 25000.000,\n        \"wall_ns\": 1638134000,\n        \"steal_pct\": 0.183,\n        \"p50_ns\": {\n          \"bucket\": 14,\n          \"lo\": 16384,\n          \"hi\": 32768\n        },\n        \"p90_ns\": {\n          \"bucket\": 14,\n          \"lo\": 16384,\n          \"hi\": 32768\n        },\n        \"p99_ns\": {\n          \"bucket\": 16,\n          \"lo\": 65536,\n          \"hi\": 100000\n        },\n        \"p99_9_ns\": {\n          \"bucket\": 16,\n          \"lo\": 65536,\n          \"hi\": 100000\n        },\n        \"hist\": [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 108, 2, 10, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],\n        \"preemptions\": 45,\n        \"sleeps\": 75,\n        \"migrations\": 15,\n        \"node_migrations\": 3,\n        \"run_ns\": 1400000000,\n        \"run_node_ns\": {\n          \"0\": 1000000000,\n          \"1\": 400000000\n        },\n        \"run_node_pct\": {\n          \"0\": 71.429,\n          \"1\": 28.571\n        },\n        \"home_node\": 0,\n        \"home_node_pct\": 71.429\n      },\n      \"mem\": {\n        \"pages\": 262144,\n        \"stride\": 64,\n        \"sampled\": 4096,\n        \"unmapped\": 1096,\n        \"node_unknown\": 0,\n        \"passes\": 5,\n        \"pass_ns\": 100500000000,\n        \"node\": [2250, 750, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],\n        \"resident_samples\": 3000,\n        \"resident_pages_est\": 192000,\n        \"nodes\": {\n          \"0\": {\n            \"samples\": 2250,\n            \"pages_est\": 144000,\n            \"pct\": 75.000\n          },\n          \"1\": {\n            \"samples\": 750,\n            \"pages_est\": 48000,\n            \"pct\": 25.000\n          }\n        },\n        \"home_node\": 0,\n        \"remote_pct\": 25.000\n      },\n      \"vcpus\": [",
 		/* VM 1's vCPU 1: its last CPU and node first. */
@@ -300,7 +300,7 @@ static void test_old_module(struct fixture *fx,
 	out_close(&o);
 	CHECK(ret == 0 && json_valid(o.s, o.len) &&
 	      count_of(o.s, "\"sched\": null") == 4 + 5 &&
-	      strstr(o.s, "\"sched\": {\n    \"measured\": false,") &&
+	      strstr(o.s, "\"sched\": {\n    \"measured\": false\n  }") &&
 	      !strstr(o.s, "\"rq_delay_ns\"") &&
 	      strstr(o.s, "\"home_node\": null,\n        \"remote_pct\": null\n") &&
 	      !strstr(o.s, "\"remote_pct\": 25"),
@@ -341,7 +341,7 @@ static void test_old_module(struct fixture *fx,
 	out_close(&o);
 	CHECK(ret == 0 && json_valid(o.s, o.len) &&
 	      count_of(o.s, "\"mem\": null") == 4 &&
-	      strstr(o.s, "\"mem\": {\n    \"measured\": false,") &&
+	      strstr(o.s, "\"mem\": {\n    \"measured\": false\n  }") &&
 	      !strstr(o.s, "\"stride\""),
 	      "no mem_numa feature: JSON mem null");
 	free(o.s);
