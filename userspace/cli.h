@@ -100,6 +100,8 @@ struct kvmw_stat_args {
 	double interval;
 	unsigned int top;
 	bool json;
+	/* -l: the detail lines under each VM. */
+	bool detail;
 	/* -v VMID: that VM per vCPU; it is then the one entry of @ids. */
 	bool vcpus;
 	__u64 *ids;

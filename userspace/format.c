@@ -435,8 +435,9 @@ static void print_vm_rows(FILE *f, const struct kvmw_snapshot *cur,
 	char comm[COMM_LEN + 1];
 	size_t i;
 
-	fprintf(f, "%6s %8s  %-16s %5s %-5s %14s %12s",
-		"VMID", "PID", "COMM", "VCPUS", "STATE", "EXITS", "EXITS/s");
+	fprintf(f, "%6s %8s  %-16s %5s %-5s %14s %12s %6s",
+		"VMID", "PID", "COMM", "VCPUS", "STATE", "EXITS", "EXITS/s",
+		"OVH%");
 	if (opts->top)
 		fputs("  TOP REASONS", f);
 	fputc('\n', f);
@@ -451,12 +452,16 @@ static void print_vm_rows(FILE *f, const struct kvmw_snapshot *cur,
 			fprintf(f, " %12.1f", rows[i].exits_per_sec.v);
 		else
 			fprintf(f, " %12s", "-");
+		if (has_lat(hs) && vm->total.times.overhead_pct.ok)
+			fprintf(f, " %6.2f", vm->total.times.overhead_pct.v);
+		else
+			fprintf(f, " %6s", "-");
 		if (opts->top) {
 			fputs("  ", f);
 			print_top_reasons(f, vm, opts->top);
 		}
 		fputc('\n', f);
-		if (!opts->top)
+		if (!opts->detail)
 			continue;
 		print_categories(f, &vm->total);
 		if (has_lat(hs))
@@ -591,67 +596,6 @@ static void print_reason_table(FILE *f, const char *title,
 			kvmw_share(rest, u->reason_exits).v, n);
 }
 
-/* What the columns of the reason tables mean, once under them. */
-static void print_reason_footer(FILE *f, const struct kvmw_host *hs)
-{
-	if (!has_lat(hs)) {
-		fputs("\nLatency: not measured by this kernel module (no 'latency' feature).\n",
-		      f);
-		return;
-	}
-	fputs("\nLatency: from an exit to the vCPU's next guest entry. P50-P99.9 come\n"
-	      "from log2 histograms: each is the upper end of the bucket holding the\n"
-	      "percentile, capped at MAX. Buckets are a factor of 2 wide, so the true\n"
-	      "value is at most the one shown and at least half of it (from 2.15s up\n"
-	      "the last bucket is open: up to MAX). USER%: share of the timed exits\n"
-	      "that returned to the VMM; USER: their time in userspace, part of the\n"
-	      "latency. idle: halt-category exits, whose time is idle, not overhead.\n"
-	      "untimed: counted but not timed. Overhead % = overhead / (guest + exits).\n",
-	      f);
-	if (!has_user(hs))
-		fputs("userspace -: the module does not see returns to userspace (no\n"
-		      "'user_exits' feature); the VMM's time counts as overhead.\n",
-		      f);
-}
-
-/* What the faults line and table mean, when the module counts faults. */
-static void print_fault_footer(FILE *f, const struct kvmw_host *hs)
-{
-	if (!has_faults(hs))
-		return;
-	fputs("\nFaults: nested page faults (EPT violations, NPF) handled by KVM's MMU.\n"
-	      "write, fetch, present (on a present entry: permission faults) and\n"
-	      "mmio are shares of the faults. Latency: from the fault to the vCPU's\n"
-	      "next guest entry; P50 and P99 are the upper ends of their log2\n"
-	      "histogram buckets, capped at the max: the true value is at most the\n"
-	      "one shown and at least half of it. Node shares are of the faults\n"
-	      "whose backing page was found on a node; unknown: MMIO, no memslot,\n"
-	      "not mapped by the next entry or node >= 16.\n",
-	      f);
-}
-
-/* What the sched and memory lines and tables mean, with the features. */
-static void print_sched_footer(FILE *f, const struct kvmw_host *hs)
-{
-	if (has_sched(hs))
-		fputs("\nSched: the vCPU threads as the host scheduler saw them inside KVM_RUN.\n"
-		      "Run-queue delay: time runnable but not running (after a wakeup or a\n"
-		      "preemption); steal = run-queue delay / (guest + exits), the vCPUs'\n"
-		      "wall time ('-' without the 'latency' feature); P99: the upper end of\n"
-		      "its log2 bucket, capped at the max (at most 2x the true value).\n"
-		      "Preemptions: switched out while runnable; sleeps: blocked (HLT...).\n"
-		      "Run time: share of the vCPUs' run time on each NUMA node.\n",
-		      f);
-	if (has_mem(hs))
-		fputs("\nMemory: resident guest pages per NUMA node from the module's last\n"
-		      "complete sampling pass of the memslots: ~pages = samples x stride\n"
-		      "(an estimate), shares are of the resident samples; unknown: node >= 16.\n"
-		      "Remote = share of the resident memory NOT on the home node, the node\n"
-		      "where the VM's vCPUs ran longest (run times added over its vCPUs);\n"
-		      "'-' without the 'sched' feature or before any vCPU ran.\n",
-		      f);
-}
-
 int kvmw_print_stat_table(FILE *f, const struct kvmw_snapshot *cur,
 			  const struct kvmw_delta_vm *rows, size_t nr,
 			  const struct kvmw_stat_opts *opts)
@@ -672,11 +616,6 @@ int kvmw_print_stat_table(FILE *f, const struct kvmw_snapshot *cur,
 			 (uint64_t)vm->vm_id, comm);
 		print_reason_table(f, title, &vm->total, vm->vendor, opts->top,
 				   &cur->host);
-	}
-	if (opts->top) {
-		print_reason_footer(f, &cur->host);
-		print_fault_footer(f, &cur->host);
-		print_sched_footer(f, &cur->host);
 	}
 	return finish(f);
 }
@@ -840,9 +779,9 @@ int kvmw_print_stat_vcpus(FILE *f, const struct kvmw_snapshot *cur,
 
 	print_vm_rows(f, cur, row, 1, opts);
 	print_vcpu_rows(f, vm, hs);
-	if (has_faults(hs))
+	if (opts->detail && has_faults(hs))
 		print_vcpu_faults(f, vm, hs->nr_nodes);
-	if (has_sched(hs))
+	if (opts->detail && has_sched(hs))
 		print_vcpu_sched(f, vm, hs->nr_nodes);
 	for (i = 0; i < vm->nr_vcpus_detail && opts->top; i++) {
 		snprintf(title, sizeof(title), "VM %" PRIu64 " vCPU %u (tid %u)",
@@ -851,11 +790,6 @@ int kvmw_print_stat_vcpus(FILE *f, const struct kvmw_snapshot *cur,
 		print_reason_table(f, title, &vm->vcpus[i].u, vm->vendor,
 				   opts->top, hs);
 	}
-	/* Under the reason tables, or to say why the times are missing. */
-	if ((opts->top && vm->nr_vcpus_detail) || !has_lat(hs))
-		print_reason_footer(f, hs);
-	print_fault_footer(f, hs);
-	print_sched_footer(f, hs);
 	return finish(f);
 }
 

@@ -19,6 +19,11 @@ struct kvmw_stat_opts {
 	unsigned int top;
 	/* Seconds between the two samples; 0 when there is no rate. */
 	double interval;
+	/*
+	 * The detail lines under each VM: categories, time, faults,
+	 * scheduler and memory (stat -l).
+	 */
+	bool detail;
 };
 
 /*

@@ -344,7 +344,11 @@ int fixture_fprint(FILE *f, const char *which)
 	else if (!strcmp(which, "stat-table"))
 		ret = kvmw_print_stat_table(f, &fx.mcur, fx.rows,
 					    fx.nr_rows, &opts);
-	else if (!strcmp(which, "stat-json"))
+	else if (!strcmp(which, "stat-long")) {
+		opts.detail = true;
+		ret = kvmw_print_stat_table(f, &fx.mcur, fx.rows, fx.nr_rows,
+					    &opts);
+	} else if (!strcmp(which, "stat-json"))
 		ret = kvmw_print_stat_json(f, &fx.mcur, fx.rows,
 					   fx.nr_rows, &opts);
 	else if (!strcmp(which, "stat-vcpus"))

@@ -75,6 +75,26 @@ void snap_add_reason(struct kvmw_vm_snap *s, __u32 reason, __u64 count)
 	s->vm.entries += count;
 }
 
+char *read_source_file(const char *rel)
+{
+	char path[512], *buf = NULL;
+	size_t len = 0, n;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", KVMW_SRCDIR, rel);
+	f = fopen(path, "r");
+	if (!f)
+		abort();
+	do {
+		buf = xrealloc(buf, len + 4097);
+		n = fread(buf + len, 1, 4096, f);
+		len += n;
+	} while (n == 4096);
+	fclose(f);
+	buf[len] = '\0';
+	return buf;
+}
+
 void model_of_sample(struct kvmw_snapshot *m, const struct kvmw_sample *s)
 {
 	if (kvmw_dev_sample_model(s, m))

@@ -91,7 +91,8 @@ void fixture_build(struct fixture *fx);
 void fixture_model(struct fixture *fx);
 void fixture_free(struct fixture *fx);
 /*
- * Prints one of list-table, list-json, stat-table, stat-json,
+ * Prints one of list-table, list-json, stat-table, stat-long (with
+ * the -l lines), stat-json,
  * stat-vcpus (VM 1 per vCPU, as stat -v 1) or stat-values (every number
  * of the statistics table, one JSON line each); with "-old" appended, as
  * a module without the optional features gives them.
@@ -166,6 +167,12 @@ struct run {
 void run_cli(struct run *r, const struct kvmw_dev_ops *ops, ...)
 	__attribute__((sentinel));
 void run_free(struct run *r);
+
+/*
+ * The file @rel of the userspace source directory (the man page, the
+ * schemas), NUL-terminated; free() it. Aborts when it cannot be read.
+ */
+char *read_source_file(const char *rel);
 
 /* Text written by a function under test, captured in memory. */
 struct out {
