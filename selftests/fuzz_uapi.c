@@ -1,0 +1,2246 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * fuzz_uapi - a seeded, bounded fuzzer of /dev/kvmwarden.
+ *
+ * Several threads drive every ioctl of include/uapi/linux/kvmwarden.h
+ * (the table fuzz_ioctls[], one line per ioctl), unknown commands and
+ * commands with wrong direction or size bits, read() and poll(), with
+ * struct sizes, flags, reserved fields, tail bytes, element sizes,
+ * capacities and pointers at and around their boundaries: NULL, a
+ * PROT_NONE reservation, a read-only page, a buffer that runs into a
+ * guard page, misaligned, kernel and non-canonical addresses. Meanwhile
+ * other threads create and destroy VMs whose vCPUs run guest programs,
+ * and the main thread unloads and reloads the module every
+ * KVMW_FUZZ_RELOAD_MS (the fuzzing threads close their files for that;
+ * opens racing with the unload and unloads refused because a file is
+ * open are counted, both are expected).
+ *
+ * Every call is judged against the documented contract
+ * (Documentation/uapi.rst):
+ *  - the errno is one the inputs allow: an unreadable size field gives
+ *    EFAULT, a size out of range EINVAL; otherwise each invalid input
+ *    (flags, reserved, element size, a non-zero tail, an argument that
+ *    runs into unreadable memory) allows its own errno and forbids
+ *    success; valid inputs allow success, E2BIG (capacity), ENOENT (vm_id),
+ *    ENOMEM, and EFAULT only when some buffer is not writable; unknown
+ *    commands give ENOTTY;
+ *  - nothing is written outside the declared bytes: guard pages end the
+ *    buffers and canary bytes surround them; a failed call writes no
+ *    array, E2BIG writes back counts larger than a capacity, a success
+ *    writes at most its count of elements and zero-fills each element
+ *    past the kernel's own size; input fields come back unchanged;
+ *  - answers are sane: no kernel-pointer-looking word, vm ids in
+ *    [1, 2^32), pids and tids within PID_MAX_LIMIT, cross references
+ *    within the answer, event records whole and in sequence;
+ *  - a "valid call" per ioctl, made now and then and after every reload,
+ *    must succeed.
+ * Kernel splats fail the run in scripts/vmtest.sh anyway.
+ *
+ * Environment:
+ *   KVMW_FUZZ_SEED       PRNG seed (default: from the clock); printed, and
+ *                        thread i uses seed + i, so each thread's sequence
+ *                        of calls is reproducible (timing is not)
+ *   KVMW_FUZZ_CALLS      stop after this many calls (default 150000)
+ *   KVMW_FUZZ_SECONDS    stop after this many seconds (default 30)
+ *   KVMW_FUZZ_THREADS    fuzzing threads (default 4)
+ *   KVMW_FUZZ_CHURN      threads creating and destroying VMs (default 1)
+ *   KVMW_FUZZ_RELOAD_MS  unload and reload period, 0 for none (default 6000)
+ *   KVMW_MODULE          the module to reload (see kvmw_module_path())
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include "kvm_util.h"
+#include "kvmw_util.h"
+
+#define KPAGE		4096U		/* the kernel's PAGE_SIZE on x86 */
+#define PID_MAX		4194304U	/* PID_MAX_LIMIT on 64-bit */
+#define ARG_RW		(3 * KPAGE)	/* argument buffer, then a guard */
+#define ARR_RW		(16 * KPAGE)	/* each array buffer, then a guard */
+#define NR_ARENAS	3
+#define MARGIN		256		/* canary bytes checked around buffers */
+#define CANARY		0xa5
+#define NR_IDS		64		/* vm ids remembered for VM_SNAPSHOT */
+#define NR_LOG		16		/* failures printed in full */
+#define FULL_SCAN	128		/* calls between full canary scans */
+#define EVENT_READ_MAX	32		/* records per read(), uapi.rst */
+
+#define DEF_CALLS	150000
+#define DEF_SECONDS	30
+#define DEF_THREADS	4
+#define DEF_CHURN	1
+#define DEF_RELOAD_MS	6000
+
+/* ---- PRNG: xorshift64*, seeded through splitmix64 ---- */
+
+struct rng {
+	uint64_t s;
+};
+
+static uint64_t splitmix64(uint64_t x)
+{
+	x += 0x9e3779b97f4a7c15ULL;
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+	return x ^ (x >> 31);
+}
+
+static void rng_seed(struct rng *r, uint64_t seed)
+{
+	r->s = splitmix64(seed) | 1;
+}
+
+static uint64_t rng_next(struct rng *r)
+{
+	uint64_t x = r->s;
+
+	x ^= x >> 12;
+	x ^= x << 25;
+	x ^= x >> 27;
+	r->s = x;
+	return x * 0x2545f4914f6cdd1dULL;
+}
+
+/* Uniform in [0, n), 0 for n == 0. */
+static uint32_t rng_below(struct rng *r, uint32_t n)
+{
+	return (uint32_t)(((rng_next(r) >> 32) * n) >> 32);
+}
+
+/* True with probability num / den. */
+static bool rng_chance(struct rng *r, uint32_t num, uint32_t den)
+{
+	return rng_below(r, den) < num;
+}
+
+/* ---- counters: per operation, per errno class ---- */
+
+static const int err_classes[] = {
+	0, EINVAL, EFAULT, E2BIG, ENOENT, ENOTTY, ENOMEM, EAGAIN, EINTR,
+	EPERM, EACCES, EBUSY, ENODEV, ENXIO,
+};
+
+#define NR_ERR	(ARRAY_SIZE(err_classes) + 1)	/* last: any other */
+
+static unsigned int err_class(int err)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(err_classes); i++)
+		if (err_classes[i] == err)
+			return i;
+	return NR_ERR - 1;
+}
+
+static const char *err_name(unsigned int cls)
+{
+	static const char *const names[NR_ERR] = {
+		"ok", "EINVAL", "EFAULT", "E2BIG", "ENOENT", "ENOTTY",
+		"ENOMEM", "EAGAIN", "EINTR", "EPERM", "EACCES", "EBUSY",
+		"ENODEV", "ENXIO", "other",
+	};
+
+	return names[cls];
+}
+
+/* ---- the ioctl table ---- */
+
+enum elem_kind {
+	ELEM_VM_INFO,
+	ELEM_VCPU,
+	ELEM_REASON,
+	ELEM_VM_ENTRY,
+	NR_ELEM,
+};
+
+struct elem_type {
+	const char *name;
+	uint32_t ver0;
+	uint32_t known;		/* the size this header (and the module) has */
+	uint32_t vers[5];	/* every *_SIZE_VERn, 0-terminated */
+};
+
+static const struct elem_type elem_types[NR_ELEM] = {
+	[ELEM_VM_INFO] = { "vm_info", KVMW_VM_INFO_SIZE_VER0,
+			   sizeof(struct kvmw_vm_info),
+			   { KVMW_VM_INFO_SIZE_VER0 } },
+	[ELEM_VCPU] = { "vcpu_info", KVMW_VCPU_INFO_SIZE_VER0,
+			sizeof(struct kvmw_vcpu_info),
+			{ KVMW_VCPU_INFO_SIZE_VER0, KVMW_VCPU_INFO_SIZE_VER1,
+			  KVMW_VCPU_INFO_SIZE_VER2,
+			  KVMW_VCPU_INFO_SIZE_VER3 } },
+	[ELEM_REASON] = { "reason_stat", KVMW_REASON_STAT_SIZE_VER0,
+			  sizeof(struct kvmw_reason_stat),
+			  { KVMW_REASON_STAT_SIZE_VER0,
+			    KVMW_REASON_STAT_SIZE_VER1 } },
+	[ELEM_VM_ENTRY] = { "vm_entry", KVMW_VM_ENTRY_SIZE_VER0,
+			    sizeof(struct kvmw_vm_entry),
+			    { KVMW_VM_ENTRY_SIZE_VER0 } },
+};
+
+/* An output array: user pointer, element size, capacity, count out. */
+struct fuzz_array {
+	uint16_t ptr_off;
+	uint16_t size_off;
+	uint16_t cap_off;
+	uint16_t count_off;
+	enum elem_kind kind;
+};
+
+#define FUZZ_ARRAY(s, ptr, esize, cap, count, k) \
+	{ offsetof(struct s, ptr), offsetof(struct s, esize), \
+	  offsetof(struct s, cap), offsetof(struct s, count), k }
+
+#define FI_VM_ID	(1U << 0)	/* ENOENT for an unknown vm_id */
+#define FI_WRITE	(1U << 1)	/* EPERM/EACCES on a read-only file */
+
+struct fuzz_thread;
+
+/**
+ * struct fuzz_ioctl - one ioctl of the UAPI header
+ * @name: printed name
+ * @cmd: the command as the header defines it
+ * @ver0: *_SIZE_VER0 of its argument
+ * @known: sizeof() of its argument in this header
+ * @vers: every *_SIZE_VERn of the argument, 0-terminated
+ * @reserved: offsets of __u32 reserved fields, 0-terminated (0 is the
+ *	size field, never reserved)
+ * @id_off: offset of a __u64 vm_id input, 0 for none
+ * @flags: FI_*
+ * @nr_arrays: entries of @arrays
+ * @arrays: its output arrays
+ * @valid: a correct call, which must succeed; 0 or -1 (failure recorded)
+ */
+struct fuzz_ioctl {
+	const char *name;
+	unsigned long cmd;
+	uint32_t ver0;
+	uint32_t known;
+	uint32_t vers[4];
+	uint16_t reserved[3];
+	uint16_t id_off;
+	unsigned int flags;
+	unsigned int nr_arrays;
+	struct fuzz_array arrays[NR_ARENAS];
+	int (*valid)(struct fuzz_thread *t, int fd);
+};
+
+static int valid_handshake(struct fuzz_thread *t, int fd);
+static int valid_list(struct fuzz_thread *t, int fd);
+static int valid_snapshot(struct fuzz_thread *t, int fd);
+static int valid_snapshot_all(struct fuzz_thread *t, int fd);
+
+/* One line per ioctl: a new ioctl of the header is one more line here. */
+static const struct fuzz_ioctl fuzz_ioctls[] = {
+	{ "HANDSHAKE", KVMW_IOC_HANDSHAKE, KVMW_HANDSHAKE_SIZE_VER0,
+	  sizeof(struct kvmw_handshake), { KVMW_HANDSHAKE_SIZE_VER0 },
+	  { offsetof(struct kvmw_handshake, reserved) }, 0, 0, 0, {},
+	  valid_handshake },
+	{ "LIST_VMS", KVMW_IOC_LIST_VMS, KVMW_VM_LIST_SIZE_VER0,
+	  sizeof(struct kvmw_vm_list), { KVMW_VM_LIST_SIZE_VER0 },
+	  { offsetof(struct kvmw_vm_list, reserved) }, 0, 0, 1,
+	  { FUZZ_ARRAY(kvmw_vm_list, vms_ptr, vm_info_size, max_vms, nr_vms,
+		       ELEM_VM_INFO) },
+	  valid_list },
+	{ "VM_SNAPSHOT", KVMW_IOC_VM_SNAPSHOT, KVMW_VM_SNAPSHOT_SIZE_VER0,
+	  sizeof(struct kvmw_vm_snapshot),
+	  { KVMW_VM_SNAPSHOT_SIZE_VER0, KVMW_VM_SNAPSHOT_SIZE_VER1 },
+	  {}, offsetof(struct kvmw_vm_snapshot, vm_id), FI_VM_ID, 2,
+	  { FUZZ_ARRAY(kvmw_vm_snapshot, vcpus_ptr, vcpu_info_size,
+		       max_vcpus, nr_vcpus, ELEM_VCPU),
+	    FUZZ_ARRAY(kvmw_vm_snapshot, reasons_ptr, reason_stat_size,
+		       max_reasons, nr_reasons, ELEM_REASON) },
+	  valid_snapshot },
+	{ "SNAPSHOT_ALL", KVMW_IOC_SNAPSHOT_ALL, KVMW_SNAPSHOT_ALL_SIZE_VER0,
+	  sizeof(struct kvmw_snapshot_all), { KVMW_SNAPSHOT_ALL_SIZE_VER0 },
+	  { offsetof(struct kvmw_snapshot_all, reserved) }, 0, 0, 3,
+	  { FUZZ_ARRAY(kvmw_snapshot_all, vms_ptr, vm_entry_size, max_vms,
+		       nr_vms, ELEM_VM_ENTRY),
+	    FUZZ_ARRAY(kvmw_snapshot_all, vcpus_ptr, vcpu_info_size,
+		       max_vcpus, nr_vcpus, ELEM_VCPU),
+	    FUZZ_ARRAY(kvmw_snapshot_all, reasons_ptr, reason_stat_size,
+		       max_reasons, nr_reasons, ELEM_REASON) },
+	  valid_snapshot_all },
+};
+
+#define NR_IOCTLS	ARRAY_SIZE(fuzz_ioctls)
+
+/* Rows of the counters: fuzzed and valid calls per ioctl, then these. */
+enum {
+	ROW_BADCMD = 2 * NR_IOCTLS,
+	ROW_READ,
+	ROW_POLL,
+	ROW_OPEN,
+	ROW_OPEN_DRAIN,
+	ROW_RMMOD_OPEN,
+	ROW_RMMOD,
+	NR_ROWS,
+};
+
+static void row_name(unsigned int row, char *buf, size_t size)
+{
+	static const char *const names[] = {
+		"bad command", "read()", "poll()", "open()",
+		"open() during unload", "rmmod with files open",
+		"rmmod after close",
+	};
+
+	if (row < NR_IOCTLS)
+		snprintf(buf, size, "%s", fuzz_ioctls[row].name);
+	else if (row < 2 * NR_IOCTLS)
+		snprintf(buf, size, "%s (valid)",
+			 fuzz_ioctls[row - NR_IOCTLS].name);
+	else
+		snprintf(buf, size, "%s", names[row - ROW_BADCMD]);
+}
+
+/* ---- shared state ---- */
+
+enum { PHASE_RUN, PHASE_DRAIN };
+
+struct fuzz {
+	uint64_t seed;
+	uint64_t max_calls;
+	double deadline_ms;
+	unsigned int nr_threads;
+	unsigned int nr_churn;
+	unsigned int reload_ms;
+	const char *path;
+	int stop;
+	uint64_t calls;
+	int phase;
+	unsigned int gen;
+	unsigned int acks;
+	uint64_t ids[NR_IDS];
+	pthread_mutex_t lock;
+	unsigned int failures;
+	unsigned int nr_log;
+	char log[NR_LOG][768];
+	uint64_t coord[NR_ROWS][NR_ERR];
+	unsigned int reloads;
+	unsigned int churn_vms;
+	unsigned int churn_failed;
+	char churn_msg[512];
+};
+
+struct fuzz_mem {
+	uint8_t *arg;			/* ARG_RW bytes, then PROT_NONE */
+	uint8_t *arr[NR_ARENAS];	/* ARR_RW bytes each, then PROT_NONE */
+	uint8_t *rw_view;		/* a memfd page ... */
+	uint8_t *ro_view;		/* ... mapped read-only too */
+	uint8_t *none;			/* two PROT_NONE pages */
+};
+
+struct fuzz_thread {
+	struct fuzz *f;
+	unsigned int idx;
+	pthread_t thread;
+	struct rng rng;
+	struct fuzz_mem m;
+	int fd[2];		/* [0]: O_RDONLY | O_NONBLOCK, [1]: O_RDWR */
+	uint64_t last_seq[2];	/* last event seq read on each, 0: none */
+	timer_t timer;
+	bool timer_ok;
+	uint64_t ncalls;	/* calls made by this thread */
+	unsigned int gen_seen;
+	uint64_t stats[NR_ROWS][NR_ERR];
+	uint8_t buf[2 * KPAGE];	/* argument as built */
+};
+
+static double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static void sleep_ms(int ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+static uint64_t env_u64(const char *name, uint64_t def)
+{
+	const char *s = getenv(name);
+
+	return s && *s ? strtoull(s, NULL, 0) : def;
+}
+
+static bool stopping(struct fuzz *f)
+{
+	return __atomic_load_n(&f->stop, __ATOMIC_ACQUIRE);
+}
+
+/* Count one call; stop everybody when the budget is used up. */
+static void count_call(struct fuzz_thread *t, unsigned int row, int err)
+{
+	struct fuzz *f = t->f;
+
+	t->stats[row][err_class(err)]++;
+	t->ncalls++;
+	if (__atomic_add_fetch(&f->calls, 1, __ATOMIC_RELAXED) >=
+	    f->max_calls || now_ms() >= f->deadline_ms)
+		__atomic_store_n(&f->stop, 1, __ATOMIC_RELEASE);
+}
+
+static void record_failure(struct fuzz *f, const char *msg)
+{
+	pthread_mutex_lock(&f->lock);
+	f->failures++;
+	if (f->nr_log < NR_LOG)
+		snprintf(f->log[f->nr_log++], sizeof(f->log[0]), "%s", msg);
+	pthread_mutex_unlock(&f->lock);
+}
+
+static void __attribute__((format(printf, 2, 3)))
+thread_fail(struct fuzz_thread *t, const char *fmt, ...)
+{
+	char msg[768];
+	va_list ap;
+	int n;
+
+	n = snprintf(msg, sizeof(msg), "thread %u call %llu: ", t->idx,
+		     (unsigned long long)t->ncalls);
+	va_start(ap, fmt);
+	vsnprintf(msg + n, sizeof(msg) - n, fmt, ap);
+	va_end(ap);
+	record_failure(t->f, msg);
+}
+
+/* ---- memory: buffers that end at guard pages, canaries ---- */
+
+static uint8_t *map_guarded(size_t rw)
+{
+	uint8_t *p = mmap(NULL, rw + KPAGE, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		return NULL;
+	if (mprotect(p + rw, KPAGE, PROT_NONE)) {
+		munmap(p, rw + KPAGE);
+		return NULL;
+	}
+	memset(p, CANARY, rw);
+	return p;
+}
+
+static int mem_init(struct fuzz_mem *m)
+{
+	int i, fd;
+
+	m->arg = map_guarded(ARG_RW);
+	for (i = 0; i < NR_ARENAS; i++)
+		m->arr[i] = map_guarded(ARR_RW);
+	m->none = mmap(NULL, 2 * KPAGE, PROT_NONE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	fd = memfd_create("fuzz_uapi", MFD_CLOEXEC);
+	if (fd < 0 || ftruncate(fd, KPAGE))
+		return -1;
+	m->rw_view = mmap(NULL, KPAGE, PROT_READ | PROT_WRITE, MAP_SHARED,
+			  fd, 0);
+	/* The read-only view is followed by a guard page too. */
+	m->ro_view = mmap(NULL, 2 * KPAGE, PROT_NONE,
+			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (m->ro_view != MAP_FAILED)
+		m->ro_view = mmap(m->ro_view, KPAGE, PROT_READ,
+				  MAP_SHARED | MAP_FIXED, fd, 0);
+	close(fd);
+	if (!m->arg || m->none == MAP_FAILED || m->rw_view == MAP_FAILED ||
+	    m->ro_view == MAP_FAILED)
+		return -1;
+	for (i = 0; i < NR_ARENAS; i++)
+		if (!m->arr[i])
+			return -1;
+	return 0;
+}
+
+static void mem_free(struct fuzz_mem *m)
+{
+	int i;
+
+	if (m->arg)
+		munmap(m->arg, ARG_RW + KPAGE);
+	for (i = 0; i < NR_ARENAS; i++)
+		if (m->arr[i])
+			munmap(m->arr[i], ARR_RW + KPAGE);
+	if (m->none && m->none != MAP_FAILED)
+		munmap(m->none, 2 * KPAGE);
+	if (m->rw_view && m->rw_view != MAP_FAILED)
+		munmap(m->rw_view, KPAGE);
+	if (m->ro_view && m->ro_view != MAP_FAILED)
+		munmap(m->ro_view, 2 * KPAGE);
+}
+
+static uint8_t canary_block[KPAGE];
+
+/* Offset of the first byte of [p, p + n) that is not the canary, or -1. */
+static long not_canary(const uint8_t *p, size_t n)
+{
+	size_t i, k;
+
+	for (i = 0; i < n; i += k) {
+		k = n - i < KPAGE ? n - i : KPAGE;
+		if (memcmp(p + i, canary_block, k))
+			break;
+	}
+	for (; i < n; i++)
+		if (p[i] != CANARY)
+			return i;
+	return -1;
+}
+
+/* Where a buffer handed to the kernel lies. */
+enum pkind {
+	PK_START,	/* at the start of a read/write buffer */
+	PK_MISALIGNED,	/* a few bytes into it, not 8-byte aligned */
+	PK_TIGHT,	/* ending exactly at the guard page */
+	PK_STRADDLE,	/* running into the guard page */
+	PK_RO,		/* in a read-only page */
+	PK_NULL,
+	PK_NONE,	/* in a PROT_NONE reservation */
+	PK_LOW,		/* below mmap_min_addr */
+	PK_KERNEL,	/* kernel addresses */
+	PK_NONCANON,	/* non-canonical or the last page of the space */
+	NR_PK,
+};
+
+static const char *const pk_names[NR_PK] = {
+	"start", "misaligned", "tight", "straddle", "ro", "null", "prot_none",
+	"low", "kernel", "noncanonical",
+};
+
+/**
+ * struct place - a buffer handed to the kernel
+ * @kind: PK_*
+ * @addr: the address passed
+ * @p: our pointer to it when it is in our read/write buffer, else NULL
+ * @rd: bytes readable from @addr
+ * @wr: bytes writable from @addr
+ */
+struct place {
+	enum pkind kind;
+	uint64_t addr;
+	uint8_t *p;
+	size_t rd;
+	size_t wr;
+};
+
+static enum pkind pick_kind(struct rng *r)
+{
+	static const uint8_t weights[NR_PK] = {
+		[PK_START] = 36, [PK_MISALIGNED] = 5, [PK_TIGHT] = 22,
+		[PK_STRADDLE] = 10, [PK_RO] = 8, [PK_NULL] = 5,
+		[PK_NONE] = 4, [PK_LOW] = 2, [PK_KERNEL] = 5,
+		[PK_NONCANON] = 3,
+	};
+	uint32_t x = rng_below(r, 100);
+	int k;
+
+	for (k = 0; k < NR_PK; k++) {
+		if (x < weights[k])
+			return k;
+		x -= weights[k];
+	}
+	return PK_START;
+}
+
+/*
+ * Place a buffer of @need bytes (0: unknown or irrelevant) in the
+ * read/write region @base of @room bytes, or somewhere worse.
+ */
+static void place(struct fuzz_thread *t, struct place *pl, enum pkind kind,
+		  uint8_t *base, size_t room, uint64_t need)
+{
+	static const uint64_t kernel[] = {
+		0xffff888000000000ULL, 0xffffffff81000000ULL,
+		0xffffffffc0000000ULL, 0xffffc90000000000ULL,
+		0xffffffffff600000ULL,
+	};
+	static const uint64_t noncanon[] = {
+		0x8000000000000000ULL, 0x0000800000000000ULL,
+		0xfffffffffffff000ULL, 0xffffffffffffffffULL,
+		0x7ffffffff000ULL,
+	};
+	struct rng *r = &t->rng;
+	size_t off = 0, k;
+
+	memset(pl, 0, sizeof(*pl));
+	pl->kind = kind;
+	switch (kind) {
+	case PK_START:
+		off = rng_below(r, 4) * 8;
+		break;
+	case PK_MISALIGNED:
+		off = 1 + rng_below(r, 7);
+		break;
+	case PK_TIGHT:
+		off = need && need <= room ? room - need : 0;
+		break;
+	case PK_STRADDLE:
+		k = need < room ? need : room;
+		off = k >= 2 ? room - 1 - rng_below(r, k - 1) : room - 1;
+		break;
+	case PK_RO:
+		off = rng_below(r, 8) * 8;
+		pl->addr = (uintptr_t)t->m.ro_view + off;
+		pl->rd = KPAGE - off;
+		return;
+	case PK_NULL:
+		return;
+	case PK_NONE:
+		pl->addr = (uintptr_t)t->m.none + rng_below(r, 2 * KPAGE);
+		return;
+	case PK_LOW:
+		pl->addr = 0x1000 + rng_below(r, 0x8000);
+		return;
+	case PK_KERNEL:
+		pl->addr = kernel[rng_below(r, ARRAY_SIZE(kernel))];
+		return;
+	default:
+		pl->addr = noncanon[rng_below(r, ARRAY_SIZE(noncanon))];
+		return;
+	}
+	pl->p = base + off;
+	pl->addr = (uintptr_t)pl->p;
+	pl->rd = room - off;
+	pl->wr = room - off;
+}
+
+/* ---- one fuzzed ioctl ---- */
+
+/**
+ * struct call - one fuzzed ioctl as made, for judging and reporting
+ * @io: the table entry
+ * @cmd: the command passed
+ * @fdi: which of the thread's files (0: read-only, 1: read/write)
+ * @usize: the size field
+ * @arg: where the argument was
+ * @nbytes: bytes of the argument placed (min(usize, readable room))
+ * @arr: the arrays: placement, element size, capacity, declared bytes
+ * @ret: ioctl()'s return value
+ * @err: its errno, 0 on success
+ */
+struct call {
+	const struct fuzz_ioctl *io;
+	unsigned long cmd;
+	int fdi;
+	uint32_t usize;
+	struct place arg;
+	size_t nbytes;
+	struct {
+		struct place pl;
+		uint32_t esize;
+		uint32_t cap;
+		uint64_t decl;
+		uint8_t *arena;
+	} arr[NR_ARENAS];
+	int ret;
+	int err;
+};
+
+static void describe(const struct call *c, char *buf, size_t size)
+{
+	unsigned int i;
+	int n;
+
+	n = snprintf(buf, size,
+		     "%s cmd %#lx fd %s size %u arg %s %#llx (rd %zu wr %zu) -> %d %s",
+		     c->io->name, c->cmd, c->fdi ? "rw" : "ro", c->usize,
+		     pk_names[c->arg.kind], (unsigned long long)c->arg.addr,
+		     c->arg.rd, c->arg.wr, c->ret,
+		     c->err ? strerror(c->err) : "ok");
+	for (i = 0; i < c->io->nr_arrays && n > 0 && (size_t)n < size; i++)
+		n += snprintf(buf + n, size - n,
+			      "; %s[%u] esize %u at %s %#llx (wr %zu)",
+			      elem_types[c->io->arrays[i].kind].name,
+			      c->arr[i].cap, c->arr[i].esize,
+			      pk_names[c->arr[i].pl.kind],
+			      (unsigned long long)c->arr[i].pl.addr,
+			      c->arr[i].pl.wr);
+}
+
+static void __attribute__((format(printf, 3, 4)))
+call_fail(struct fuzz_thread *t, const struct call *c, const char *fmt, ...)
+{
+	char what[256], desc[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	describe(c, desc, sizeof(desc));
+	thread_fail(t, "%s [%s]", what, desc);
+}
+
+/* A field of the argument as the kernel sees it: 0 past the size. */
+static uint32_t fld32(const struct call *c, const uint8_t *buf, size_t off)
+{
+	uint32_t v;
+
+	if (off + 4 > c->usize)
+		return 0;
+	memcpy(&v, buf + off, 4);
+	return v;
+}
+
+static uint64_t fld64(const struct call *c, const uint8_t *buf, size_t off)
+{
+	uint64_t v;
+
+	if (off + 8 > c->usize)
+		return 0;
+	memcpy(&v, buf + off, 8);
+	return v;
+}
+
+static uint32_t pick_size(struct rng *r, uint32_t ver0, uint32_t known,
+			  const uint32_t *vers)
+{
+	uint32_t n = 0, v;
+
+	switch (rng_below(r, 16)) {
+	case 0:
+		return rng_below(r, 4) ? 0 : rng_below(r, 8);
+	case 1:
+		return ver0 - 1;
+	case 2: case 3: case 4: case 5:
+		while (n < 4 && vers[n])
+			n++;
+		v = vers[rng_below(r, n)];
+		return v + (int)rng_below(r, 3) - 1;
+	case 6:
+		return known + 8 * (1 + rng_below(r, 8));
+	case 7:
+		return known + 1 + rng_below(r, 7);
+	case 8:
+		return KPAGE - rng_below(r, 2);
+	case 9:
+		return KPAGE + 1 + rng_below(r, 2) * (KPAGE - 1);
+	case 10:
+		return rng_chance(r, 1, 2) ? 0xffffffffU : 0x80000000U;
+	case 11:
+		return rng_below(r, KPAGE + 64);
+	default:
+		return known;
+	}
+}
+
+static uint32_t pick_esize(struct rng *r, const struct elem_type *e)
+{
+	uint32_t n = 0;
+
+	switch (rng_below(r, 14)) {
+	case 0:
+		return rng_below(r, 4) ? 0 : 1 + rng_below(r, 15);
+	case 1:
+		return e->ver0 - 1;
+	case 2: case 3: case 4: case 5:
+		while (n < 5 && e->vers[n])
+			n++;
+		return e->vers[rng_below(r, n)] + (int)rng_below(r, 3) - 1;
+	case 6:
+		return e->known + 8 * rng_below(r, 16);
+	case 7:
+		return KPAGE - 1 + rng_below(r, 3);
+	case 8:
+		return rng_chance(r, 1, 2) ? 0xffffffffU : 0x80000001U;
+	case 9:
+		return rng_below(r, KPAGE + 64);
+	default:
+		return e->known;
+	}
+}
+
+static uint32_t pick_cap(struct rng *r, uint32_t esize)
+{
+	uint32_t fit = esize ? ARR_RW / esize : ARR_RW;
+
+	switch (rng_below(r, 12)) {
+	case 0: case 1:
+		return 0;
+	case 2:
+		return 1;
+	case 3:
+		return 2 + rng_below(r, 3);
+	case 4:
+		return fit;
+	case 5:
+		return fit + 1;
+	case 6:
+		return rng_chance(r, 1, 2) ? 0xffffffffU : 0x80000000U;
+	case 7:
+		return rng_below(r, 1U << 20);
+	default:
+		return fit ? 1 + rng_below(r, fit) : 1;
+	}
+}
+
+static uint64_t pick_vm_id(struct fuzz_thread *t)
+{
+	struct rng *r = &t->rng;
+	uint64_t id;
+
+	switch (rng_below(r, 8)) {
+	case 0:
+		return 0;
+	case 1:
+		return rng_next(r);
+	case 2:
+		return 1 + rng_below(r, 4096);
+	case 3:
+		return 1ULL << 32 | rng_below(r, 8);
+	default:
+		id = __atomic_load_n(&t->f->ids[rng_below(r, NR_IDS)],
+				     __ATOMIC_RELAXED);
+		return id ? id : 1 + rng_below(r, 64);
+	}
+}
+
+/* A command for a table entry: its own, or with random size bits. */
+static unsigned long fuzz_cmd(struct rng *r, const struct fuzz_ioctl *io)
+{
+	if (rng_chance(r, 4, 5))
+		return io->cmd;
+	return _IOC(_IOC_DIR(io->cmd), _IOC_TYPE(io->cmd), _IOC_NR(io->cmd),
+		    rng_below(r, 1U << _IOC_SIZEBITS));
+}
+
+/* Looks like a kernel address (the all-ones word is a legitimate value). */
+static bool kernel_pointer(uint64_t v)
+{
+	return v >= 0xffff800000000000ULL && v < 0xfffffffffff00000ULL;
+}
+
+/* First kernel-pointer-looking word of @n bytes at @p, or -1. */
+static long scan_pointers(const uint8_t *p, size_t n)
+{
+	size_t off;
+	uint64_t v;
+
+	for (off = 0; off + 8 <= n; off += 8) {
+		memcpy(&v, p + off, 8);
+		if (kernel_pointer(v))
+			return off;
+	}
+	return -1;
+}
+
+static uint64_t rd64(const uint8_t *p, size_t off)
+{
+	uint64_t v;
+
+	memcpy(&v, p + off, 8);
+	return v;
+}
+
+static uint32_t rd32(const uint8_t *p, size_t off)
+{
+	uint32_t v;
+
+	memcpy(&v, p + off, 4);
+	return v;
+}
+
+static bool vm_id_sane(uint64_t id)
+{
+	return id && id < (1ULL << 32);
+}
+
+/*
+ * Sanity of one struct kvmw_vm_info of @n valid bytes at @p; returns a
+ * description of what is wrong, or NULL.
+ */
+static const char *check_vm_info(const uint8_t *p, size_t n)
+{
+	if (n < KVMW_VM_INFO_SIZE_VER0)
+		return NULL;
+	if (!vm_id_sane(rd64(p, offsetof(struct kvmw_vm_info, vm_id))))
+		return "vm_id not in [1, 2^32)";
+	if (rd32(p, offsetof(struct kvmw_vm_info, vmm_pid)) - 1 >= PID_MAX)
+		return "vmm_pid not in [1, PID_MAX_LIMIT]";
+	if (rd32(p, offsetof(struct kvmw_vm_info, flags)) &
+	    ~(KVMW_VM_F_GONE | KVMW_VM_F_NO_LIFETIME))
+		return "unknown VM flags";
+	if (rd32(p, offsetof(struct kvmw_vm_info, vendor)) > KVMW_VENDOR_SVM)
+		return "vendor out of range";
+	if (!memchr(p + offsetof(struct kvmw_vm_info, comm), 0, 16))
+		return "comm not NUL-terminated";
+	return NULL;
+}
+
+/* Counts of an answer, by element kind, for cross references. */
+struct answer {
+	uint32_t count[NR_ELEM];
+	bool has[NR_ELEM];
+};
+
+static const char *check_elem(enum elem_kind kind, const uint8_t *p,
+			      size_t n, const struct answer *a)
+{
+	uint32_t v;
+
+	switch (kind) {
+	case ELEM_VM_INFO:
+		return check_vm_info(p, n);
+	case ELEM_VM_ENTRY:
+		if (check_vm_info(p, n))
+			return check_vm_info(p, n);
+		v = rd32(p, offsetof(struct kvmw_vm_entry, first_vcpu));
+		if (a->has[ELEM_VCPU] &&
+		    (uint64_t)v + rd32(p, offsetof(struct kvmw_vm_info,
+						   nr_vcpus)) >
+		    a->count[ELEM_VCPU])
+			return "first_vcpu + nr_vcpus beyond the vCPU count";
+		if (rd32(p, offsetof(struct kvmw_vm_entry, reserved)))
+			return "reserved not 0";
+		return NULL;
+	case ELEM_VCPU:
+		if (rd32(p, offsetof(struct kvmw_vcpu_info, tid)) > PID_MAX)
+			return "tid above PID_MAX_LIMIT";
+		v = rd32(p, offsetof(struct kvmw_vcpu_info, first_reason));
+		if (a->has[ELEM_REASON] &&
+		    (uint64_t)v + rd32(p, offsetof(struct kvmw_vcpu_info,
+						   nr_reasons)) >
+		    a->count[ELEM_REASON])
+			return "first_reason + nr_reasons beyond the reason count";
+		if (n >= offsetof(struct kvmw_vcpu_info, rq_delay_ns) &&
+		    !vm_id_sane(rd64(p, offsetof(struct kvmw_vcpu_info,
+						 vm_id))))
+			return "vm_id not in [1, 2^32)";
+		return NULL;
+	case ELEM_REASON:
+		if (a->has[ELEM_VCPU] &&
+		    rd32(p, offsetof(struct kvmw_reason_stat, vcpu_index)) >=
+		    a->count[ELEM_VCPU])
+			return "vcpu_index beyond the vCPU count";
+		if (!rd64(p, offsetof(struct kvmw_reason_stat, count)))
+			return "count 0";
+		if (n >= offsetof(struct kvmw_reason_stat, lat_total_ns) &&
+		    rd32(p, offsetof(struct kvmw_reason_stat, reserved)))
+			return "reserved not 0";
+		return NULL;
+	default:
+		return NULL;
+	}
+}
+
+/* The answer of a successful HANDSHAKE or VM_SNAPSHOT. */
+static const char *check_answer(const struct call *c, const uint8_t *ans,
+				const uint8_t *in)
+{
+	if (c->io->cmd == KVMW_IOC_HANDSHAKE) {
+		if (rd32(ans, offsetof(struct kvmw_handshake, api_version)) !=
+		    KVMW_API_VERSION)
+			return "api_version";
+		if (rd32(ans, offsetof(struct kvmw_handshake, vendor)) >
+		    KVMW_VENDOR_SVM)
+			return "vendor out of range";
+		if (!(rd64(ans, offsetof(struct kvmw_handshake, features)) &
+		      KVMW_FEAT_EXIT_COUNTS))
+			return "KVMW_FEAT_EXIT_COUNTS not set";
+		if (rd32(ans, offsetof(struct kvmw_handshake, reserved)))
+			return "reserved not 0";
+	} else if (c->io->cmd == KVMW_IOC_VM_SNAPSHOT) {
+		size_t vm = offsetof(struct kvmw_vm_snapshot, vm);
+
+		if (rd64(ans, vm) != fld64(c, in, c->io->id_off))
+			return "vm.vm_id is not the vm_id asked for";
+		if (rd32(ans, vm + offsetof(struct kvmw_vm_info, nr_vcpus)) !=
+		    rd32(ans, offsetof(struct kvmw_vm_snapshot, nr_vcpus)))
+			return "vm.nr_vcpus differs from nr_vcpus";
+		return check_vm_info(ans + vm, KVMW_VM_INFO_SIZE_VER0);
+	}
+	return NULL;
+}
+
+/* Build the argument in t->buf; fills @c. */
+static void build_call(struct fuzz_thread *t, struct call *c,
+		       const struct fuzz_ioctl *io)
+{
+	struct rng *r = &t->rng;
+	uint8_t *b = t->buf;
+	uint32_t flags = 0;
+	unsigned int i;
+	size_t n;
+
+	memset(c, 0, sizeof(*c));
+	c->io = io;
+	c->cmd = fuzz_cmd(r, io);
+	c->fdi = rng_below(r, 2);
+	c->usize = pick_size(r, io->ver0, io->known, io->vers);
+
+	/* Output fields hold garbage now and then: they must be ignored. */
+	if (rng_chance(r, 1, 4)) {
+		for (n = 0; n < io->known; n++)
+			b[n] = rng_next(r);
+	} else {
+		memset(b, 0, io->known);
+	}
+	memset(b + io->known, 0, sizeof(t->buf) - io->known);
+	memcpy(b, &c->usize, 4);
+	if (rng_chance(r, 1, 16))
+		flags = 1U << rng_below(r, 32);
+	memcpy(b + 4, &flags, 4);
+	for (i = 0; i < ARRAY_SIZE(io->reserved) && io->reserved[i]; i++) {
+		uint32_t v = rng_chance(r, 1, 16) ? 1U << rng_below(r, 32) : 0;
+
+		memcpy(b + io->reserved[i], &v, 4);
+	}
+	if (io->id_off) {
+		uint64_t id = pick_vm_id(t);
+
+		memcpy(b + io->id_off, &id, 8);
+	}
+	/* A non-zero byte somewhere in the tail past the known struct. */
+	if (c->usize > io->known && c->usize <= KPAGE && rng_chance(r, 1, 3))
+		b[io->known + rng_below(r, c->usize - io->known)] =
+			1 + rng_below(r, 255);
+
+	for (i = 0; i < io->nr_arrays; i++) {
+		const struct fuzz_array *a = &io->arrays[i];
+		const struct elem_type *e = &elem_types[a->kind];
+		uint32_t esize = pick_esize(r, e);
+		uint32_t cap = pick_cap(r, esize);
+		uint64_t decl = (uint64_t)esize * cap;
+
+		c->arr[i].esize = esize;
+		c->arr[i].cap = cap;
+		c->arr[i].decl = decl;
+		c->arr[i].arena = t->m.arr[i];
+		place(t, &c->arr[i].pl, pick_kind(r), t->m.arr[i], ARR_RW,
+		      decl);
+		memcpy(b + a->size_off, &esize, 4);
+		memcpy(b + a->cap_off, &cap, 4);
+		memcpy(b + a->ptr_off, &c->arr[i].pl.addr, 8);
+	}
+}
+
+/* The window of an array buffer that is prepared and checked. */
+static void arr_window(const struct call *c, unsigned int i, uint8_t **lo,
+		       uint8_t **hi)
+{
+	uint8_t *arena = c->arr[i].arena, *p = c->arr[i].pl.p;
+	uint64_t end;
+
+	*lo = *hi = NULL;
+	if (!p)
+		return;
+	end = (uint64_t)(p - arena) + c->arr[i].decl + MARGIN;
+	*lo = p - arena > MARGIN ? p - MARGIN : arena;
+	*hi = arena + (end < ARR_RW ? end : ARR_RW);
+}
+
+/* Whether the kernel could write every declared byte of array @i. */
+static bool arr_fits(const struct call *c, unsigned int i)
+{
+	return c->arr[i].decl <= c->arr[i].pl.wr;
+}
+
+/* Whether a field of @n bytes at @off is unchanged (or past @lim). */
+static bool same(const uint8_t *a, const uint8_t *b, size_t off, size_t n,
+		 size_t lim)
+{
+	return off + n > lim || !memcmp(a + off, b + off, n);
+}
+
+/*
+ * Judge a fuzzed call and check what it wrote. @in is the argument as
+ * passed (t->buf), the answer is read from c->arg.p.
+ */
+static void judge(struct fuzz_thread *t, struct call *c, const uint8_t *in)
+{
+	const struct fuzz_ioctl *io = c->io;
+	uint32_t flags, usize = c->usize;
+	bool must_fail = false, lenient_esize = false, all_caps_zero = true;
+	bool unwritable = false, tail_nonzero = false, e2big_cap = false;
+	uint64_t allowed = 0;
+	const uint8_t *ans = c->arg.p;
+	struct answer a = {};
+	unsigned int i, j;
+	size_t n;
+	long off;
+
+#define BIT(e)	(1ULL << err_class(e))
+	if (c->arg.rd < 4) {
+		allowed = BIT(EFAULT);
+		goto verdict;
+	}
+	if (usize < io->ver0 || usize > KPAGE) {
+		allowed = BIT(EINVAL);
+		goto verdict;
+	}
+	if (c->arg.rd < usize) {
+		must_fail = true;
+		allowed |= BIT(EFAULT);
+	}
+	for (n = io->known; n < usize; n++)
+		tail_nonzero |= in[n] != 0;
+	if (tail_nonzero) {
+		must_fail = true;
+		allowed |= BIT(E2BIG);
+	}
+	flags = fld32(c, in, 4);
+	for (i = 0; i < ARRAY_SIZE(io->reserved) && io->reserved[i]; i++)
+		flags |= fld32(c, in, io->reserved[i]);
+	if (flags) {
+		must_fail = true;
+		allowed |= BIT(EINVAL);
+	}
+	for (i = 0; i < io->nr_arrays; i++)
+		if (fld32(c, in, io->arrays[i].cap_off))
+			all_caps_zero = false;
+	for (i = 0; i < io->nr_arrays; i++) {
+		const struct elem_type *e = &elem_types[io->arrays[i].kind];
+		uint32_t es = fld32(c, in, io->arrays[i].size_off);
+
+		if (es >= e->ver0 && es <= KPAGE)
+			continue;
+		/* A pure query (all capacities 0) may ignore element sizes. */
+		if (all_caps_zero) {
+			lenient_esize = true;
+		} else {
+			must_fail = true;
+			allowed |= BIT(EINVAL);
+		}
+	}
+	if (must_fail)
+		goto verdict;
+
+	allowed = BIT(0) | BIT(ENOMEM) | BIT(E2BIG);
+	if (lenient_esize)
+		allowed |= BIT(EINVAL);
+	if (io->flags & FI_VM_ID)
+		allowed |= BIT(ENOENT);
+	if ((io->flags & FI_WRITE) && !c->fdi)
+		allowed |= BIT(EPERM) | BIT(EACCES);
+	unwritable = c->arg.wr < (usize < io->known ? usize : io->known);
+	for (i = 0; i < io->nr_arrays; i++)
+		if (fld32(c, in, io->arrays[i].cap_off) && !arr_fits(c, i))
+			unwritable = true;
+	if (unwritable)
+		allowed |= BIT(EFAULT);
+
+verdict:
+	if (!(allowed & BIT(c->err))) {
+		call_fail(t, c, "errno not allowed by the inputs");
+		return;
+	}
+#undef BIT
+	/* What the kernel wrote back over the argument. */
+	if (ans) {
+		size_t room = c->arg.wr, lo = ans - t->m.arg;
+		size_t lim = usize < c->nbytes ? usize : c->nbytes, end;
+
+		off = not_canary(ans - (lo < 64 ? lo : 64), lo < 64 ? lo : 64);
+		if (off >= 0)
+			call_fail(t, c, "byte written before the argument");
+		/* Below 8 bytes, the placed size and flags stay as they are. */
+		end = usize > c->nbytes ? usize : c->nbytes;
+		if (usize < c->nbytes &&
+		    memcmp(ans + usize, in + usize, c->nbytes - usize))
+			call_fail(t, c, "byte past the size written");
+		if (end < room) {
+			n = room - end < 64 ? room - end : 64;
+			off = not_canary(ans + end, n);
+			if (off >= 0)
+				call_fail(t, c, "byte %zu past the size written",
+					  end + off);
+		}
+		/* Input fields come back as they went in. */
+		if (lim >= 8 && memcmp(ans, in, 8))
+			call_fail(t, c, "size or flags changed");
+		for (i = 0; i < io->nr_arrays; i++) {
+			const struct fuzz_array *fa = &io->arrays[i];
+
+			if (!same(ans, in, fa->ptr_off, 8, lim) ||
+			    !same(ans, in, fa->size_off, 4, lim) ||
+			    !same(ans, in, fa->cap_off, 4, lim))
+				call_fail(t, c, "array %u input fields changed",
+					  i);
+		}
+		if (io->id_off && !same(ans, in, io->id_off, 8, lim))
+			call_fail(t, c, "vm_id changed");
+		/* Failures before any answer leave the argument alone. */
+		if ((c->err == EINVAL || (c->err == E2BIG && tail_nonzero)) &&
+		    memcmp(ans, in, lim))
+			call_fail(t, c, "argument changed by a failed call");
+		if (!c->err || c->err == E2BIG) {
+			for (off = 0; off + 8 <= (long)lim; off += 8)
+				if (memcmp(ans + off, in + off, 8) &&
+				    kernel_pointer(rd64(ans, off)))
+					call_fail(t, c,
+						  "kernel pointer at offset %ld",
+						  off);
+		}
+	}
+	if (!c->err && !ans)
+		call_fail(t, c, "success with an unwritable argument");
+
+	for (i = 0; i < io->nr_arrays; i++) {
+		enum elem_kind k = io->arrays[i].kind;
+
+		if (!ans || !(!c->err || c->err == E2BIG))
+			break;
+		a.has[k] = true;
+		a.count[k] = rd32(ans, io->arrays[i].count_off);
+		if (a.count[k] > c->arr[i].cap)
+			e2big_cap = true;
+	}
+	if (c->err == E2BIG && !tail_nonzero && !e2big_cap)
+		call_fail(t, c, "E2BIG with no count above its capacity");
+	if (!c->err && ans && check_answer(c, ans, in))
+		call_fail(t, c, "answer: %s", check_answer(c, ans, in));
+
+	/* The arrays: only declared bytes written, only on success. */
+	for (i = 0; i < io->nr_arrays; i++) {
+		enum elem_kind k = io->arrays[i].kind;
+		const struct elem_type *e = &elem_types[k];
+		uint32_t es = c->arr[i].esize, cnt = a.count[k];
+		uint8_t *lo, *hi, *p = c->arr[i].pl.p;
+		uint64_t written = 0;
+		bool query = all_caps_zero;
+
+		if (!c->err && !query) {
+			if (cnt > c->arr[i].cap) {
+				call_fail(t, c, "%s count %u above capacity",
+					  e->name, cnt);
+				continue;
+			}
+			written = (uint64_t)cnt * es;
+			if (written > c->arr[i].pl.wr) {
+				call_fail(t, c, "%s: success though %llu bytes were not writable",
+					  e->name, (unsigned long long)written);
+				continue;
+			}
+		}
+		arr_window(c, i, &lo, &hi);
+		if (!lo)
+			continue;
+		off = not_canary(lo, p - lo);
+		if (off >= 0)
+			call_fail(t, c, "%s: byte written before the array",
+				  e->name);
+		if (c->err == EFAULT)
+			written = c->arr[i].decl;
+		if (written < (uint64_t)(hi - p)) {
+			off = not_canary(p + written, hi - (p + written));
+			if (off >= 0)
+				call_fail(t, c, "%s: byte %llu written past %llu",
+					  e->name,
+					  (unsigned long long)(written + off),
+					  (unsigned long long)written);
+		}
+		if (c->err)
+			continue;
+		for (j = 0; j < cnt && written; j++) {
+			const uint8_t *el = p + (size_t)j * es;
+			size_t kn = es < e->known ? es : e->known;
+			const char *why;
+
+			off = scan_pointers(el, kn);
+			if (off >= 0) {
+				call_fail(t, c, "%s %u: kernel pointer at %ld",
+					  e->name, j, off);
+				break;
+			}
+			why = check_elem(k, el, kn, &a);
+			if (why) {
+				call_fail(t, c, "%s %u: %s", e->name, j, why);
+				break;
+			}
+			for (n = kn; n < es; n++)
+				if (el[n])
+					break;
+			if (n < es) {
+				call_fail(t, c, "%s %u: byte %zu past the kernel's size not 0",
+					  e->name, j, n);
+				break;
+			}
+		}
+	}
+}
+
+/* Reset what a call could have touched to canary bytes. */
+static void restore(struct fuzz_thread *t, const struct call *c)
+{
+	unsigned int i;
+	uint8_t *lo, *hi;
+
+	if (c->arg.p) {
+		size_t back = c->arg.p - t->m.arg < 64 ? c->arg.p - t->m.arg : 64;
+		size_t len = c->nbytes + 64 < c->arg.wr ? c->nbytes + 64 :
+							    c->arg.wr;
+
+		memset(c->arg.p - back, CANARY, back + len);
+	}
+	for (i = 0; i < c->io->nr_arrays; i++) {
+		arr_window(c, i, &lo, &hi);
+		if (lo)
+			memset(lo, CANARY, hi - lo);
+	}
+}
+
+static int fuzz_fd(struct fuzz_thread *t, int fdi)
+{
+	return t->fd[fdi];
+}
+
+static void op_ioctl(struct fuzz_thread *t, unsigned int idx)
+{
+	const struct fuzz_ioctl *io = &fuzz_ioctls[idx];
+	struct call c;
+	long ret;
+
+	build_call(t, &c, io);
+	place(t, &c.arg, pick_kind(&t->rng), t->m.arg, ARG_RW, c.usize);
+	/* The size and flags fields are always there, even for size < 8. */
+	c.nbytes = c.usize > 8 ? c.usize : 8;
+	if (c.nbytes > c.arg.rd)
+		c.nbytes = c.arg.rd;
+	if (c.nbytes > sizeof(t->buf))
+		c.nbytes = sizeof(t->buf);
+	if (c.arg.p)
+		memcpy(c.arg.p, t->buf, c.nbytes);
+	else if (c.arg.kind == PK_RO)
+		memcpy(t->m.rw_view + (c.arg.addr - (uintptr_t)t->m.ro_view),
+		       t->buf, c.nbytes);
+	ret = ioctl(fuzz_fd(t, c.fdi), c.cmd, (void *)(uintptr_t)c.arg.addr);
+	c.ret = ret;
+	c.err = ret ? errno : 0;
+	if (ret && ret != -1)
+		call_fail(t, &c, "ioctl returned %ld", ret);
+	count_call(t, idx, c.err);
+	judge(t, &c, t->buf);
+	restore(t, &c);
+}
+
+/* Unknown commands, wrong direction bits: ENOTTY, and nothing touched. */
+static void op_badcmd(struct fuzz_thread *t)
+{
+	/* Types that the VFS does not handle itself (FIONBIO, FS_IOC_*...). */
+	static const uint8_t types[] = { 0xae, 0xb8, 0xba, 0x01, 0xff };
+	struct rng *r = &t->rng;
+	unsigned long cmd;
+	struct place pl;
+	unsigned int dir, nr, i;
+	struct call c;
+	long ret;
+
+	switch (rng_below(r, 3)) {
+	case 0:	/* a known number with other direction bits */
+		i = rng_below(r, NR_IOCTLS);
+		dir = rng_below(r, 3);	/* _IOC_NONE, _IOC_WRITE, _IOC_READ */
+		cmd = _IOC(dir, KVMW_IOC_MAGIC, _IOC_NR(fuzz_ioctls[i].cmd),
+			   rng_below(r, 1U << _IOC_SIZEBITS));
+		break;
+	case 1:	/* our magic, a number no table entry has */
+		do {
+			nr = rng_below(r, 256);
+			for (i = 0; i < NR_IOCTLS; i++)
+				if (_IOC_NR(fuzz_ioctls[i].cmd) == nr)
+					break;
+		} while (i < NR_IOCTLS);
+		cmd = _IOC(rng_below(r, 4), KVMW_IOC_MAGIC, nr,
+			   rng_below(r, 1U << _IOC_SIZEBITS));
+		break;
+	default:
+		cmd = _IOC(rng_below(r, 4), types[rng_below(r, sizeof(types))],
+			   rng_below(r, 256), rng_below(r, 1U << _IOC_SIZEBITS));
+		break;
+	}
+	place(t, &pl, pick_kind(r), t->m.arg, ARG_RW, 64);
+	if (pl.p)
+		memset(pl.p, 0, pl.wr < 64 ? pl.wr : 64);
+	ret = ioctl(fuzz_fd(t, rng_below(r, 2)), cmd, (void *)(uintptr_t)pl.addr);
+	memset(&c, 0, sizeof(c));
+	c.io = &fuzz_ioctls[0];
+	c.cmd = cmd;
+	c.arg = pl;
+	c.ret = ret;
+	c.err = ret ? errno : 0;
+	count_call(t, ROW_BADCMD, c.err);
+	if (c.err != ENOTTY)
+		call_fail(t, &c, "unknown command: not ENOTTY");
+	if (pl.p) {
+		for (i = 0; i < 64 && i < pl.wr; i++)
+			if (pl.p[i])
+				break;
+		if (i < 64 && i < pl.wr)
+			call_fail(t, &c, "unknown command wrote its argument");
+		memset(pl.p, CANARY, pl.wr < 64 ? pl.wr : 64);
+	}
+}
+
+/* ---- read() and poll() ---- */
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+}
+
+/* Interrupt this thread every 2 ms while a blocking read() waits. */
+static void arm_timer(struct fuzz_thread *t, bool on)
+{
+	struct itimerspec its = {};
+
+	if (!t->timer_ok)
+		return;
+	if (on) {
+		its.it_value.tv_nsec = 2000000;
+		its.it_interval.tv_nsec = 2000000;
+	}
+	timer_settime(t->timer, 0, &its, NULL);
+}
+
+/* Check the records of a successful read(); returns false on a failure. */
+static bool check_events(struct fuzz_thread *t, int fdi, const uint8_t *p,
+			 ssize_t ret, size_t len)
+{
+	struct kvmw_event ev;
+	uint64_t prev = t->last_seq[fdi];
+	struct timespec ts;
+	uint64_t now;
+	ssize_t off;
+
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	now = ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+	if (ret < (ssize_t)sizeof(ev) || ret % sizeof(ev) ||
+	    (size_t)ret > len || ret / sizeof(ev) > EVENT_READ_MAX) {
+		thread_fail(t, "read(%zu) returned %zd: not whole records of %zu, at most %u",
+			    len, ret, sizeof(ev), EVENT_READ_MAX);
+		return false;
+	}
+	for (off = 0; off < ret; off += sizeof(ev)) {
+		memcpy(&ev, p + off, sizeof(ev));
+		if (ev.size != sizeof(ev) || ev.version != KVMW_EVENT_VERSION) {
+			thread_fail(t, "event: size %u version %u", ev.size,
+				    ev.version);
+			return false;
+		}
+		if (prev && ev.seq != prev + 1 + ev.lost) {
+			thread_fail(t, "event seq %llu after %llu with %llu lost",
+				    (unsigned long long)ev.seq,
+				    (unsigned long long)prev,
+				    (unsigned long long)ev.lost);
+			return false;
+		}
+		if (off && ev.lost) {
+			thread_fail(t, "lost %llu on a record but the first",
+				    (unsigned long long)ev.lost);
+			return false;
+		}
+		if (!vm_id_sane(ev.vm_id) || ev.vmm_pid - 1 >= PID_MAX ||
+		    ev.tid > PID_MAX || ev.time_ns > now || !ev.seq) {
+			thread_fail(t, "event seq %llu type %u: vm_id %llu pid %u tid %u time %llu",
+				    (unsigned long long)ev.seq, ev.type,
+				    (unsigned long long)ev.vm_id, ev.vmm_pid,
+				    ev.tid, (unsigned long long)ev.time_ns);
+			return false;
+		}
+		if (scan_pointers(p + off, sizeof(ev)) >= 0) {
+			thread_fail(t, "event: kernel pointer");
+			return false;
+		}
+		prev = ev.seq;
+	}
+	t->last_seq[fdi] = prev;
+	return true;
+}
+
+static size_t pick_read_len(struct rng *r)
+{
+	static const size_t lens[] = {
+		0, 1, 8, 119, 120, 121, 239, 240, 241, 3839, 3840, 3841, 3960,
+		4096, 12288, 65536, 1 << 20, 1 << 30, (size_t)1 << 40,
+		0x7ffff000, ~(size_t)0 >> 1, ~(size_t)0,
+	};
+
+	if (rng_chance(r, 1, 4))
+		return rng_below(r, 8192);
+	return lens[rng_below(r, ARRAY_SIZE(lens))];
+}
+
+static int do_read(struct fuzz_thread *t, int fdi, size_t len,
+		   struct place *pl)
+{
+	size_t need = (len / sizeof(struct kvmw_event) < EVENT_READ_MAX ?
+		       len / sizeof(struct kvmw_event) : EVENT_READ_MAX) *
+		      sizeof(struct kvmw_event);
+	uint8_t *arena = t->m.arr[0], *lo = NULL, *hi = NULL;
+	/* Past the user address space the VFS refuses it (access_ok()). */
+	bool huge = pl->addr + len < pl->addr ||
+		    pl->addr + len > 0x7ffffffff000ULL;
+	int err, fd = t->fd[fdi];
+	ssize_t ret;
+	long off;
+
+	if (pl->p) {
+		lo = pl->p - arena > MARGIN ? pl->p - MARGIN : arena;
+		hi = pl->p + (pl->wr < need + MARGIN ? pl->wr : need + MARGIN);
+	}
+	if (fdi)
+		arm_timer(t, true);
+	ret = read(fd, (void *)(uintptr_t)pl->addr, len);
+	err = ret < 0 ? errno : 0;
+	if (fdi)
+		arm_timer(t, false);
+	count_call(t, ROW_READ, err);
+
+	if (len < sizeof(struct kvmw_event)) {
+		/* The VFS checks the buffer (access_ok()) before the driver. */
+		if (err != EINVAL &&
+		    !(err == EFAULT && (huge || pl->kind >= PK_KERNEL)))
+			thread_fail(t, "read(%zu) at %s: %s, expected EINVAL",
+				    len, pk_names[pl->kind], strerror(err));
+	} else if (err == EFAULT) {
+		if (pl->wr >= need && !huge)
+			thread_fail(t, "read(%zu) at %s (%zu writable): EFAULT",
+				    len, pk_names[pl->kind], pl->wr);
+	} else if (err == EAGAIN) {
+		if (fdi)
+			thread_fail(t, "EAGAIN on a blocking file");
+	} else if (err == EINTR) {
+		if (!fdi)
+			thread_fail(t, "EINTR on a non-blocking file");
+	} else if (err) {
+		thread_fail(t, "read(%zu) at %s: %s", len, pk_names[pl->kind],
+			    strerror(err));
+	} else if (!pl->p || (size_t)ret > pl->wr) {
+		thread_fail(t, "read(%zu) at %s (%zu writable) returned %zd",
+			    len, pk_names[pl->kind], pl->wr, ret);
+	} else {
+		check_events(t, fdi, pl->p, ret, len);
+	}
+	if (pl->p) {
+		off = not_canary(lo, pl->p - lo);
+		if (off >= 0)
+			thread_fail(t, "read(): byte written before the buffer");
+		if (!err || err == EFAULT) {
+			uint8_t *end = pl->p + (err ? need : (size_t)ret);
+
+			if (end < hi && not_canary(end, hi - end) >= 0)
+				thread_fail(t, "read(%zu) returned %zd: byte written past it",
+					    len, ret);
+		}
+		memset(lo, CANARY, hi - lo);
+	}
+	return err;
+}
+
+static void op_read(struct fuzz_thread *t)
+{
+	struct rng *r = &t->rng;
+	size_t len = pick_read_len(r);
+	size_t need = len < EVENT_READ_MAX * sizeof(struct kvmw_event) ?
+		      len : EVENT_READ_MAX * sizeof(struct kvmw_event);
+	struct place pl;
+
+	place(t, &pl, pick_kind(r), t->m.arr[0], ARR_RW, need);
+	do_read(t, rng_chance(r, 1, 4), len, &pl);
+}
+
+static void op_poll(struct fuzz_thread *t)
+{
+	static const short evs[] = {
+		POLLIN, POLLIN | POLLOUT, POLLPRI | POLLRDNORM, POLLOUT, 0,
+	};
+	struct rng *r = &t->rng;
+	int fdi = rng_below(r, 2), ret, err;
+	struct pollfd p = { t->fd[fdi], evs[rng_below(r, ARRAY_SIZE(evs))], 0 };
+	struct place pl;
+
+	ret = poll(&p, 1, rng_chance(r, 1, 8) ? 1 : 0);
+	err = ret < 0 ? errno : 0;
+	count_call(t, ROW_POLL, err);
+	if (err && err != EINTR) {
+		thread_fail(t, "poll(): %s", strerror(err));
+		return;
+	}
+	if (ret > 0 && (p.revents & ~(POLLIN | POLLRDNORM))) {
+		thread_fail(t, "poll(): revents %#x", p.revents);
+		return;
+	}
+	/* Ready means a non-blocking read returns a record at once. */
+	if (ret > 0 && (p.revents & POLLIN) && !fdi) {
+		place(t, &pl, PK_START, t->m.arr[0], ARR_RW, 0);
+		err = do_read(t, 0, EVENT_READ_MAX * sizeof(struct kvmw_event),
+			      &pl);
+		if (err == EAGAIN)
+			thread_fail(t, "poll() said POLLIN, read() said EAGAIN");
+	}
+}
+
+/* ---- valid calls: must succeed ---- */
+
+static int valid_handshake(struct fuzz_thread *t, int fd)
+{
+	struct kvmw_handshake hs;
+	int ret = kvmw_handshake(fd, &hs);
+
+	count_call(t, NR_IOCTLS + 0, -ret);
+	if (ret) {
+		thread_fail(t, "valid HANDSHAKE: %s", strerror(-ret));
+		return -1;
+	}
+	if (hs.api_version != KVMW_API_VERSION || hs.reserved ||
+	    hs.vendor > KVMW_VENDOR_SVM ||
+	    !(hs.features & KVMW_FEAT_EXIT_COUNTS) || !hs.nr_reason_slots) {
+		thread_fail(t, "valid HANDSHAKE: api %u vendor %u features %#llx reserved %u slots %u",
+			    hs.api_version, hs.vendor,
+			    (unsigned long long)hs.features, hs.reserved,
+			    hs.nr_reason_slots);
+		return -1;
+	}
+	return 0;
+}
+
+static int valid_list(struct fuzz_thread *t, int fd)
+{
+	struct kvmw_vm_info *vms;
+	const char *why;
+	uint32_t nr, i;
+	int ret;
+
+	ret = kvmw_list_vms(fd, &vms, &nr);
+	count_call(t, NR_IOCTLS + 1, -ret);
+	if (ret) {
+		thread_fail(t, "valid LIST_VMS: %s", strerror(-ret));
+		return -1;
+	}
+	for (i = 0; i < nr; i++) {
+		why = check_vm_info((const uint8_t *)&vms[i], sizeof(vms[i]));
+		if (why) {
+			thread_fail(t, "valid LIST_VMS: VM %u: %s", i, why);
+			free(vms);
+			return -1;
+		}
+		__atomic_store_n(&t->f->ids[rng_below(&t->rng, NR_IDS)],
+				 vms[i].vm_id, __ATOMIC_RELAXED);
+	}
+	free(vms);
+	return 0;
+}
+
+static int valid_snapshot(struct fuzz_thread *t, int fd)
+{
+	struct kvmw_vm_info *vms;
+	struct kvmw_snap s;
+	struct answer a = {};
+	const char *why = NULL;
+	uint32_t nr, i;
+	int ret;
+
+	ret = kvmw_list_vms(fd, &vms, &nr);
+	count_call(t, NR_IOCTLS + 1, -ret);
+	if (ret) {
+		thread_fail(t, "valid LIST_VMS: %s", strerror(-ret));
+		return -1;
+	}
+	if (!nr) {
+		free(vms);
+		return 0;
+	}
+	i = rng_below(&t->rng, nr);
+	ret = kvmw_snapshot(fd, vms[i].vm_id, &s);
+	count_call(t, NR_IOCTLS + 2, -ret);
+	/* A gone VM can be reaped between the two calls; a live one not. */
+	if (ret == -ENOENT && (vms[i].flags & KVMW_VM_F_GONE)) {
+		kvmw_snap_free(&s);
+		free(vms);
+		return 0;
+	}
+	if (ret) {
+		thread_fail(t, "valid VM_SNAPSHOT of vm_id %llu (%s): %s",
+			    (unsigned long long)vms[i].vm_id,
+			    vms[i].flags & KVMW_VM_F_GONE ? "gone" : "live",
+			    strerror(-ret));
+		free(vms);
+		return -1;
+	}
+	a.has[ELEM_VCPU] = a.has[ELEM_REASON] = true;
+	a.count[ELEM_VCPU] = s.hdr.nr_vcpus;
+	a.count[ELEM_REASON] = s.hdr.nr_reasons;
+	if (s.hdr.vm.vm_id != vms[i].vm_id || s.hdr.vm.nr_vcpus != s.hdr.nr_vcpus)
+		why = "vm.vm_id or vm.nr_vcpus";
+	for (i = 0; !why && i < s.hdr.nr_vcpus; i++)
+		why = check_elem(ELEM_VCPU, (const uint8_t *)&s.vcpus[i],
+				 sizeof(s.vcpus[i]), &a);
+	for (i = 0; !why && i < s.hdr.nr_reasons; i++)
+		why = check_elem(ELEM_REASON, (const uint8_t *)&s.reasons[i],
+				 sizeof(s.reasons[i]), &a);
+	if (why)
+		thread_fail(t, "valid VM_SNAPSHOT: %s", why);
+	kvmw_snap_free(&s);
+	free(vms);
+	return why ? -1 : 0;
+}
+
+static int valid_snapshot_all(struct fuzz_thread *t, int fd)
+{
+	struct kvmw_snapshot_all req;
+	struct kvmw_vm_entry *vms = NULL;
+	struct kvmw_vcpu_info *vcpus = NULL;
+	struct kvmw_reason_stat *reasons = NULL;
+	uint32_t cv = 0, cc = 0, cr = 0, i;
+	const char *why = NULL;
+	struct answer a = {};
+	int tries, ret = -E2BIG;
+
+	for (tries = 0; tries < 8; tries++) {
+		memset(&req, 0, sizeof(req));
+		req.size = sizeof(req);
+		req.vms_ptr = (uintptr_t)vms;
+		req.vm_entry_size = sizeof(*vms);
+		req.max_vms = cv;
+		req.vcpus_ptr = (uintptr_t)vcpus;
+		req.vcpu_info_size = sizeof(*vcpus);
+		req.max_vcpus = cc;
+		req.reasons_ptr = (uintptr_t)reasons;
+		req.reason_stat_size = sizeof(*reasons);
+		req.max_reasons = cr;
+		ret = ioctl(fd, KVMW_IOC_SNAPSHOT_ALL, &req) ? -errno : 0;
+		count_call(t, NR_IOCTLS + 3, -ret);
+		if (ret && ret != -E2BIG)
+			break;
+		if (!ret && (cv || cc || cr))
+			break;
+		cv = req.nr_vms + 4;
+		cc = req.nr_vcpus + 8;
+		cr = req.nr_reasons + 64;
+		free(vms);
+		free(vcpus);
+		free(reasons);
+		vms = calloc(cv, sizeof(*vms));
+		vcpus = calloc(cc, sizeof(*vcpus));
+		reasons = calloc(cr, sizeof(*reasons));
+		if (!vms || !vcpus || !reasons) {
+			ret = -ENOMEM;
+			break;
+		}
+		ret = -E2BIG;
+	}
+	if (ret) {
+		thread_fail(t, "valid SNAPSHOT_ALL: %s after %d tries",
+			    strerror(-ret), tries);
+	} else {
+		a.has[ELEM_VCPU] = a.has[ELEM_REASON] = true;
+		a.count[ELEM_VCPU] = req.nr_vcpus;
+		a.count[ELEM_REASON] = req.nr_reasons;
+		for (i = 0; !why && i < req.nr_vms; i++)
+			why = check_elem(ELEM_VM_ENTRY, (const uint8_t *)&vms[i],
+					 sizeof(vms[i]), &a);
+		for (i = 0; !why && i < req.nr_vcpus; i++)
+			why = check_elem(ELEM_VCPU, (const uint8_t *)&vcpus[i],
+					 sizeof(vcpus[i]), &a);
+		for (i = 0; !why && i < req.nr_reasons; i++)
+			why = check_elem(ELEM_REASON,
+					 (const uint8_t *)&reasons[i],
+					 sizeof(reasons[i]), &a);
+		if (why)
+			thread_fail(t, "valid SNAPSHOT_ALL: %s", why);
+	}
+	free(vms);
+	free(vcpus);
+	free(reasons);
+	return ret || why ? -1 : 0;
+}
+
+/* ---- files, and the unload/reload protocol ---- */
+
+static int open_dev(int flags)
+{
+	int fd = open(KVMW_DEVICE_PATH, flags | O_CLOEXEC);
+
+	return fd >= 0 ? fd : -errno;
+}
+
+static void close_fds(struct fuzz_thread *t)
+{
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		if (t->fd[i] >= 0)
+			close(t->fd[i]);
+		t->fd[i] = -1;
+		t->last_seq[i] = 0;
+	}
+}
+
+/* Open both files; the module is loaded. Returns 0 or -1 (recorded). */
+static int open_fds(struct fuzz_thread *t)
+{
+	static const int flags[2] = { O_RDONLY | O_NONBLOCK, O_RDWR };
+	int i, fd, waited;
+
+	for (i = 0; i < 2; i++) {
+		for (waited = 0;; waited += 10) {
+			fd = open_dev(flags[i]);
+			if (fd >= 0 || waited >= 10000)
+				break;
+			/* The node can lag behind the load (devtmpfs). */
+			kvmw_ensure_devnode(KVMW_DEVICE_PATH, KVMW_SYSFS_DEV, 100);
+			sleep_ms(10);
+		}
+		count_call(t, ROW_OPEN, fd < 0 ? -fd : 0);
+		if (fd < 0) {
+			thread_fail(t, "open(%s): %s", KVMW_DEVICE_PATH,
+				    strerror(-fd));
+			close_fds(t);
+			return -1;
+		}
+		t->fd[i] = fd;
+		t->last_seq[i] = 0;
+	}
+	return valid_handshake(t, t->fd[rng_below(&t->rng, 2)]);
+}
+
+/* While the module is being unloaded: an open now and then races it. */
+static void drain_open(struct fuzz_thread *t)
+{
+	int fd = open_dev(O_RDONLY), err = fd < 0 ? -fd : 0;
+
+	count_call(t, ROW_OPEN_DRAIN, err);
+	if (fd >= 0) {
+		/* It holds the module: it must work like any other file. */
+		valid_handshake(t, fd);
+		close(fd);
+	} else if (err != ENOENT && err != ENODEV && err != ENXIO) {
+		thread_fail(t, "open() during unload: %s", strerror(err));
+	}
+}
+
+static void full_scan(struct fuzz_thread *t)
+{
+	long off;
+	int i;
+
+	off = not_canary(t->m.arg, ARG_RW);
+	if (off >= 0) {
+		thread_fail(t, "stray byte at offset %ld of the argument buffer",
+			    off);
+		memset(t->m.arg, CANARY, ARG_RW);
+	}
+	for (i = 0; i < NR_ARENAS; i++) {
+		off = not_canary(t->m.arr[i], ARR_RW);
+		if (off >= 0) {
+			thread_fail(t, "stray byte at offset %ld of array buffer %d",
+				    off, i);
+			memset(t->m.arr[i], CANARY, ARR_RW);
+		}
+	}
+}
+
+static void one_op(struct fuzz_thread *t)
+{
+	struct rng *r = &t->rng;
+	uint32_t x = rng_below(r, 100);
+
+	if (x < 70) {
+		op_ioctl(t, rng_below(r, NR_IOCTLS));
+	} else if (x < 76) {
+		op_badcmd(t);
+	} else if (x < 86) {
+		op_read(t);
+	} else if (x < 92) {
+		op_poll(t);
+	} else if (x < 99) {
+		fuzz_ioctls[rng_below(r, NR_IOCTLS)].valid(t, t->fd[rng_below(r, 2)]);
+	} else {
+		/* A new file: release racing with the other threads' calls. */
+		close_fds(t);
+		open_fds(t);
+	}
+	if (t->ncalls % FULL_SCAN == 0)
+		full_scan(t);
+}
+
+static void *fuzz_thread_fn(void *arg)
+{
+	struct fuzz_thread *t = arg;
+	struct fuzz *f = t->f;
+	struct sigevent sev = {};
+
+	sev.sigev_notify = SIGEV_THREAD_ID;
+	sev.sigev_signo = SIGUSR1;
+	/* glibc 2.36 has no sigev_notify_thread_id macro yet. */
+	sev._sigev_un._tid = syscall(SYS_gettid);
+	t->timer_ok = !timer_create(CLOCK_MONOTONIC, &sev, &t->timer);
+
+	while (!stopping(f)) {
+		if (__atomic_load_n(&f->phase, __ATOMIC_ACQUIRE) == PHASE_DRAIN) {
+			unsigned int gen = __atomic_load_n(&f->gen,
+							   __ATOMIC_ACQUIRE);
+
+			if (t->gen_seen != gen) {
+				close_fds(t);
+				t->gen_seen = gen;
+				__atomic_add_fetch(&f->acks, 1,
+						   __ATOMIC_RELEASE);
+			}
+			if (rng_chance(&t->rng, 1, 4))
+				drain_open(t);
+			sleep_ms(1);
+			continue;
+		}
+		if (t->fd[0] < 0 && open_fds(t)) {
+			sleep_ms(100);
+			continue;
+		}
+		one_op(t);
+	}
+	close_fds(t);
+	if (t->timer_ok)
+		timer_delete(t->timer);
+	return NULL;
+}
+
+/* ---- VM churn ---- */
+
+struct churn {
+	struct fuzz *f;
+	pthread_t thread;
+	struct rng rng;
+};
+
+static void churn_fail(struct fuzz *f, const char *msg)
+{
+	pthread_mutex_lock(&f->lock);
+	if (!f->churn_failed++)
+		snprintf(f->churn_msg, sizeof(f->churn_msg), "%s", msg);
+	pthread_mutex_unlock(&f->lock);
+}
+
+/* Create, run and destroy VMs of one or two vCPUs until told to stop. */
+static void *churn_fn(void *arg)
+{
+	struct churn *c = arg;
+	struct fuzz *f = c->f;
+
+	while (!stopping(f)) {
+		struct kvm_vm *vm = vm_create(NULL);
+		int nv = 1 + rng_below(&c->rng, 2), i, bad = 0;
+
+		if (!vm) {
+			churn_fail(f, "vm_create failed");
+			sleep_ms(100);
+			continue;
+		}
+		for (i = 0; i < nv && !bad; i++)
+			bad = !vcpu_add(vm) ||
+			      vcpu_load_prog(vm->vcpus[i], GUEST_PROG_CPUID,
+					     10 + rng_below(&c->rng, 90));
+		if (!bad && nv == 1) {
+			bad = vcpu_run(vm->vcpus[0]);
+		} else if (!bad) {
+			for (i = 0; i < nv && !bad; i++)
+				bad = vcpu_start(vm->vcpus[i]);
+			for (i = 0; i < vm->nr_vcpus; i++)
+				if (vm->vcpus[i]->started)
+					bad |= vcpu_join(vm->vcpus[i]);
+		}
+		if (bad)
+			churn_fail(f, vm->nr_vcpus ? vm->vcpus[0]->res.msg :
+				   "vcpu_add failed");
+		vm_destroy(vm);
+		__atomic_add_fetch(&f->churn_vms, 1, __ATOMIC_RELAXED);
+	}
+	return NULL;
+}
+
+/* ---- the unload/reload rounds, on the main thread ---- */
+
+static void coord_count(struct fuzz *f, unsigned int row, int err)
+{
+	f->coord[row][err_class(err)]++;
+}
+
+/* Returns 0, or -1 after recording a failure (then stop reloading). */
+static int reload_round(struct fuzz *f)
+{
+	char msg[256];
+	double t0;
+	int fd, err, ret;
+
+	/* An open file holds the module: the unload must be refused. */
+	fd = open_dev(O_RDONLY);
+	if (fd >= 0) {
+		err = syscall(SYS_delete_module, KVMW_MODULE_NAME, O_NONBLOCK) ?
+		      errno : 0;
+		coord_count(f, ROW_RMMOD_OPEN, err);
+		if (err != EAGAIN && err != EBUSY) {
+			snprintf(msg, sizeof(msg),
+				 "delete_module() with a file open: %s",
+				 err ? strerror(err) : "succeeded");
+			record_failure(f, msg);
+		}
+		close(fd);
+		if (!err)
+			goto load;
+	}
+
+	__atomic_store_n(&f->acks, 0, __ATOMIC_RELEASE);
+	__atomic_add_fetch(&f->gen, 1, __ATOMIC_RELEASE);
+	__atomic_store_n(&f->phase, PHASE_DRAIN, __ATOMIC_RELEASE);
+	for (t0 = now_ms(); __atomic_load_n(&f->acks, __ATOMIC_ACQUIRE) <
+	     f->nr_threads; sleep_ms(1)) {
+		if (now_ms() - t0 > 60000) {
+			record_failure(f, "fuzzing threads did not close their files in 60 s");
+			return -1;
+		}
+	}
+	/* Opens racing with the unload make it busy now and then. */
+	for (t0 = now_ms();; sleep_ms(1)) {
+		err = syscall(SYS_delete_module, KVMW_MODULE_NAME, O_NONBLOCK) ?
+		      errno : 0;
+		coord_count(f, ROW_RMMOD, err);
+		if (!err)
+			break;
+		if ((err != EAGAIN && err != EBUSY) || now_ms() - t0 > 20000) {
+			snprintf(msg, sizeof(msg),
+				 "delete_module() with the files closed: %s",
+				 strerror(err));
+			record_failure(f, msg);
+			return -1;
+		}
+	}
+	if (module_loaded(KVMW_MODULE_NAME)) {
+		record_failure(f, "/sys/module/kvmwarden still there after the unload");
+		return -1;
+	}
+	sleep_ms(20);
+load:
+	ret = module_load(f->path, "");
+	if (ret) {
+		snprintf(msg, sizeof(msg), "finit_module(%s): %s", f->path,
+			 strerror(-ret));
+		record_failure(f, msg);
+		return -1;
+	}
+	ret = kvmw_ensure_devnode(KVMW_DEVICE_PATH, KVMW_SYSFS_DEV, 5000);
+	if (ret) {
+		snprintf(msg, sizeof(msg), "no %s after the load: %s",
+			 KVMW_DEVICE_PATH, strerror(-ret));
+		record_failure(f, msg);
+		return -1;
+	}
+	/* Ids start from 1 again: forget the old ones. */
+	memset(f->ids, 0, sizeof(f->ids));
+	f->reloads++;
+	__atomic_store_n(&f->phase, PHASE_RUN, __ATOMIC_RELEASE);
+	return 0;
+}
+
+/* ---- the test ---- */
+
+FIXTURE(fuzz) {
+	struct fuzz f;
+	struct fuzz_thread *threads;
+	struct churn *churn;
+	char why[160];
+};
+
+FIXTURE_SETUP(fuzz)
+{
+	int fd = open_dev(O_RDONLY);
+
+	if (fd < 0) {
+		snprintf(self->why, sizeof(self->why),
+			 "%s: %s (kvmwarden not loaded)", KVMW_DEVICE_PATH,
+			 strerror(-fd));
+		return;
+	}
+	close(fd);
+}
+
+FIXTURE_TEARDOWN(fuzz)
+{
+	/* Whatever happened, leave the module loaded for the next tests. */
+	if (!self->why[0] && !module_loaded(KVMW_MODULE_NAME) &&
+	    !access(kvmw_module_path(), R_OK)) {
+		module_load(kvmw_module_path(), "");
+		kvmw_ensure_devnode(KVMW_DEVICE_PATH, KVMW_SYSFS_DEV, 5000);
+	}
+}
+
+static void print_stats(struct __test_metadata *_metadata,
+			uint64_t stats[NR_ROWS][NR_ERR])
+{
+	char line[512], name[64];
+	unsigned int row, e;
+	uint64_t total;
+	int n;
+
+	for (row = 0; row < NR_ROWS; row++) {
+		total = 0;
+		for (e = 0; e < NR_ERR; e++)
+			total += stats[row][e];
+		if (!total)
+			continue;
+		row_name(row, name, sizeof(name));
+		n = snprintf(line, sizeof(line), "%-22s %9llu:", name,
+			     (unsigned long long)total);
+		for (e = 0; e < NR_ERR && n > 0 && (size_t)n < sizeof(line); e++)
+			if (stats[row][e])
+				n += snprintf(line + n, sizeof(line) - n,
+					      " %s %llu", err_name(e),
+					      (unsigned long long)stats[row][e]);
+		TH_LOG("%s", line);
+	}
+}
+
+TEST_F_TIMEOUT(fuzz, uapi, 86400)
+{
+	static uint64_t stats[NR_ROWS][NR_ERR];
+	struct fuzz *f = &self->f;
+	struct sigaction sa = {};
+	double t0, elapsed, next;
+	unsigned int i, row, e;
+	struct timespec ts;
+	uint64_t seconds;
+	bool reload;
+	int fd;
+
+	if (self->why[0])
+		SKIP(return, "%s", self->why);
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	f->seed = env_u64("KVMW_FUZZ_SEED",
+			  splitmix64(ts.tv_sec * 1000000000ULL + ts.tv_nsec));
+	f->max_calls = env_u64("KVMW_FUZZ_CALLS", DEF_CALLS);
+	seconds = env_u64("KVMW_FUZZ_SECONDS", DEF_SECONDS);
+	f->nr_threads = env_u64("KVMW_FUZZ_THREADS", DEF_THREADS);
+	f->nr_churn = env_u64("KVMW_FUZZ_CHURN", DEF_CHURN);
+	f->reload_ms = env_u64("KVMW_FUZZ_RELOAD_MS", DEF_RELOAD_MS);
+	f->path = kvmw_module_path();
+	pthread_mutex_init(&f->lock, NULL);
+	ASSERT_LT(0, f->nr_threads);
+	if (!kvm_available())
+		f->nr_churn = 0;
+	reload = f->reload_ms && !geteuid() && !access(f->path, R_OK);
+	TH_LOG("seed %#llx (KVMW_FUZZ_SEED=%#llx repeats each thread's calls)",
+	       (unsigned long long)f->seed, (unsigned long long)f->seed);
+	TH_LOG("bounds: %llu calls or %llu s; %u fuzzing threads, %u churning VMs, reload every %u ms%s",
+	       (unsigned long long)f->max_calls, (unsigned long long)seconds,
+	       f->nr_threads, f->nr_churn, reload ? f->reload_ms : 0,
+	       reload ? "" : " (no reloads: not root, no module file or disabled)");
+
+	memset(canary_block, CANARY, sizeof(canary_block));
+	sa.sa_handler = on_alarm;
+	sigemptyset(&sa.sa_mask);
+	ASSERT_EQ(0, sigaction(SIGUSR1, &sa, NULL));
+
+	self->threads = calloc(f->nr_threads, sizeof(*self->threads));
+	self->churn = calloc(f->nr_churn + 1, sizeof(*self->churn));
+	ASSERT_NE(NULL, self->threads);
+	ASSERT_NE(NULL, self->churn);
+	for (i = 0; i < f->nr_threads; i++) {
+		struct fuzz_thread *t = &self->threads[i];
+
+		t->f = f;
+		t->idx = i;
+		t->fd[0] = t->fd[1] = -1;
+		rng_seed(&t->rng, f->seed + i);
+		ASSERT_EQ(0, mem_init(&t->m));
+	}
+
+	t0 = now_ms();
+	f->deadline_ms = t0 + seconds * 1e3;
+	for (i = 0; i < f->nr_churn; i++) {
+		self->churn[i].f = f;
+		rng_seed(&self->churn[i].rng, f->seed + 1000 + i);
+		ASSERT_EQ(0, pthread_create(&self->churn[i].thread, NULL,
+					    churn_fn, &self->churn[i]));
+	}
+	for (i = 0; i < f->nr_threads; i++)
+		ASSERT_EQ(0, pthread_create(&self->threads[i].thread, NULL,
+					    fuzz_thread_fn, &self->threads[i]));
+
+	for (next = t0 + f->reload_ms; !stopping(f); sleep_ms(20)) {
+		if (now_ms() >= f->deadline_ms)
+			__atomic_store_n(&f->stop, 1, __ATOMIC_RELEASE);
+		if (!reload || now_ms() < next || stopping(f))
+			continue;
+		if (reload_round(f))
+			break;
+		next = now_ms() + f->reload_ms;
+	}
+	__atomic_store_n(&f->stop, 1, __ATOMIC_RELEASE);
+	__atomic_store_n(&f->phase, PHASE_RUN, __ATOMIC_RELEASE);
+	for (i = 0; i < f->nr_threads; i++)
+		pthread_join(self->threads[i].thread, NULL);
+	elapsed = now_ms() - t0;
+	for (i = 0; i < f->nr_churn; i++)
+		pthread_join(self->churn[i].thread, NULL);
+
+	for (row = 0; row < NR_ROWS; row++)
+		for (e = 0; e < NR_ERR; e++) {
+			stats[row][e] = f->coord[row][e];
+			for (i = 0; i < f->nr_threads; i++)
+				stats[row][e] += self->threads[i].stats[row][e];
+		}
+	TH_LOG("%llu calls in %.1f s: %.0f calls/s; %u reloads, %u VMs created and destroyed",
+	       (unsigned long long)f->calls, elapsed / 1e3,
+	       f->calls / (elapsed / 1e3), f->reloads, f->churn_vms);
+	print_stats(_metadata, stats);
+
+	/* After all that, the module still answers correctly. */
+	if (!module_loaded(KVMW_MODULE_NAME) && reload) {
+		module_load(f->path, "");
+		kvmw_ensure_devnode(KVMW_DEVICE_PATH, KVMW_SYSFS_DEV, 5000);
+	}
+	fd = open_dev(O_RDONLY);
+	ASSERT_LE(0, fd) TH_LOG("%s: %s", KVMW_DEVICE_PATH, strerror(-fd));
+	{
+		struct fuzz_thread *t = &self->threads[0];
+
+		t->ncalls = ~0ULL;
+		for (i = 0; i < NR_IOCTLS; i++) {
+			const struct fuzz_ioctl *io = &fuzz_ioctls[i];
+
+			EXPECT_EQ(0, io->valid(t, fd))
+				TH_LOG("final valid %s", io->name);
+		}
+	}
+	close(fd);
+
+	for (i = 0; i < f->nr_log; i++)
+		TH_LOG("FAIL %s", f->log[i]);
+	EXPECT_EQ(0, f->failures)
+		TH_LOG("%u failures (first %u above); seed %#llx",
+		       f->failures, f->nr_log, (unsigned long long)f->seed);
+	EXPECT_EQ(0, f->churn_failed) TH_LOG("VM churn: %s", f->churn_msg);
+	if (f->nr_churn)
+		EXPECT_LT(0, f->churn_vms);
+	if (reload && elapsed > 2.0 * f->reload_ms)
+		EXPECT_LT(0, f->reloads);
+	/* Each thread did make valid calls, which all succeeded. */
+	for (i = 0; i < NR_IOCTLS; i++) {
+		const struct fuzz_ioctl *io = &fuzz_ioctls[i];
+
+		EXPECT_LT(0, stats[NR_IOCTLS + i][0])
+			TH_LOG("no successful valid %s", io->name);
+	}
+
+	for (i = 0; i < f->nr_threads; i++)
+		mem_free(&self->threads[i].m);
+	free(self->threads);
+	free(self->churn);
+}
+
+TEST_HARNESS_MAIN
