@@ -13,10 +13,9 @@
 
 #include "cli.h"
 #include "events.h"
-#include "kvmw_dev.h"
 
-/* Bytes asked for per read(): many records of any plausible size. */
-#define EVENTS_BUF_LEN	65536
+/* Events taken from the source at a time. */
+#define EVENTS_PER_READ	64
 /* Largest -n. */
 #define MAX_COUNT	(1UL << 62)
 
@@ -204,40 +203,34 @@ static void warn_version(struct events_state *st, __u16 version)
 	}
 	if (st->nr_warned < ARRAY_SIZE(st->warned))
 		st->warned[st->nr_warned++] = version;
-	kvmw_error(st->ctx, "warning: skipping event records of version %u (this tool reads version %u)",
-		   version, KVMW_EVENT_VERSION);
+	kvmw_error(st->ctx, "warning: skipping event records of version %u (a layout this tool does not read)",
+		   version);
 }
 
 /*
- * Prints the records of one read(). Returns 0, 1 when the count is
- * reached, or -errno (-EPROTO: a malformed record, -EIO: write error).
+ * Prints @nr events. Returns 0, 1 when the count is reached, or -EIO (a
+ * write error).
  */
-static int handle_records(struct events_state *st, const unsigned char *buf,
-			  size_t len)
+static int handle_events(struct events_state *st, const struct kvmw_ev *evs,
+			 size_t nr)
 {
 	const struct kvmw_events_args *a = st->a;
-	struct kvmw_event ev;
-	size_t off = 0;
-	bool known;
-	ssize_t n;
+	size_t i;
 	int ret;
 
-	while (off < len) {
-		n = kvmw_event_decode(buf + off, len - off, &ev, &known);
-		if (n < 0)
-			return n;
-		off += n;
-		if (!known) {
-			warn_version(st, ev.version);
+	for (i = 0; i < nr; i++) {
+		const struct kvmw_ev *ev = &evs[i];
+
+		if (!ev->known) {
+			warn_version(st, ev->version);
 			continue;
 		}
-		if (ev.lost) {
-			ret = kvmw_print_events_lost(st->ctx->out, &ev, a->json);
+		if (ev->lost) {
+			ret = kvmw_print_events_lost(st->ctx->out, ev, a->json);
 			if (ret)
 				return ret;
 		}
-		ret = kvmw_print_event(st->ctx->out, &ev, st->features,
-				       a->json);
+		ret = kvmw_print_event(st->ctx->out, ev, st->features, a->json);
 		if (ret)
 			return ret;
 		if (a->count && ++st->printed >= a->count)
@@ -247,16 +240,16 @@ static int handle_records(struct events_state *st, const unsigned char *buf,
 	return fflush(st->ctx->out) ? -EIO : 0;
 }
 
-static int follow(struct events_state *st, struct kvmw_dev *dev,
+static int follow(struct events_state *st, struct kvmw_source *src,
 		  const sigset_t *wait_mask)
 {
 	int rc = KVMW_EXIT_RUNTIME, ret;
 	__u64 deadline = 0;
-	unsigned char *buf;
-	ssize_t n;
+	struct kvmw_ev *evs;
+	size_t nr;
 
-	buf = malloc(EVENTS_BUF_LEN);
-	if (!buf) {
+	evs = calloc(EVENTS_PER_READ, sizeof(*evs));
+	if (!evs) {
 		kvmw_error(st->ctx, "out of memory");
 		return KVMW_EXIT_RUNTIME;
 	}
@@ -265,25 +258,21 @@ static int follow(struct events_state *st, struct kvmw_dev *dev,
 	for (;;) {
 		if (stop_signal)
 			goto done;
-		ret = kvmw_dev_poll(dev, wait_ms(deadline), wait_mask);
-		if (ret < 0 && ret != -EINTR) {
-			kvmw_dev_error(st->ctx, "wait for events", ret);
-			goto out;
-		}
-		n = ret > 0 ? kvmw_dev_read(dev, buf, EVENTS_BUF_LEN) : -EAGAIN;
-		if (!n) {
+		ret = kvmw_source_read_events(src, evs, EVENTS_PER_READ, &nr,
+					      wait_ms(deadline), wait_mask);
+		if (ret == -EPIPE) {
 			kvmw_error(st->ctx, "read events: the event stream ended");
 			goto out;
 		}
-		if (n < 0 && n != -EAGAIN && n != -EINTR) {
-			kvmw_dev_error(st->ctx, "read events", n);
-			goto out;
-		}
-		ret = n > 0 ? handle_records(st, buf, n) : 0;
 		if (ret == -EPROTO) {
 			kvmw_error(st->ctx, "read events: malformed event record (UAPI contract broken)");
 			goto out;
 		}
+		if (ret && ret != -EINTR) {
+			kvmw_dev_error(st->ctx, "read events", ret);
+			goto out;
+		}
+		ret = handle_events(st, evs, nr);
 		/* Write errors are reported by kvmw_main(). */
 		if (ret < 0)
 			goto out;
@@ -293,7 +282,7 @@ static int follow(struct events_state *st, struct kvmw_dev *dev,
 done:
 	rc = KVMW_EXIT_OK;
 out:
-	free(buf);
+	free(evs);
 	return rc;
 }
 
@@ -303,7 +292,6 @@ int kvmw_cmd_events(struct kvmw_ctx *ctx, int argc, char **argv)
 	struct events_state st;
 	struct stop_signals sig;
 	struct kvmw_source src;
-	struct kvmw_dev *dev;
 	int ret;
 
 	ret = kvmw_events_parse(ctx, argc, argv, &a);
@@ -311,8 +299,7 @@ int kvmw_cmd_events(struct kvmw_ctx *ctx, int argc, char **argv)
 		return ret;
 	if (kvmw_open_source(ctx, &src))
 		return KVMW_EXIT_RUNTIME;
-	dev = kvmw_source_dev_handle(&src);
-	if (!dev || !(src.host.features & KVMW_FEAT_EVENTS)) {
+	if (!(src.host.features & KVMW_FEAT_EVENTS)) {
 		kvmw_error(ctx, "%s: this kernel module has no event stream (no 'events' feature); update the module",
 			   ctx->device);
 		kvmw_source_close(&src);
@@ -328,7 +315,7 @@ int kvmw_cmd_events(struct kvmw_ctx *ctx, int argc, char **argv)
 		kvmw_source_close(&src);
 		return KVMW_EXIT_RUNTIME;
 	}
-	ret = follow(&st, dev, &sig.wait_mask);
+	ret = follow(&st, &src, &sig.wait_mask);
 	stop_signals_restore(&sig);
 	kvmw_source_close(&src);
 	return ret;

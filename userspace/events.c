@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Event records: decoding and output (see events.h).
+ * Events as lines of text or JSON (see events.h).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -12,81 +12,45 @@
 #include "format.h"
 #include "json.h"
 
-_Static_assert(offsetof(struct kvmw_event, type) + sizeof(__u16) == 8,
-	       "size, version and type make the first 8 bytes of a record");
-
-ssize_t kvmw_event_decode(const void *buf, size_t len, struct kvmw_event *ev,
-			  bool *known)
-{
-	struct kvmw_event head;
-	size_t n;
-
-	memset(ev, 0, sizeof(*ev));
-	*known = false;
-	/* size, version and type are where they are in every version. */
-	if (len < offsetof(struct kvmw_event, seq))
-		return -EPROTO;
-	memcpy(&head, buf, offsetof(struct kvmw_event, seq));
-	if (head.size < KVMW_EVENT_SIZE_VER0 || head.size > len)
-		return -EPROTO;
-	if (head.version != KVMW_EVENT_VERSION) {
-		ev->size = head.size;
-		ev->version = head.version;
-		ev->type = head.type;
-		return head.size;
-	}
-	n = head.size < sizeof(*ev) ? head.size : sizeof(*ev);
-	memcpy(ev, buf, n);
-	*known = true;
-	return head.size;
-}
-
-const char *kvmw_event_type_name(__u16 type)
-{
-	switch (type) {
-	case KVMW_EVENT_VM_NEW:
-		return "vm_new";
-	case KVMW_EVENT_VM_GONE:
-		return "vm_gone";
-	case KVMW_EVENT_VCPU_NEW:
-		return "vcpu_new";
-	default:
-		return NULL;
-	}
-}
-
-/* The final totals of VM_GONE: data[] index, name, a time or a count. */
+/* The final totals of VM_GONE: where, name, a time or a count. */
 static const struct {
-	unsigned int idx;
+	size_t off;
 	const char *text;
 	const char *json;
 	bool ns;
 	__u64 feature;	/* 0: always measured */
 } gone_totals[] = {
-	{ KVMW_EVENT_GONE_EXITS, "exits", "exits", false, 0 },
-	{ KVMW_EVENT_GONE_ENTRIES, "entries", "entries", false, 0 },
-	{ KVMW_EVENT_GONE_GUEST_NS, "guest", "guest_ns", true,
+#define T(m)	offsetof(struct kvmw_ev_totals, m)
+	{ T(exits), "exits", "exits", false, 0 },
+	{ T(entries), "entries", "entries", false, 0 },
+	{ T(guest_ns), "guest", "guest_ns", true,
 	  KVMW_FEAT_LATENCY },
-	{ KVMW_EVENT_GONE_OVERHEAD_NS, "overhead", "overhead_ns", true,
+	{ T(overhead_ns), "overhead", "overhead_ns", true,
 	  KVMW_FEAT_LATENCY },
-	{ KVMW_EVENT_GONE_IDLE_NS, "idle", "idle_ns", true,
+	{ T(idle_ns), "idle", "idle_ns", true,
 	  KVMW_FEAT_LATENCY },
-	{ KVMW_EVENT_GONE_USER_NS, "user", "user_ns", true,
+	{ T(user_ns), "user", "user_ns", true,
 	  KVMW_FEAT_LATENCY | KVMW_FEAT_USER_EXITS },
-	{ KVMW_EVENT_GONE_FAULTS, "faults", "faults", false,
+	{ T(faults), "faults", "faults", false,
 	  KVMW_FEAT_FAULTS },
-	{ KVMW_EVENT_GONE_UNTIMED, "untimed", "untimed_exits", false,
+	{ T(untimed_exits), "untimed", "untimed_exits", false,
 	  KVMW_FEAT_LATENCY },
+#undef T
 };
+
+static __u64 total(const struct kvmw_ev *ev, unsigned int i)
+{
+	return *(const __u64 *)((const char *)&ev->totals + gone_totals[i].off);
+}
 
 static bool measured(__u64 features, __u64 need)
 {
 	return (features & need) == need;
 }
 
-static void print_text(FILE *f, const struct kvmw_event *ev, __u64 features)
+static void print_text(FILE *f, const struct kvmw_ev *ev, __u64 features)
 {
-	const char *name = kvmw_event_type_name(ev->type);
+	const char *name = kvmw_ev_type_name(ev->type);
 	char buf[KVMW_NS_BUF_LEN];
 	unsigned int i;
 
@@ -98,19 +62,19 @@ static void print_text(FILE *f, const struct kvmw_event *ev, __u64 features)
 	else
 		fprintf(f, "type=%u", ev->type);
 	fprintf(f, " seq=%" PRIu64 " vm=%" PRIu64 " pid=%u",
-		(uint64_t)ev->seq, (uint64_t)ev->vm_id, ev->vmm_pid);
+		(uint64_t)ev->seq, (uint64_t)ev->vm_id, ev->pid);
 	switch (ev->type) {
-	case KVMW_EVENT_VM_NEW:
+	case KVMW_EV_VM_NEW:
 		fprintf(f, " tid=%u vcpus=%u", ev->tid, ev->nr_vcpus);
 		break;
-	case KVMW_EVENT_VCPU_NEW:
+	case KVMW_EV_VCPU_NEW:
 		fprintf(f, " vcpu=%u tid=%u vcpus=%u", ev->vcpu_id, ev->tid,
 			ev->nr_vcpus);
 		break;
-	case KVMW_EVENT_VM_GONE:
+	case KVMW_EV_VM_GONE:
 		fprintf(f, " vcpus=%u", ev->nr_vcpus);
 		for (i = 0; i < ARRAY_SIZE(gone_totals); i++) {
-			__u64 v = ev->data[gone_totals[i].idx];
+			__u64 v = total(ev, i);
 
 			fprintf(f, " %s=", gone_totals[i].text);
 			if (!measured(features, gone_totals[i].feature))
@@ -128,9 +92,9 @@ static void print_text(FILE *f, const struct kvmw_event *ev, __u64 features)
 	fputc('\n', f);
 }
 
-static void print_json(FILE *f, const struct kvmw_event *ev, __u64 features)
+static void print_json(FILE *f, const struct kvmw_ev *ev, __u64 features)
 {
-	const char *name = kvmw_event_type_name(ev->type);
+	const char *name = kvmw_ev_type_name(ev->type);
 	struct kvmw_json j;
 	unsigned int i;
 
@@ -145,18 +109,18 @@ static void print_json(FILE *f, const struct kvmw_event *ev, __u64 features)
 		kvmw_json_null(&j);
 	kvmw_json_kv_u64(&j, "type_code", ev->type);
 	kvmw_json_kv_u64(&j, "vm_id", ev->vm_id);
-	kvmw_json_kv_u64(&j, "vmm_pid", ev->vmm_pid);
+	kvmw_json_kv_u64(&j, "vmm_pid", ev->pid);
 	kvmw_json_kv_u64(&j, "vcpu_id", ev->vcpu_id);
 	kvmw_json_kv_u64(&j, "tid", ev->tid);
 	kvmw_json_kv_u64(&j, "nr_vcpus", ev->nr_vcpus);
 	kvmw_json_kv_u64(&j, "lost", ev->lost);
-	if (ev->type == KVMW_EVENT_VM_GONE) {
+	if (ev->type == KVMW_EV_VM_GONE) {
 		kvmw_json_key(&j, "totals");
 		kvmw_json_begin_object(&j);
 		for (i = 0; i < ARRAY_SIZE(gone_totals); i++) {
 			kvmw_json_key(&j, gone_totals[i].json);
 			if (measured(features, gone_totals[i].feature))
-				kvmw_json_u64(&j, ev->data[gone_totals[i].idx]);
+				kvmw_json_u64(&j, total(ev, i));
 			else
 				kvmw_json_null(&j);
 		}
@@ -170,7 +134,7 @@ static void print_json(FILE *f, const struct kvmw_event *ev, __u64 features)
 	kvmw_json_finish(&j);
 }
 
-int kvmw_print_event(FILE *f, const struct kvmw_event *ev, __u64 features,
+int kvmw_print_event(FILE *f, const struct kvmw_ev *ev, __u64 features,
 		     bool json)
 {
 	if (json)
@@ -180,7 +144,7 @@ int kvmw_print_event(FILE *f, const struct kvmw_event *ev, __u64 features,
 	return ferror(f) ? -EIO : 0;
 }
 
-int kvmw_print_events_lost(FILE *f, const struct kvmw_event *ev, bool json)
+int kvmw_print_events_lost(FILE *f, const struct kvmw_ev *ev, bool json)
 {
 	struct kvmw_json j;
 

@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -847,11 +848,143 @@ int kvmw_dev_sample_model(const struct kvmw_sample *s,
 	return ret;
 }
 
+/* Events */
+
+_Static_assert(offsetof(struct kvmw_event, type) + sizeof(__u16) == 8,
+	       "size, version and type make the first 8 bytes of a record");
+
+/* The model's event type of a UAPI one (unknown ones as they are). */
+static __u32 ev_type(__u16 type)
+{
+	switch (type) {
+	case KVMW_EVENT_VM_NEW:
+		return KVMW_EV_VM_NEW;
+	case KVMW_EVENT_VM_GONE:
+		return KVMW_EV_VM_GONE;
+	case KVMW_EVENT_VCPU_NEW:
+		return KVMW_EV_VCPU_NEW;
+	default:
+		return type;
+	}
+}
+
+ssize_t kvmw_dev_event_decode(const void *buf, size_t len,
+			      struct kvmw_ev *ev)
+{
+	struct kvmw_event rec;
+	size_t n;
+
+	memset(ev, 0, sizeof(*ev));
+	/* size, version and type are where they are in every version. */
+	if (len < offsetof(struct kvmw_event, seq))
+		return -EPROTO;
+	memset(&rec, 0, sizeof(rec));
+	memcpy(&rec, buf, offsetof(struct kvmw_event, seq));
+	if (rec.size < KVMW_EVENT_SIZE_VER0 || rec.size > len)
+		return -EPROTO;
+	ev->version = rec.version;
+	if (rec.version != KVMW_EVENT_VERSION)
+		return rec.size;
+	/* A longer record (newer module): the fields known here. */
+	n = rec.size < sizeof(rec) ? rec.size : sizeof(rec);
+	memcpy(&rec, buf, n);
+	ev->known = true;
+	ev->type = ev_type(rec.type);
+	ev->seq = rec.seq;
+	ev->time_ns = rec.time_ns;
+	ev->lost = rec.lost;
+	ev->vm_id = rec.vm_id;
+	ev->pid = rec.vmm_pid;
+	ev->vcpu_id = rec.vcpu_id;
+	ev->tid = rec.tid;
+	ev->nr_vcpus = rec.nr_vcpus;
+	memcpy(ev->data, rec.data, sizeof(ev->data));
+	if (rec.type == KVMW_EVENT_VM_GONE)
+		ev->totals = (struct kvmw_ev_totals){
+			.exits = rec.data[KVMW_EVENT_GONE_EXITS],
+			.entries = rec.data[KVMW_EVENT_GONE_ENTRIES],
+			.guest_ns = rec.data[KVMW_EVENT_GONE_GUEST_NS],
+			.overhead_ns = rec.data[KVMW_EVENT_GONE_OVERHEAD_NS],
+			.idle_ns = rec.data[KVMW_EVENT_GONE_IDLE_NS],
+			.user_ns = rec.data[KVMW_EVENT_GONE_USER_NS],
+			.faults = rec.data[KVMW_EVENT_GONE_FAULTS],
+			.untimed_exits = rec.data[KVMW_EVENT_GONE_UNTIMED],
+		};
+	return rec.size;
+}
+
 /* The source */
+
+/* Bytes asked for per read(): many records of any plausible size. */
+#define EV_BUF_LEN	65536
 
 struct dev_source {
 	struct kvmw_dev dev;
+	/* Records read and not decoded yet: [ev_pos, ev_len). */
+	unsigned char *ev_buf;
+	size_t ev_pos, ev_len;
 };
+
+/* Fills the record buffer: waits, then one read(). */
+static int ev_fill(struct dev_source *ds, int timeout_ms,
+		   const sigset_t *mask)
+{
+	ssize_t n;
+	int ret;
+
+	if (!ds->ev_buf) {
+		ds->ev_buf = malloc(EV_BUF_LEN);
+		if (!ds->ev_buf)
+			return -ENOMEM;
+	}
+	ds->ev_pos = 0;
+	ds->ev_len = 0;
+	ret = kvmw_dev_poll(&ds->dev, timeout_ms, mask);
+	if (ret <= 0)
+		return ret;
+	n = kvmw_dev_read(&ds->dev, ds->ev_buf, EV_BUF_LEN);
+	/* A spurious wakeup, or a signal: nothing this time. */
+	if (n == -EAGAIN)
+		return 0;
+	if (n < 0)
+		return n;
+	if (!n)
+		return -EPIPE;
+	ds->ev_len = n;
+	return 0;
+}
+
+static int src_read_events(struct kvmw_source *src, struct kvmw_ev *evs,
+			   size_t max, size_t *nr, int timeout_ms,
+			   const sigset_t *mask)
+{
+	struct dev_source *ds = src->priv;
+	ssize_t n;
+	int ret;
+
+	*nr = 0;
+	if (!(src->host.features & KVMW_FEAT_EVENTS))
+		return -EOPNOTSUPP;
+	if (ds->ev_pos >= ds->ev_len) {
+		ret = ev_fill(ds, timeout_ms, mask);
+		if (ret)
+			return ret;
+	}
+	while (ds->ev_pos < ds->ev_len && *nr < max) {
+		n = kvmw_dev_event_decode(ds->ev_buf + ds->ev_pos,
+					  ds->ev_len - ds->ev_pos, &evs[*nr]);
+		if (n < 0) {
+			/* The good records first; the error on the next call. */
+			if (*nr)
+				return 0;
+			ds->ev_pos = ds->ev_len;
+			return n;
+		}
+		ds->ev_pos += n;
+		(*nr)++;
+	}
+	return 0;
+}
 
 static int src_open(struct kvmw_source *src, const char *path,
 		    const void *sys)
@@ -943,6 +1076,7 @@ static void src_close(struct kvmw_source *src)
 	if (!ds)
 		return;
 	kvmw_dev_close(&ds->dev);
+	free(ds->ev_buf);
 	free(ds);
 	src->priv = NULL;
 }
@@ -952,12 +1086,6 @@ const struct kvmw_source_ops kvmw_source_dev = {
 	.open = src_open,
 	.info = src_info,
 	.snapshot = src_snapshot,
+	.read_events = src_read_events,
 	.close = src_close,
 };
-
-struct kvmw_dev *kvmw_source_dev_handle(struct kvmw_source *src)
-{
-	struct dev_source *ds = src->priv;
-
-	return src->ops == &kvmw_source_dev && ds ? &ds->dev : NULL;
-}

@@ -150,7 +150,19 @@ struct kvmw_source;
 int kvmw_dev_sample_model(const struct kvmw_sample *s,
 			  struct kvmw_snapshot *snap);
 
-/* The device under a kvmw_source_dev source (events), else NULL. */
-struct kvmw_dev *kvmw_source_dev_handle(struct kvmw_source *src);
+struct kvmw_ev;
+
+/*
+ * Decodes the event record at @buf, of which @len bytes were read.
+ * Records are as long as their size says, at least KVMW_EVENT_SIZE_VER0:
+ * a longer one (a newer module appended fields) is read for the fields
+ * known here, the rest skipped. Fills the model's *@ev; a record of
+ * another version has an unknown layout: ev->known is false, only
+ * ev->version is set and the record is to be skipped. Returns the bytes
+ * the record takes, or -EPROTO when no whole, well-formed record starts
+ * at @buf (truncated, size below VER0 or beyond @len).
+ */
+ssize_t kvmw_dev_event_decode(const void *buf, size_t len,
+			      struct kvmw_ev *ev);
 
 #endif /* KVMW_DEV_H */

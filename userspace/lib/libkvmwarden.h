@@ -295,6 +295,59 @@ struct kvmw_snapshot {
 };
 
 /* -------------------------------------------------------------------- */
+/* Events                                                               */
+
+enum kvmw_ev_type {
+	KVMW_EV_VM_NEW = 1,	/* a VM's first vCPU ran */
+	KVMW_EV_VM_GONE = 2,	/* a VM was found destroyed: final totals */
+	KVMW_EV_VCPU_NEW = 3,	/* another vCPU of a known VM ran */
+};
+
+/* The final totals of a VM in KVMW_EV_VM_GONE. */
+struct kvmw_ev_totals {
+	__u64 exits;
+	__u64 entries;
+	__u64 guest_ns;
+	__u64 overhead_ns;
+	__u64 idle_ns;
+	__u64 user_ns;
+	__u64 faults;
+	__u64 untimed_exits;
+};
+
+#define KVMW_EV_DATA	8
+
+/* One event of a source's stream. */
+struct kvmw_ev {
+	/*
+	 * False for a record of a layout this library does not read: only
+	 * @version is meaningful, the event is to be skipped.
+	 */
+	bool known;
+	__u32 version;
+	/* enum kvmw_ev_type, or a type this library does not know. */
+	__u32 type;
+	/* From 1, +1 per event produced: a gap is a loss. */
+	__u64 seq;
+	/* CLOCK_BOOTTIME (ns). */
+	__u64 time_ns;
+	/* Events this reader lost just before this one. */
+	__u64 lost;
+	__u64 vm_id;
+	__u32 pid;
+	__u32 vcpu_id;
+	__u32 tid;
+	__u32 nr_vcpus;
+	/* KVMW_EV_VM_GONE. */
+	struct kvmw_ev_totals totals;
+	/* A type this library does not know: the numbers as they came. */
+	__u64 data[KVMW_EV_DATA];
+};
+
+/* "vm_new", "vm_gone", "vcpu_new"; NULL for a type not known here. */
+const char *kvmw_ev_type_name(__u32 type);
+
+/* -------------------------------------------------------------------- */
 /* Data sources                                                         */
 
 struct kvmw_source;
@@ -314,6 +367,18 @@ struct kvmw_source_ops {
 	int (*snapshot)(struct kvmw_source *src, const __u64 *ids,
 			size_t nr_ids, bool detail,
 			struct kvmw_snapshot *snap);
+	/*
+	 * Waits up to @timeout_ms (-1: no limit), with the signal mask
+	 * @mask while waiting, for events of the stream (from the moment
+	 * the source was opened) and decodes at most @max into @evs, *@nr
+	 * of them (0 on a timeout). Returns 0 or -errno: -EINTR when a
+	 * signal came, -EPIPE when the stream ended, -EPROTO for a
+	 * malformed record (after the good ones before it were returned),
+	 * -EOPNOTSUPP without an event stream.
+	 */
+	int (*read_events)(struct kvmw_source *src, struct kvmw_ev *evs,
+			   size_t max, size_t *nr, int timeout_ms,
+			   const sigset_t *mask);
 	void (*close)(struct kvmw_source *src);
 };
 
@@ -343,6 +408,11 @@ void kvmw_source_close(struct kvmw_source *src);
  */
 int kvmw_snapshot_take(struct kvmw_source *src, const __u64 *ids,
 		       size_t nr_ids, bool detail, struct kvmw_snapshot *snap);
+
+/* Reads events, as kvmw_source_ops::read_events. */
+int kvmw_source_read_events(struct kvmw_source *src, struct kvmw_ev *evs,
+			    size_t max, size_t *nr, int timeout_ms,
+			    const sigset_t *mask);
 
 /* -------------------------------------------------------------------- */
 /* Building and deriving snapshots (for sources)                        */
@@ -442,11 +512,11 @@ enum kvmw_stat_kind {
 
 /* What a statistic describes, and the struct its value is read from. */
 enum kvmw_stat_scope {
-	KVMW_SCOPE_HOST,	/* struct kvmw_host */
-	KVMW_SCOPE_VM,		/* struct kvmw_vm */
-	KVMW_SCOPE_UNIT,	/* struct kvmw_unit: a vCPU or a VM's total */
-	KVMW_SCOPE_VCPU,	/* struct kvmw_vcpu (what only a vCPU has) */
-	KVMW_SCOPE_REASON,	/* struct kvmw_reason */
+	KVMW_AT_HOST,	/* struct kvmw_host */
+	KVMW_AT_VM,		/* struct kvmw_vm */
+	KVMW_AT_UNIT,	/* struct kvmw_unit: a vCPU or a VM's total */
+	KVMW_AT_VCPU,	/* struct kvmw_vcpu (what only a vCPU has) */
+	KVMW_AT_REASON,	/* struct kvmw_reason */
 };
 
 /* How the value is stored. */
@@ -468,7 +538,7 @@ enum kvmw_stat_type {
  * @scope. @feature is the capability without which it is not measured
  * (0: always; null in JSON without it).
  */
-struct kvmw_stat_desc {
+struct kvmw_stat_def {
 	const char *name;
 	const char *unit;		/* "ns", "exits", "percent", ... */
 	enum kvmw_stat_kind kind;
@@ -480,10 +550,10 @@ struct kvmw_stat_desc {
 };
 
 /* Every number of the model; returns the table's length. */
-size_t kvmw_stat_table(const struct kvmw_stat_desc **table);
+size_t kvmw_stat_table(const struct kvmw_stat_def **table);
 
 /* Pointer to the value of @d in @base (a struct of its scope). */
-static inline const void *kvmw_stat_ptr(const struct kvmw_stat_desc *d,
+static inline const void *kvmw_stat_ptr(const struct kvmw_stat_def *d,
 					const void *base)
 {
 	return (const char *)base + d->offset;
@@ -494,7 +564,7 @@ static inline const void *kvmw_stat_ptr(const struct kvmw_stat_desc *d,
  * number, null for what is not known, {bucket, lo, hi} for a quantile,
  * an array for a histogram, the @nr_nodes node values or the categories.
  */
-void kvmw_stat_json_value(struct kvmw_json *j, const struct kvmw_stat_desc *d,
+void kvmw_stat_json_value(struct kvmw_json *j, const struct kvmw_stat_def *d,
 			  const void *base, unsigned int nr_nodes);
 
 #endif /* LIBKVMWARDEN_H */

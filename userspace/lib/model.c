@@ -657,6 +657,30 @@ void kvmw_source_close(struct kvmw_source *src)
 	src->ops = NULL;
 }
 
+int kvmw_source_read_events(struct kvmw_source *src, struct kvmw_ev *evs,
+			    size_t max, size_t *nr, int timeout_ms,
+			    const sigset_t *mask)
+{
+	*nr = 0;
+	if (!src->ops->read_events)
+		return -EOPNOTSUPP;
+	return src->ops->read_events(src, evs, max, nr, timeout_ms, mask);
+}
+
+const char *kvmw_ev_type_name(__u32 type)
+{
+	switch (type) {
+	case KVMW_EV_VM_NEW:
+		return "vm_new";
+	case KVMW_EV_VM_GONE:
+		return "vm_gone";
+	case KVMW_EV_VCPU_NEW:
+		return "vcpu_new";
+	default:
+		return NULL;
+	}
+}
+
 int kvmw_snapshot_take(struct kvmw_source *src, const __u64 *ids,
 		       size_t nr_ids, bool detail, struct kvmw_snapshot *snap)
 {

@@ -21,7 +21,7 @@
 #define F_MEM	KVMW_FEAT_MEM_NUMA
 
 #define STAT(n, u, k, sc, t, st, m, f, h)				\
-	{ .name = n, .unit = u, .kind = k, .scope = KVMW_SCOPE_##sc,	\
+	{ .name = n, .unit = u, .kind = k, .scope = KVMW_AT_##sc,	\
 	  .type = KVMW_T_##t, .offset = offsetof(st, m), .feature = f,	\
 	  .help = h }
 
@@ -42,7 +42,7 @@
 	scope(prefix "p99_9_ns", "ns", G, PCT, member[KVMW_P99_9], f,	\
 	      "99.9th percentile " what)
 
-static const struct kvmw_stat_desc stat_table[] = {
+static const struct kvmw_stat_def stat_table[] = {
 	HOST("untracked_exits", "exits", C, U64, untracked_exits, 0,
 	     "exits the source could not account to a vCPU (capacity)"),
 
@@ -194,7 +194,7 @@ static const struct kvmw_stat_desc stat_table[] = {
 	    "exit latencies"),
 };
 
-size_t kvmw_stat_table(const struct kvmw_stat_desc **table)
+size_t kvmw_stat_table(const struct kvmw_stat_def **table)
 {
 	*table = stat_table;
 	return ARRAY_SIZE(stat_table);
@@ -208,7 +208,7 @@ static void json_u64_or_null(struct kvmw_json *j, bool ok, __u64 v)
 		kvmw_json_null(j);
 }
 
-void kvmw_stat_json_value(struct kvmw_json *j, const struct kvmw_stat_desc *d,
+void kvmw_stat_json_value(struct kvmw_json *j, const struct kvmw_stat_def *d,
 			  const void *base, unsigned int nr_nodes)
 {
 	const void *p = kvmw_stat_ptr(d, base);

@@ -228,7 +228,7 @@ void fixture_free(struct fixture *fx)
 }
 
 /* One value of the statistics table as a JSON line. */
-static void print_value(FILE *f, const struct kvmw_stat_desc *d,
+static void print_value(FILE *f, const struct kvmw_stat_def *d,
 			const void *base,
 			const struct kvmw_host *host, __u64 vm_id,
 			long vcpu, long long reason)
@@ -264,7 +264,7 @@ static void print_value(FILE *f, const struct kvmw_stat_desc *d,
 }
 
 /* Every number of the statistics table for @scope in @u's reasons. */
-static void print_reasons(FILE *f, const struct kvmw_stat_desc *t, size_t n,
+static void print_reasons(FILE *f, const struct kvmw_stat_def *t, size_t n,
 			  const struct kvmw_unit *u,
 			  const struct kvmw_host *host, __u64 vm_id, long vcpu)
 {
@@ -272,7 +272,7 @@ static void print_reasons(FILE *f, const struct kvmw_stat_desc *t, size_t n,
 
 	for (k = 0; k < u->nr_reasons; k++)
 		for (i = 0; i < n; i++)
-			if (t[i].scope == KVMW_SCOPE_REASON)
+			if (t[i].scope == KVMW_AT_REASON)
 				print_value(f, &t[i], &u->reasons[k], host,
 					    vm_id, vcpu, u->reasons[k].code);
 }
@@ -285,20 +285,20 @@ static void print_reasons(FILE *f, const struct kvmw_stat_desc *t, size_t n,
 static void print_values(FILE *f, const struct kvmw_snapshot *snap)
 {
 	const struct kvmw_host *host = &snap->host;
-	const struct kvmw_stat_desc *t;
+	const struct kvmw_stat_def *t;
 	size_t n = kvmw_stat_table(&t), i, v, k;
 
 	for (i = 0; i < n; i++)
-		if (t[i].scope == KVMW_SCOPE_HOST)
+		if (t[i].scope == KVMW_AT_HOST)
 			print_value(f, &t[i], host, host, 0, -1, -1);
 	for (v = 0; v < snap->nr_vms; v++) {
 		const struct kvmw_vm *vm = &snap->vms[v];
 
 		for (i = 0; i < n; i++) {
-			if (t[i].scope == KVMW_SCOPE_VM)
+			if (t[i].scope == KVMW_AT_VM)
 				print_value(f, &t[i], vm, host, vm->vm_id, -1,
 					    -1);
-			else if (t[i].scope == KVMW_SCOPE_UNIT)
+			else if (t[i].scope == KVMW_AT_UNIT)
 				print_value(f, &t[i], &vm->total, host,
 					    vm->vm_id, -1, -1);
 		}
@@ -307,10 +307,10 @@ static void print_values(FILE *f, const struct kvmw_snapshot *snap)
 			const struct kvmw_vcpu *vc = &vm->vcpus[k];
 
 			for (i = 0; i < n; i++) {
-				if (t[i].scope == KVMW_SCOPE_VCPU)
+				if (t[i].scope == KVMW_AT_VCPU)
 					print_value(f, &t[i], vc, host,
 						    vm->vm_id, k, -1);
-				else if (t[i].scope == KVMW_SCOPE_UNIT)
+				else if (t[i].scope == KVMW_AT_UNIT)
 					print_value(f, &t[i], &vc->u, host,
 						    vm->vm_id, k, -1);
 			}

@@ -14,6 +14,7 @@
 
 #include "events.h"
 #include "helpers.h"
+#include "kvmw_dev.h"
 #include "json_check.h"
 #include "tap.h"
 
@@ -128,38 +129,45 @@ static void check_out(const struct run *r, const char *want, const char *what)
 static void test_decode(void)
 {
 	unsigned char buf[2 * sizeof(struct kvmw_event)];
-	struct kvmw_event ev = ev_make(KVMW_EVENT_VM_NEW, 7, 1, 2), got;
-	bool known = false;
+	struct kvmw_event ev = ev_make(KVMW_EVENT_VM_NEW, 7, 1, 2);
+	struct kvmw_ev got;
 
 	memcpy(buf, &ev, sizeof(ev));
-	CHECK(kvmw_event_decode(buf, sizeof(ev), &got, &known) ==
-	      KVMW_EVENT_SIZE_VER0 && known && got.seq == 7 && got.vm_id == 2,
+	CHECK(kvmw_dev_event_decode(buf, sizeof(ev), &got) ==
+	      KVMW_EVENT_SIZE_VER0 && got.known && got.seq == 7 &&
+	      got.vm_id == 2 && got.type == KVMW_EV_VM_NEW && got.pid == 4242,
 	      "a VER0 record: 120 bytes, every field");
 	ev.size = sizeof(ev) + 8;
 	memcpy(buf, &ev, sizeof(ev));
 	memset(buf + sizeof(ev), 0xee, 8);
-	CHECK(kvmw_event_decode(buf, sizeof(ev) + 8, &got, &known) ==
-	      KVMW_EVENT_SIZE_VER0 + 8 && known && got.seq == 7 &&
-	      got.size == sizeof(ev) + 8,
+	CHECK(kvmw_dev_event_decode(buf, sizeof(ev) + 8, &got) ==
+	      KVMW_EVENT_SIZE_VER0 + 8 && got.known && got.seq == 7,
 	      "a longer record: its own size taken, known fields read");
-	CHECK(kvmw_event_decode(buf, sizeof(ev) + 7, &got, &known) == -EPROTO,
+	CHECK(kvmw_dev_event_decode(buf, sizeof(ev) + 7, &got) == -EPROTO,
 	      "a record longer than what was read: EPROTO");
 	ev.size = KVMW_EVENT_SIZE_VER0 - 8;
 	memcpy(buf, &ev, sizeof(ev));
-	CHECK(kvmw_event_decode(buf, sizeof(ev), &got, &known) == -EPROTO,
+	CHECK(kvmw_dev_event_decode(buf, sizeof(ev), &got) == -EPROTO,
 	      "a record shorter than VER0: EPROTO");
-	CHECK(kvmw_event_decode(buf, 7, &got, &known) == -EPROTO,
+	CHECK(kvmw_dev_event_decode(buf, 7, &got) == -EPROTO,
 	      "not even a header: EPROTO");
 	ev.size = 200;
 	ev.version = 2;
 	memset(buf, 0, sizeof(buf));
 	memcpy(buf, &ev, sizeof(ev));
-	CHECK(kvmw_event_decode(buf, 200, &got, &known) == 200 && !known &&
+	CHECK(kvmw_dev_event_decode(buf, 200, &got) == 200 && !got.known &&
 	      got.version == 2 && got.seq == 0,
 	      "another version: skipped whole, layout not trusted");
-	CHECK(kvmw_event_type_name(KVMW_EVENT_VM_NEW) &&
-	      !strcmp(kvmw_event_type_name(KVMW_EVENT_VM_GONE), "vm_gone") &&
-	      !kvmw_event_type_name(0) && !kvmw_event_type_name(4),
+	ev = ev_gone();
+	memcpy(buf, &ev, sizeof(ev));
+	CHECK(kvmw_dev_event_decode(buf, sizeof(ev), &got) > 0 &&
+	      got.type == KVMW_EV_VM_GONE && got.totals.exits == 1000 &&
+	      got.totals.guest_ns == 1500000000 &&
+	      got.totals.untimed_exits == 1 && got.lost == 5,
+	      "vm_gone: the final totals in the model");
+	CHECK(kvmw_ev_type_name(KVMW_EV_VM_NEW) &&
+	      !strcmp(kvmw_ev_type_name(KVMW_EV_VM_GONE), "vm_gone") &&
+	      !kvmw_ev_type_name(0) && !kvmw_ev_type_name(4),
 	      "type names; 0 and 4 unknown");
 }
 
