@@ -215,25 +215,23 @@ static void print_categories(FILE *f, const struct kvmw_unit *u)
 {
 	const __u64 *c = u->categories;
 	unsigned int order[KVMW_NR_CATEGORIES], i, k, n = 0;
-	__u64 denom = 0;
 
-	/* Insertion sort by count, largest first, stable in enum order. */
+	/* Shown largest first, stable in enum order (insertion sort). */
 	for (i = 0; i < KVMW_NR_CATEGORIES; i++) {
 		if (!c[i])
 			continue;
-		denom += c[i];
 		for (k = n; k > 0 && c[order[k - 1]] < c[i]; k--)
 			order[k] = order[k - 1];
 		order[k] = i;
 		n++;
 	}
-	if (!denom)
+	if (!n)
 		return;
 	fprintf(f, "%17s%s", "", "categories:");
 	for (i = 0; i < n; i++)
 		fprintf(f, "%s %s %.1f%%", i ? "," : "",
 			kvmw_category_name(order[i]),
-			100.0 * (double)c[order[i]] / (double)denom);
+			u->categories_pct[order[i]].v);
 	fputc('\n', f);
 }
 
@@ -322,8 +320,7 @@ static void print_fault_line(FILE *f, const struct kvmw_faults *ft,
 		if (!ft->node[k])
 			continue;
 		fprintf(f, " %u: %" PRIu64 " (%.1f%%),", k,
-			(uint64_t)ft->node[k],
-			kvmw_share(ft->node[k], ft->located).v);
+			(uint64_t)ft->node[k], ft->node_pct[k]);
 	}
 	fprintf(f, " unknown: %" PRIu64, (uint64_t)ft->node_unknown);
 	if (ft->dominant_node >= 0)
@@ -369,7 +366,7 @@ static void print_sched_line(FILE *f, const struct kvmw_sched *sc,
 		if (!sc->run_node_ns[k])
 			continue;
 		fprintf(f, "%s node %u %.1f%%", n++ ? "," : "", k,
-			kvmw_share(sc->run_node_ns[k], sc->run_ns).v);
+			sc->run_node_pct[k]);
 	}
 	if (!n)
 		fputs(" -", f);
@@ -405,13 +402,12 @@ static void print_mem_line(FILE *f, const struct kvmw_vm *vm,
 		if (!m->node[k])
 			continue;
 		fprintf(f, "%s node %u ~%" PRIu64 " (%.1f%%)", n++ ? "," : "",
-			k, (uint64_t)(m->node[k] * m->stride),
-			kvmw_share(m->node[k], m->resident).v);
+			k, (uint64_t)(m->node[k] * m->stride), m->node_pct[k]);
 	}
 	if (m->node_unknown)
 		fprintf(f, "%s unknown ~%" PRIu64 " (%.1f%%)", n++ ? "," : "",
 			(uint64_t)(m->node_unknown * m->stride),
-			kvmw_share(m->node_unknown, m->resident).v);
+			m->unknown_pct.v);
 	if (!n)
 		fputs(" none resident", f);
 	fputs("; remote ", f);
@@ -761,7 +757,8 @@ static void print_vcpu_sched(FILE *f, const struct kvmw_vm *vm,
 
 			if (!all->run_node_ns[k])
 				continue;
-			o = kvmw_share(sc->run_node_ns[k], sc->run_ns);
+			o.ok = sc->run_ns;
+			o.v = sc->run_node_pct[k];
 			fprintf(f, " %7s", pct_cell(&o, name));
 		}
 		fputc('\n', f);
@@ -987,6 +984,15 @@ static void json_faults(struct kvmw_json *j, const struct kvmw_faults *ft,
 	kvmw_json_kv_u64(j, "located", ft->located);
 	json_kv_node(j, "dominant_node", ft->dominant_node);
 	json_kv_opt(j, "dominant_node_pct", &ft->dominant_node_pct);
+	kvmw_json_key(j, "node_pct");
+	kvmw_json_begin_object(j);
+	for (k = 0; k < hs->nr_nodes; k++) {
+		if (!ft->node[k])
+			continue;
+		json_node_key(j, k);
+		kvmw_json_double(j, ft->node_pct[k]);
+	}
+	kvmw_json_end_object(j);
 	kvmw_json_end_object(j);
 }
 
@@ -1041,8 +1047,7 @@ static void json_sched(struct kvmw_json *j, const struct kvmw_sched *sc,
 		if (!sc->run_node_ns[k])
 			continue;
 		json_node_key(j, k);
-		kvmw_json_double(j, kvmw_share(sc->run_node_ns[k],
-					       sc->run_ns).v);
+		kvmw_json_double(j, sc->run_node_pct[k]);
 	}
 	kvmw_json_end_object(j);
 	json_kv_node(j, "home_node", sc->home_node);
@@ -1052,14 +1057,13 @@ static void json_sched(struct kvmw_json *j, const struct kvmw_sched *sc,
 
 /* One node of "mem": its samples, the page estimate and the share. */
 static void json_mem_node(struct kvmw_json *j, const struct kvmw_mem *m,
-			  __u64 n)
+			  __u64 n, double pct)
 {
-	struct kvmw_opt pct = kvmw_share(n, m->resident);
-
 	kvmw_json_begin_object(j);
 	kvmw_json_kv_u64(j, "samples", n);
 	kvmw_json_kv_u64(j, "pages_est", n * m->stride);
-	json_kv_opt(j, "pct", &pct);
+	kvmw_json_key(j, "pct");
+	kvmw_json_double(j, pct);
 	kvmw_json_end_object(j);
 }
 
@@ -1097,11 +1101,11 @@ static void json_mem(struct kvmw_json *j, const struct kvmw_vm *vm,
 		if (!m->node[k])
 			continue;
 		json_node_key(j, k);
-		json_mem_node(j, m, m->node[k]);
+		json_mem_node(j, m, m->node[k], m->node_pct[k]);
 	}
 	if (m->node_unknown) {
 		kvmw_json_key(j, "unknown");
-		json_mem_node(j, m, m->node_unknown);
+		json_mem_node(j, m, m->node_unknown, m->unknown_pct.v);
 	}
 	kvmw_json_end_object(j);
 	json_kv_node(j, "home_node",

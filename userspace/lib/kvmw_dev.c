@@ -824,8 +824,9 @@ static int vm_from_snap(const struct kvmw_vm_snap *raw,
 	return ret;
 }
 
-int kvmw_dev_sample_model(const struct kvmw_sample *s,
-			  struct kvmw_snapshot *snap)
+/* The model of a sample, derived if @derive. */
+static int sample_model(const struct kvmw_sample *s,
+			struct kvmw_snapshot *snap, bool derive)
 {
 	size_t i;
 	int ret = 0;
@@ -841,11 +842,17 @@ int kvmw_dev_sample_model(const struct kvmw_sample *s,
 	snap->nr_vms = s->nr_vms;
 	for (i = 0; i < s->nr_vms && !ret; i++)
 		ret = vm_from_snap(&s->vms[i], &snap->host, &snap->vms[i]);
-	if (!ret)
+	if (!ret && derive)
 		ret = kvmw_snapshot_derive(snap);
 	if (ret)
 		kvmw_snapshot_free(snap);
 	return ret;
+}
+
+int kvmw_dev_sample_model(const struct kvmw_sample *s,
+			  struct kvmw_snapshot *snap)
+{
+	return sample_model(s, snap, true);
 }
 
 /* Events */
@@ -1062,7 +1069,8 @@ static int src_snapshot(struct kvmw_source *src, const __u64 *ids,
 		return ret;
 	host_from_hs(&s.hs, &src->host);
 	s.t_ns = snap->t_ns;
-	ret = kvmw_dev_sample_model(&s, &model);
+	/* kvmw_snapshot_take() derives it. */
+	ret = sample_model(&s, &model, false);
 	kvmw_sample_free(&s);
 	if (!ret)
 		*snap = model;

@@ -163,6 +163,8 @@ struct kvmw_faults {
 	/* Derived. */
 	__u64 timed;		/* the sum of @hist */
 	__u64 located;		/* the sum of @node */
+	/* Each node's share of @located (0 when none was located). */
+	double *node_pct;
 	struct kvmw_opt write_pct, fetch_pct, present_pct, mmio_pct;
 	struct kvmw_opt mean_ns;
 	struct kvmw_pct pct[KVMW_NR_PCTS];
@@ -184,6 +186,8 @@ struct kvmw_sched {
 	/* Derived. */
 	__u64 timed;		/* the sum of @hist */
 	__u64 run_ns;		/* the sum of @run_node_ns */
+	/* Each node's share of @run_ns (0 when nothing ran). */
+	double *run_node_pct;
 	__u64 wall_ns;		/* guest_ns + exit_ns of the times */
 	struct kvmw_opt mean_ns;
 	/* rq_delay_ns / wall_ns * 100; needs the latency feature. */
@@ -213,6 +217,8 @@ struct kvmw_unit {
 	/* Derived: the sum of the reason counts plus overflow_exits. */
 	__u64 reason_exits;
 	__u64 categories[KVMW_NR_CATEGORIES];
+	/* Each category's share of @reason_exits. */
+	struct kvmw_opt categories_pct[KVMW_NR_CATEGORIES];
 };
 
 /* A CPU or node not seen yet. */
@@ -239,6 +245,9 @@ struct kvmw_mem {
 	__u64 *node;
 	/* Derived: node[] plus node_unknown. */
 	__u64 resident;
+	/* Each node's and node_unknown's share of @resident. */
+	double *node_pct;
+	struct kvmw_opt unknown_pct;
 	/* Share of resident memory not on the home node (sched). */
 	struct kvmw_opt remote_pct;
 };
@@ -528,6 +537,7 @@ enum kvmw_stat_type {
 	KVMW_T_PCT,		/* struct kvmw_pct */
 	KVMW_T_HIST,		/* struct kvmw_hist */
 	KVMW_T_NODES,		/* __u64 *: one value per node (nr_nodes) */
+	KVMW_T_NODE_PCTS,	/* double *: a share per node (nr_nodes) */
 	KVMW_T_CATS,		/* __u64[KVMW_NR_CATEGORIES] */
 };
 

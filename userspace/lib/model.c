@@ -180,6 +180,24 @@ static int nodes_add(__u64 **d, const __u64 *s, unsigned int nr)
 	return 0;
 }
 
+/*
+ * *@pct: each of the @nr values of @v in percent of @whole (0 when
+ * @whole is 0), allocated on first use.
+ */
+static int node_shares(double **pct, const __u64 *v, unsigned int nr,
+		       __u64 whole)
+{
+	unsigned int k;
+
+	if (!*pct)
+		*pct = calloc(nr ? nr : 1, sizeof(**pct));
+	if (!*pct)
+		return -ENOMEM;
+	for (k = 0; k < nr; k++)
+		(*pct)[k] = v ? kvmw_share(v[k], whole).v : 0;
+	return 0;
+}
+
 /* The index of the largest of @n values, the lowest on a tie; -1 if none. */
 static int argmax(const __u64 *v, unsigned int n)
 {
@@ -214,8 +232,10 @@ static void unit_release(struct kvmw_unit *u)
 		kvmw_hist_release(&u->reasons[i].lat.hist);
 	free(u->reasons);
 	free(u->faults.node);
+	free(u->faults.node_pct);
 	kvmw_hist_release(&u->faults.hist);
 	free(u->sched.run_node_ns);
+	free(u->sched.run_node_pct);
 	kvmw_hist_release(&u->sched.hist);
 	memset(u, 0, sizeof(*u));
 }
@@ -228,6 +248,7 @@ void kvmw_vm_release(struct kvmw_vm *vm)
 		unit_release(&vm->vcpus[i].u);
 	free(vm->vcpus);
 	free(vm->mem.node);
+	free(vm->mem.node_pct);
 	unit_release(&vm->total);
 	memset(vm, 0, sizeof(*vm));
 }
@@ -387,7 +408,7 @@ static void lat_derive(struct kvmw_lat *l, bool user)
 				     l->max_ns, &l->pct[k]);
 }
 
-static void faults_derive(struct kvmw_faults *f, unsigned int nr_nodes)
+static int faults_derive(struct kvmw_faults *f, unsigned int nr_nodes)
 {
 	unsigned int k;
 
@@ -406,10 +427,11 @@ static void faults_derive(struct kvmw_faults *f, unsigned int nr_nodes)
 	if (f->dominant_node >= 0)
 		f->dominant_node_pct = kvmw_share(f->node[f->dominant_node],
 						  f->located);
+	return node_shares(&f->node_pct, f->node, nr_nodes, f->located);
 }
 
-static void sched_derive(struct kvmw_sched *s, const struct kvmw_times *t,
-			 unsigned int nr_nodes, bool lat)
+static int sched_derive(struct kvmw_sched *s, const struct kvmw_times *t,
+			unsigned int nr_nodes, bool lat)
 {
 	unsigned int k;
 
@@ -430,15 +452,19 @@ static void sched_derive(struct kvmw_sched *s, const struct kvmw_times *t,
 	if (s->home_node >= 0)
 		s->home_node_pct = kvmw_share(s->run_node_ns[s->home_node],
 					      s->run_ns);
+	return node_shares(&s->run_node_pct, s->run_node_ns, nr_nodes,
+			   s->run_ns);
 }
 
-static void unit_derive(struct kvmw_unit *u, const struct kvmw_host *host,
-			__u32 vendor)
+static int unit_derive(struct kvmw_unit *u, const struct kvmw_host *host,
+		       __u32 vendor)
 {
 	bool lat = host->features & KVMW_FEAT_LATENCY;
 	bool user = lat && (host->features & KVMW_FEAT_USER_EXITS);
+	unsigned int c;
 	double all;
 	size_t i;
+	int ret;
 
 	if (u->nr_reasons)
 		qsort(u->reasons, u->nr_reasons, sizeof(*u->reasons),
@@ -460,13 +486,18 @@ static void unit_derive(struct kvmw_unit *u, const struct kvmw_host *host,
 	for (i = 0; i < u->nr_reasons; i++)
 		u->reasons[i].share_pct = kvmw_share(u->reasons[i].count,
 						     u->reason_exits);
+	for (c = 0; c < KVMW_NR_CATEGORIES; c++)
+		u->categories_pct[c] = kvmw_share(u->categories[c],
+						  u->reason_exits);
 	/* In double: the sum cannot overflow. */
 	all = (double)u->times.guest_ns + (double)u->times.exit_ns;
 	u->times.overhead_pct.ok = all > 0;
 	u->times.overhead_pct.v = all > 0 ?
 		(double)u->times.overhead_ns * 100.0 / all : 0;
-	faults_derive(&u->faults, host->nr_nodes);
-	sched_derive(&u->sched, &u->times, host->nr_nodes, lat);
+	ret = faults_derive(&u->faults, host->nr_nodes);
+	if (!ret)
+		ret = sched_derive(&u->sched, &u->times, host->nr_nodes, lat);
+	return ret;
 }
 
 static int vm_total(struct kvmw_vm *vm, unsigned int nr_nodes)
@@ -502,23 +533,29 @@ static int vm_total(struct kvmw_vm *vm, unsigned int nr_nodes)
 	return ret;
 }
 
-static void mem_derive(struct kvmw_vm *vm, const struct kvmw_host *host)
+static int mem_derive(struct kvmw_vm *vm, const struct kvmw_host *host)
 {
 	struct kvmw_mem *m = &vm->mem;
 	int home = vm->total.sched.home_node;
 	unsigned int nr_nodes = host->nr_nodes;
+	int ret;
 
 	m->resident = m->node_unknown + nodes_sum(m->node, nr_nodes);
+	m->unknown_pct = kvmw_share(m->node_unknown, m->resident);
 	memset(&m->remote_pct, 0, sizeof(m->remote_pct));
+	ret = node_shares(&m->node_pct, m->node, nr_nodes, m->resident);
+	if (ret)
+		return ret;
 	/*
 	 * The home node needs the scheduler's run times. Pages on a node
 	 * >= nr_nodes are remote: home is always below.
 	 */
 	if (!(host->features & KVMW_FEAT_SCHED))
-		return;
+		return 0;
 	if (home >= 0 && m->resident && m->node)
 		m->remote_pct = kvmw_share(m->resident - m->node[home],
 					   m->resident);
+	return 0;
 }
 
 static int cmp_vm(const void *a, const void *b)
@@ -541,13 +578,18 @@ int kvmw_snapshot_derive(struct kvmw_snapshot *snap)
 
 		if (!vm->vendor)
 			vm->vendor = host->vendor;
-		for (k = 0; k < vm->nr_vcpus_detail; k++)
-			unit_derive(&vm->vcpus[k].u, host, vm->vendor);
+		for (k = 0; k < vm->nr_vcpus_detail; k++) {
+			ret = unit_derive(&vm->vcpus[k].u, host, vm->vendor);
+			if (ret)
+				return ret;
+		}
 		ret = vm_total(vm, host->nr_nodes);
+		if (!ret)
+			ret = unit_derive(&vm->total, host, vm->vendor);
+		if (!ret)
+			ret = mem_derive(vm, host);
 		if (ret)
 			return ret;
-		unit_derive(&vm->total, host, vm->vendor);
-		mem_derive(vm, host);
 	}
 	return 0;
 }

@@ -126,6 +126,8 @@ static const struct kvmw_stat_def stat_table[] = {
 	     "fault latencies"),
 	UNIT("faults.nodes", "faults", C, NODES, faults.node, F_FLT,
 	     "faults per NUMA node of the backing page"),
+	UNIT("faults.node_pct", "percent", G, NODE_PCTS, faults.node_pct,
+	     F_FLT, "each node's share of the located faults"),
 	UNIT("faults.located", "faults", C, U64, faults.located, F_FLT,
 	     "faults whose page was found on a node"),
 	UNIT("faults.dominant_node", "node", G, NODE, faults.dominant_node,
@@ -160,6 +162,8 @@ static const struct kvmw_stat_def stat_table[] = {
 	     "time run on the nodes"),
 	UNIT("sched.run_node_ns", "ns", C, NODES, sched.run_node_ns, F_SCHED,
 	     "time run per NUMA node"),
+	UNIT("sched.run_node_pct", "percent", G, NODE_PCTS, sched.run_node_pct,
+	     F_SCHED, "each node's share of the run time"),
 	UNIT("sched.home_node", "node", G, NODE, sched.home_node, F_SCHED,
 	     "node with the most run time"),
 	UNIT("sched.home_node_pct", "percent", G, OPT, sched.home_node_pct,
@@ -215,6 +219,7 @@ void kvmw_stat_json_value(struct kvmw_json *j, const struct kvmw_stat_def *d,
 	const struct kvmw_opt *o = p;
 	const struct kvmw_pct *pct = p;
 	const struct kvmw_hist *h = p;
+	unsigned int k;
 	__u32 u32;
 	int node;
 
@@ -254,6 +259,12 @@ void kvmw_stat_json_value(struct kvmw_json *j, const struct kvmw_stat_def *d,
 	case KVMW_T_NODES:
 		kvmw_json_u64_array(j, *(__u64 * const *)p,
 				    *(__u64 * const *)p ? nr_nodes : 0);
+		break;
+	case KVMW_T_NODE_PCTS:
+		kvmw_json_begin_array(j);
+		for (k = 0; *(double * const *)p && k < nr_nodes; k++)
+			kvmw_json_double(j, (*(double * const *)p)[k]);
+		kvmw_json_end_array(j);
 		break;
 	case KVMW_T_CATS:
 		kvmw_json_u64_array(j, p, KVMW_NR_CATEGORIES);
