@@ -52,6 +52,7 @@ static void usage_main(FILE *f)
 	      "  kvmwarden list                    VMs with their VMM pid and exits\n"
 	      "  kvmwarden stat                    exits/s over 1 s, top 3 reasons\n"
 	      "  kvmwarden stat -i 5 -n 5 3        VM 3 only, 5 s interval, top 5\n"
+	      "  kvmwarden stat -l                 with time, faults, steal, memory\n"
 	      "  kvmwarden stat -v 3               VM 3 per vCPU\n"
 	      "  kvmwarden stat -i 0 --json | jq '.vms[] | {vm_id, exits}'\n"
 	      "  kvmwarden events                  VMs and vCPUs coming and going\n"
@@ -63,7 +64,9 @@ static void usage_main(FILE *f)
 	      "  1  runtime error (device missing: load the module with\n"
 	      "     'modprobe kvmwarden'; API version mismatch; VM not found;\n"
 	      "     feature missing in the module; I/O error)\n"
-	      "  2  usage error (unknown command or option, bad argument)\n", f);
+	      "  2  usage error (unknown command or option, bad argument)\n"
+	      "\n"
+	      "The output is explained in kvmwarden(8).\n", f);
 }
 
 static void usage_help(FILE *f)

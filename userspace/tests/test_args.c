@@ -219,6 +219,9 @@ static void test_cli(void)
 	       NULL, NULL, NULL);
 	expect(0, "kvmwarden stat -i 5", NULL, "global help has examples",
 	       "--help", NULL, NULL, NULL);
+	expect(0, "explained in kvmwarden(8)", NULL,
+	       "global help points to the man page", "--help", NULL, NULL,
+	       NULL);
 	expect(0, "UAPI version 1", NULL, "--version", "--version", NULL,
 	       NULL, NULL);
 	expect(0, "Usage: kvmwarden stat", NULL, "stat --help", "stat",
