@@ -440,8 +440,10 @@ __u64 kvmw_hist_total(const struct kvmw_hist *h);
  * The bucket of @h holding quantile @q_ppm / KVMW_PPM: the smallest
  * bucket whose cumulative count reaches ceil(q * total), at least 1,
  * with its bounds [lo, hi) from hist.h (hi KVMW_HIST_INF for the last),
- * narrowed to the exact [@min, @max] when they hold it (@max 0: no
- * maximum known; @min 0 narrows nothing).
+ * narrowed to the exact @min and @max where they fall inside the bucket
+ * (bounds that would not hold the quantile, as a racing read could give,
+ * are ignored; 0 and ~0ULL narrow nothing). An empty histogram gives
+ * bucket -1, lo and hi 0.
  */
 void kvmw_hist_percentile(const struct kvmw_hist *h, __u32 q_ppm,
 			  __u64 min, __u64 max, struct kvmw_pct *p);
@@ -521,11 +523,11 @@ enum kvmw_stat_kind {
 
 /* What a statistic describes, and the struct its value is read from. */
 enum kvmw_stat_scope {
-	KVMW_AT_HOST,	/* struct kvmw_host */
+	KVMW_AT_HOST,		/* struct kvmw_host */
 	KVMW_AT_VM,		/* struct kvmw_vm */
-	KVMW_AT_UNIT,	/* struct kvmw_unit: a vCPU or a VM's total */
-	KVMW_AT_VCPU,	/* struct kvmw_vcpu (what only a vCPU has) */
-	KVMW_AT_REASON,	/* struct kvmw_reason */
+	KVMW_AT_UNIT,		/* struct kvmw_unit: a vCPU or a VM's total */
+	KVMW_AT_VCPU,		/* struct kvmw_vcpu (what only a vCPU has) */
+	KVMW_AT_REASON,		/* struct kvmw_reason */
 };
 
 /* How the value is stored. */
