@@ -459,6 +459,8 @@ static ssize_t fake_read(void *priv, int fd, void *buf, size_t len)
 	if (fd != 42)
 		return -EBADF;
 	f->reads++;
+	if (f->ev_eof)
+		return 0;
 	if (f->ev_read_err) {
 		int err = f->ev_read_err;
 
@@ -501,7 +503,7 @@ static int fake_poll(void *priv, int fd, int timeout_ms, const sigset_t *mask)
 	if (fd != 42)
 		return -EBADF;
 	f->polls++;
-	if (f->ev_pos < f->ev_len)
+	if (f->ev_pos < f->ev_len || f->ev_eof)
 		return 1;
 	if (timeout_ms >= 0 && !f->ev_signal) {
 		struct timespec ts = {

@@ -131,6 +131,8 @@ struct fake_dev {
 	size_t ev_read_max;
 	/* read() fails with this -errno once, then works again. */
 	int ev_read_err;
+	/* The stream ends: poll() says readable, read() returns 0. */
+	bool ev_eof;
 	/*
 	 * Signal raised (unblocked, as ppoll() would deliver it) by a
 	 * poll() on an empty queue; a poll() without a timeout on an empty

@@ -235,6 +235,64 @@ static void test_stream(void)
 	fake_free(&f);
 }
 
+/* The library's read_events: batches, order, errors, feature. */
+static void test_source(void)
+{
+	struct kvmw_ev evs[3];
+	struct kvmw_source src;
+	struct kvmw_event ev;
+	struct fake_dev f;
+	size_t nr, got = 0;
+	sigset_t mask;
+	int ret, calls = 0;
+
+	sigprocmask(SIG_SETMASK, NULL, &mask);
+	fake_init(&f);
+	CHECK(kvmw_source_open(&src, &kvmw_source_dev, "fake", &f.ops) == 0 &&
+	      kvmw_source_read_events(&src, evs, 3, &nr, 0, &mask) ==
+	      -EOPNOTSUPP && nr == 0,
+	      "source without the events feature: EOPNOTSUPP");
+	kvmw_source_close(&src);
+
+	f.hs.features |= KVMW_FEAT_EVENTS;
+	push_stream(&f);
+	kvmw_source_open(&src, &kvmw_source_dev, "fake", &f.ops);
+	CHECK(!strcmp(src.ops->name, "device"), "the device source");
+	/* 7 records (one of another version) in batches of at most 3. */
+	do {
+		ret = kvmw_source_read_events(&src, evs, 3, &nr, 0, &mask);
+		if (ret || nr > 3)
+			break;
+		if (!got && nr)
+			CHECK(evs[0].known && evs[0].type == KVMW_EV_VM_NEW &&
+			      evs[0].seq == 1 && evs[0].tid == 4250,
+			      "first event decoded into the model");
+		got += nr;
+		calls++;
+	} while (nr && calls < 10);
+	CHECK(ret == 0 && got == 7 && calls >= 3,
+	      "7 records in batches of 3 (%zu in %d calls)", got, calls);
+	CHECK(f.reads == 1, "one read() for all of them (%u)", f.reads);
+
+	/* A good record, then a short one: the good one first. */
+	ev = ev_make(KVMW_EVENT_VM_NEW, 20, NS, 1);
+	fake_push_event(&f, &ev);
+	ev.size = 60;
+	fake_push_raw(&f, &ev, 60);
+	ret = kvmw_source_read_events(&src, evs, 3, &nr, 0, &mask);
+	CHECK(ret == 0 && nr == 1 && evs[0].seq == 20,
+	      "malformed record: the good one before it comes first");
+	ret = kvmw_source_read_events(&src, evs, 3, &nr, 0, &mask);
+	CHECK(ret == -EPROTO && nr == 0, "then EPROTO");
+
+	f.ev_eof = true;
+	ret = kvmw_source_read_events(&src, evs, 3, &nr, 0, &mask);
+	CHECK(ret == -EPIPE && nr == 0, "read() returning 0: EPIPE");
+	kvmw_source_close(&src);
+	CHECK(f.opens == f.closes, "source closed the device");
+	fake_free(&f);
+}
+
 static void test_errors(void)
 {
 	struct sigaction sa, int_before, term_before;
@@ -279,6 +337,15 @@ static void test_errors(void)
 	CHECK(r.rc == 1 && strstr(r.err, "read events: Input/output error"),
 	      "EIO from read(): exit 1");
 	run_free(&r);
+
+	/* The stream ends. */
+	f.ev_pos = f.ev_len;
+	f.ev_eof = true;
+	run_cli(&r, &f.ops, "events", NULL);
+	CHECK(r.rc == 1 && strstr(r.err, "read events: the event stream ended"),
+	      "read() returning 0: the stream ended, exit 1");
+	run_free(&r);
+	f.ev_eof = false;
 
 	/* A record shorter than VER0 after a good one. */
 	f.ev_pos = 0;
@@ -377,6 +444,7 @@ void test_events(void)
 	tap_diag("events");
 	test_sys_ops();
 	test_decode();
+	test_source();
 	test_stream();
 	test_errors();
 	test_usage();
