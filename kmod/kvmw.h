@@ -16,6 +16,23 @@
  * which cannot be reused while kvmwarden holds it. That reference is the
  * VM's incarnation token: it tells a live VM from a destroyed one, and a
  * new VM or vCPU that happens to reuse an old address from the old one.
+ *
+ * Files, and the one direction data flows between them (no file calls a
+ * file above it):
+ *
+ *  kvmw_kvm.c       every access to KVM's internals
+ *  kvmw_clock.c     the probes' clock
+ *  kvmw_events.c    the event ring (read()/poll())
+ *  kvmw_records.c   VM, VMM and vCPU records: pools, caps, discovery,
+ *                   lookup, the sweep of destroyed VMs, their totals
+ *  kvmw_mem.c       the memory locality sampler
+ *  kvmw_sched.c     the scheduler probes
+ *  kvmw_probe.c     the kvm_exit/kvm_entry/kvm_page_fault probes
+ *  kvmw_snapshot.c  answers built from the records
+ *  kvmw_dev.c       /dev/kvmwarden and its ioctls
+ *  kvmw_main.c      load and unload
+ *
+ * probes -> records -> snapshot -> device; the records emit events.
  */
 #ifndef KVMW_H
 #define KVMW_H
@@ -36,6 +53,9 @@
 #include <asm/msr.h>
 
 #include <uapi/linux/kvmwarden.h>
+#include <kvmwarden/hist.h>
+
+#include "kvmw_kvm.h"
 
 struct dentry;
 struct file;
@@ -193,12 +213,19 @@ struct kvmw_mem {
  * @untimed_exits: exits counted but not timed (latency table full,
  *	clock going backwards)
  * @nr_lat: entries of @lat in use
+ * @lat_slot: per entry of @lat, the slot it times: a dense slot, or
+ *	KVMW_NR_SLOTS + i for overflow slot i (the snapshot walks these
+ *	instead of every slot while the table is not full)
  * @lat_of: per dense slot, its entry in @lat, NULL for none yet
  * @lat: latency entries, given out to reasons on their first exit
  * @sched: scheduler view of the vCPU thread
  * @vcpu_id: KVM vCPU id
- * @tid: thread id that last ran the vCPU (updated on lookup misses)
+ * @tid: thread id that last ran the vCPU (as reported)
+ * @run_tid: the same while this is the record that thread ran last, else
+ *	0 (it moved on to another vCPU); checked on every event
  * @hnode: entry in kvmw_vcpu_hash (RCU)
+ * @tid_node: entry in kvmw_tid_hash while this is the record @tid ran
+ *	last (RCU; at most one record per thread id is in it)
  * @vm_node: entry in vm->vcpus (RCU for readers holding kvmw_mutex)
  * @pool_next: free-list link while in the pool
  *
@@ -228,6 +255,7 @@ struct kvmw_vcpu {
 	struct kvmw_faults faults;
 	u64 untimed_exits;
 	u32 nr_lat;
+	u16 lat_slot[KVMW_LAT_REASONS];
 	struct kvmw_lat *lat_of[KVMW_NR_SLOTS];
 	struct kvmw_lat *ovf_lat[KVMW_NR_OVERFLOW];
 	struct kvmw_lat lat[KVMW_LAT_REASONS];
@@ -235,9 +263,30 @@ struct kvmw_vcpu {
 
 	u32 vcpu_id;
 	pid_t tid;
+	pid_t run_tid;
 	struct hlist_node hnode;
+	struct hlist_node tid_node;
 	struct list_head vm_node;
 	struct kvmw_vcpu *pool_next;
+};
+
+/**
+ * struct kvmw_vmm - a VMM process with VMs tracked
+ * @pid: its thread group (referenced); the key of kvmw_vmm_hash
+ * @nr_vms: VM records it has (live and gone-but-kept)
+ * @nr_vcpus: vCPU records of those VMs
+ * @node: entry in kvmw_vmm_hash
+ * @pool_next: free-list link while in the pool
+ *
+ * Carries the per-VMM caps: a VMM past them gets no more records.
+ * Changed under kvmw_discover_lock.
+ */
+struct kvmw_vmm {
+	struct pid *pid;
+	u32 nr_vms;
+	u32 nr_vcpus;
+	struct hlist_node node;
+	struct kvmw_vmm *pool_next;
 };
 
 /**
@@ -248,14 +297,19 @@ struct kvmw_vcpu {
  * @id: opaque id given to userspace
  * @vmm_pid: tgid of the VMM
  * @vmm: struct pid of the VMM's thread group leader (referenced)
+ * @owner: the VMM's record (its caps)
  * @vendor: KVMW_VENDOR_*
  * @nr_vcpus: vCPU records attached
  * @first_seen_ns: boottime when discovered
  * @gone_ns: boottime when found destroyed, 0 while live
+ * @idle_entries: without a lifetime token: the vCPUs' entries when the
+ *	sweep last saw them change
+ * @idle_since: jiffies of that sweep
  * @comm: VMM command name
  * @mem: memory locality sampler
  * @vcpus: vCPU records
  * @node: entry in kvmw_vms
+ * @hnode: entry in kvmw_vm_hash (by @kvm_key) while live
  * @pool_next: free-list link while in the pool
  */
 struct kvmw_vm {
@@ -264,39 +318,27 @@ struct kvmw_vm {
 	u64 id;
 	pid_t vmm_pid;
 	struct pid *vmm;
+	struct kvmw_vmm *owner;
 	u32 vendor;
 	u32 nr_vcpus;
 	u64 first_seen_ns;
 	u64 gone_ns;
+	u64 idle_entries;
+	unsigned long idle_since;
 	char comm[TASK_COMM_LEN];
 	struct kvmw_mem mem;
 	struct list_head vcpus;
 	struct list_head node;
+	struct hlist_node hnode;
 	struct kvmw_vm *pool_next;
 };
 
-/* kvmw_core.c */
+/* kvmw_records.c */
 DECLARE_PER_CPU(struct kvmw_vcpu *, kvmw_last);
 extern struct mutex kvmw_mutex;
 extern struct list_head kvmw_vms;
 extern unsigned int kvmw_nr_vms;
 extern unsigned int kvmw_nr_vcpus;
-extern bool kvmw_lifetime_exact;
-
-/*
- * The VM's incarnation token: KVM's debugfs directory of the VM. Its raw
- * value (an error pointer when debugfs is unavailable) is what records
- * compare against; a reference is only held on real dentries.
- */
-static __always_inline struct dentry *kvmw_token_raw(const struct kvm *kvm)
-{
-	return READ_ONCE(kvm->debugfs_dentry);
-}
-
-static inline bool kvmw_token_valid(const struct dentry *d)
-{
-	return !IS_ERR_OR_NULL(d);
-}
 
 /**
  * kvmw_vcpu_matches() - does record @v belong to this vCPU incarnation?
@@ -317,16 +359,23 @@ static __always_inline bool kvmw_vcpu_matches(const struct kvmw_vcpu *v,
 	       v->token == kvmw_token_raw(kvm);
 }
 
-int kvmw_core_init(void);
-void kvmw_core_exit(void);
+int kvmw_records_init(void);
+void kvmw_records_exit(void);
 struct kvmw_vcpu *kvmw_vcpu_find(struct kvm_vcpu *vcpu);
 struct kvmw_vcpu *kvmw_vcpu_find_tid(pid_t tid);
-struct kvmw_vcpu *kvmw_vcpu_discover(struct kvm_vcpu *vcpu);
-u32 kvmw_host_vendor(void);
+struct kvmw_vcpu *kvmw_vcpu_discover(struct kvm_vcpu *vcpu, u64 now,
+				     bool *new_vm);
+void kvmw_vcpu_set_tid(struct kvmw_vcpu *v, pid_t tid);
 void kvmw_sweep(void);
 u64 kvmw_untracked_exits(void);
 void kvmw_count_untracked(void);
 u64 kvmw_vcpu_exits(const struct kvmw_vcpu *v);
+u32 kvmw_vcpu_nr_reasons(const struct kvmw_vcpu *v);
+u32 kvmw_slot_to_code(unsigned int slot);
+const struct kvmw_lat *kvmw_slot_lat(const struct kvmw_vcpu *v,
+				     unsigned int slot);
+struct kvmw_vm *kvmw_vm_by_id(u64 id);
+bool kvmw_lifetime_available(void);
 
 /*
  * The probes' clock (kvmw_clock.c): the raw TSC when it is constant, runs
@@ -356,7 +405,7 @@ static __always_inline u64 kvmw_delta_ns(u64 d)
 /* Bucket of @ns in the KVMW_LAT_BUCKETS histogram layout (UAPI header). */
 static __always_inline unsigned int kvmw_lat_bucket(u64 ns)
 {
-	return min_t(unsigned int, __fls(ns | 1), KVMW_LAT_BUCKETS - 1);
+	return kvmw_hist_log2_bucket(ns, KVMW_LAT_BUCKETS);
 }
 
 int kvmw_clock_init(void);
@@ -364,41 +413,62 @@ void kvmw_clock_check(void);
 u64 kvmw_clock_to_ns(u64 t);
 const char *kvmw_clock_name(void);
 
-/* kvmw_probe.c */
-int kvmw_probes_register(void);
-void kvmw_probes_unregister(void);
-u32 kvmw_slot_to_code(unsigned int slot);
-const struct kvmw_lat *kvmw_slot_lat(const struct kvmw_vcpu *v,
-				     unsigned int slot);
-const struct kvmw_lat *kvmw_ovf_lat(const struct kvmw_vcpu *v,
-				    unsigned int i);
-u64 kvmw_features(void);
-int kvmw_hva_node(unsigned long hva);
-
-/* kvmw_sched.c */
-extern struct preempt_ops *kvmw_kvm_preempt_ops;
-int kvmw_sched_register(void);
-void kvmw_sched_unregister(void);
-bool kvmw_sched_active(void);
-void kvmw_sched_start(struct kvmw_vcpu *v, u64 now);
-void kvmw_sched_leave_kvm(struct kvmw_vcpu *v, u64 now);
-void kvmw_sched_read(const struct kvmw_vcpu *v, struct kvmw_vcpu_info *vi);
-
-/* Is a memory sample of @vm due? Cheap enough for the rare probe paths. */
+/* kvmw_mem.c: is a memory sample of @vm due? Cheap for the rare paths. */
 static inline bool kvmw_mem_due(const struct kvmw_vm *vm)
 {
 	return time_after_eq(jiffies, READ_ONCE(vm->mem.next));
 }
 
+void kvmw_mem_init(struct kvmw_vm *vm);
 void kvmw_mem_sample(struct kvmw_vm *vm, struct kvm_vcpu *vcpu);
 void kvmw_mem_read(struct kvmw_vm *vm, struct kvmw_vm_mem *out);
+
+/* kvmw_sched.c */
+int kvmw_sched_init(void);
+void kvmw_sched_exit(void);
+void kvmw_sched_want(void);
+bool kvmw_sched_available(void);
+void kvmw_sched_start(struct kvmw_vcpu *v, u64 now);
+void kvmw_sched_leave_kvm(struct kvmw_vcpu *v, u64 now);
+void kvmw_sched_read(const struct kvmw_vcpu *v, struct kvmw_vcpu_info *vi);
+
+/* kvmw_probe.c */
+int kvmw_probes_register(void);
+void kvmw_probes_unregister(void);
+bool kvmw_user_exits_seen(void);
+
+/* kvmw_snapshot.c */
+/**
+ * struct kvmw_snap_buf - the answer of a snapshot being built
+ * @vbuf: vCPU entries
+ * @rbuf: reason entries
+ * @recs: room to sort the records of the largest VM
+ * @nv: entries of @vbuf used
+ * @vcap: entries of @vbuf
+ * @nr: entries of @rbuf used
+ * @rcap: entries of @rbuf
+ * @recs_cap: entries of @recs
+ * @truncated: something did not fit (it appeared after the counting pass)
+ */
+struct kvmw_snap_buf {
+	struct kvmw_vcpu_info *vbuf;
+	struct kvmw_reason_stat *rbuf;
+	struct kvmw_vcpu **recs;
+	u32 nv, vcap;
+	u32 nr, rcap;
+	u32 recs_cap;
+	bool truncated;
+};
+
+int kvmw_snap_build(struct kvmw_vm *one, struct kvmw_snap_buf *b,
+		    struct kvmw_vm_entry **entsp, u32 *nr_vms, bool count_only);
+void kvmw_snap_free(struct kvmw_snap_buf *b);
+void kvmw_fill_vm_info(const struct kvmw_vm *vm, struct kvmw_vm_info *out);
 
 /* kvmw_events.c */
 int kvmw_events_init(void);
 void kvmw_events_exit(void);
 void kvmw_event_emit(struct kvmw_event *e);
-void kvmw_event_vm(u16 type, struct kvmw_vm *vm,
-		   const struct kvmw_vcpu *v);
 int kvmw_events_open(struct file *file);
 int kvmw_events_release(struct file *file);
 ssize_t kvmw_events_read(struct file *file, char __user *buf, size_t count);
@@ -407,6 +477,5 @@ __poll_t kvmw_events_poll(struct file *file, struct poll_table_struct *pt);
 /* kvmw_dev.c */
 int kvmw_dev_init(void);
 void kvmw_dev_exit(void);
-void kvmw_vm_totals(struct kvmw_vm *vm, u64 *data);
 
 #endif /* KVMW_H */

@@ -13,10 +13,7 @@
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
 #include <linux/mm.h>
-#include <linux/sort.h>
 #include <linux/uaccess.h>
-
-#include <kvmwarden/categories.h>
 
 #include "kvmw.h"
 
@@ -91,36 +88,25 @@ static int kvmw_put_array(u64 uptr, const void *kbuf, size_t ksize,
 	return 0;
 }
 
-/* Identity and state of @vm; the totals are added by the caller. */
-static void kvmw_fill_vm_ident(const struct kvmw_vm *vm,
-			       struct kvmw_vm_info *out)
+static u64 kvmw_features(void)
 {
-	u64 gone = READ_ONCE(vm->gone_ns);
+	u32 vendor = kvmw_host_vendor();
+	u64 f = KVMW_FEAT_EXIT_COUNTS | KVMW_FEAT_LATENCY;
 
-	memset(out, 0, sizeof(*out));
-	out->vm_id = vm->id;
-	out->vmm_pid = vm->vmm_pid;
-	out->vendor = READ_ONCE(vm->vendor);
-	out->first_seen_ns = vm->first_seen_ns;
-	out->gone_ns = gone;
-	if (gone)
-		out->flags |= KVMW_VM_F_GONE;
-	if (!kvmw_token_valid(vm->token))
-		out->flags |= KVMW_VM_F_NO_LIFETIME;
-	memcpy(out->comm, vm->comm, sizeof(out->comm));
-}
-
-static void kvmw_fill_vm_info(const struct kvmw_vm *vm, struct kvmw_vm_info *out)
-{
-	struct kvmw_vcpu *v;
-
-	kvmw_fill_vm_ident(vm, out);
-	list_for_each_entry_rcu(v, &vm->vcpus, vm_node,
-				lockdep_is_held(&kvmw_mutex)) {
-		out->nr_vcpus++;
-		out->exits += kvmw_vcpu_exits(v);
-		out->entries += READ_ONCE(v->entries);
-	}
+	/* Decoding is promised once it has been seen to work. */
+	if (kvmw_reasons_decoded())
+		f |= vendor == KVMW_VENDOR_SVM ? KVMW_FEAT_REASON_SVM :
+						 KVMW_FEAT_REASON_VMX;
+	if (kvmw_lifetime_available())
+		f |= KVMW_FEAT_VM_LIFETIME;
+	if (kvmw_user_exits_seen())
+		f |= KVMW_FEAT_USER_EXITS;
+	if (kvmw_faults_decoded())
+		f |= KVMW_FEAT_FAULTS;
+	if (kvmw_sched_available())
+		f |= KVMW_FEAT_SCHED;
+	f |= KVMW_FEAT_MEM_NUMA | KVMW_FEAT_EVENTS | KVMW_FEAT_SNAPSHOT_ALL;
+	return f;
 }
 
 static long kvmw_ioctl_handshake(void __user *uarg)
@@ -135,11 +121,9 @@ static long kvmw_ioctl_handshake(void __user *uarg)
 	if (hs.flags || hs.reserved)
 		return -EINVAL;
 
-	mutex_lock(&kvmw_mutex);
-	kvmw_sweep();
-	hs.nr_vms = kvmw_nr_vms;
-	hs.nr_vcpus = kvmw_nr_vcpus;
-	mutex_unlock(&kvmw_mutex);
+	/* Counters only: no lock, no sweep. */
+	hs.nr_vms = READ_ONCE(kvmw_nr_vms);
+	hs.nr_vcpus = READ_ONCE(kvmw_nr_vcpus);
 	hs.api_version = KVMW_API_VERSION;
 	hs.vendor = kvmw_host_vendor();
 	hs.features = kvmw_features();
@@ -198,351 +182,6 @@ static long kvmw_ioctl_list_vms(void __user *uarg)
 	return ret;
 }
 
-static int kvmw_cmp_vcpu(const void *a, const void *b)
-{
-	const struct kvmw_vcpu *x = *(const struct kvmw_vcpu * const *)a;
-	const struct kvmw_vcpu *y = *(const struct kvmw_vcpu * const *)b;
-
-	return (x->vcpu_id > y->vcpu_id) - (x->vcpu_id < y->vcpu_id);
-}
-
-static int kvmw_cmp_reason(const void *a, const void *b)
-{
-	const struct kvmw_reason_stat *x = a, *y = b;
-
-	return (x->reason > y->reason) - (x->reason < y->reason);
-}
-
-/* Reason codes @v has exited with so far (a snapshot sizing pass). */
-static u32 kvmw_count_reasons(const struct kvmw_vcpu *v)
-{
-	unsigned int i;
-	u32 n = 0;
-
-	for (i = 0; i < KVMW_NR_SLOTS; i++)
-		n += !!READ_ONCE(v->counts[i]);
-	for (i = 0; i < KVMW_NR_OVERFLOW; i++)
-		n += !!READ_ONCE(v->ovf_count[i]);
-	return n;
-}
-
-static void kvmw_fill_lat(struct kvmw_reason_stat *r, const struct kvmw_lat *e,
-			  u32 vendor)
-{
-	u64 min;
-	int b;
-
-	if (kvmw_reason_category(vendor, r->reason) == KVMW_CAT_HALT)
-		r->flags |= KVMW_REASON_F_IDLE;
-	if (!e) {
-		r->flags |= KVMW_REASON_F_UNTIMED;
-		return;
-	}
-	r->lat_total_ns = READ_ONCE(e->total_ns);
-	min = READ_ONCE(e->min_ns);
-	r->lat_min_ns = min == U64_MAX ? 0 : min;
-	r->lat_max_ns = READ_ONCE(e->max_ns);
-	r->user_count = READ_ONCE(e->user_n);
-	r->user_ns = READ_ONCE(e->user_ns);
-	for (b = 0; b < KVMW_LAT_BUCKETS; b++)
-		r->hist[b] = READ_ONCE(e->hist[b]);
-}
-
-/*
- * Counts and latencies of @v in reason order, at most @max entries;
- * returns the number of entries written and sets *@truncated when a
- * reason did not fit (it appeared after the sizing pass).
- */
-static u32 kvmw_fill_reasons(const struct kvmw_vcpu *v, u32 vcpu_index,
-			     u32 vendor, struct kvmw_reason_stat *out, u32 max,
-			     bool *truncated)
-{
-	unsigned int i;
-	u32 n = 0, direct;
-
-	for (i = 0; i < KVMW_NR_SLOTS && n < max; i++) {
-		u64 c = READ_ONCE(v->counts[i]);
-
-		if (!c)
-			continue;
-		out[n].reason = kvmw_slot_to_code(i);
-		out[n].vcpu_index = vcpu_index;
-		out[n].count = c;
-		kvmw_fill_lat(&out[n], kvmw_slot_lat(v, i), vendor);
-		n++;
-	}
-	direct = n;
-	for (i = 0; i < KVMW_NR_OVERFLOW && n < max; i++) {
-		/* Pairs with the release in kvmw_account_overflow(). */
-		u64 c = smp_load_acquire(&v->ovf_count[i]);
-
-		if (!c)
-			continue;
-		out[n].reason = READ_ONCE(v->ovf_code[i]);
-		out[n].vcpu_index = vcpu_index;
-		out[n].count = c;
-		kvmw_fill_lat(&out[n], kvmw_ovf_lat(v, i), vendor);
-		n++;
-	}
-	/* Slots come out in code order; rare overflow codes may not. */
-	if (n > direct)
-		sort(out, n, sizeof(*out), kvmw_cmp_reason, NULL);
-	/* Out of room: did a reason that appeared meanwhile not fit? */
-	if (n == max && kvmw_count_reasons(v) > n)
-		*truncated = true;
-	return n;
-}
-
-static void kvmw_fill_faults(const struct kvmw_faults *f,
-			     struct kvmw_vcpu_info *vi)
-{
-	int i;
-
-	vi->faults = READ_ONCE(f->n);
-	vi->fault_mmio = READ_ONCE(f->mmio);
-	vi->fault_write = READ_ONCE(f->write);
-	vi->fault_fetch = READ_ONCE(f->fetch);
-	vi->fault_present = READ_ONCE(f->present);
-	vi->fault_lat_total_ns = READ_ONCE(f->total_ns);
-	vi->fault_lat_max_ns = READ_ONCE(f->max_ns);
-	vi->fault_node_unknown = READ_ONCE(f->node_unknown);
-	for (i = 0; i < KVMW_MAX_NODES; i++)
-		vi->fault_node[i] = READ_ONCE(f->node[i]);
-	for (i = 0; i < KVMW_LAT_BUCKETS; i++)
-		vi->fault_hist[i] = READ_ONCE(f->hist[i]);
-}
-
-/* One vCPU's summary; its reason entries were filled at @r[0..nr). */
-static void kvmw_fill_vcpu(const struct kvmw_vcpu *v, struct kvmw_vcpu_info *vi,
-			   const struct kvmw_reason_stat *r, u32 nr)
-{
-	u32 j;
-
-	vi->vcpu_id = v->vcpu_id;
-	vi->vm_id = v->vm->id;
-	vi->tid = READ_ONCE(v->tid);
-	kvmw_sched_read(v, vi);
-	vi->entries = READ_ONCE(v->entries);
-	vi->overflow_exits = READ_ONCE(v->overflow_exits);
-	vi->exits = vi->overflow_exits;
-	vi->guest_ns = kvmw_clock_to_ns(READ_ONCE(v->guest_t));
-	kvmw_fill_faults(&v->faults, vi);
-	vi->untimed_exits = READ_ONCE(v->untimed_exits);
-	vi->nr_reasons = nr;
-	for (j = 0; j < nr; j++) {
-		vi->exits += r[j].count;
-		vi->exit_ns += r[j].lat_total_ns;
-		if (r[j].flags & KVMW_REASON_F_IDLE) {
-			vi->idle_ns += r[j].lat_total_ns;
-		} else {
-			/* A racing reader may see user_ns updated first. */
-			u64 user = min(r[j].user_ns, r[j].lat_total_ns);
-
-			vi->user_ns += user;
-			vi->overhead_ns += r[j].lat_total_ns - user;
-		}
-	}
-}
-
-static struct kvmw_vm *kvmw_vm_by_id(u64 id)
-{
-	struct kvmw_vm *vm;
-
-	list_for_each_entry_rcu(vm, &kvmw_vms, node,
-				lockdep_is_held(&kvmw_mutex))
-		if (vm->id == id)
-			return vm;
-	return NULL;
-}
-
-/*
- * The answer of a snapshot being built: vCPU and reason arrays sized by a
- * counting pass, and room for the records of the largest VM.
- */
-struct kvmw_snap_buf {
-	struct kvmw_vcpu_info *vbuf;
-	struct kvmw_reason_stat *rbuf;
-	struct kvmw_vcpu **recs;
-	u32 nv, vcap;
-	u32 nr, rcap;
-	u32 recs_cap;
-	bool truncated;
-};
-
-/* Counting pass over @vm, caller holds kvmw_mutex. */
-static void kvmw_snap_count(const struct kvmw_vm *vm, u32 *nv, u32 *nr,
-			    u32 *most)
-{
-	struct kvmw_vcpu *v;
-	u32 n = 0;
-
-	list_for_each_entry_rcu(v, &vm->vcpus, vm_node,
-				lockdep_is_held(&kvmw_mutex)) {
-		n++;
-		*nr += kvmw_count_reasons(v);
-	}
-	*nv += n;
-	*most = max(*most, n);
-}
-
-static int kvmw_snap_alloc(struct kvmw_snap_buf *b, u32 nv, u32 nr, u32 most)
-{
-	memset(b, 0, sizeof(*b));
-	b->vcap = nv;
-	b->rcap = nr;
-	b->recs_cap = most;
-	b->recs = kvcalloc(max(most, 1U), sizeof(*b->recs), GFP_KERNEL);
-	b->vbuf = kvcalloc(max(nv, 1U), sizeof(*b->vbuf), GFP_KERNEL);
-	b->rbuf = kvcalloc(max(nr, 1U), sizeof(*b->rbuf), GFP_KERNEL);
-	return b->recs && b->vbuf && b->rbuf ? 0 : -ENOMEM;
-}
-
-static void kvmw_snap_free(struct kvmw_snap_buf *b)
-{
-	kvfree(b->recs);
-	kvfree(b->vbuf);
-	kvfree(b->rbuf);
-}
-
-/*
- * Append @vm's vCPUs (by vcpu_id) and their reasons to @b and fill @info
- * with the VM's summary summed from this very read. What does not fit
- * (it appeared since the counting pass) sets @b->truncated. Caller holds
- * kvmw_mutex (records are freed only under it).
- */
-static void kvmw_snap_fill(const struct kvmw_vm *vm, struct kvmw_snap_buf *b,
-			   struct kvmw_vm_info *info)
-{
-	/* The VM may have grown since the counting pass. */
-	u32 i, n = 0, room = min(b->vcap - b->nv, b->recs_cap);
-	struct kvmw_vcpu *v;
-
-	list_for_each_entry_rcu(v, &vm->vcpus, vm_node,
-				lockdep_is_held(&kvmw_mutex)) {
-		if (n == room) {
-			b->truncated = true;
-			break;
-		}
-		b->recs[n++] = v;
-	}
-	sort(b->recs, n, sizeof(*b->recs), kvmw_cmp_vcpu, NULL);
-	kvmw_fill_vm_ident(vm, info);
-	for (i = 0; i < n; i++) {
-		struct kvmw_vcpu_info *vi = &b->vbuf[b->nv];
-		u32 nr = kvmw_fill_reasons(b->recs[i], b->nv, info->vendor,
-					   b->rbuf + b->nr, b->rcap - b->nr,
-					   &b->truncated);
-
-		kvmw_fill_vcpu(b->recs[i], vi, b->rbuf + b->nr, nr);
-		vi->first_reason = b->nr;
-		b->nr += nr;
-		b->nv++;
-		info->exits += vi->exits;
-		info->entries += vi->entries;
-	}
-	info->nr_vcpus = n;
-}
-
-/*
- * Build the answer for VM @one, or for every VM when @one is NULL: the
- * vCPU and reason arrays in @b and one entry per VM in *@entsp (freed by
- * the caller with kvfree(), as @b with kvmw_snap_free()), their number in
- * *@nr_vms. VMs can gain vCPUs and reasons, and new VMs appear, between
- * the counting pass and the fill pass; then the answer is built again
- * with some headroom, so that nothing that existed when the call began is
- * left out. After a third try what still does not fit waits for the next
- * call. Caller holds kvmw_mutex.
- */
-static int kvmw_snap_build(struct kvmw_vm *one, struct kvmw_snap_buf *b,
-			   struct kvmw_vm_entry **entsp, u32 *nr_vms)
-{
-	struct kvmw_vm_entry *ents;
-	unsigned int tries;
-	struct kvmw_vm *vm;
-	u32 nvm, nv, nr, most, i;
-
-	for (tries = 0; ; tries++) {
-		nvm = 0;
-		nv = 0;
-		nr = 0;
-		most = 0;
-		if (one) {
-			nvm = 1;
-			kvmw_snap_count(one, &nv, &nr, &most);
-		} else {
-			list_for_each_entry_rcu(vm, &kvmw_vms, node,
-						lockdep_is_held(&kvmw_mutex)) {
-				nvm++;
-				kvmw_snap_count(vm, &nv, &nr, &most);
-			}
-		}
-		if (tries) {
-			nvm += 4;
-			nv += nv / 4 + 8;
-			nr += nr / 4 + 64;
-			most += most / 4 + 8;
-		}
-		ents = kvcalloc(max(nvm, 1U), sizeof(*ents), GFP_KERNEL);
-		if (kvmw_snap_alloc(b, nv, nr, most) || !ents) {
-			kvfree(ents);
-			kvmw_snap_free(b);
-			return -ENOMEM;
-		}
-		i = 0;
-		if (one) {
-			kvmw_snap_fill(one, b, &ents[0].vm);
-			kvmw_mem_read(one, &ents[0].mem);
-			i = 1;
-		} else {
-			list_for_each_entry_rcu(vm, &kvmw_vms, node,
-						lockdep_is_held(&kvmw_mutex)) {
-				if (i == nvm) {
-					b->truncated = true;
-					break;
-				}
-				ents[i].first_vcpu = b->nv;
-				kvmw_snap_fill(vm, b, &ents[i].vm);
-				kvmw_mem_read(vm, &ents[i].mem);
-				i++;
-			}
-		}
-		if (!b->truncated || tries == 2)
-			break;
-		kvfree(ents);
-		kvmw_snap_free(b);
-	}
-	*entsp = ents;
-	*nr_vms = i;
-	return 0;
-}
-
-/**
- * kvmw_vm_totals() - final totals of a VM for its VM_GONE event
- * @vm: the VM (caller holds kvmw_mutex)
- * @data: KVMW_EVENT_GONE_* slots to fill; left 0 if memory is short
- */
-void kvmw_vm_totals(struct kvmw_vm *vm, u64 *data)
-{
-	struct kvmw_vm_entry *ent;
-	struct kvmw_snap_buf b;
-	u32 n, i;
-
-	if (kvmw_snap_build(vm, &b, &ent, &n))
-		return;
-	data[KVMW_EVENT_GONE_EXITS] = ent->vm.exits;
-	data[KVMW_EVENT_GONE_ENTRIES] = ent->vm.entries;
-	for (i = 0; i < b.nv; i++) {
-		data[KVMW_EVENT_GONE_GUEST_NS] += b.vbuf[i].guest_ns;
-		data[KVMW_EVENT_GONE_OVERHEAD_NS] += b.vbuf[i].overhead_ns;
-		data[KVMW_EVENT_GONE_IDLE_NS] += b.vbuf[i].idle_ns;
-		data[KVMW_EVENT_GONE_USER_NS] += b.vbuf[i].user_ns;
-		data[KVMW_EVENT_GONE_FAULTS] += b.vbuf[i].faults;
-		data[KVMW_EVENT_GONE_UNTIMED] += b.vbuf[i].untimed_exits;
-	}
-	kvfree(ent);
-	kvmw_snap_free(&b);
-}
-
 /* Copy a snapshot's vCPU and reason arrays to the caller's arrays. */
 static int kvmw_snap_put(const struct kvmw_snap_buf *b, u64 vcpus_ptr,
 			 u32 vcpu_info_size, u64 reasons_ptr,
@@ -567,6 +206,7 @@ static long kvmw_ioctl_vm_snapshot(void __user *uarg)
 	struct kvmw_snap_buf b = {};
 	struct kvmw_vm *vm;
 	int usize, ret;
+	bool count;
 	u32 n;
 
 	usize = kvmw_get_arg(&req, sizeof(req), KVMW_VM_SNAPSHOT_SIZE_VER0,
@@ -581,10 +221,20 @@ static long kvmw_ioctl_vm_snapshot(void __user *uarg)
 	    kvmw_check_array(req.reason_stat_size, KVMW_REASON_STAT_SIZE_VER0))
 		return -EINVAL;
 
+	/*
+	 * Both capacities 0 is a query: sizes and the VM summary, no error.
+	 * Otherwise too small a capacity is E2BIG with only the sizes.
+	 */
+	count = !req.max_vcpus && !req.max_reasons;
 	mutex_lock(&kvmw_mutex);
 	kvmw_sweep();
 	vm = kvmw_vm_by_id(req.vm_id);
-	ret = vm ? kvmw_snap_build(vm, &b, &ent, &n) : -ENOENT;
+	ret = vm ? kvmw_snap_build(vm, &b, &ent, &n, true) : -ENOENT;
+	if (!ret && !count && b.nv <= req.max_vcpus &&
+	    b.nr <= req.max_reasons) {
+		kvfree(ent);
+		ret = kvmw_snap_build(vm, &b, &ent, &n, false);
+	}
 	mutex_unlock(&kvmw_mutex);
 	if (ret)
 		return ret;
@@ -592,11 +242,7 @@ static long kvmw_ioctl_vm_snapshot(void __user *uarg)
 	req.mem = ent->mem;
 	req.nr_vcpus = b.nv;
 	req.nr_reasons = b.nr;
-	/*
-	 * Both capacities 0 is a query: sizes and the VM summary, no error.
-	 * Otherwise too small a capacity is E2BIG with only the sizes.
-	 */
-	if (!req.max_vcpus && !req.max_reasons) {
+	if (count) {
 		ret = kvmw_put_arg(uarg, &req, sizeof(req), usize);
 		goto out;
 	}
@@ -622,6 +268,7 @@ static long kvmw_ioctl_snapshot_all(void __user *uarg)
 	struct kvmw_snapshot_all req;
 	struct kvmw_snap_buf b = {};
 	int usize, ret;
+	bool count;
 
 	usize = kvmw_get_arg(&req, sizeof(req), KVMW_SNAPSHOT_ALL_SIZE_VER0,
 			     uarg);
@@ -634,15 +281,19 @@ static long kvmw_ioctl_snapshot_all(void __user *uarg)
 	    kvmw_check_array(req.reason_stat_size, KVMW_REASON_STAT_SIZE_VER0))
 		return -EINVAL;
 
+	count = !req.max_vms && !req.max_vcpus && !req.max_reasons;
 	mutex_lock(&kvmw_mutex);
 	kvmw_sweep();
-	ret = kvmw_snap_build(NULL, &b, &ents, &req.nr_vms);
+	ret = kvmw_snap_build(NULL, &b, &ents, &req.nr_vms, true);
+	if (!ret && !count && req.nr_vms <= req.max_vms &&
+	    b.nv <= req.max_vcpus && b.nr <= req.max_reasons)
+		ret = kvmw_snap_build(NULL, &b, &ents, &req.nr_vms, false);
 	mutex_unlock(&kvmw_mutex);
 	if (ret)
 		return ret;
 	req.nr_vcpus = b.nv;
 	req.nr_reasons = b.nr;
-	if (!req.max_vms && !req.max_vcpus && !req.max_reasons) {
+	if (count) {
 		ret = kvmw_put_arg(uarg, &req, sizeof(req), usize);
 		goto out;
 	}

@@ -71,31 +71,6 @@ void kvmw_event_emit(struct kvmw_event *e)
 	irq_work_queue(&kvmw_ring_iw);
 }
 
-/**
- * kvmw_event_vm() - emit an event about a VM or one of its vCPUs
- * @type: KVMW_EVENT_*
- * @vm: the VM
- * @v: the vCPU (VCPU_NEW, VM_NEW) or NULL
- */
-void kvmw_event_vm(u16 type, struct kvmw_vm *vm,
-		   const struct kvmw_vcpu *v)
-{
-	struct kvmw_event e = {
-		.type = type,
-		.vm_id = vm->id,
-		.vmm_pid = vm->vmm_pid,
-		.nr_vcpus = READ_ONCE(vm->nr_vcpus),
-	};
-
-	if (v) {
-		e.vcpu_id = v->vcpu_id;
-		e.tid = READ_ONCE(v->tid);
-	}
-	if (type == KVMW_EVENT_VM_GONE)
-		kvmw_vm_totals(vm, e.data);
-	kvmw_event_emit(&e);
-}
-
 int kvmw_events_open(struct file *file)
 {
 	struct kvmw_reader *r = kzalloc(sizeof(*r), GFP_KERNEL);

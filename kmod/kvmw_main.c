@@ -22,9 +22,11 @@ static int __init kvmw_init(void)
 	ret = kvmw_events_init();
 	if (ret)
 		return ret;
-	ret = kvmw_core_init();
+	ret = kvmw_records_init();
 	if (ret)
 		goto err_events;
+	/* Without the scheduler view the rest still works: not fatal. */
+	kvmw_sched_init();
 	ret = kvmw_probes_register();
 	if (ret)
 		goto err_core;
@@ -37,7 +39,8 @@ static int __init kvmw_init(void)
 err_probes:
 	kvmw_probes_unregister();
 err_core:
-	kvmw_core_exit();
+	kvmw_sched_exit();
+	kvmw_records_exit();
 err_events:
 	kvmw_events_exit();
 	return ret;
@@ -49,7 +52,7 @@ static void __exit kvmw_exit(void)
 	kvmw_dev_exit();
 	/* Waits for every in-flight probe before records are freed. */
 	kvmw_probes_unregister();
-	kvmw_core_exit();
+	kvmw_records_exit();
 	kvmw_events_exit();
 	pr_info("unloaded\n");
 }

@@ -6,19 +6,8 @@
  * writes only the record of the running vCPU (single writer: the vCPU
  * thread inside KVM_RUN) and, on a lookup miss, one per-CPU pointer.
  *
- * Where the reason comes from (Documentation/design.rst, "Exit reasons"):
- *  SVM: struct vcpu_svm begins with struct kvm_vcpu followed by the pointer
- *	to the current VMCB; the exit code is the architectural VMCB field
- *	control.exit_code (offset 0x70). kvm_exit is traced after the VMCB
- *	has been written back by the CPU, for L1 and for L2 (vmcb02) alike.
- *	The layout assumption is validated on the first exits: the pointer
- *	must be a page-aligned direct-map address whose save.rsp equals
- *	KVM's cached guest RSP, which svm_vcpu_run() copied from it.
- *  VMX: kvm_exit is traced in vmx_vcpu_run() right after KVM read
- *	VM_EXIT_REASON from the current VMCS, which is still loaded on this
- *	CPU, so a VMREAD of the same field returns the same value. A failed
- *	VMREAD (no current VMCS, e.g. enlightened VMCS under Hyper-V) yields
- *	KVMW_REASON_UNDECODED instead of a guess.
+ * The exit reason, the fault's node and everything else read of KVM's
+ * internals come from kvmw_kvm.h / kvmw_kvm.c.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -29,18 +18,10 @@
 #include <asm/svm.h>
 #include <asm/vmx.h>
 
+#include <trace/events/kvm.h>
+
 #include "kvmw.h"
 #include "kvmw_kvm_trace.h"
-
-/* Offset of struct vcpu_svm::vmcb: right after the embedded kvm_vcpu. */
-#define KVMW_SVM_VMCB_OFFSET \
-	ALIGN(sizeof(struct kvm_vcpu), __alignof__(struct vmcb *))
-
-/* Checked offsets of the VMCB fields used (APM vol. 2, appendix B). */
-static_assert(offsetof(struct vmcb, control.exit_code) == 0x70);
-static_assert(offsetof(struct vmcb, save.rsp) == 0x400 + 0x1d8);
-
-#define KVMW_SVM_VALIDATE_TRIES	16
 
 /*
  * Architectural fault information bits (SDM vol. 3 table 28-7, the EPT
@@ -59,141 +40,40 @@ static_assert(offsetof(struct vmcb, save.rsp) == 0x400 + 0x1d8);
 /* KVM's kvm_userspace_exit tracepoint, when found (not exported). */
 static struct tracepoint *kvmw_tp_user_exit;
 
-/* > 0: layout validated; 0: not yet; < 0: decoding disabled */
-static int kvmw_svm_state __read_mostly;
-static atomic_t kvmw_svm_failures = ATOMIC_INIT(0);
-
-static __always_inline struct vmcb *kvmw_svm_vmcb(const struct kvm_vcpu *vcpu)
-{
-	return *(struct vmcb *const *)((const char *)vcpu +
-				       KVMW_SVM_VMCB_OFFSET);
-}
-
-static noinline u32 kvmw_svm_validate(struct kvm_vcpu *vcpu)
-{
-	struct vmcb *vmcb = kvmw_svm_vmcb(vcpu);
-	int state = READ_ONCE(kvmw_svm_state);
-
-	if (state < 0)
-		return KVMW_REASON_UNDECODED;
-	if (!vmcb || !PAGE_ALIGNED(vmcb) || !virt_addr_valid(vmcb))
-		goto bad;
-	/* SEV-ES keeps guest state in the encrypted VMSA: nothing to compare. */
-	if (vcpu->arch.guest_state_protected)
-		return KVMW_REASON_UNDECODED;
-	if (vmcb->save.rsp != vcpu->arch.regs[VCPU_REGS_RSP])
-		goto bad;
-	if (!state && cmpxchg(&kvmw_svm_state, 0, 1) == 0)
-		pr_info("SVM exit codes read from the VMCB (vmcb at vcpu+%zu)\n",
-			(size_t)KVMW_SVM_VMCB_OFFSET);
-	return vmcb->control.exit_code;
-bad:
-	if (atomic_inc_return(&kvmw_svm_failures) == KVMW_SVM_VALIDATE_TRIES) {
-		WRITE_ONCE(kvmw_svm_state, -1);
-		pr_warn("struct vcpu_svm layout not recognised: SVM exit reasons disabled\n");
-	}
-	return KVMW_REASON_UNDECODED;
-}
-
-static __always_inline u32 kvmw_vmx_exit_reason(void)
-{
-	unsigned long reason;
-	bool fail;
-
-	asm volatile("vmread %[field], %[val]\n\t"
-		     "setna %[fail]"
-		     : [val] "=rm" (reason), [fail] "=qm" (fail)
-		     : [field] "r" ((unsigned long)VM_EXIT_REASON)
-		     : "cc");
-	if (unlikely(fail))
-		return KVMW_REASON_UNDECODED;
-	/* Basic reason; the flag bits 31:16 are not part of the reason. */
-	return reason & 0xffff;
-}
-
-static __always_inline u32 kvmw_exit_code(struct kvm_vcpu *vcpu, u32 isa)
-{
-	if (likely(isa == KVMW_VENDOR_SVM)) {
-		if (likely(READ_ONCE(kvmw_svm_state) > 0))
-			return kvmw_svm_vmcb(vcpu)->control.exit_code;
-		return kvmw_svm_validate(vcpu);
-	}
-	if (isa == KVMW_VENDOR_VMX)
-		return kvmw_vmx_exit_reason();
-	return KVMW_REASON_UNDECODED;
-}
-
-/**
- * kvmw_slot_to_code() - raw reason code of a dense slot
- * @slot: index in struct kvmw_vcpu::counts
- *
- * Return: the reason code that is counted in @slot.
- */
-u32 kvmw_slot_to_code(unsigned int slot)
-{
-	if (slot < KVMW_SLOT_DIRECT)
-		return slot;
-	return KVMW_SVM_HIGH_BASE + slot - KVMW_SLOT_DIRECT;
-}
-
 /*
  * Give @v's next latency entry to a reason on its first exit, or NULL
  * when all are taken. The entry is initialised before it is published
  * (release), so readers see it complete (kvmw_lat_read()).
  */
 static noinline struct kvmw_lat *kvmw_lat_assign(struct kvmw_vcpu *v,
-						 struct kvmw_lat **slot)
+						 struct kvmw_lat **slot,
+						 unsigned int index)
 {
+	unsigned int n = v->nr_lat;
 	struct kvmw_lat *e;
 
-	if (v->nr_lat == KVMW_LAT_REASONS)
+	if (n == KVMW_LAT_REASONS)
 		return NULL;
-	e = &v->lat[v->nr_lat++];
+	e = &v->lat[n];
 	WRITE_ONCE(e->min_ns, U64_MAX);
-	/* Publish the initialised entry; pairs with kvmw_lat_read(). */
+	v->lat_slot[n] = index;
+	/* Publish the initialised entry; pairs with kvmw_slot_lat(). */
 	smp_store_release(slot, e);
+	/* ...and its slot; pairs with kvmw_vcpu_nr_reasons(). */
+	smp_store_release(&v->nr_lat, n + 1);
 	return e;
 }
 
 static __always_inline struct kvmw_lat *kvmw_lat_of(struct kvmw_vcpu *v,
-						    struct kvmw_lat **slot)
+						    unsigned int index)
 {
+	struct kvmw_lat **slot = index < KVMW_NR_SLOTS ? &v->lat_of[index] :
+				 &v->ovf_lat[index - KVMW_NR_SLOTS];
 	struct kvmw_lat *e = *slot;
 
 	if (likely(e))
 		return e;
-	return kvmw_lat_assign(v, slot);
-}
-
-static const struct kvmw_lat *kvmw_lat_read(struct kvmw_lat *const *slot)
-{
-	return smp_load_acquire(slot); /* pairs with kvmw_lat_assign() */
-}
-
-/**
- * kvmw_slot_lat() - latency entry of a dense reason slot
- * @v: vCPU record
- * @slot: index in @v->counts
- *
- * Return: the entry, or NULL when the reason has none (never exited, or
- * the vCPU's latency table was full).
- */
-const struct kvmw_lat *kvmw_slot_lat(const struct kvmw_vcpu *v,
-				     unsigned int slot)
-{
-	return kvmw_lat_read(&v->lat_of[slot]);
-}
-
-/**
- * kvmw_ovf_lat() - latency entry of an overflow slot
- * @v: vCPU record
- * @i: index in @v->ovf_code
- *
- * Return: the entry or NULL, as kvmw_slot_lat().
- */
-const struct kvmw_lat *kvmw_ovf_lat(const struct kvmw_vcpu *v, unsigned int i)
-{
-	return kvmw_lat_read(&v->ovf_lat[i]);
+	return kvmw_lat_assign(v, slot, index);
 }
 
 /* Count an exit whose code has no dense slot; returns its latency entry. */
@@ -206,38 +86,57 @@ static noinline struct kvmw_lat *kvmw_account_overflow(struct kvmw_vcpu *v,
 		if (!v->ovf_count[i]) {
 			/* Readers must never see the count without its code. */
 			WRITE_ONCE(v->ovf_code[i], code);
-			smp_store_release(&v->ovf_count[i], 1); /* pairs with kvmw_fill_reasons() */
-			return kvmw_lat_of(v, &v->ovf_lat[i]);
+			/* Pairs with the acquire in kvmw_fill_reasons(). */
+			smp_store_release(&v->ovf_count[i], 1);
+			return kvmw_lat_of(v, KVMW_NR_SLOTS + i);
 		}
 		if (v->ovf_code[i] == code) {
 			WRITE_ONCE(v->ovf_count[i], v->ovf_count[i] + 1);
-			return kvmw_lat_of(v, &v->ovf_lat[i]);
+			return kvmw_lat_of(v, KVMW_NR_SLOTS + i);
 		}
 	}
 	WRITE_ONCE(v->overflow_exits, v->overflow_exits + 1);
 	return NULL;
 }
 
-/* Lookup miss: find or create the record and make it this CPU's last. */
+/*
+ * Lookup miss, or the vCPU runs on another thread: find or create the
+ * record, make it this CPU's last and the thread's last.
+ */
 static noinline struct kvmw_vcpu *kvmw_vcpu_get_slow(struct kvm_vcpu *vcpu)
 {
 	struct kvmw_vcpu *v = kvmw_vcpu_find(vcpu);
+	pid_t tid = task_pid_nr(current);
+	bool new_vm;
 
-	if (!v)
-		v = kvmw_vcpu_discover(vcpu);
-	if (!v)
-		return NULL;
-	/* Misses happen on CPU or thread changes: refresh the thread id. */
-	WRITE_ONCE(v->tid, task_pid_nr(current));
+	if (!v) {
+		u64 now = kvmw_now();
+
+		v = kvmw_vcpu_discover(vcpu, now, &new_vm);
+		if (!v)
+			return NULL;
+		/* The thread runs inside KVM_RUN from now on, as far as seen. */
+		kvmw_sched_start(v, now);
+		if (new_vm)
+			kvmw_sched_want();
+	} else if (READ_ONCE(v->run_tid) != tid) {
+		kvmw_vcpu_set_tid(v, tid);
+	}
 	this_cpu_write(kvmw_last, v);
 	return v;
 }
 
+/*
+ * The record of a running vCPU. The thread is checked on every call: a
+ * record must never keep the id of a thread that no longer runs it, or
+ * that thread's return to userspace could be charged to it.
+ */
 static __always_inline struct kvmw_vcpu *kvmw_vcpu_get(struct kvm_vcpu *vcpu)
 {
 	struct kvmw_vcpu *v = this_cpu_read(kvmw_last);
 
-	if (likely(v && kvmw_vcpu_matches(v, vcpu)))
+	if (likely(v && kvmw_vcpu_matches(v, vcpu) &&
+		   v->run_tid == current->pid))
 		return v;
 	return kvmw_vcpu_get_slow(vcpu);
 }
@@ -260,11 +159,11 @@ static void kvmw_probe_exit(void *data, struct kvm_vcpu *vcpu, u32 isa)
 	code = kvmw_exit_code(vcpu, isa);
 	if (likely(code < KVMW_SLOT_DIRECT)) {
 		v->counts[code]++;
-		e = kvmw_lat_of(v, &v->lat_of[code]);
+		e = kvmw_lat_of(v, code);
 	} else if (code - KVMW_SVM_HIGH_BASE < KVMW_SVM_HIGH_NR) {
 		code += KVMW_SLOT_DIRECT - KVMW_SVM_HIGH_BASE;
 		v->counts[code]++;
-		e = kvmw_lat_of(v, &v->lat_of[code]);
+		e = kvmw_lat_of(v, code);
 	} else {
 		e = kvmw_account_overflow(v, code);
 	}
@@ -297,43 +196,13 @@ static void kvmw_probe_user_exit(void *data, u32 reason, int err)
 
 	/*
 	 * No vCPU argument: the record is the one this thread ran last.
-	 * Usually still this CPU's last; after a preemption, search.
+	 * Usually still this CPU's last; else one hash lookup by thread id,
+	 * which holds one record per thread (O(1) whatever the thread did).
 	 */
-	if (unlikely(!v || READ_ONCE(v->tid) != tid || !v->pending))
+	if (unlikely(!v || READ_ONCE(v->run_tid) != tid))
 		v = kvmw_vcpu_find_tid(tid);
 	if (v)
 		kvmw_user_exit_account(v, now);
-}
-
-/*
- * A page the VMM maps but that is no memory of its own: the shared zero
- * pages (the 4 KiB one, which GUP-fast refuses anyway, and the THP one,
- * which 6.1's GUP-fast returns; neither symbol is exported) have no
- * mapping, while anonymous, KSM and file pages all have one.
- */
-static bool kvmw_unowned_page(struct page *page)
-{
-	return !READ_ONCE(page_folio(page)->mapping);
-}
-
-/**
- * kvmw_hva_node() - NUMA node of the page mapped at @hva in current's mm
- * @hva: a VMM address
- *
- * Never sleeps and never faults: the lockless GUP walk only.
- *
- * Return: the node, or -1 if no page of the VMM's own is mapped there.
- */
-int kvmw_hva_node(unsigned long hva)
-{
-	struct page *page;
-	int nid;
-
-	if (!get_user_page_fast_only(hva, 0, &page))
-		return -1;
-	nid = kvmw_unowned_page(page) ? -1 : page_to_nid(page);
-	put_page(page);
-	return nid;
 }
 
 static void kvmw_fault_node(struct kvmw_faults *f, int nid)
@@ -441,7 +310,7 @@ static void kvmw_probe_fault(void *data, struct kvm_vcpu *vcpu, u64 gpa,
 	u32 vendor = kvmw_host_vendor();
 	struct kvmw_faults *f;
 	bool write, fetch, present, mmio = false;
-	unsigned long hva;
+	unsigned long hva = 0;
 	int nid;
 
 	if (unlikely(!v) || !kvmw_npf_exit(vcpu, vendor))
@@ -472,18 +341,18 @@ static void kvmw_probe_fault(void *data, struct kvm_vcpu *vcpu, u64 gpa,
 	v->entry_work |= KVMW_WORK_FAULT;
 	v->fault_ts = now;
 
-	if (mmio) {
+	/* An L2 guest's address is not in L1's memslots: node unknown. */
+	if (unlikely(kvmw_vcpu_in_l2(vcpu))) {
+		kvmw_fault_node(f, -1);
+		return;
+	}
+	nid = mmio ? -1 : kvmw_gpa_node(vcpu, gpa, &hva);
+	if (mmio || !hva) {
+		/* No memslot (or an MMIO translation): emulated MMIO. */
 		WRITE_ONCE(f->mmio, f->mmio + 1);
 		kvmw_fault_node(f, -1);
 		return;
 	}
-	hva = kvm_vcpu_gfn_to_hva(vcpu, gpa_to_gfn(gpa));
-	if (kvm_is_error_hva(hva)) {
-		/* No memslot: emulated MMIO. */
-		kvmw_fault_node(f, -1);
-		return;
-	}
-	nid = kvmw_hva_node(hva);
 	if (nid >= 0) {
 		kvmw_fault_node(f, nid);
 		return;
@@ -492,70 +361,30 @@ static void kvmw_probe_fault(void *data, struct kvm_vcpu *vcpu, u64 gpa,
 	v->entry_work |= KVMW_WORK_FAULT_NODE;
 }
 
-u64 kvmw_features(void)
-{
-	u32 vendor = kvmw_host_vendor();
-	u64 f = KVMW_FEAT_EXIT_COUNTS | KVMW_FEAT_LATENCY;
-
-	/* SVM: until the layout check has passed, decoding is not promised. */
-	if (vendor == KVMW_VENDOR_SVM && READ_ONCE(kvmw_svm_state) > 0)
-		f |= KVMW_FEAT_REASON_SVM;
-	if (vendor == KVMW_VENDOR_VMX)
-		f |= KVMW_FEAT_REASON_VMX;
-	if (READ_ONCE(kvmw_lifetime_exact))
-		f |= KVMW_FEAT_VM_LIFETIME;
-	if (kvmw_tp_user_exit)
-		f |= KVMW_FEAT_USER_EXITS;
-	if (vendor != KVMW_VENDOR_UNKNOWN)
-		f |= KVMW_FEAT_FAULTS;
-	if (kvmw_sched_active())
-		f |= KVMW_FEAT_SCHED;
-	f |= KVMW_FEAT_MEM_NUMA | KVMW_FEAT_EVENTS | KVMW_FEAT_SNAPSHOT_ALL;
-	return f;
-}
-
 /*
- * kvm_userspace_exit is defined in kvm.ko but not exported. The sanctioned
- * way to reach a module's tracepoint is the tracepoint module notifier,
- * which replays every loaded module's tracepoints to a new subscriber.
- * kvm.ko cannot go away while kvmwarden is loaded (we use its exports), so
- * the pointer found stays valid.
+ * kvm_userspace_exit is declared in <trace/events/kvm.h>, but registering
+ * through its helper would link against the unexported tracepoint: the
+ * probe's type is checked against the helper's without calling it.
  */
-static int kvmw_tp_module_notify(struct notifier_block *nb,
-				 unsigned long state, void *data)
+static void __maybe_unused kvmw_user_exit_typecheck(void)
 {
-	struct tp_module *tp_mod = data;
-	struct module *mod = tp_mod->mod;
-	unsigned int i;
-
-	if (state != MODULE_STATE_COMING || strcmp(mod->name, "kvm"))
-		return NOTIFY_OK;
-	for (i = 0; i < mod->num_tracepoints; i++) {
-		struct tracepoint *tp =
-			tracepoint_ptr_deref(&mod->tracepoints_ptrs[i]);
-
-		if (!strcmp(tp->name, "kvm_userspace_exit"))
-			kvmw_tp_user_exit = tp;
-	}
-	return NOTIFY_OK;
+	if (0)
+		register_trace_kvm_userspace_exit(kvmw_probe_user_exit, NULL);
 }
 
-static struct notifier_block kvmw_tp_module_nb = {
-	.notifier_call = kvmw_tp_module_notify,
-};
+/* Are returns to userspace seen (kvm_userspace_exit attached)? */
+bool kvmw_user_exits_seen(void)
+{
+	return kvmw_tp_user_exit;
+}
 
 static void kvmw_find_user_exit_tp(void)
 {
-	if (register_tracepoint_module_notifier(&kvmw_tp_module_nb))
-		return;
-	unregister_tracepoint_module_notifier(&kvmw_tp_module_nb);
-	if (!kvmw_tp_user_exit)
-		return;
-	if (tracepoint_probe_register(kvmw_tp_user_exit,
-				      (void *)kvmw_probe_user_exit, NULL)) {
+	kvmw_tp_user_exit = kvmw_kvm_find_user_exit_tp();
+	if (kvmw_tp_user_exit &&
+	    tracepoint_probe_register(kvmw_tp_user_exit,
+				      (void *)kvmw_probe_user_exit, NULL))
 		kvmw_tp_user_exit = NULL;
-		return;
-	}
 }
 
 int kvmw_probes_register(void)
@@ -574,8 +403,6 @@ int kvmw_probes_register(void)
 	ret = register_trace_kvm_page_fault(kvmw_probe_fault, NULL);
 	if (ret)
 		goto err_entry;
-	/* Without the scheduler view the rest still works: not fatal. */
-	kvmw_sched_register();
 	return 0;
 
 err_entry:
@@ -594,7 +421,6 @@ err_user:
 /* Returns once no probe is running on any CPU. */
 void kvmw_probes_unregister(void)
 {
-	kvmw_sched_unregister();
 	unregister_trace_kvm_page_fault(kvmw_probe_fault, NULL);
 	unregister_trace_kvm_entry(kvmw_probe_entry, NULL);
 	unregister_trace_kvm_exit(kvmw_probe_exit, NULL);
@@ -602,5 +428,9 @@ void kvmw_probes_unregister(void)
 		tracepoint_probe_unregister(kvmw_tp_user_exit,
 					    (void *)kvmw_probe_user_exit, NULL);
 	kvmw_tp_user_exit = NULL;
+	/* No discovery can ask for the scheduler probes any more... */
+	tracepoint_synchronize_unregister();
+	/* ...so once they are detached, they stay detached. */
+	kvmw_sched_exit();
 	tracepoint_synchronize_unregister();
 }

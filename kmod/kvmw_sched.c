@@ -22,44 +22,21 @@
  * sched_wakeup_new is not used: a thread that was just created cannot be
  * inside KVM_RUN.
  *
- * Memory locality. Resident pages per NUMA node are sampled from KVM's
- * memslots by the VM's own vCPU threads: a switch-out or a return to the
- * VMM marks a sample due (at most every sample_interval_ms per VM), and the
- * next guest entry, where the vCPU is pinned and current->mm is the VMM's,
- * takes a batch of mem_batch pages with the lockless, non-faulting
- * get_user_page_fast_only(). A pass steps through the memslots in gfn
- * order (KVM's gfn tree: O(log slots) to resume) with a stride chosen for
- * at most mem_samples samples, so no pass walks a large VM page by page
- * and no probe does more than one batch.
+ * The probes are attached while at least one VM is tracked and detached
+ * when none is left (kvmw_sched_sync()): a host without VMs pays nothing.
+ * The first moments of a VM, before the attachment work has run, are not
+ * seen: run-queue delay and run time start a little late, never early.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/irq_work.h>
 #include <linux/kvm_host.h>
-#include <linux/mm.h>
-#include <linux/moduleparam.h>
 #include <linux/preempt.h>
-#include <linux/timekeeping.h>
 #include <linux/topology.h>
 #include <linux/tracepoint.h>
+#include <linux/workqueue.h>
 
 #include "kvmw.h"
-
-static unsigned int sample_interval_ms = 10;
-module_param(sample_interval_ms, uint, 0644);
-MODULE_PARM_DESC(sample_interval_ms,
-		 "Minimum time between two memory sample batches of a VM, in ms (default 10)");
-
-static unsigned int mem_batch = 16;
-module_param(mem_batch, uint, 0644);
-MODULE_PARM_DESC(mem_batch, "Guest pages looked at per sample batch (default 16, max 64)");
-
-static unsigned int mem_samples = 4096;
-module_param(mem_samples, uint, 0644);
-MODULE_PARM_DESC(mem_samples,
-		 "Samples per pass over a VM's memory; smaller VMs are sampled page by page (default 4096)");
-
-/* KVM's preempt notifier ops, set by the first discovery. */
-struct preempt_ops *kvmw_kvm_preempt_ops __read_mostly;
 
 static struct tracepoint *kvmw_tp_switch;
 static struct tracepoint *kvmw_tp_wakeup;
@@ -80,18 +57,11 @@ static __always_inline bool kvmw_task_in_kvm(const struct task_struct *p)
  */
 static noinline struct kvmw_vcpu *kvmw_task_vcpu(struct task_struct *p)
 {
-	struct hlist_node *first = READ_ONCE(p->preempt_notifiers.first);
-	struct preempt_ops *ops = READ_ONCE(kvmw_kvm_preempt_ops);
-	struct preempt_notifier *pn;
-	struct kvm_vcpu *vcpu;
+	struct kvm_vcpu *vcpu = kvmw_task_kvm_vcpu(p);
 	struct kvmw_vcpu *v;
 
-	if (!first || !ops)
+	if (!vcpu)
 		return NULL;
-	pn = hlist_entry(first, struct preempt_notifier, link);
-	if (READ_ONCE(pn->ops) != ops)
-		return NULL;
-	vcpu = container_of(pn, struct kvm_vcpu, preempt_notifier);
 	v = kvmw_vcpu_find(vcpu);
 	if (v && (READ_ONCE(v->entry_work) & KVMW_WORK_USER))
 		return NULL;
@@ -259,120 +229,6 @@ void kvmw_sched_read(const struct kvmw_vcpu *v, struct kvmw_vcpu_info *vi)
 		vi->rq_delay_hist[i] = READ_ONCE(s->rq_hist[i]);
 }
 
-/*
- * Memory of a guest_memfd slot (6.8+: confidential guests' private
- * memory) is not mapped in the VMM at userspace_addr: not sampled.
- */
-static bool kvmw_private_slot(const struct kvm_memory_slot *slot)
-{
-#ifdef KVM_MEM_GUEST_MEMFD
-	return slot->flags & KVM_MEM_GUEST_MEMFD;
-#else
-	return false;
-#endif
-}
-
-/* Pages of address space 0 (not SMM) in @slots: once per pass. */
-static u64 kvmw_slots_pages(struct kvm_memslots *slots)
-{
-	struct kvm_memory_slot *slot;
-	u64 pages = 0;
-	int bkt;
-
-	kvm_for_each_memslot(slot, bkt, slots)
-		if (!kvmw_private_slot(slot))
-			pages += slot->npages;
-	return pages;
-}
-
-/**
- * kvmw_mem_sample() - take one batch of memory samples of a VM
- * @vm: the VM's record
- * @vcpu: one of its vCPUs, running on the current thread (pins the VM)
- *
- * Called from the guest entry of a vCPU whose sample was due. Never sleeps.
- */
-void kvmw_mem_sample(struct kvmw_vm *vm, struct kvm_vcpu *vcpu)
-{
-	struct kvm *kvm = vcpu->kvm;
-	struct kvmw_mem *m = &vm->mem;
-	struct kvmw_vm_mem *c = &m->cur;
-	unsigned int i, samples, batch;
-	struct kvm_memslot_iter iter;
-	struct kvm_memslots *slots;
-	int idx;
-
-	if (current->mm != kvm->mm || !spin_trylock(&m->lock))
-		return;
-	if (!kvmw_mem_due(vm))
-		goto unlock;
-	WRITE_ONCE(m->next, jiffies + msecs_to_jiffies(sample_interval_ms));
-	batch = clamp(READ_ONCE(mem_batch), 1U, 64U);
-
-	idx = srcu_read_lock(&kvm->srcu);
-	slots = kvm_memslots(kvm);
-	if (!m->active) {
-		memset(c, 0, sizeof(*c));
-		c->pages = kvmw_slots_pages(slots);
-		samples = max(READ_ONCE(mem_samples), 1U);
-		c->stride = max_t(u64, 1, DIV_ROUND_UP_ULL(c->pages, samples));
-		m->gfn = 0;
-		m->active = true;
-	}
-	/* Samples every stride-th gfn of the memslots, in gfn order. */
-	kvm_memslot_iter_start(&iter, slots, m->gfn);
-	for (i = 0; i < batch;) {
-		struct kvm_memory_slot *slot;
-		unsigned long hva;
-		int nid;
-
-		if (!kvm_memslot_iter_is_valid(&iter, U64_MAX)) {
-			/* Pass complete. */
-			c->passes = m->done.passes + 1;
-			c->pass_ns = ktime_get_boottime_ns();
-			m->done = *c;
-			m->active = false;
-			break;
-		}
-		slot = iter.slot;
-		if (m->gfn < slot->base_gfn)
-			m->gfn = slot->base_gfn;
-		if (m->gfn >= slot->base_gfn + slot->npages ||
-		    kvmw_private_slot(slot)) {
-			kvm_memslot_iter_next(&iter);
-			continue;
-		}
-		hva = slot->userspace_addr +
-		      (m->gfn - slot->base_gfn) * PAGE_SIZE;
-		m->gfn += c->stride;
-		c->sampled++;
-		i++;
-		nid = kvmw_hva_node(hva);
-		if (nid < 0)
-			c->unmapped++;
-		else if (nid < KVMW_MAX_NODES)
-			c->node[nid]++;
-		else
-			c->node_unknown++;
-	}
-	srcu_read_unlock(&kvm->srcu, idx);
-unlock:
-	spin_unlock(&m->lock);
-}
-
-/**
- * kvmw_mem_read() - the last complete memory pass of a VM
- * @vm: the VM's record
- * @out: filled with it (zeroes before the first pass)
- */
-void kvmw_mem_read(struct kvmw_vm *vm, struct kvmw_vm_mem *out)
-{
-	/* The samplers only trylock: taking it here cannot deadlock. */
-	spin_lock(&vm->mem.lock);
-	*out = vm->mem.done;
-	spin_unlock(&vm->mem.lock);
-}
-
 static void kvmw_find_sched_tp(struct tracepoint *tp, void *priv)
 {
 	if (!strcmp(tp->name, "sched_switch"))
@@ -383,21 +239,30 @@ static void kvmw_find_sched_tp(struct tracepoint *tp, void *priv)
 		kvmw_tp_migrate = tp;
 }
 
-/**
- * kvmw_sched_register() - attach the scheduler probes
- *
- * Return: 0, or -errno (nothing attached then).
+/*
+ * The probes are attached only while at least one VM is tracked, so that
+ * a host without VMs pays nothing for them: kvmw_sched_want() (from the
+ * probes, when a VM appears) and a periodic check (is any VM left?) queue
+ * kvmw_sched_sync(), which attaches or detaches them in process context.
  */
-int kvmw_sched_register(void)
+static DEFINE_MUTEX(kvmw_sched_lock);
+static bool kvmw_sched_attached;
+/* Set at unload, under kvmw_sched_lock: never attach again. */
+static bool kvmw_sched_stopped;
+static void kvmw_sched_sync(struct work_struct *work);
+static DECLARE_DELAYED_WORK(kvmw_sched_work, kvmw_sched_sync);
+
+static void kvmw_sched_irq_work(struct irq_work *iw)
+{
+	mod_delayed_work(system_wq, &kvmw_sched_work, 0);
+}
+
+static struct irq_work kvmw_sched_iw;
+
+static int kvmw_sched_attach(void)
 {
 	int ret;
 
-	for_each_kernel_tracepoint(kvmw_find_sched_tp, NULL);
-	if (!kvmw_tp_switch || !kvmw_tp_wakeup || !kvmw_tp_migrate) {
-		pr_warn("scheduler tracepoints not found: no scheduler view\n");
-		kvmw_tp_switch = NULL;
-		return -ENOENT;
-	}
 	ret = tracepoint_probe_register(kvmw_tp_switch,
 					(void *)kvmw_probe_sched_switch, NULL);
 	if (ret)
@@ -419,26 +284,93 @@ err_switch:
 	tracepoint_probe_unregister(kvmw_tp_switch,
 				    (void *)kvmw_probe_sched_switch, NULL);
 err:
-	kvmw_tp_switch = NULL;
-	pr_warn("scheduler probes not attached (%d): no scheduler view\n", ret);
+	pr_warn_ratelimited("scheduler probes not attached (%d)\n", ret);
 	return ret;
 }
 
-bool kvmw_sched_active(void)
+/* Records are freed only after RCU grace periods, which cover the probes. */
+static void kvmw_sched_detach(void)
 {
-	return READ_ONCE(kvmw_tp_switch);
-}
-
-/* The caller waits for running probes (tracepoint_synchronize_unregister). */
-void kvmw_sched_unregister(void)
-{
-	if (!kvmw_tp_switch)
-		return;
 	tracepoint_probe_unregister(kvmw_tp_migrate,
 				    (void *)kvmw_probe_sched_migrate, NULL);
 	tracepoint_probe_unregister(kvmw_tp_wakeup,
 				    (void *)kvmw_probe_sched_wakeup, NULL);
 	tracepoint_probe_unregister(kvmw_tp_switch,
 				    (void *)kvmw_probe_sched_switch, NULL);
-	kvmw_tp_switch = NULL;
+}
+
+static void kvmw_sched_sync(struct work_struct *work)
+{
+	bool want;
+
+	mutex_lock(&kvmw_sched_lock);
+	for (;;) {
+		/* Pairs with the barrier in kvmw_sched_want(). */
+		smp_mb();
+		want = READ_ONCE(kvmw_nr_vms) && !kvmw_sched_stopped;
+		if (want == kvmw_sched_attached)
+			break;
+		if (want) {
+			if (kvmw_sched_attach())
+				break;
+			WRITE_ONCE(kvmw_sched_attached, true);
+		} else {
+			kvmw_sched_detach();
+			WRITE_ONCE(kvmw_sched_attached, false);
+		}
+	}
+	mutex_unlock(&kvmw_sched_lock);
+	/* While attached, look again later whether VMs are left. */
+	if (READ_ONCE(kvmw_sched_attached))
+		schedule_delayed_work(&kvmw_sched_work, HZ);
+}
+
+/**
+ * kvmw_sched_want() - a VM appeared: attach the probes if they are not
+ *
+ * Any context but hard IRQ; never sleeps.
+ */
+void kvmw_sched_want(void)
+{
+	/* The new VM is counted: either this sees detached or the sync it. */
+	smp_mb();
+	if (kvmw_tp_switch && !READ_ONCE(kvmw_sched_attached))
+		irq_work_queue(&kvmw_sched_iw);
+}
+
+/* Can the scheduler view be had here (its tracepoints exist)? */
+bool kvmw_sched_available(void)
+{
+	return kvmw_tp_switch;
+}
+
+int kvmw_sched_init(void)
+{
+	init_irq_work(&kvmw_sched_iw, kvmw_sched_irq_work);
+	for_each_kernel_tracepoint(kvmw_find_sched_tp, NULL);
+	if (!kvmw_tp_switch || !kvmw_tp_wakeup || !kvmw_tp_migrate) {
+		pr_warn("scheduler tracepoints not found: no scheduler view\n");
+		kvmw_tp_switch = NULL;
+		return -ENOENT;
+	}
+	return 0;
+}
+
+/*
+ * Detach for good. The caller has stopped discovery (no more
+ * kvmw_sched_want()) and waits for running probes afterwards
+ * (tracepoint_synchronize_unregister()).
+ */
+void kvmw_sched_exit(void)
+{
+	if (!kvmw_tp_switch)
+		return;
+	mutex_lock(&kvmw_sched_lock);
+	kvmw_sched_stopped = true;
+	if (kvmw_sched_attached)
+		kvmw_sched_detach();
+	WRITE_ONCE(kvmw_sched_attached, false);
+	mutex_unlock(&kvmw_sched_lock);
+	irq_work_sync(&kvmw_sched_iw);
+	cancel_delayed_work_sync(&kvmw_sched_work);
 }

@@ -23,7 +23,17 @@ fi
 cd "$repo"
 files=$(git ls-files 'kmod/*.[ch]' 'include/uapi/*.h' 'bpf/*.[ch]' 2>/dev/null || true)
 [ -n "$files" ] || files=$(ls kmod/*.[ch] include/uapi/linux/*.h)
+# The shared headers of include/kvmwarden/ are compiled in userspace and
+# BPF too, where the kernel's BIT() macros do not exist.
+shared=$(git ls-files 'include/kvmwarden/*.h' 2>/dev/null || true)
+[ -n "$shared" ] || shared=$(ls include/kvmwarden/*.h)
+rc=0
 # shellcheck disable=SC2086
 "$dir/scripts/checkpatch.pl" --strict --no-tree --terse --show-types \
 	--ignore FILE_PATH_CHANGES,SPDX_LICENSE_TAG \
-	-f $files
+	-f $files || rc=1
+# shellcheck disable=SC2086
+"$dir/scripts/checkpatch.pl" --strict --no-tree --terse --show-types \
+	--ignore FILE_PATH_CHANGES,SPDX_LICENSE_TAG,BIT_MACRO \
+	-f $shared || rc=1
+exit $rc

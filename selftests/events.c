@@ -59,6 +59,20 @@ static int next_event_of(int fd, uint64_t vm_id, struct kvmw_event *e, int ms)
 	return ret;
 }
 
+/*
+ * The next event of a VM of this process: earlier tests' VMs may still
+ * be reported gone in between, whenever the module's sweep notices.
+ */
+static int next_event_mine(int fd, struct kvmw_event *e, int ms)
+{
+	int ret;
+
+	do {
+		ret = next_event(fd, e, ms);
+	} while (!ret && e->vmm_pid != (__u32)getpid());
+	return ret;
+}
+
 static int run_cpuid(struct kvm_vcpu *vcpu, uint64_t n)
 {
 	int ret = vcpu_load_prog(vcpu, GUEST_PROG_CPUID, n);
@@ -91,18 +105,25 @@ FIXTURE_TEARDOWN(events)
 TEST_F_TIMEOUT(events, stream, 120)
 {
 	struct kvmw_event e, first;
+	struct kvmw_vm_info *list;
 	struct pollfd p;
 	struct kvmw_snap s;
 	struct kvm_vm *vm;
 	char small[sizeof(e) - 1];
 	uint64_t exits, entries, vm_id;
+	uint32_t nlist;
 	int rd, late;
 
 	if (self->why[0])
 		SKIP(return, "%s", self->why);
 	rd = open(KVMW_DEVICE_PATH, O_RDONLY | O_NONBLOCK);
 	ASSERT_LE(0, rd);
-	/* Drain whatever earlier tests left (VMs still going away). */
+	/*
+	 * Let the module notice earlier tests' VMs gone now (a VM list
+	 * sweeps; its periodic sweep would later), then drain their events.
+	 */
+	ASSERT_EQ(0, kvmw_list_vms(self->fd, &list, &nlist));
+	free(list);
 	while (read(rd, &e, sizeof(e)) == sizeof(e))
 		;
 	EXPECT_EQ(-1, read(rd, &e, sizeof(e)));
@@ -118,7 +139,7 @@ TEST_F_TIMEOUT(events, stream, 120)
 	ASSERT_NE(NULL, vcpu_add(vm));
 	ASSERT_EQ(0, run_cpuid(vm->vcpus[0], CPUID_N));
 
-	ASSERT_EQ(0, next_event(rd, &first, 5000));
+	ASSERT_EQ(0, next_event_mine(rd, &first, 5000));
 	EXPECT_EQ(sizeof(e), first.size);
 	EXPECT_EQ(KVMW_EVENT_VERSION, first.version);
 	EXPECT_EQ(KVMW_EVENT_VM_NEW, first.type);
@@ -130,12 +151,13 @@ TEST_F_TIMEOUT(events, stream, 120)
 	vm_id = first.vm_id;
 
 	ASSERT_EQ(0, run_cpuid(vm->vcpus[1], CPUID_N));
-	ASSERT_EQ(0, next_event(rd, &e, 5000));
+	ASSERT_EQ(0, next_event_mine(rd, &e, 5000));
 	EXPECT_EQ(KVMW_EVENT_VCPU_NEW, e.type);
 	EXPECT_EQ(vm_id, e.vm_id);
 	EXPECT_EQ(1U, e.vcpu_id);
 	EXPECT_EQ(2U, e.nr_vcpus);
-	EXPECT_EQ(first.seq + 1, e.seq);
+	/* Other VMs' events may come in between: later, not next. */
+	EXPECT_LT(first.seq, e.seq);
 	EXPECT_LE(first.time_ns, e.time_ns);
 
 	ASSERT_EQ(0, kvmw_find_kvm_vm(self->fd, vm, &s));
@@ -245,7 +267,13 @@ TEST_F_TIMEOUT(events, snapshot_all, 120)
 	a.size = sizeof(a);
 	a.max_vcpus = 1;
 	EXPECT_EQ(E2BIG, xioctl(self->fd, KVMW_IOC_SNAPSHOT_ALL, &a));
-	EXPECT_EQ(q.nr_vcpus, a.nr_vcpus);
+	/*
+	 * The sizes needed now, not at the query: VMs of other tests may
+	 * have been reaped or created in between. This test's own three
+	 * vCPUs are still there.
+	 */
+	EXPECT_LT(a.max_vcpus, a.nr_vcpus);
+	EXPECT_LE(3U, a.nr_vcpus);
 	EXPECT_EQ(0U, vcpus[0].vcpu_id + vcpus[0].tid + vcpus[0].exits);
 
 	all_init(&a, ents, vcpus, reasons, q.nr_vms + 8, q.nr_vcpus + 8,

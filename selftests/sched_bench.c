@@ -4,7 +4,12 @@
  * threads: the cost kvmwarden's scheduler probes add to tasks that are
  * not vCPU threads.
  *
- *   sched_bench [-n ROUNDTRIPS] [LABEL]
+ *   sched_bench [-n ROUNDTRIPS] [-v] [LABEL]
+ *
+ * -v first creates a VM whose one vCPU runs a few CPUID exits and stops,
+ * and keeps it for the time of the measurement: kvmwarden then tracks a
+ * VM and has its scheduler probes attached (without any VM it detaches
+ * them, and a context switch costs it nothing).
  *
  * Two threads on one CPU pass a byte back and forth over two pipes; each
  * round trip is two wakeups and two context switches, so sched_switch
@@ -21,6 +26,8 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "kvm_util.h"
 
 static int ping[2], pong[2];
 static unsigned long roundtrips = 100000;
@@ -62,16 +69,35 @@ int main(int argc, char **argv)
 	unsigned long i;
 	pthread_t thread;
 	double t0, t1;
+	struct kvm_vm *vm = NULL;
+	bool with_vm = false;
 	void *ret;
 	char c = 0;
 	int opt;
 
-	while ((opt = getopt(argc, argv, "n:")) != -1) {
-		if (opt != 'n') {
-			fprintf(stderr, "usage: sched_bench [-n ROUNDTRIPS] [LABEL]\n");
+	while ((opt = getopt(argc, argv, "n:v")) != -1) {
+		switch (opt) {
+		case 'n':
+			roundtrips = strtoul(optarg, NULL, 0);
+			break;
+		case 'v':
+			with_vm = true;
+			break;
+		default:
+			fprintf(stderr, "usage: sched_bench [-n ROUNDTRIPS] [-v] [LABEL]\n");
 			return 2;
 		}
-		roundtrips = strtoul(optarg, NULL, 0);
+	}
+	if (with_vm) {
+		vm = vm_create(NULL);
+		if (!vm || !vcpu_add(vm) ||
+		    vcpu_load_prog(vm->vcpus[0], GUEST_PROG_CPUID, 10) ||
+		    vcpu_run(vm->vcpus[0])) {
+			fprintf(stderr, "sched_bench: could not run a VM\n");
+			return 1;
+		}
+		/* Let the module attach its scheduler probes. */
+		usleep(200 * 1000);
 	}
 	if (optind < argc)
 		label = argv[optind];
@@ -89,5 +115,7 @@ int main(int argc, char **argv)
 	if (pthread_join(thread, &ret) || ret)
 		return 1;
 	printf("%s ns_per_switch %.1f\n", label, (t1 - t0) / (2.0 * roundtrips));
+	if (vm)
+		vm_destroy(vm);
 	return 0;
 }

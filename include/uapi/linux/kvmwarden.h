@@ -46,7 +46,10 @@
 #define KVMW_FEAT_REASON_SVM		(1ULL << 1)
 /* VMX basic exit reasons are decoded (VMREAD of VM_EXIT_REASON; VMX hosts). */
 #define KVMW_FEAT_REASON_VMX		(1ULL << 2)
-/* Destroyed VMs are detected exactly (see Documentation/design.rst). */
+/*
+ * Destroyed VMs are detected exactly where KVM gives them a debugfs
+ * directory; a VM without one carries KVMW_VM_F_NO_LIFETIME.
+ */
 #define KVMW_FEAT_VM_LIFETIME		(1ULL << 3)
 /*
  * Exit-to-entry latency per reason (total, min, max, log2 histogram) and
@@ -120,8 +123,9 @@
  * @nr_vms: out: number of VMs currently tracked (live and gone-but-kept)
  * @nr_vcpus: out: number of vCPUs currently tracked
  * @untracked_exits: out: exits that could not be accounted to a vCPU
- *	because no free record was available at the time (should stay 0; a
- *	non-zero value is a capacity problem, never hidden)
+ *	because no free record was available at the time or a cap on tracked
+ *	VMs or vCPUs was reached (should stay 0; a non-zero value is a
+ *	capacity problem or a VMM beyond its caps, never hidden)
  * @nr_reason_slots: out: number of distinct reason codes a vCPU record
  *	holds without overflow (informational)
  * @reserved: must be 0 on input, 0 on output
@@ -240,8 +244,10 @@ struct kvmw_vm_list {
  * intercepts are not counted). Access bits come from the exit
  * qualification (VMX) or the NPF error code (SVM).
  * @faults: faults
- * @fault_mmio: of which reserved-bit faults: MMIO (SVM; on VMX MMIO after
- *	the first access is an EPT misconfiguration, not a fault)
+ * @fault_mmio: of which emulated MMIO: a GPA without memslot, a
+ *	reserved-bit NPF (SVM) or an EPT_MISCONFIG exit (VMX: KVM's MMIO
+ *	translations; counted as faults so that both vendors agree, with
+ *	neither write nor fetch known)
  * @fault_write: of which write accesses
  * @fault_fetch: of which instruction fetches
  * @fault_present: of which on a present translation (permission faults)
