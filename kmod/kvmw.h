@@ -29,6 +29,7 @@
  *  kvmw_sched.c     the scheduler probes
  *  kvmw_probe.c     the kvm_exit/kvm_entry/kvm_page_fault probes
  *  kvmw_snapshot.c  answers built from the records
+ *  kvmw_stats.c     the self-describing statistics, laid out from them
  *  kvmw_dev.c       /dev/kvmwarden and its ioctls
  *  kvmw_main.c      load and unload
  *
@@ -464,6 +465,18 @@ int kvmw_snap_build(struct kvmw_vm *one, struct kvmw_snap_buf *b,
 		    struct kvmw_vm_entry **entsp, u32 *nr_vms, bool count_only);
 void kvmw_snap_free(struct kvmw_snap_buf *b);
 void kvmw_fill_vm_info(const struct kvmw_vm *vm, struct kvmw_vm_info *out);
+
+/* kvmw_stats.c */
+void kvmw_stats_init(void);
+const struct kvmw_stat_desc *kvmw_stats_layout(u32 *nr, u32 *nodes,
+					       const u32 **values);
+void kvmw_stats_vm_rec(const struct kvmw_vm_info *info,
+		       const struct kvmw_vm_mem *mem, u32 first_vcpu,
+		       struct kvmw_vm_rec *r);
+void kvmw_stats_vcpu_rec(const struct kvmw_vcpu_info *vi, u32 vm_index,
+			 struct kvmw_vcpu_rec *r);
+void kvmw_stats_reason_rec(const struct kvmw_reason_stat *rs, u32 vendor,
+			   struct kvmw_reason_rec *r);
 
 /* kvmw_events.c */
 int kvmw_events_init(void);

@@ -13,6 +13,7 @@
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
 #include <linux/mm.h>
+#include <linux/timekeeping.h>
 #include <linux/uaccess.h>
 
 #include "kvmw.h"
@@ -31,6 +32,12 @@ static_assert(sizeof(struct kvmw_vm_mem) == KVMW_VM_MEM_SIZE);
 static_assert(sizeof(struct kvmw_vm_snapshot) == KVMW_VM_SNAPSHOT_SIZE_VER1);
 static_assert(sizeof(struct kvmw_vm_entry) == KVMW_VM_ENTRY_SIZE_VER0);
 static_assert(sizeof(struct kvmw_snapshot_all) == KVMW_SNAPSHOT_ALL_SIZE_VER0);
+static_assert(sizeof(struct kvmw_stat_desc) == KVMW_STAT_DESC_SIZE_VER0);
+static_assert(sizeof(struct kvmw_stats_desc) == KVMW_STATS_DESC_SIZE_VER0);
+static_assert(sizeof(struct kvmw_stats_read) == KVMW_STATS_READ_SIZE_VER0);
+static_assert(sizeof(struct kvmw_vm_rec) == KVMW_VM_REC_HDR_SIZE);
+static_assert(sizeof(struct kvmw_vcpu_rec) == KVMW_VCPU_REC_HDR_SIZE);
+static_assert(sizeof(struct kvmw_reason_rec) == KVMW_REASON_REC_HDR_SIZE);
 
 /*
  * Copy a size-versioned argument in. Returns the caller's size or -errno:
@@ -105,7 +112,8 @@ static u64 kvmw_features(void)
 		f |= KVMW_FEAT_FAULTS;
 	if (kvmw_sched_available())
 		f |= KVMW_FEAT_SCHED;
-	f |= KVMW_FEAT_MEM_NUMA | KVMW_FEAT_EVENTS | KVMW_FEAT_SNAPSHOT_ALL;
+	f |= KVMW_FEAT_MEM_NUMA | KVMW_FEAT_EVENTS | KVMW_FEAT_SNAPSHOT_ALL |
+	     KVMW_FEAT_STATS;
 	return f;
 }
 
@@ -315,6 +323,163 @@ out:
 	return ret;
 }
 
+static long kvmw_ioctl_stats_desc(void __user *uarg)
+{
+	const struct kvmw_stat_desc *descs;
+	struct kvmw_stats_desc req;
+	const u32 *values;
+	int usize, ret;
+
+	usize = kvmw_get_arg(&req, sizeof(req), KVMW_STATS_DESC_SIZE_VER0,
+			     uarg);
+	if (usize < 0)
+		return usize;
+	if (req.flags || req.reserved)
+		return -EINVAL;
+	if (req.max_descs &&
+	    kvmw_check_array(req.desc_size, KVMW_STAT_DESC_SIZE_VER0))
+		return -EINVAL;
+	descs = kvmw_stats_layout(&req.nr_descs, &req.nr_nodes, &values);
+	req.vm_values = values[KVMW_SCOPE_VM];
+	req.vcpu_values = values[KVMW_SCOPE_VCPU];
+	req.reason_values = values[KVMW_SCOPE_REASON];
+	if (req.max_descs && req.nr_descs > req.max_descs) {
+		ret = kvmw_put_arg(uarg, &req, sizeof(req), usize);
+		return ret ?: -E2BIG;
+	}
+	if (req.max_descs) {
+		ret = kvmw_put_array(req.descs_ptr, descs, sizeof(*descs),
+				     req.desc_size, req.nr_descs);
+		if (ret)
+			return ret;
+	}
+	return kvmw_put_arg(uarg, &req, sizeof(req), usize);
+}
+
+/* Records of a stats read, in kernel buffers of the module's own sizes. */
+struct kvmw_stats_bufs {
+	void *vms, *vcpus, *reasons;
+	size_t vm_size, vcpu_size, reason_size;
+};
+
+static void kvmw_stats_bufs_free(struct kvmw_stats_bufs *r)
+{
+	kvfree(r->vms);
+	kvfree(r->vcpus);
+	kvfree(r->reasons);
+}
+
+/* Lay the snapshot in @b and @ents (@nvm VMs) out as records in @r. */
+static int kvmw_stats_records(const struct kvmw_snap_buf *b,
+			      const struct kvmw_vm_entry *ents, u32 nvm,
+			      struct kvmw_stats_bufs *r)
+{
+	const u32 *values;
+	u32 nr, nodes, i, j;
+
+	kvmw_stats_layout(&nr, &nodes, &values);
+	r->vm_size = sizeof(struct kvmw_vm_rec) +
+		     values[KVMW_SCOPE_VM] * sizeof(u64);
+	r->vcpu_size = sizeof(struct kvmw_vcpu_rec) +
+		       values[KVMW_SCOPE_VCPU] * sizeof(u64);
+	r->reason_size = sizeof(struct kvmw_reason_rec) +
+			 values[KVMW_SCOPE_REASON] * sizeof(u64);
+	r->vms = kvcalloc(max(nvm, 1U), r->vm_size, GFP_KERNEL);
+	r->vcpus = kvcalloc(max(b->nv, 1U), r->vcpu_size, GFP_KERNEL);
+	r->reasons = kvcalloc(max(b->nr, 1U), r->reason_size, GFP_KERNEL);
+	if (!r->vms || !r->vcpus || !r->reasons)
+		return -ENOMEM;
+	for (i = 0; i < nvm; i++) {
+		const struct kvmw_vm_entry *e = &ents[i];
+
+		kvmw_stats_vm_rec(&e->vm, &e->mem, e->first_vcpu,
+				  r->vms + i * r->vm_size);
+		for (j = e->first_vcpu; j < e->first_vcpu + e->vm.nr_vcpus;
+		     j++) {
+			const struct kvmw_vcpu_info *vi = &b->vbuf[j];
+			u32 k;
+
+			kvmw_stats_vcpu_rec(vi, i, r->vcpus + j * r->vcpu_size);
+			for (k = vi->first_reason;
+			     k < vi->first_reason + vi->nr_reasons; k++)
+				kvmw_stats_reason_rec(&b->rbuf[k], e->vm.vendor,
+						      r->reasons +
+						      k * r->reason_size);
+		}
+	}
+	return 0;
+}
+
+static long kvmw_ioctl_stats_read(void __user *uarg)
+{
+	struct kvmw_stats_bufs recs = {};
+	struct kvmw_vm_entry *ents = NULL;
+	struct kvmw_stats_read req;
+	struct kvmw_snap_buf b = {};
+	struct kvmw_vm *vm = NULL;
+	int usize, ret;
+	bool count;
+
+	usize = kvmw_get_arg(&req, sizeof(req), KVMW_STATS_READ_SIZE_VER0,
+			     uarg);
+	if (usize < 0)
+		return usize;
+	if (req.flags || req.reserved)
+		return -EINVAL;
+	if (kvmw_check_array(req.vm_rec_size, KVMW_VM_REC_HDR_SIZE) ||
+	    kvmw_check_array(req.vcpu_rec_size, KVMW_VCPU_REC_HDR_SIZE) ||
+	    kvmw_check_array(req.reason_rec_size, KVMW_REASON_REC_HDR_SIZE))
+		return -EINVAL;
+
+	count = !req.max_vms && !req.max_vcpus && !req.max_reasons;
+	mutex_lock(&kvmw_mutex);
+	kvmw_sweep();
+	if (req.vm_id) {
+		vm = kvmw_vm_by_id(req.vm_id);
+		if (!vm) {
+			mutex_unlock(&kvmw_mutex);
+			return -ENOENT;
+		}
+	}
+	ret = kvmw_snap_build(vm, &b, &ents, &req.nr_vms, true);
+	if (!ret && !count && req.nr_vms <= req.max_vms &&
+	    b.nv <= req.max_vcpus && b.nr <= req.max_reasons) {
+		kvfree(ents);
+		ret = kvmw_snap_build(vm, &b, &ents, &req.nr_vms, false);
+	}
+	req.time_ns = ktime_get_boottime_ns();
+	mutex_unlock(&kvmw_mutex);
+	if (ret)
+		return ret;
+	req.nr_vcpus = b.nv;
+	req.nr_reasons = b.nr;
+	if (count || req.nr_vms > req.max_vms || b.nv > req.max_vcpus ||
+	    b.nr > req.max_reasons) {
+		ret = kvmw_put_arg(uarg, &req, sizeof(req), usize);
+		if (!ret && !count)
+			ret = -E2BIG;
+		goto out;
+	}
+	ret = kvmw_stats_records(&b, ents, req.nr_vms, &recs);
+	if (!ret)
+		ret = kvmw_put_array(req.vms_ptr, recs.vms, recs.vm_size,
+				     req.vm_rec_size, req.nr_vms);
+	if (!ret)
+		ret = kvmw_put_array(req.vcpus_ptr, recs.vcpus, recs.vcpu_size,
+				     req.vcpu_rec_size, b.nv);
+	if (!ret)
+		ret = kvmw_put_array(req.reasons_ptr, recs.reasons,
+				     recs.reason_size, req.reason_rec_size,
+				     b.nr);
+	if (!ret)
+		ret = kvmw_put_arg(uarg, &req, sizeof(req), usize);
+out:
+	kvmw_stats_bufs_free(&recs);
+	kvfree(ents);
+	kvmw_snap_free(&b);
+	return ret;
+}
+
 static long kvmw_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
 	void __user *uarg = (void __user *)arg;
@@ -329,6 +494,10 @@ static long kvmw_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return kvmw_ioctl_vm_snapshot(uarg);
 	case KVMW_IOC_SNAPSHOT_ALL & ~IOCSIZE_MASK:
 		return kvmw_ioctl_snapshot_all(uarg);
+	case KVMW_IOC_STATS_DESC & ~IOCSIZE_MASK:
+		return kvmw_ioctl_stats_desc(uarg);
+	case KVMW_IOC_STATS_READ & ~IOCSIZE_MASK:
+		return kvmw_ioctl_stats_read(uarg);
 	default:
 		return -ENOTTY;
 	}

@@ -19,6 +19,7 @@ static int __init kvmw_init(void)
 	ret = kvmw_clock_init();
 	if (ret)
 		return ret;
+	kvmw_stats_init();
 	ret = kvmw_events_init();
 	if (ret)
 		return ret;

@@ -47,6 +47,7 @@
  *   KVMW_FUZZ_RELOAD_MS  unload and reload period, 0 for none (default 6000)
  *   KVMW_MODULE          the module to reload (see kvmw_module_path())
  */
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -61,6 +62,8 @@
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <kvmwarden/categories.h>
 
 #include "kselftest_harness.h"
 #include "kvm_util.h"
@@ -163,17 +166,29 @@ enum elem_kind {
 	ELEM_VCPU,
 	ELEM_REASON,
 	ELEM_VM_ENTRY,
+	ELEM_STAT_DESC,
+	ELEM_VM_REC,
+	ELEM_VCPU_REC,
+	ELEM_REASON_REC,
 	NR_ELEM,
 };
 
+/*
+ * An element type. The records of KVMW_IOC_STATS_READ are a fixed header
+ * and the values of their scope, whose number the module tells at run
+ * time: their @known and @vers are filled in by layout_init() from
+ * KVMW_IOC_STATS_DESC, and only their header (@scan bytes) is scanned
+ * for kernel pointers, the values being free-form numbers.
+ */
 struct elem_type {
 	const char *name;
 	uint32_t ver0;
 	uint32_t known;		/* the size this header (and the module) has */
 	uint32_t vers[5];	/* every *_SIZE_VERn, 0-terminated */
+	uint32_t scan;		/* bytes scanned for pointers, 0: @known */
 };
 
-static const struct elem_type elem_types[NR_ELEM] = {
+static struct elem_type elem_types[NR_ELEM] = {
 	[ELEM_VM_INFO] = { "vm_info", KVMW_VM_INFO_SIZE_VER0,
 			   sizeof(struct kvmw_vm_info),
 			   { KVMW_VM_INFO_SIZE_VER0 } },
@@ -189,7 +204,27 @@ static const struct elem_type elem_types[NR_ELEM] = {
 	[ELEM_VM_ENTRY] = { "vm_entry", KVMW_VM_ENTRY_SIZE_VER0,
 			    sizeof(struct kvmw_vm_entry),
 			    { KVMW_VM_ENTRY_SIZE_VER0 } },
+	[ELEM_STAT_DESC] = { "stat_desc", KVMW_STAT_DESC_SIZE_VER0,
+			     sizeof(struct kvmw_stat_desc),
+			     { KVMW_STAT_DESC_SIZE_VER0 } },
+	[ELEM_VM_REC] = { "vm_rec", KVMW_VM_REC_HDR_SIZE, 0, {},
+			  KVMW_VM_REC_HDR_SIZE },
+	[ELEM_VCPU_REC] = { "vcpu_rec", KVMW_VCPU_REC_HDR_SIZE, 0, {},
+			    KVMW_VCPU_REC_HDR_SIZE },
+	[ELEM_REASON_REC] = { "reason_rec", KVMW_REASON_REC_HDR_SIZE, 0, {},
+			      KVMW_REASON_REC_HDR_SIZE },
 };
+
+/*
+ * The statistics layout as KVMW_IOC_STATS_DESC gave it at start-up. It
+ * does not change while the module is loaded, nor across reloads of the
+ * same module on the same host: every later answer must equal it.
+ */
+static struct {
+	struct kvmw_stats_desc hdr;
+	struct kvmw_stat_desc *descs;
+	uint32_t reason_exits;	/* value index of the reason scope's "exits" */
+} layout;
 
 /* An output array: user pointer, element size, capacity, count out. */
 struct fuzz_array {
@@ -206,6 +241,7 @@ struct fuzz_array {
 
 #define FI_VM_ID	(1U << 0)	/* ENOENT for an unknown vm_id */
 #define FI_WRITE	(1U << 1)	/* EPERM/EACCES on a read-only file */
+#define FI_ID_ALL	(1U << 2)	/* vm_id 0 means every VM, no ENOENT */
 
 struct fuzz_thread;
 
@@ -242,6 +278,18 @@ static int valid_handshake(struct fuzz_thread *t, int fd);
 static int valid_list(struct fuzz_thread *t, int fd);
 static int valid_snapshot(struct fuzz_thread *t, int fd);
 static int valid_snapshot_all(struct fuzz_thread *t, int fd);
+static int valid_stats_desc(struct fuzz_thread *t, int fd);
+static int valid_stats_read(struct fuzz_thread *t, int fd);
+
+/* Lines of fuzz_ioctls[], for the counters of the valid calls. */
+enum {
+	IO_HANDSHAKE,
+	IO_LIST_VMS,
+	IO_VM_SNAPSHOT,
+	IO_SNAPSHOT_ALL,
+	IO_STATS_DESC,
+	IO_STATS_READ,
+};
 
 /* One line per ioctl: a new ioctl of the header is one more line here. */
 static const struct fuzz_ioctl fuzz_ioctls[] = {
@@ -274,7 +322,27 @@ static const struct fuzz_ioctl fuzz_ioctls[] = {
 	    FUZZ_ARRAY(kvmw_snapshot_all, reasons_ptr, reason_stat_size,
 		       max_reasons, nr_reasons, ELEM_REASON) },
 	  valid_snapshot_all },
+	{ "STATS_DESC", KVMW_IOC_STATS_DESC, KVMW_STATS_DESC_SIZE_VER0,
+	  sizeof(struct kvmw_stats_desc), { KVMW_STATS_DESC_SIZE_VER0 },
+	  { offsetof(struct kvmw_stats_desc, reserved) }, 0, 0, 1,
+	  { FUZZ_ARRAY(kvmw_stats_desc, descs_ptr, desc_size, max_descs,
+		       nr_descs, ELEM_STAT_DESC) },
+	  valid_stats_desc },
+	{ "STATS_READ", KVMW_IOC_STATS_READ, KVMW_STATS_READ_SIZE_VER0,
+	  sizeof(struct kvmw_stats_read), { KVMW_STATS_READ_SIZE_VER0 },
+	  { offsetof(struct kvmw_stats_read, reserved) },
+	  offsetof(struct kvmw_stats_read, vm_id), FI_VM_ID | FI_ID_ALL, 3,
+	  { FUZZ_ARRAY(kvmw_stats_read, vms_ptr, vm_rec_size, max_vms,
+		       nr_vms, ELEM_VM_REC),
+	    FUZZ_ARRAY(kvmw_stats_read, vcpus_ptr, vcpu_rec_size, max_vcpus,
+		       nr_vcpus, ELEM_VCPU_REC),
+	    FUZZ_ARRAY(kvmw_stats_read, reasons_ptr, reason_rec_size,
+		       max_reasons, nr_reasons, ELEM_REASON_REC) },
+	  valid_stats_read },
 };
+
+static_assert(IO_STATS_READ + 1 == ARRAY_SIZE(fuzz_ioctls),
+	      "IO_* name the lines of fuzz_ioctls[]");
 
 #define NR_IOCTLS	ARRAY_SIZE(fuzz_ioctls)
 
@@ -635,6 +703,7 @@ static void place(struct fuzz_thread *t, struct place *pl, enum pkind kind,
  * @arr: the arrays: placement, element size, capacity, declared bytes
  * @ret: ioctl()'s return value
  * @err: its errno, 0 on success
+ * @tame: size, flags, reserved fields and element sizes were valid
  */
 struct call {
 	const struct fuzz_ioctl *io;
@@ -652,6 +721,7 @@ struct call {
 	} arr[NR_ARENAS];
 	int ret;
 	int err;
+	bool tame;
 };
 
 static void describe(const struct call *c, char *buf, size_t size)
@@ -660,8 +730,9 @@ static void describe(const struct call *c, char *buf, size_t size)
 	int n;
 
 	n = snprintf(buf, size,
-		     "%s cmd %#lx fd %s size %u arg %s %#llx (rd %zu wr %zu) -> %d %s",
-		     c->io->name, c->cmd, c->fdi ? "rw" : "ro", c->usize,
+		     "%s%s cmd %#lx fd %s size %u arg %s %#llx (rd %zu wr %zu) -> %d %s",
+		     c->io->name, c->tame ? " (tame)" : "", c->cmd,
+		     c->fdi ? "rw" : "ro", c->usize,
 		     pk_names[c->arg.kind], (unsigned long long)c->arg.addr,
 		     c->arg.rd, c->arg.wr, c->ret,
 		     c->err ? strerror(c->err) : "ok");
@@ -762,6 +833,23 @@ static uint32_t pick_esize(struct rng *r, const struct elem_type *e)
 		return rng_chance(r, 1, 2) ? 0xffffffffU : 0x80000001U;
 	case 9:
 		return rng_below(r, KPAGE + 64);
+	default:
+		return e->known;
+	}
+}
+
+/* A valid element size: a version, cut short or not, or zero-filled. */
+static uint32_t pick_esize_tame(struct rng *r, const struct elem_type *e)
+{
+	uint32_t n = 0;
+
+	switch (rng_below(r, 4)) {
+	case 0:
+		while (n < 5 && e->vers[n])
+			n++;
+		return e->vers[rng_below(r, n)];
+	case 1:
+		return e->known + 8 * (1 + rng_below(r, 8));
 	default:
 		return e->known;
 	}
@@ -884,14 +972,127 @@ static const char *check_vm_info(const uint8_t *p, size_t n)
 	return NULL;
 }
 
-/* Counts of an answer, by element kind, for cross references. */
+/*
+ * Counts of an answer, by element kind, for cross references, and the
+ * VM asked for by a STATS_READ of one VM (0: none, or every VM).
+ */
 struct answer {
 	uint32_t count[NR_ELEM];
 	bool has[NR_ELEM];
+	uint64_t vm_id;
 };
 
+/* A descriptor of the module, element @j of its table. */
+static const char *check_stat_desc(const uint8_t *p, size_t n, uint32_t j)
+{
+	const struct kvmw_stat_desc *d = (const void *)p;
+	uint32_t values;
+
+	if (j >= layout.hdr.nr_descs)
+		return "more descriptors than at start-up";
+	if (memcmp(p, &layout.descs[j], n))
+		return "descriptor differs from the one read at start-up";
+	/* And the start-up table is sane. */
+	if (!d->name[0] || !memchr(d->name, 0, sizeof(d->name)))
+		return "name empty or not NUL-terminated";
+	if (d->kind < KVMW_STAT_COUNTER || d->kind > KVMW_STAT_HIST ||
+	    d->unit > KVMW_UNIT_BOOTTIME_NS ||
+	    (d->flags & ~KVMW_STAT_F_PER_NODE) || d->reserved[0] ||
+	    d->reserved[1])
+		return "kind, unit, flags or reserved out of range";
+	switch (d->scope) {
+	case KVMW_SCOPE_VM:
+		values = layout.hdr.vm_values;
+		break;
+	case KVMW_SCOPE_VCPU:
+		values = layout.hdr.vcpu_values;
+		break;
+	case KVMW_SCOPE_REASON:
+		values = layout.hdr.reason_values;
+		break;
+	default:
+		return "scope out of range";
+	}
+	if (!d->count || (uint64_t)d->offset + d->count > values)
+		return "values beyond the record of its scope";
+	if ((d->flags & KVMW_STAT_F_PER_NODE) && d->count != layout.hdr.nr_nodes)
+		return "per-node statistic without nr_nodes values";
+	if ((d->kind == KVMW_STAT_HIST) != !!d->hist_type)
+		return "hist_type on a non-histogram or missing";
+	return NULL;
+}
+
+static const char *check_vm_rec(const uint8_t *p, size_t n,
+				const struct answer *a)
+{
+	const struct kvmw_vm_rec *r = (const void *)p;
+
+	if (n < KVMW_VM_REC_HDR_SIZE)
+		return NULL;
+	if (!vm_id_sane(r->vm_id))
+		return "vm_id not in [1, 2^32)";
+	if (a->vm_id && r->vm_id != a->vm_id)
+		return "not the VM asked for";
+	if (r->vmm_pid - 1 >= PID_MAX)
+		return "vmm_pid not in [1, PID_MAX_LIMIT]";
+	if (r->flags & ~(KVMW_VM_F_GONE | KVMW_VM_F_NO_LIFETIME))
+		return "unknown VM flags";
+	if (r->vendor > KVMW_VENDOR_SVM)
+		return "vendor out of range";
+	if (r->reserved)
+		return "reserved not 0";
+	if (!memchr(r->comm, 0, sizeof(r->comm)))
+		return "comm not NUL-terminated";
+	if (a->has[ELEM_VCPU_REC] &&
+	    (uint64_t)r->first_vcpu + r->nr_vcpus > a->count[ELEM_VCPU_REC])
+		return "first_vcpu + nr_vcpus beyond the vCPU count";
+	return NULL;
+}
+
+static const char *check_vcpu_rec(const uint8_t *p, size_t n,
+				  const struct answer *a)
+{
+	const struct kvmw_vcpu_rec *r = (const void *)p;
+
+	if (n < KVMW_VCPU_REC_HDR_SIZE)
+		return NULL;
+	if (a->has[ELEM_VM_REC] && r->vm_index >= a->count[ELEM_VM_REC])
+		return "vm_index beyond the VM count";
+	if (r->tid > PID_MAX)
+		return "tid above PID_MAX_LIMIT";
+	if (a->has[ELEM_REASON_REC] &&
+	    (uint64_t)r->first_reason + r->nr_reasons >
+	    a->count[ELEM_REASON_REC])
+		return "first_reason + nr_reasons beyond the reason count";
+	if (r->reserved)
+		return "reserved not 0";
+	return NULL;
+}
+
+static const char *check_reason_rec(const uint8_t *p, size_t n,
+				    const struct answer *a)
+{
+	const struct kvmw_reason_rec *r = (const void *)p;
+	uint64_t exits = KVMW_REASON_REC_HDR_SIZE +
+			 8ULL * layout.reason_exits;
+
+	if (n < KVMW_REASON_REC_HDR_SIZE)
+		return NULL;
+	if (a->has[ELEM_VCPU_REC] && r->vcpu_index >= a->count[ELEM_VCPU_REC])
+		return "vcpu_index beyond the vCPU count";
+	if (r->category >= KVMW_NR_CATEGORIES)
+		return "category out of range";
+	if (r->flags & ~(KVMW_REASON_F_IDLE | KVMW_REASON_F_UNTIMED))
+		return "unknown reason flags";
+	/* A reason record exists because the vCPU exited with it. */
+	if (layout.reason_exits != ~0U && n >= exits + 8 && !rd64(p, exits))
+		return "exits 0";
+	return NULL;
+}
+
+/* Element @j of an answer, of which @n bytes are the kernel's. */
 static const char *check_elem(enum elem_kind kind, const uint8_t *p,
-			      size_t n, const struct answer *a)
+			      size_t n, const struct answer *a, uint32_t j)
 {
 	uint32_t v;
 
@@ -935,16 +1136,61 @@ static const char *check_elem(enum elem_kind kind, const uint8_t *p,
 		    rd32(p, offsetof(struct kvmw_reason_stat, reserved)))
 			return "reserved not 0";
 		return NULL;
+	case ELEM_STAT_DESC:
+		return check_stat_desc(p, n, j);
+	case ELEM_VM_REC:
+		return check_vm_rec(p, n, a);
+	case ELEM_VCPU_REC:
+		return check_vcpu_rec(p, n, a);
+	case ELEM_REASON_REC:
+		return check_reason_rec(p, n, a);
 	default:
 		return NULL;
 	}
 }
 
-/* The answer of a successful HANDSHAKE or VM_SNAPSHOT. */
+/* The counts of a STATS_DESC answer: those read at start-up. */
+static bool same_layout(const struct kvmw_stats_desc *d)
+{
+	return d->nr_descs == layout.hdr.nr_descs &&
+	       d->nr_nodes == layout.hdr.nr_nodes &&
+	       d->vm_values == layout.hdr.vm_values &&
+	       d->vcpu_values == layout.hdr.vcpu_values &&
+	       d->reason_values == layout.hdr.reason_values;
+}
+
+static uint64_t boottime_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+/*
+ * The answer of a successful HANDSHAKE, VM_SNAPSHOT, STATS_DESC or
+ * STATS_READ, or of the latter two failing with E2BIG for a capacity.
+ */
 static const char *check_answer(const struct call *c, const uint8_t *ans,
 				const uint8_t *in)
 {
-	if (c->io->cmd == KVMW_IOC_HANDSHAKE) {
+	if (c->io->cmd == KVMW_IOC_STATS_DESC) {
+		struct kvmw_stats_desc d;
+
+		memcpy(&d, ans, sizeof(d));
+		if (!same_layout(&d))
+			return "counts differ from those read at start-up";
+	} else if (c->io->cmd == KVMW_IOC_STATS_READ) {
+		struct kvmw_stats_read r;
+
+		memcpy(&r, ans, sizeof(r));
+		if (!r.time_ns || r.time_ns > boottime_ns())
+			return "time_ns 0 or in the future";
+		if (!c->err && fld64(c, in, c->io->id_off) && r.nr_vms != 1)
+			return "one VM asked for, nr_vms not 1";
+	} else if (c->err) {
+		return NULL;
+	} else if (c->io->cmd == KVMW_IOC_HANDSHAKE) {
 		if (rd32(ans, offsetof(struct kvmw_handshake, api_version)) !=
 		    KVMW_API_VERSION)
 			return "api_version";
@@ -983,7 +1229,14 @@ static void build_call(struct fuzz_thread *t, struct call *c,
 	c->io = io;
 	c->cmd = fuzz_cmd(r, io);
 	c->fdi = rng_below(r, 2);
-	c->usize = pick_size(r, io->ver0, io->known, io->vers);
+	/*
+	 * A third of the calls are tame: only placements, capacities and
+	 * vm_id are hostile, so that ioctls with several arrays reach their
+	 * answer paths often enough.
+	 */
+	c->tame = rng_chance(r, 1, 3);
+	c->usize = c->tame ? io->known :
+		   pick_size(r, io->ver0, io->known, io->vers);
 
 	/* Output fields hold garbage now and then: they must be ignored. */
 	if (rng_chance(r, 1, 4)) {
@@ -994,16 +1247,19 @@ static void build_call(struct fuzz_thread *t, struct call *c,
 	}
 	memset(b + io->known, 0, sizeof(t->buf) - io->known);
 	memcpy(b, &c->usize, 4);
-	if (rng_chance(r, 1, 16))
+	if (!c->tame && rng_chance(r, 1, 16))
 		flags = 1U << rng_below(r, 32);
 	memcpy(b + 4, &flags, 4);
 	for (i = 0; i < ARRAY_SIZE(io->reserved) && io->reserved[i]; i++) {
-		uint32_t v = rng_chance(r, 1, 16) ? 1U << rng_below(r, 32) : 0;
+		uint32_t v = !c->tame && rng_chance(r, 1, 16) ?
+			     1U << rng_below(r, 32) : 0;
 
 		memcpy(b + io->reserved[i], &v, 4);
 	}
 	if (io->id_off) {
-		uint64_t id = pick_vm_id(t);
+		/* Every VM (0) half the time when tame, if that means it. */
+		uint64_t id = c->tame && (io->flags & FI_ID_ALL) &&
+			      rng_chance(r, 1, 2) ? 0 : pick_vm_id(t);
 
 		memcpy(b + io->id_off, &id, 8);
 	}
@@ -1015,7 +1271,8 @@ static void build_call(struct fuzz_thread *t, struct call *c,
 	for (i = 0; i < io->nr_arrays; i++) {
 		const struct fuzz_array *a = &io->arrays[i];
 		const struct elem_type *e = &elem_types[a->kind];
-		uint32_t esize = pick_esize(r, e);
+		uint32_t esize = c->tame ? pick_esize_tame(r, e) :
+					   pick_esize(r, e);
 		uint32_t cap = pick_cap(r, esize);
 		uint64_t decl = (uint64_t)esize * cap;
 
@@ -1125,7 +1382,8 @@ static void judge(struct fuzz_thread *t, struct call *c, const uint8_t *in)
 	allowed = BIT(0) | BIT(ENOMEM) | BIT(E2BIG);
 	if (lenient_esize)
 		allowed |= BIT(EINVAL);
-	if (io->flags & FI_VM_ID)
+	if ((io->flags & FI_VM_ID) &&
+	    (!(io->flags & FI_ID_ALL) || fld64(c, in, io->id_off)))
 		allowed |= BIT(ENOENT);
 	if ((io->flags & FI_WRITE) && !c->fdi)
 		allowed |= BIT(EPERM) | BIT(EACCES);
@@ -1199,12 +1457,15 @@ verdict:
 			break;
 		a.has[k] = true;
 		a.count[k] = rd32(ans, io->arrays[i].count_off);
+		if (io->flags & FI_ID_ALL)
+			a.vm_id = fld64(c, in, io->id_off);
 		if (a.count[k] > c->arr[i].cap)
 			e2big_cap = true;
 	}
 	if (c->err == E2BIG && !tail_nonzero && !e2big_cap)
 		call_fail(t, c, "E2BIG with no count above its capacity");
-	if (!c->err && ans && check_answer(c, ans, in))
+	if ((!c->err || (c->err == E2BIG && !tail_nonzero)) && ans &&
+	    check_answer(c, ans, in))
 		call_fail(t, c, "answer: %s", check_answer(c, ans, in));
 
 	/* The arrays: only declared bytes written, only on success. */
@@ -1251,15 +1512,16 @@ verdict:
 		for (j = 0; j < cnt && written; j++) {
 			const uint8_t *el = p + (size_t)j * es;
 			size_t kn = es < e->known ? es : e->known;
+			size_t scan = e->scan && e->scan < kn ? e->scan : kn;
 			const char *why;
 
-			off = scan_pointers(el, kn);
+			off = scan_pointers(el, scan);
 			if (off >= 0) {
 				call_fail(t, c, "%s %u: kernel pointer at %ld",
 					  e->name, j, off);
 				break;
 			}
-			why = check_elem(k, el, kn, &a);
+			why = check_elem(k, el, kn, &a, j);
 			if (why) {
 				call_fail(t, c, "%s %u: %s", e->name, j, why);
 				break;
@@ -1349,7 +1611,7 @@ static void op_badcmd(struct fuzz_thread *t)
 		cmd = _IOC(dir, KVMW_IOC_MAGIC, _IOC_NR(fuzz_ioctls[i].cmd),
 			   rng_below(r, 1U << _IOC_SIZEBITS));
 		break;
-	case 1:	/* our magic, a number no table entry has */
+	case 1:	/* our magic, a number no ioctl of the header has */
 		do {
 			nr = rng_below(r, 256);
 			for (i = 0; i < NR_IOCTLS; i++)
@@ -1593,7 +1855,7 @@ static int valid_handshake(struct fuzz_thread *t, int fd)
 	struct kvmw_handshake hs;
 	int ret = kvmw_handshake(fd, &hs);
 
-	count_call(t, NR_IOCTLS + 0, -ret);
+	count_call(t, NR_IOCTLS + IO_HANDSHAKE, -ret);
 	if (ret) {
 		thread_fail(t, "valid HANDSHAKE: %s", strerror(-ret));
 		return -1;
@@ -1618,7 +1880,7 @@ static int valid_list(struct fuzz_thread *t, int fd)
 	int ret;
 
 	ret = kvmw_list_vms(fd, &vms, &nr);
-	count_call(t, NR_IOCTLS + 1, -ret);
+	count_call(t, NR_IOCTLS + IO_LIST_VMS, -ret);
 	if (ret) {
 		thread_fail(t, "valid LIST_VMS: %s", strerror(-ret));
 		return -1;
@@ -1647,7 +1909,7 @@ static int valid_snapshot(struct fuzz_thread *t, int fd)
 	int ret;
 
 	ret = kvmw_list_vms(fd, &vms, &nr);
-	count_call(t, NR_IOCTLS + 1, -ret);
+	count_call(t, NR_IOCTLS + IO_LIST_VMS, -ret);
 	if (ret) {
 		thread_fail(t, "valid LIST_VMS: %s", strerror(-ret));
 		return -1;
@@ -1658,7 +1920,7 @@ static int valid_snapshot(struct fuzz_thread *t, int fd)
 	}
 	i = rng_below(&t->rng, nr);
 	ret = kvmw_snapshot(fd, vms[i].vm_id, &s);
-	count_call(t, NR_IOCTLS + 2, -ret);
+	count_call(t, NR_IOCTLS + IO_VM_SNAPSHOT, -ret);
 	/* A gone VM can be reaped between the two calls; a live one not. */
 	if (ret == -ENOENT && (vms[i].flags & KVMW_VM_F_GONE)) {
 		kvmw_snap_free(&s);
@@ -1680,10 +1942,10 @@ static int valid_snapshot(struct fuzz_thread *t, int fd)
 		why = "vm.vm_id or vm.nr_vcpus";
 	for (i = 0; !why && i < s.hdr.nr_vcpus; i++)
 		why = check_elem(ELEM_VCPU, (const uint8_t *)&s.vcpus[i],
-				 sizeof(s.vcpus[i]), &a);
+				 sizeof(s.vcpus[i]), &a, i);
 	for (i = 0; !why && i < s.hdr.nr_reasons; i++)
 		why = check_elem(ELEM_REASON, (const uint8_t *)&s.reasons[i],
-				 sizeof(s.reasons[i]), &a);
+				 sizeof(s.reasons[i]), &a, i);
 	if (why)
 		thread_fail(t, "valid VM_SNAPSHOT: %s", why);
 	kvmw_snap_free(&s);
@@ -1715,7 +1977,7 @@ static int valid_snapshot_all(struct fuzz_thread *t, int fd)
 		req.reason_stat_size = sizeof(*reasons);
 		req.max_reasons = cr;
 		ret = ioctl(fd, KVMW_IOC_SNAPSHOT_ALL, &req) ? -errno : 0;
-		count_call(t, NR_IOCTLS + 3, -ret);
+		count_call(t, NR_IOCTLS + IO_SNAPSHOT_ALL, -ret);
 		if (ret && ret != -E2BIG)
 			break;
 		if (!ret && (cv || cc || cr))
@@ -1744,14 +2006,14 @@ static int valid_snapshot_all(struct fuzz_thread *t, int fd)
 		a.count[ELEM_REASON] = req.nr_reasons;
 		for (i = 0; !why && i < req.nr_vms; i++)
 			why = check_elem(ELEM_VM_ENTRY, (const uint8_t *)&vms[i],
-					 sizeof(vms[i]), &a);
+					 sizeof(vms[i]), &a, i);
 		for (i = 0; !why && i < req.nr_vcpus; i++)
 			why = check_elem(ELEM_VCPU, (const uint8_t *)&vcpus[i],
-					 sizeof(vcpus[i]), &a);
+					 sizeof(vcpus[i]), &a, i);
 		for (i = 0; !why && i < req.nr_reasons; i++)
 			why = check_elem(ELEM_REASON,
 					 (const uint8_t *)&reasons[i],
-					 sizeof(reasons[i]), &a);
+					 sizeof(reasons[i]), &a, i);
 		if (why)
 			thread_fail(t, "valid SNAPSHOT_ALL: %s", why);
 	}
@@ -1759,6 +2021,320 @@ static int valid_snapshot_all(struct fuzz_thread *t, int fd)
 	free(vcpus);
 	free(reasons);
 	return ret || why ? -1 : 0;
+}
+
+/* STATS_DESC into a new array; 0 or -errno. Counts its calls. */
+static int stats_desc(struct fuzz_thread *t, int fd, struct kvmw_stats_desc *d,
+		      struct kvmw_stat_desc **descs)
+{
+	int tries, ret = -E2BIG;
+	uint32_t cap = 0;
+
+	*descs = NULL;
+	for (tries = 0; tries < 4 && ret == -E2BIG; tries++) {
+		memset(d, 0, sizeof(*d));
+		d->size = sizeof(*d);
+		d->descs_ptr = (uintptr_t)*descs;
+		d->desc_size = sizeof(**descs);
+		d->max_descs = cap;
+		ret = ioctl(fd, KVMW_IOC_STATS_DESC, d) ? -errno : 0;
+		if (t)
+			count_call(t, NR_IOCTLS + IO_STATS_DESC, -ret);
+		if (ret || cap)
+			break;
+		/* The query: now the whole table, plus one to spare. */
+		cap = d->nr_descs + 1;
+		free(*descs);
+		*descs = calloc(cap, sizeof(**descs));
+		if (!*descs)
+			return -ENOMEM;
+		ret = -E2BIG;
+	}
+	return ret;
+}
+
+static int valid_stats_desc(struct fuzz_thread *t, int fd)
+{
+	struct kvmw_stat_desc *descs;
+	struct kvmw_stats_desc d;
+	struct answer a = {};
+	const char *why = NULL;
+	uint32_t i;
+	int ret;
+
+	ret = stats_desc(t, fd, &d, &descs);
+	if (ret) {
+		thread_fail(t, "valid STATS_DESC: %s", strerror(-ret));
+		free(descs);
+		return -1;
+	}
+	if (!same_layout(&d))
+		why = "counts differ from those read at start-up";
+	for (i = 0; !why && i < d.nr_descs; i++)
+		why = check_elem(ELEM_STAT_DESC, (const uint8_t *)&descs[i],
+				 sizeof(descs[i]), &a, i);
+	if (why)
+		thread_fail(t, "valid STATS_DESC: descriptor %u: %s", i, why);
+	free(descs);
+	return why ? -1 : 0;
+}
+
+/* A STATS_READ answer in arrays of the module's record sizes. */
+struct sread {
+	struct kvmw_stats_read hdr;
+	uint8_t *vms, *vcpus, *reasons;
+	uint32_t vm_size, vcpu_size, reason_size;
+};
+
+static void sread_free(struct sread *r)
+{
+	free(r->vms);
+	free(r->vcpus);
+	free(r->reasons);
+	r->vms = r->vcpus = r->reasons = NULL;
+}
+
+/* Read VM @vm_id (0: every VM), retrying on E2BIG; 0 or -errno. */
+static int sread(struct fuzz_thread *t, int fd, uint64_t vm_id,
+		 struct sread *r)
+{
+	struct kvmw_stats_read *h = &r->hdr;
+	uint32_t cv = 0, cc = 0, cr = 0;
+	int tries, ret = -E2BIG;
+
+	memset(r, 0, sizeof(*r));
+	r->vm_size = elem_types[ELEM_VM_REC].known;
+	r->vcpu_size = elem_types[ELEM_VCPU_REC].known;
+	r->reason_size = elem_types[ELEM_REASON_REC].known;
+	for (tries = 0; tries < 8; tries++) {
+		memset(h, 0, sizeof(*h));
+		h->size = sizeof(*h);
+		h->vm_id = vm_id;
+		h->vms_ptr = (uintptr_t)r->vms;
+		h->vm_rec_size = r->vm_size;
+		h->max_vms = cv;
+		h->vcpus_ptr = (uintptr_t)r->vcpus;
+		h->vcpu_rec_size = r->vcpu_size;
+		h->max_vcpus = cc;
+		h->reasons_ptr = (uintptr_t)r->reasons;
+		h->reason_rec_size = r->reason_size;
+		h->max_reasons = cr;
+		ret = ioctl(fd, KVMW_IOC_STATS_READ, h) ? -errno : 0;
+		count_call(t, NR_IOCTLS + IO_STATS_READ, -ret);
+		if (ret && ret != -E2BIG)
+			break;
+		if (!ret && (cv || cc || cr))
+			break;
+		cv = h->nr_vms + 4;
+		cc = h->nr_vcpus + 8;
+		cr = h->nr_reasons + 64;
+		sread_free(r);
+		r->vms = calloc(cv, r->vm_size);
+		r->vcpus = calloc(cc, r->vcpu_size);
+		r->reasons = calloc(cr, r->reason_size);
+		if (!r->vms || !r->vcpus || !r->reasons) {
+			ret = -ENOMEM;
+			break;
+		}
+		ret = -E2BIG;
+	}
+	return ret;
+}
+
+/*
+ * The records of a whole answer: each sane, and their cross references
+ * exact: VMs tile the vCPU records in order, vCPUs the reason records,
+ * and every vCPU and reason points back at its owner.
+ */
+static const char *check_sread(const struct sread *r, uint64_t vm_id,
+			       uint64_t now)
+{
+	const struct kvmw_stats_read *h = &r->hdr;
+	uint32_t i, j, k, nv = 0, nr = 0;
+	struct answer a = {};
+	const char *why;
+
+	a.has[ELEM_VM_REC] = a.has[ELEM_VCPU_REC] = a.has[ELEM_REASON_REC] =
+		true;
+	a.count[ELEM_VM_REC] = h->nr_vms;
+	a.count[ELEM_VCPU_REC] = h->nr_vcpus;
+	a.count[ELEM_REASON_REC] = h->nr_reasons;
+	a.vm_id = vm_id;
+	if (!h->time_ns || h->time_ns > now)
+		return "time_ns 0 or in the future";
+	if (vm_id && h->nr_vms != 1)
+		return "one VM asked for, nr_vms not 1";
+	for (i = 0; i < h->nr_vms; i++) {
+		const uint8_t *p = r->vms + (size_t)i * r->vm_size;
+		const struct kvmw_vm_rec *vm = (const void *)p;
+
+		if (scan_pointers(p, KVMW_VM_REC_HDR_SIZE) >= 0)
+			return "VM record: kernel pointer in the header";
+		why = check_elem(ELEM_VM_REC, p, r->vm_size, &a, i);
+		if (why)
+			return why;
+		if (vm->first_vcpu != nv)
+			return "VM records do not tile the vCPU records";
+		for (j = nv; j < nv + vm->nr_vcpus; j++) {
+			const uint8_t *q = r->vcpus + (size_t)j * r->vcpu_size;
+			const struct kvmw_vcpu_rec *vc = (const void *)q;
+
+			if (scan_pointers(q, KVMW_VCPU_REC_HDR_SIZE) >= 0)
+				return "vCPU record: kernel pointer in the header";
+			why = check_elem(ELEM_VCPU_REC, q, r->vcpu_size, &a, j);
+			if (why)
+				return why;
+			if (vc->vm_index != i)
+				return "vCPU record: vm_index not its VM";
+			if (j > nv && vc->vcpu_id <=
+			    ((const struct kvmw_vcpu_rec *)
+			     (q - r->vcpu_size))->vcpu_id)
+				return "vCPU records not in vcpu_id order";
+			if (vc->first_reason != nr)
+				return "vCPU records do not tile the reason records";
+			for (k = nr; k < nr + vc->nr_reasons; k++) {
+				const uint8_t *x = r->reasons +
+						   (size_t)k * r->reason_size;
+				const struct kvmw_reason_rec *rr =
+					(const void *)x;
+
+				if (scan_pointers(x, KVMW_REASON_REC_HDR_SIZE) >= 0)
+					return "reason record: kernel pointer in the header";
+				why = check_elem(ELEM_REASON_REC, x,
+						 r->reason_size, &a, k);
+				if (why)
+					return why;
+				if (rr->vcpu_index != j)
+					return "reason record: vcpu_index not its vCPU";
+				if (k > nr && rr->reason <=
+				    ((const struct kvmw_reason_rec *)
+				     (x - r->reason_size))->reason)
+					return "reason records not in code order";
+			}
+			nr += vc->nr_reasons;
+		}
+		nv += vm->nr_vcpus;
+	}
+	if (nv != h->nr_vcpus || nr != h->nr_reasons)
+		return "vCPU or reason records owned by no VM";
+	return NULL;
+}
+
+/* Every VM, then one VM by id: both must succeed and be consistent. */
+static int valid_stats_read(struct fuzz_thread *t, int fd)
+{
+	const struct kvmw_vm_rec *vm, *one;
+	struct sread all, r1;
+	const char *why;
+	uint64_t id;
+	uint32_t i;
+	int ret;
+
+	ret = sread(t, fd, 0, &all);
+	if (ret) {
+		thread_fail(t, "valid STATS_READ of every VM: %s",
+			    strerror(-ret));
+		sread_free(&all);
+		return -1;
+	}
+	why = check_sread(&all, 0, boottime_ns());
+	if (why || !all.hdr.nr_vms) {
+		if (why)
+			thread_fail(t, "valid STATS_READ of every VM: %s", why);
+		sread_free(&all);
+		return why ? -1 : 0;
+	}
+	i = rng_below(&t->rng, all.hdr.nr_vms);
+	vm = (const void *)(all.vms + (size_t)i * all.vm_size);
+	id = vm->vm_id;
+	ret = sread(t, fd, id, &r1);
+	/* A gone VM can be reaped between the two calls; a live one not. */
+	if (ret == -ENOENT && (vm->flags & KVMW_VM_F_GONE)) {
+		ret = 0;
+		goto out;
+	}
+	if (ret) {
+		thread_fail(t, "valid STATS_READ of vm_id %llu (%s): %s",
+			    (unsigned long long)id,
+			    vm->flags & KVMW_VM_F_GONE ? "gone" : "live",
+			    strerror(-ret));
+		ret = -1;
+		goto out;
+	}
+	why = check_sread(&r1, id, boottime_ns());
+	one = (const void *)r1.vms;
+	if (!why && (one->vmm_pid != vm->vmm_pid ||
+		     memcmp(one->comm, vm->comm, sizeof(vm->comm)) ||
+		     one->first_seen_ns != vm->first_seen_ns ||
+		     one->vendor != vm->vendor))
+		why = "identity differs from the read of every VM";
+	if (!why && r1.hdr.time_ns < all.hdr.time_ns)
+		why = "time_ns went backwards";
+	if (why) {
+		thread_fail(t, "valid STATS_READ of vm_id %llu: %s",
+			    (unsigned long long)id, why);
+		ret = -1;
+	}
+out:
+	sread_free(&r1);
+	sread_free(&all);
+	return ret;
+}
+
+/*
+ * The statistics layout, read once at start-up: it sizes the records of
+ * STATS_READ (fuzzed element sizes are picked around them) and every
+ * later STATS_DESC answer must equal it.
+ */
+static int layout_init(int fd, char *why, size_t size)
+{
+	static const enum elem_kind recs[3] = {
+		ELEM_VM_REC, ELEM_VCPU_REC, ELEM_REASON_REC,
+	};
+	uint32_t values[3], i;
+	struct answer a = {};
+	const char *bad;
+	int ret;
+
+	ret = stats_desc(NULL, fd, &layout.hdr, &layout.descs);
+	if (ret) {
+		snprintf(why, size, "STATS_DESC: %s", strerror(-ret));
+		return -1;
+	}
+	values[0] = layout.hdr.vm_values;
+	values[1] = layout.hdr.vcpu_values;
+	values[2] = layout.hdr.reason_values;
+	layout.reason_exits = ~0U;
+	for (i = 0; i < layout.hdr.nr_descs; i++) {
+		const struct kvmw_stat_desc *d = &layout.descs[i];
+
+		bad = check_elem(ELEM_STAT_DESC, (const uint8_t *)d,
+				 sizeof(*d), &a, i);
+		if (bad) {
+			snprintf(why, size, "descriptor %u (%.48s): %s", i,
+				 d->name, bad);
+			return -1;
+		}
+		if (d->scope == KVMW_SCOPE_REASON && !strcmp(d->name, "exits"))
+			layout.reason_exits = d->offset;
+	}
+	for (i = 0; i < 3; i++) {
+		struct elem_type *e = &elem_types[recs[i]];
+		uint32_t hdr = e->ver0;
+
+		/* Values far beyond a page are not what this fuzzes. */
+		if (values[i] > (KPAGE - hdr) / 8) {
+			snprintf(why, size, "%s: %u values", e->name, values[i]);
+			return -1;
+		}
+		e->known = hdr + 8 * values[i];
+		/* Cut short to one value, to all but one, and whole. */
+		e->vers[0] = hdr;
+		e->vers[1] = values[i] ? hdr + 8 : hdr;
+		e->vers[2] = values[i] ? e->known - 8 : hdr;
+		e->vers[3] = e->known;
+	}
+	return 0;
 }
 
 /* ---- files, and the unload/reload protocol ---- */
@@ -2114,7 +2690,7 @@ TEST_F_TIMEOUT(fuzz, uapi, 86400)
 	struct timespec ts;
 	uint64_t seconds;
 	bool reload;
-	int fd;
+	int fd, ret;
 
 	if (self->why[0])
 		SKIP(return, "%s", self->why);
@@ -2139,6 +2715,16 @@ TEST_F_TIMEOUT(fuzz, uapi, 86400)
 	       (unsigned long long)f->max_calls, (unsigned long long)seconds,
 	       f->nr_threads, f->nr_churn, reload ? f->reload_ms : 0,
 	       reload ? "" : " (no reloads: not root, no module file or disabled)");
+
+	fd = open_dev(O_RDONLY);
+	ASSERT_LE(0, fd) TH_LOG("%s: %s", KVMW_DEVICE_PATH, strerror(-fd));
+	ret = layout_init(fd, self->why, sizeof(self->why));
+	close(fd);
+	ASSERT_EQ(0, ret) TH_LOG("statistics layout: %s", self->why);
+	TH_LOG("statistics: %u descriptors, %u nodes, records of %u, %u and %u bytes",
+	       layout.hdr.nr_descs, layout.hdr.nr_nodes,
+	       elem_types[ELEM_VM_REC].known, elem_types[ELEM_VCPU_REC].known,
+	       elem_types[ELEM_REASON_REC].known);
 
 	memset(canary_block, CANARY, sizeof(canary_block));
 	sa.sa_handler = on_alarm;
@@ -2241,6 +2827,7 @@ TEST_F_TIMEOUT(fuzz, uapi, 86400)
 		mem_free(&self->threads[i].m);
 	free(self->threads);
 	free(self->churn);
+	free(layout.descs);
 }
 
 TEST_HARNESS_MAIN

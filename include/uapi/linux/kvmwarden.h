@@ -86,6 +86,13 @@
 #define KVMW_FEAT_EVENTS		(1ULL << 9)
 /* KVMW_IOC_SNAPSHOT_ALL: every VM, vCPU and reason in one call. */
 #define KVMW_FEAT_SNAPSHOT_ALL		(1ULL << 10)
+/*
+ * Self-describing statistics: KVMW_IOC_STATS_DESC describes every
+ * statistic (name, scope, kind, unit, place in a record, histogram
+ * layout) and KVMW_IOC_STATS_READ returns records of values laid out as
+ * described.
+ */
+#define KVMW_FEAT_STATS			(1ULL << 11)
 
 /* NUMA nodes counted one by one; faults on higher nodes count as unknown. */
 #define KVMW_MAX_NODES		16
@@ -533,6 +540,228 @@ struct kvmw_snapshot_all {
 #define KVMW_SNAPSHOT_ALL_SIZE_VER0	72
 
 /*
+ * Self-describing statistics (KVMW_FEAT_STATS; Documentation/uapi.rst,
+ * "Statistics").
+ *
+ * The module describes its statistics once, with KVMW_IOC_STATS_DESC: per
+ * statistic a name, the scope whose records carry it, its kind, its unit,
+ * where its values are in such a record (offset and count, in 64-bit
+ * values) and, for histograms, the bucket layout (include/kvmwarden/hist.h).
+ * KVMW_IOC_STATS_READ then returns records: a fixed header per VM, vCPU
+ * or (vCPU, reason), followed by that scope's values. A consumer finds
+ * what it wants by name once and reads values by offset; a statistic added
+ * later is a new descriptor, and records grow at their end.
+ */
+
+/* Scopes: the records that carry a statistic. */
+#define KVMW_SCOPE_VM		1	/* one record per VM */
+#define KVMW_SCOPE_VCPU		2	/* one per vCPU */
+#define KVMW_SCOPE_REASON	3	/* one per vCPU and hardware reason */
+
+/* Kinds */
+#define KVMW_STAT_COUNTER	1	/* only grows (while the record exists) */
+#define KVMW_STAT_GAUGE		2	/* a value that goes up and down */
+#define KVMW_STAT_HIST		3	/* bucket counts, in the layout given */
+
+/* Units */
+#define KVMW_UNIT_COUNT		0	/* events, pages sampled, ... */
+#define KVMW_UNIT_NS		1	/* nanoseconds (a duration) */
+#define KVMW_UNIT_PAGES		2	/* pages of the host's page size */
+#define KVMW_UNIT_ID		3	/* a CPU or NUMA node number */
+#define KVMW_UNIT_BOOTTIME_NS	4	/* a CLOCK_BOOTTIME timestamp, ns */
+
+/* Flags of a descriptor */
+/* One value per NUMA node, nodes 0 .. nr_nodes - 1 (count == nr_nodes). */
+#define KVMW_STAT_F_PER_NODE	(1U << 0)
+
+#define KVMW_STAT_NAME_LEN	48
+
+/**
+ * struct kvmw_stat_desc - one statistic, as KVMW_IOC_STATS_DESC describes it
+ * @name: NUL-terminated, lower case, unique within its scope; stable
+ *	across module versions (a statistic whose meaning changes gets a
+ *	new name)
+ * @scope: KVMW_SCOPE_*
+ * @kind: KVMW_STAT_*
+ * @unit: KVMW_UNIT_*; for a histogram, the unit of the bucket bounds
+ * @flags: KVMW_STAT_F_*
+ * @offset: index of its first value in the values of a @scope record
+ * @count: number of values: 1, nr_nodes (KVMW_STAT_F_PER_NODE) or the
+ *	number of buckets (KVMW_STAT_HIST)
+ * @hist_type: KVMW_HIST_* of <kvmwarden/hist.h> for a histogram, else 0
+ * @hist_sub_bits: sub-bucket bits of a KVMW_HIST_LOGLIN layout, else 0
+ * @reserved: 0
+ */
+struct kvmw_stat_desc {
+	char name[KVMW_STAT_NAME_LEN];
+	__u16 scope;
+	__u8 kind;
+	__u8 unit;
+	__u32 flags;
+	__u32 offset;
+	__u32 count;
+	__u32 hist_type;
+	__u32 hist_sub_bits;
+	__u32 reserved[2];
+};
+
+#define KVMW_STAT_DESC_SIZE_VER0	80
+
+/**
+ * struct kvmw_stats_desc - argument of KVMW_IOC_STATS_DESC
+ * @size: in: sizeof(struct kvmw_stats_desc)
+ * @flags: in: must be 0
+ * @descs_ptr: in: user address of an array of struct kvmw_stat_desc
+ * @desc_size: in: its element size (>= KVMW_STAT_DESC_SIZE_VER0)
+ * @max_descs: in: its capacity; 0 only queries the counts below
+ * @nr_descs: out: number of statistics; larger than a non-zero
+ *	@max_descs gives E2BIG (nothing else written)
+ * @nr_nodes: out: NUMA node numbers the per-node statistics cover
+ * @vm_values: out: values in a KVMW_SCOPE_VM record
+ * @vcpu_values: out: values in a KVMW_SCOPE_VCPU record
+ * @reason_values: out: values in a KVMW_SCOPE_REASON record
+ * @reserved: must be 0
+ *
+ * The answer does not change while the module is loaded.
+ */
+struct kvmw_stats_desc {
+	__u32 size;
+	__u32 flags;
+	__u64 descs_ptr;
+	__u32 desc_size;
+	__u32 max_descs;
+	__u32 nr_descs;
+	__u32 nr_nodes;
+	__u32 vm_values;
+	__u32 vcpu_values;
+	__u32 reason_values;
+	__u32 reserved;
+};
+
+#define KVMW_STATS_DESC_SIZE_VER0	48
+
+/**
+ * struct kvmw_vm_rec - a VM in a KVMW_IOC_STATS_READ answer
+ * @vm_id: as in struct kvmw_vm_info
+ * @vmm_pid: as in struct kvmw_vm_info
+ * @flags: KVMW_VM_F_*
+ * @vendor: KVMW_VENDOR_*
+ * @nr_vcpus: its vCPUs in this answer
+ * @first_vcpu: index of the first of them in the answer's vCPU records
+ * @reserved: 0
+ * @first_seen_ns: as in struct kvmw_vm_info
+ * @gone_ns: as in struct kvmw_vm_info
+ * @comm: as in struct kvmw_vm_info
+ * @values: the KVMW_SCOPE_VM values (vm_values of KVMW_IOC_STATS_DESC)
+ */
+struct kvmw_vm_rec {
+	__u64 vm_id;
+	__u32 vmm_pid;
+	__u32 flags;
+	__u32 vendor;
+	__u32 nr_vcpus;
+	__u32 first_vcpu;
+	__u32 reserved;
+	__u64 first_seen_ns;
+	__u64 gone_ns;
+	__u8 comm[16];
+	__u64 values[];
+};
+
+#define KVMW_VM_REC_HDR_SIZE		64
+
+/**
+ * struct kvmw_vcpu_rec - a vCPU in a KVMW_IOC_STATS_READ answer
+ * @vm_index: index of its VM in the answer's VM records
+ * @vcpu_id: KVM vCPU id
+ * @tid: thread id of the thread that last ran it
+ * @first_reason: index of its first reason record; its reasons are
+ *	[first_reason, first_reason + nr_reasons), in ascending code order
+ * @nr_reasons: distinct hardware reasons it has exited with
+ * @reserved: 0
+ * @values: the KVMW_SCOPE_VCPU values
+ */
+struct kvmw_vcpu_rec {
+	__u32 vm_index;
+	__u32 vcpu_id;
+	__u32 tid;
+	__u32 first_reason;
+	__u32 nr_reasons;
+	__u32 reserved;
+	__u64 values[];
+};
+
+#define KVMW_VCPU_REC_HDR_SIZE		24
+
+/**
+ * struct kvmw_reason_rec - a (vCPU, hardware reason) in a KVMW_IOC_STATS_READ
+ * answer
+ * @reason: raw reason code, as in struct kvmw_reason_stat
+ * @category: its vendor-neutral category (enum kvmw_category of
+ *	<kvmwarden/categories.h>: io, mmio, halt, ...)
+ * @vcpu_index: index of its vCPU in the answer's vCPU records
+ * @flags: KVMW_REASON_F_*
+ * @values: the KVMW_SCOPE_REASON values
+ */
+struct kvmw_reason_rec {
+	__u32 reason;
+	__u32 category;
+	__u32 vcpu_index;
+	__u32 flags;
+	__u64 values[];
+};
+
+#define KVMW_REASON_REC_HDR_SIZE	16
+
+/**
+ * struct kvmw_stats_read - argument of KVMW_IOC_STATS_READ
+ * @size: in: sizeof(struct kvmw_stats_read)
+ * @flags: in: must be 0
+ * @vm_id: in: the VM to read, or 0 for every VM
+ * @vms_ptr: in: user address of the VM records
+ * @vm_rec_size: in: bytes per VM record: KVMW_VM_REC_HDR_SIZE + 8 *
+ *	vm_values; a smaller size (not below the header) gets records cut
+ *	short, a larger one zero-filled
+ * @max_vms: in: capacity of @vms_ptr
+ * @vcpus_ptr: in: user address of the vCPU records
+ * @vcpu_rec_size: in: bytes per vCPU record, likewise
+ * @max_vcpus: in: capacity of @vcpus_ptr
+ * @reasons_ptr: in: user address of the reason records
+ * @reason_rec_size: in: bytes per reason record, likewise
+ * @max_reasons: in: capacity of @reasons_ptr
+ * @nr_vms: out: VM records in the answer
+ * @nr_vcpus: out: vCPU records
+ * @nr_reasons: out: reason records
+ * @reserved: must be 0
+ * @time_ns: out: CLOCK_BOOTTIME when the values were read
+ *
+ * One consistent pass, as KVMW_IOC_SNAPSHOT_ALL (or KVMW_IOC_VM_SNAPSHOT
+ * for a single VM, which gives ENOENT when unknown). All capacities 0
+ * only counts; a capacity too small gives E2BIG with only the counts.
+ */
+struct kvmw_stats_read {
+	__u32 size;
+	__u32 flags;
+	__u64 vm_id;
+	__u64 vms_ptr;
+	__u32 vm_rec_size;
+	__u32 max_vms;
+	__u64 vcpus_ptr;
+	__u32 vcpu_rec_size;
+	__u32 max_vcpus;
+	__u64 reasons_ptr;
+	__u32 reason_rec_size;
+	__u32 max_reasons;
+	__u32 nr_vms;
+	__u32 nr_vcpus;
+	__u32 nr_reasons;
+	__u32 reserved;
+	__u64 time_ns;
+};
+
+#define KVMW_STATS_READ_SIZE_VER0	88
+
+/*
  * Event stream: read() on /dev/kvmwarden returns whole struct kvmw_event
  * records (a buffer smaller than one record gives EINVAL); it blocks until
  * an event arrives unless the file is O_NONBLOCK (then EAGAIN); poll()
@@ -603,5 +832,7 @@ struct kvmw_event {
 #define KVMW_IOC_LIST_VMS	_IOWR(KVMW_IOC_MAGIC, 0x01, struct kvmw_vm_list)
 #define KVMW_IOC_VM_SNAPSHOT	_IOWR(KVMW_IOC_MAGIC, 0x02, struct kvmw_vm_snapshot)
 #define KVMW_IOC_SNAPSHOT_ALL	_IOWR(KVMW_IOC_MAGIC, 0x03, struct kvmw_snapshot_all)
+#define KVMW_IOC_STATS_DESC	_IOWR(KVMW_IOC_MAGIC, 0x04, struct kvmw_stats_desc)
+#define KVMW_IOC_STATS_READ	_IOWR(KVMW_IOC_MAGIC, 0x05, struct kvmw_stats_read)
 
 #endif /* _UAPI_LINUX_KVMWARDEN_H */
