@@ -12,6 +12,10 @@
 #   kdir        path of the headers directory usable as KDIR
 #   vmlinuz     path of the kernel image
 #
+# SERIES "debug" is kvmwarden's debug kernel (KASAN, lockdep, kmemleak,
+# ...), built from Debian's linux-source-6.1 by scripts/debug-kernel.sh
+# into CACHE_DIR/kernel-debug-<key>, with the same layout.
+#
 # Packages are resolved through a private apt configuration (lists and
 # archives in CACHE_DIR) whose sources reuse the Debian mirror this machine
 # is already configured with, plus the backports suite; the machine's own
@@ -22,6 +26,9 @@ series=${1:?usage: kernel-fetch.sh SERIES CACHE_DIR}
 cache=${2:?usage: kernel-fetch.sh SERIES CACHE_DIR}
 mkdir -p "$cache"
 cache=$(cd "$cache" && pwd)
+if [ "$series" = debug ]; then
+	exec "$(dirname "$0")/debug-kernel.sh" "$cache"
+fi
 apt_dir=$cache/apt
 out=$cache/kernel-$series
 
@@ -110,7 +117,7 @@ fi
 case $series in
 6.1)	target=() ;;
 6.12)	target=(-t bookworm-backports) ;;
-*)	die "unsupported series '$series' (6.1 or 6.12)" ;;
+*)	die "unsupported series '$series' (6.1, 6.12 or debug)" ;;
 esac
 
 ver=$(apt-cache "${APT_OPTS[@]}" "${target[@]}" policy linux-image-amd64 |
