@@ -597,6 +597,55 @@ struct kvmw_vm_snap *fake_add_vm(struct fake_dev *f, __u64 vm_id,
 	return s;
 }
 
+struct kvmw_vm_snap *fake_add_big_vm(struct fake_dev *f, __u64 vm_id,
+				     unsigned int nr_vcpus)
+{
+	struct kvmw_vm_snap *s = &f->vms[f->nr_vms++];
+	unsigned int i;
+
+	snap_init(s, vm_id, 4000 + vm_id, "qemu-big", KVMW_VENDOR_VMX);
+	for (i = 0; i < nr_vcpus; i++) {
+		struct kvmw_vcpu_info *v;
+
+		snap_add_vcpu(s, i, 5000 + i);
+		snap_add_reason(s, 10, 1000 + i);	/* CPUID */
+		snap_set_lat(s, (1000 + i) * 1500ULL, 1100, 30000, 0, 0);
+		snap_add_hist(s, 10, 900 + i);
+		snap_add_hist(s, 14, 100);
+		snap_add_reason(s, 12, 200);		/* HLT */
+		snap_set_lat(s, 200 * 900000ULL, 50000, 3000000, 0, 0);
+		snap_add_hist(s, 19, 150);
+		snap_add_hist(s, 21, 50);
+		snap_add_reason(s, 30, 50 + i % 7);	/* IO_INSTRUCTION */
+		snap_set_lat(s, (50 + i % 7) * 9000ULL, 8000, 12000,
+			     50 + i % 7, (50 + i % 7) * 4000ULL);
+		snap_add_hist(s, 13, 50 + i % 7);
+		snap_set_faults(s, 100, 60, 10, 20, 5, 100 * 3000ULL, 9000);
+		snap_add_fault_hist(s, 11, 70);
+		snap_add_fault_hist(s, 13, 30);
+		snap_add_fault_node(s, 0, 60 + i % 10);
+		snap_add_fault_node(s, 1, 35 - i % 10);
+		snap_add_fault_node(s, -1, 5);
+		snap_set_sched(s, i, 200000, 10, 50000, 4, 6, 2, i % 2,
+			       i % 64, i % 2);
+		snap_add_rq_hist(s, i, 14, 8);
+		snap_add_rq_hist(s, i, 15, 2);
+		v = &s->vcpus[i];
+		v->guest_ns = 900000000ULL + i;
+		v->run_node_ns[i % 2] = 700000000ULL;
+		v->run_node_ns[1 - i % 2] = 300000000ULL;
+	}
+	s->mem.pages = 1 << 20;
+	s->mem.stride = 256;
+	s->mem.sampled = 4096;
+	s->mem.unmapped = 96;
+	s->mem.passes = 3;
+	s->mem.pass_ns = 1000000000ULL;
+	s->mem.node[0] = 3000;
+	s->mem.node[1] = 1000;
+	return s;
+}
+
 /* Running the command line. */
 
 void run_cli(struct run *r, const struct kvmw_dev_ops *ops, ...)

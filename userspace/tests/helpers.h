@@ -153,6 +153,15 @@ struct kvmw_vm_snap *fake_add_vm(struct fake_dev *f, __u64 vm_id,
 				 __u32 pid, const char *comm,
 				 unsigned int nr_vcpus);
 
+/*
+ * Adds a VM of @nr_vcpus vCPUs with every figure of today's module: per
+ * vCPU three reasons with latencies, faults on two nodes, scheduler
+ * figures and run times, the VM's memory (for instruction counts of the
+ * command line on a large VM).
+ */
+struct kvmw_vm_snap *fake_add_big_vm(struct fake_dev *f, __u64 vm_id,
+				     unsigned int nr_vcpus);
+
 /* Queues an event record, or @len raw bytes, for the event stream. */
 void fake_push_event(struct fake_dev *f, const struct kvmw_event *ev);
 void fake_push_raw(struct fake_dev *f, const void *buf, size_t len);

@@ -6,15 +6,40 @@
  *   kvmw_tests --fixture WHICH   print the fixture as list-table,
  *                                list-json, stat-table, stat-json or
  *                                stat-vcpus
+ *   kvmw_tests --fake-cli N ARG...  run `kvmwarden ARG...` against a
+ *                                fake module with one VM of N vCPUs
+ *                                and every feature (fake_add_big_vm()),
+ *                                output on stdout: for instruction
+ *                                counts (valgrind --tool=callgrind)
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "cli.h"
 
 #include "helpers.h"
 #include "tap.h"
 
+/* The command line on a fake module with one VM of many vCPUs. */
+static int fake_cli(int argc, char **argv)
+{
+	static struct fake_dev f;
+	int ret;
+
+	fake_init(&f);
+	f.hs.features = FEAT_ALL | KVMW_FEAT_SNAPSHOT_ALL;
+	fake_add_big_vm(&f, 1, strtoul(argv[0], NULL, 0));
+	argv[0] = "kvmwarden";
+	ret = kvmw_main(argc, argv, stdout, stderr, &f.ops);
+	fake_free(&f);
+	return ret;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc >= 3 && !strcmp(argv[1], "--fake-cli"))
+		return fake_cli(argc - 2, argv + 2);
 	if (argc == 3 && !strcmp(argv[1], "--fixture"))
 		return fixture_print(argv[2]) ? 1 : 0;
 	if (argc != 1) {
