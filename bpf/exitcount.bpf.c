@@ -99,8 +99,8 @@ int handle_kvm_exit(struct trace_event_raw_kvm_exit *ctx)
 	 * enclave mode, ...), the basic reason is bits 15:0. SVM: the exit
 	 * code is kept whole (SVM_EXIT_ERR is 0xffffffff).
 	 */
-	if (isa == EXITCOUNT_ISA_VMX)
-		key.reason = exit_reason & EXITCOUNT_VMX_BASIC_MASK;
+	if (isa == KVMW_VENDOR_VMX)
+		key.reason = exit_reason & KVMW_VMX_BASIC_REASON_MASK;
 	else
 		key.reason = exit_reason;
 

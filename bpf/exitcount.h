@@ -11,16 +11,11 @@
 #ifndef __VMLINUX_H__
 #include <linux/types.h>
 #endif
+/* KVMW_VENDOR_* (the isa of kvm_exit), the VMX basic reason mask. */
+#include <uapi/linux/kvmwarden.h>
 
 /* Capacity of the exit count hash map (distinct keys). */
 #define EXITCOUNT_MAX_ENTRIES	16384
-
-/* Values of the "isa" field of the kvm:kvm_exit record (KVM_ISA_*). */
-#define EXITCOUNT_ISA_VMX	1
-#define EXITCOUNT_ISA_SVM	2
-
-/* Mask giving the VMX basic exit reason out of the full exit reason. */
-#define EXITCOUNT_VMX_BASIC_MASK	0xffffU
 
 /* Slots of the drop counter array map. */
 enum exitcount_drop_slot {

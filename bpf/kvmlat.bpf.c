@@ -206,13 +206,13 @@ static __always_inline void kvmlat_account_exit(__u32 vcpu_id, __u32 code)
 	v->exit_ts = bpf_ktime_get_ns();
 }
 
-/* min(ilog2(ns | 1), KVMLAT_BUCKETS - 1), without a clz instruction. */
+/* min(ilog2(ns | 1), KVMW_LAT_BUCKETS - 1), without a clz instruction. */
 static __always_inline __u32 kvmlat_bucket(__u64 ns)
 {
 	__u32 x, b = 0;
 
-	if (ns >= 1ULL << (KVMLAT_BUCKETS - 1))
-		return KVMLAT_BUCKETS - 1;
+	if (ns >= 1ULL << (KVMW_LAT_BUCKETS - 1))
+		return KVMW_LAT_BUCKETS - 1;
 	x = (__u32)ns | 1;
 	if (x >= 1U << 16) {
 		x >>= 16;
@@ -257,7 +257,7 @@ static __always_inline void kvmlat_account_entry(__u32 vcpu_id)
 		e->min_ns = ns;
 	if (ns > e->max_ns)
 		e->max_ns = ns;
-	e->hist[kvmlat_bucket(ns) & (KVMLAT_BUCKETS - 1)]++;
+	e->hist[kvmlat_bucket(ns) & (KVMW_LAT_BUCKETS - 1)]++;
 }
 
 /* The reason KVM is handling, from the vendor's vCPU structure. */
@@ -266,30 +266,30 @@ static __always_inline __u32 kvmlat_vcpu_reason(struct kvm_vcpu *vcpu,
 {
 	__u32 code;
 
-	if (isa == KVMLAT_ISA_SVM) {
+	if (isa == KVMW_VENDOR_SVM) {
 		struct vcpu_svm___kvmlat *svm = (void *)vcpu;
 		struct vmcb___kvmlat *vmcb;
 
 		/* Load-time constant: false unless kvm_amd's BTF has it. */
 		if (!bpf_core_field_exists(svm->vmcb))
-			return KVMLAT_REASON_UNDECODED;
+			return KVMW_REASON_UNDECODED;
 		if (bpf_core_read(&vmcb, sizeof(vmcb), &svm->vmcb) ||
 		    bpf_core_read(&code, sizeof(code),
 				  &vmcb->control.exit_code))
-			return KVMLAT_REASON_UNDECODED;
+			return KVMW_REASON_UNDECODED;
 		return code;
 	}
-	if (isa == KVMLAT_ISA_VMX) {
+	if (isa == KVMW_VENDOR_VMX) {
 		struct vcpu_vmx___kvmlat *vmx = (void *)vcpu;
 
 		if (!bpf_core_field_exists(vmx->exit_reason))
-			return KVMLAT_REASON_UNDECODED;
+			return KVMW_REASON_UNDECODED;
 		if (bpf_core_read(&code, sizeof(code), &vmx->exit_reason.full))
-			return KVMLAT_REASON_UNDECODED;
+			return KVMW_REASON_UNDECODED;
 		/* Bits 31:16 are flags, not part of the basic reason. */
-		return code & KVMLAT_VMX_BASIC_MASK;
+		return code & KVMW_VMX_BASIC_REASON_MASK;
 	}
-	return KVMLAT_REASON_UNDECODED;
+	return KVMW_REASON_UNDECODED;
 }
 
 SEC("tp_btf/kvm_exit")
@@ -317,8 +317,8 @@ int kvmlat_tp_exit(struct trace_event_raw_kvm_exit *ctx)
 {
 	__u32 code = ctx->exit_reason;
 
-	if (ctx->isa == KVMLAT_ISA_VMX)
-		code &= KVMLAT_VMX_BASIC_MASK;
+	if (ctx->isa == KVMW_VENDOR_VMX)
+		code &= KVMW_VMX_BASIC_REASON_MASK;
 	kvmlat_account_exit(ctx->vcpu_id, code);
 	return 0;
 }

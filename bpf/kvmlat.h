@@ -12,13 +12,11 @@
 #ifndef __VMLINUX_H__
 #include <linux/types.h>
 #endif
-
 /*
- * The histogram layout is the UAPI's (KVMW_LAT_BUCKETS log2 buckets of
- * ns); vmlinux.h cannot be mixed with the UAPI header in the BPF program,
- * so the count is repeated here and checked against it in latency.c.
+ * The UAPI's constants (the KVMW_LAT_BUCKETS histogram layout, vendors,
+ * KVMW_REASON_UNDECODED): the header is safe to include after vmlinux.h.
  */
-#define KVMLAT_BUCKETS		32
+#include <uapi/linux/kvmwarden.h>
 
 /*
  * vCPU slots: distinct (tgid, tid, vcpu_id) seen since the load, in an
@@ -40,14 +38,6 @@
 #define KVMLAT_SVM_HIGH_BASE	0x400
 #define KVMLAT_SVM_HIGH_NR	0x10
 #define KVMLAT_DIRECT		(KVMLAT_DIRECT_LOW + KVMLAT_SVM_HIGH_NR)
-
-/* Values of the isa argument of kvm_exit (KVM_ISA_*). */
-#define KVMLAT_ISA_VMX		1
-#define KVMLAT_ISA_SVM		2
-
-#define KVMLAT_VMX_BASIC_MASK	0xffffU
-/* Same value as KVMW_REASON_UNDECODED: the vCPU structure was unreadable. */
-#define KVMLAT_REASON_UNDECODED	0xfffffffeU
 
 /* Slots of kvmlat_drops[]: exits that are not in the tables. */
 enum kvmlat_drop {
@@ -83,7 +73,7 @@ struct kvmlat_vcpu {
 
 /**
  * struct kvmlat_entry - exits of one vCPU slot for one reason
- * @reason: VMX basic exit reason, SVM exit code or KVMLAT_REASON_UNDECODED
+ * @reason: VMX basic exit reason, SVM exit code or KVMW_REASON_UNDECODED
  * @pad: 0
  * @count: exits counted (at kvm_exit)
  * @total_ns: sum of the exit-to-next-entry times of the timed exits
@@ -98,7 +88,7 @@ struct kvmlat_entry {
 	__u64 total_ns;
 	__u64 min_ns;
 	__u64 max_ns;
-	__u64 hist[KVMLAT_BUCKETS];
+	__u64 hist[KVMW_LAT_BUCKETS];
 };
 
 #endif /* __KVMW_KVMLAT_H */

@@ -27,11 +27,6 @@
 #include "kvmlat.skel.h"
 #include "latency.h"
 
-static_assert(KVMLAT_BUCKETS == KVMW_LAT_BUCKETS, "histogram layout");
-static_assert(KVMLAT_REASON_UNDECODED == KVMW_REASON_UNDECODED,
-	      "undecoded reason code");
-static_assert(KVMLAT_ISA_VMX == KVMW_VENDOR_VMX, "VMX isa mismatch");
-static_assert(KVMLAT_ISA_SVM == KVMW_VENDOR_SVM, "SVM isa mismatch");
 static_assert(KVMLAT_MAX_VCPUS == 1U << KVMLAT_SLOT_BITS,
 	      "KVMLAT_MAX_VCPUS is 2^KVMLAT_SLOT_BITS");
 static_assert((KVMLAT_REASONS & (KVMLAT_REASONS - 1)) == 0,
@@ -39,7 +34,7 @@ static_assert((KVMLAT_REASONS & (KVMLAT_REASONS - 1)) == 0,
 static_assert(KVMLAT_REASONS < 256, "entry indexes fit a byte");
 static_assert(sizeof(struct kvmlat_vcpu) == 32 + KVMLAT_DIRECT,
 	      "kvmlat_vcpu has holes");
-static_assert(sizeof(struct kvmlat_entry) == 40 + 8 * KVMLAT_BUCKETS,
+static_assert(sizeof(struct kvmlat_entry) == 40 + 8 * KVMW_LAT_BUCKETS,
 	      "kvmlat_entry has holes");
 
 struct kvmw_lat {

@@ -25,8 +25,6 @@
 #include "exitcount.skel.h"
 #include "oracle.h"
 
-static_assert(EXITCOUNT_ISA_VMX == KVMW_VENDOR_VMX, "VMX isa mismatch");
-static_assert(EXITCOUNT_ISA_SVM == KVMW_VENDOR_SVM, "SVM isa mismatch");
 static_assert(sizeof(struct exitcount_key) == 16, "exitcount_key has holes");
 static_assert(sizeof(struct exitcount_val) == 8, "exitcount_val size");
 

@@ -39,6 +39,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <kvmwarden/hist.h>
+
 #include "kselftest_harness.h"
 #include "kvm_util.h"
 #include "kvmw_util.h"
@@ -102,11 +104,10 @@ static const struct lat_rec *lat_set_find(const struct lat_set *s,
 	return NULL;
 }
 
+/* Bucket of @ns in the module's layout: the one home, <kvmwarden/hist.h>. */
 static unsigned int lat_bucket(uint64_t ns)
 {
-	unsigned int b = 63 - __builtin_clzll(ns | 1);
-
-	return b < KVMW_LAT_BUCKETS ? b : KVMW_LAT_BUCKETS - 1;
+	return kvmw_hist_log2_bucket(ns, KVMW_LAT_BUCKETS);
 }
 
 /* What the BPF program saw of one vCPU thread. */

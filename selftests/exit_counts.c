@@ -55,6 +55,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <kvmwarden/hist.h>
+
 #include "kselftest_harness.h"
 #include "kvm_util.h"
 #include "kvmw_util.h"
@@ -535,11 +537,10 @@ static void check_stats(struct __test_metadata *_metadata, struct env *env,
 	}
 }
 
+/* Bucket of @ns in the module's layout: the one home, <kvmwarden/hist.h>. */
 static unsigned int lat_bucket(uint64_t ns)
 {
-	unsigned int b = 63 - __builtin_clzll(ns | 1);
-
-	return b < KVMW_LAT_BUCKETS ? b : KVMW_LAT_BUCKETS - 1;
+	return kvmw_hist_log2_bucket(ns, KVMW_LAT_BUCKETS);
 }
 
 /*

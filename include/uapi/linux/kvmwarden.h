@@ -27,8 +27,14 @@
 #ifndef _UAPI_LINUX_KVMWARDEN_H
 #define _UAPI_LINUX_KVMWARDEN_H
 
+/*
+ * BPF programs include this header after vmlinux.h, which already has
+ * the kernel's types; the ioctl macros are only needed where used.
+ */
+#ifndef __VMLINUX_H__
 #include <linux/ioctl.h>
 #include <linux/types.h>
+#endif
 
 #define KVMW_DEVICE_PATH	"/dev/kvmwarden"
 
@@ -119,6 +125,9 @@
  * below 0x10000 or 0xffffffff (SVM_EXIT_ERR), so this never collides.
  */
 #define KVMW_REASON_UNDECODED	0xfffffffeU
+
+/* The VMX basic exit reason: bits 15:0 of the VM-exit reason field. */
+#define KVMW_VMX_BASIC_REASON_MASK	0xffffU
 
 /**
  * struct kvmw_handshake - argument of KVMW_IOC_HANDSHAKE
