@@ -13,8 +13,9 @@
  * fault, N on the bound node and none elsewhere, as many timed faults in
  * the histogram, and as many as KVM's own pf_taken counter.
  *
- * An MMIO program (writes to a GPA without memslot) must show one fault
- * per access, none of them with a backing page.
+ * An MMIO program (writes to a GPA without memslot) must show one MMIO
+ * fault per access, none of them with a backing page, on Intel as on
+ * AMD (Documentation/design.rst, "Nested page faults").
  */
 #include <errno.h>
 #include <stdio.h>
@@ -169,7 +170,12 @@ TEST_F_TIMEOUT(faults, count_type_node, 300)
 
 	/* the measured part */
 	EXPECT_EQ(n, e->faults - p->faults);
-	EXPECT_EQ(n, e->fault_write - p->fault_write);
+	if (variant->node < 0 && kvm_host_vendor() == KVM_VENDOR_VMX) {
+		/* Only the first is an EPT violation, with its access type. */
+		EXPECT_EQ(1ULL, e->fault_write - p->fault_write);
+	} else {
+		EXPECT_EQ(n, e->fault_write - p->fault_write);
+	}
 	EXPECT_EQ(0ULL, e->fault_fetch - p->fault_fetch);
 	if (variant->node >= 0) {
 		EXPECT_EQ(0ULL, e->fault_present - p->fault_present);
@@ -181,15 +187,14 @@ TEST_F_TIMEOUT(faults, count_type_node, 300)
 		EXPECT_EQ(0ULL, e->fault_node_unknown - p->fault_node_unknown);
 	} else {
 		/*
-		 * No memslot: no backing page. The first access to the
-		 * page is a not-present fault that installs an MMIO
-		 * translation; later ones fault on its reserved bits (SVM).
+		 * No memslot: no backing page, and MMIO on both vendors.
+		 * The first access to the page is a fault on a GPA without
+		 * memslot, which installs an MMIO translation; later ones
+		 * fault on its reserved bits (SVM NPF) or exit as
+		 * EPT_MISCONFIG, which kvmwarden counts as MMIO faults (VMX).
 		 */
 		EXPECT_EQ(n, e->fault_node_unknown - p->fault_node_unknown);
-		if (kvm_host_vendor() == KVM_VENDOR_SVM) {
-			EXPECT_LE(n - 1, e->fault_mmio - p->fault_mmio);
-			EXPECT_GE(n, e->fault_mmio - p->fault_mmio);
-		}
+		EXPECT_EQ(n, e->fault_mmio - p->fault_mmio);
 	}
 	/* whole life: every fault timed (the last exit is the done OUT) */
 	EXPECT_EQ(e->faults, hist_sum(e->fault_hist));
