@@ -27,6 +27,7 @@ static const struct kvmw_feature kvmw_feature_table[] = {
 	{ KVMW_FEAT_MEM_NUMA,		"mem_numa" },
 	{ KVMW_FEAT_EVENTS,		"events" },
 	{ KVMW_FEAT_SNAPSHOT_ALL,	"snapshot_all" },
+	{ KVMW_FEAT_STATS,		"stats" },
 };
 
 size_t kvmw_features(const struct kvmw_feature **table)

@@ -16,6 +16,7 @@
 #include <sys/ioctl.h>
 
 #include "kvmw_dev.h"
+#include "compiler.h"
 #include "libkvmwarden.h"
 
 static int sys_open(void *priv, const char *path)
@@ -497,6 +498,188 @@ void kvmw_vm_snap_free(struct kvmw_vm_snap *snap)
 	memset(snap, 0, sizeof(*snap));
 }
 
+/* Self-describing statistics */
+
+_Static_assert(sizeof(struct kvmw_stat_desc) == KVMW_STAT_DESC_SIZE_VER0,
+	       "struct kvmw_stat_desc is not the VER0 layout");
+_Static_assert(sizeof(struct kvmw_stats_desc) == KVMW_STATS_DESC_SIZE_VER0,
+	       "struct kvmw_stats_desc is not the VER0 layout");
+_Static_assert(sizeof(struct kvmw_stats_read) == KVMW_STATS_READ_SIZE_VER0,
+	       "struct kvmw_stats_read is not the VER0 layout");
+_Static_assert(sizeof(struct kvmw_vm_rec) == KVMW_VM_REC_HDR_SIZE &&
+	       sizeof(struct kvmw_vcpu_rec) == KVMW_VCPU_REC_HDR_SIZE &&
+	       sizeof(struct kvmw_reason_rec) == KVMW_REASON_REC_HDR_SIZE,
+	       "record headers are not the sizes of the UAPI");
+
+/* Records are arguments of an ioctl: the module takes at most a page. */
+#define KVMW_DEV_MAX_REC	4096
+
+static int desc_call(struct kvmw_dev *dev, void *arg, struct grow_arr *a)
+{
+	struct kvmw_stats_desc *req = arg;
+	int ret;
+
+	memset(req, 0, sizeof(*req));
+	req->size = sizeof(*req);
+	req->descs_ptr = (__u64)(uintptr_t)a[0].buf;
+	req->desc_size = a[0].size;
+	req->max_descs = a[0].cap;
+	ret = dev_ioctl(dev, KVMW_IOC_STATS_DESC, req);
+	a[0].need = req->nr_descs;
+	return ret;
+}
+
+int kvmw_dev_stats_desc(struct kvmw_dev *dev, struct kvmw_dev_layout *l)
+{
+	struct grow_arr a[1] = { { .size = sizeof(struct kvmw_stat_desc) } };
+	struct kvmw_stats_desc req;
+	__u32 i;
+	int ret;
+
+	memset(l, 0, sizeof(*l));
+	ret = query_grow(dev, &req, desc_call, a, 1);
+	if (ret)
+		return ret;
+	l->descs = a[0].buf;
+	l->nr_descs = req.nr_descs;
+	l->nr_nodes = req.nr_nodes;
+	l->values[KVMW_SCOPE_VM] = req.vm_values;
+	l->values[KVMW_SCOPE_VCPU] = req.vcpu_values;
+	l->values[KVMW_SCOPE_REASON] = req.reason_values;
+	for (i = 0; i < l->nr_descs; i++)
+		l->descs[i].name[KVMW_STAT_NAME_LEN - 1] = '\0';
+	if (req.vm_values > (KVMW_DEV_MAX_REC - KVMW_VM_REC_HDR_SIZE) / 8 ||
+	    req.vcpu_values > (KVMW_DEV_MAX_REC - KVMW_VCPU_REC_HDR_SIZE) / 8 ||
+	    req.reason_values >
+	    (KVMW_DEV_MAX_REC - KVMW_REASON_REC_HDR_SIZE) / 8) {
+		kvmw_dev_layout_free(l);
+		return -EPROTO;
+	}
+	return 0;
+}
+
+void kvmw_dev_layout_free(struct kvmw_dev_layout *l)
+{
+	free(l->descs);
+	memset(l, 0, sizeof(*l));
+}
+
+static int stats_call(struct kvmw_dev *dev, void *arg, struct grow_arr *a)
+{
+	struct kvmw_stats_read *req = arg;
+	__u64 vm_id = req->vm_id;
+	int ret;
+
+	memset(req, 0, sizeof(*req));
+	req->size = sizeof(*req);
+	req->vm_id = vm_id;
+	req->vms_ptr = (__u64)(uintptr_t)a[0].buf;
+	req->vm_rec_size = a[0].size;
+	req->max_vms = a[0].cap;
+	req->vcpus_ptr = (__u64)(uintptr_t)a[1].buf;
+	req->vcpu_rec_size = a[1].size;
+	req->max_vcpus = a[1].cap;
+	req->reasons_ptr = (__u64)(uintptr_t)a[2].buf;
+	req->reason_rec_size = a[2].size;
+	req->max_reasons = a[2].cap;
+	ret = dev_ioctl(dev, KVMW_IOC_STATS_READ, req);
+	a[0].need = req->nr_vms;
+	a[1].need = req->nr_vcpus;
+	a[2].need = req->nr_reasons;
+	return ret;
+}
+
+/* The indices of an answer hold together: every record is its own. */
+static int stats_check(const struct kvmw_stats_answer *a)
+{
+	__u32 i, k, nv = 0;
+
+	for (i = 0; i < a->nr_vms; i++) {
+		const struct kvmw_vm_rec *vm = (const void *)
+			(a->vms + i * a->vm_size);
+
+		/* VMs own consecutive runs of vCPUs, in order. */
+		if (vm->first_vcpu != nv || vm->nr_vcpus > a->nr_vcpus - nv)
+			return -EPROTO;
+		for (k = nv; k < nv + vm->nr_vcpus; k++) {
+			const struct kvmw_vcpu_rec *v = (const void *)
+				(a->vcpus + k * a->vcpu_size);
+
+			if (v->vm_index != i)
+				return -EPROTO;
+		}
+		nv += vm->nr_vcpus;
+	}
+	if (nv != a->nr_vcpus)
+		return -EPROTO;
+	for (i = 0; i < a->nr_vcpus; i++) {
+		const struct kvmw_vcpu_rec *v = (const void *)
+			(a->vcpus + i * a->vcpu_size);
+
+		if (v->nr_reasons > a->nr_reasons ||
+		    v->first_reason > a->nr_reasons - v->nr_reasons)
+			return -EPROTO;
+		for (k = v->first_reason; k < v->first_reason + v->nr_reasons;
+		     k++) {
+			const struct kvmw_reason_rec *r = (const void *)
+				(a->reasons + k * a->reason_size);
+
+			if (r->vcpu_index != i)
+				return -EPROTO;
+		}
+	}
+	for (k = 0; k < a->nr_reasons; k++) {
+		const struct kvmw_reason_rec *r = (const void *)
+			(a->reasons + k * a->reason_size);
+
+		if (r->vcpu_index >= a->nr_vcpus)
+			return -EPROTO;
+	}
+	return 0;
+}
+
+int kvmw_dev_stats_read(struct kvmw_dev *dev, const struct kvmw_dev_layout *l,
+			__u64 vm_id, struct kvmw_stats_answer *a)
+{
+	struct grow_arr g[3] = {
+		{ .size = KVMW_VM_REC_HDR_SIZE +
+			  8 * (size_t)l->values[KVMW_SCOPE_VM] },
+		{ .size = KVMW_VCPU_REC_HDR_SIZE +
+			  8 * (size_t)l->values[KVMW_SCOPE_VCPU] },
+		{ .size = KVMW_REASON_REC_HDR_SIZE +
+			  8 * (size_t)l->values[KVMW_SCOPE_REASON] },
+	};
+	struct kvmw_stats_read req = { .vm_id = vm_id };
+	int ret;
+
+	memset(a, 0, sizeof(*a));
+	ret = query_grow(dev, &req, stats_call, g, 3);
+	if (ret)
+		return ret;
+	a->vms = g[0].buf;
+	a->vcpus = g[1].buf;
+	a->reasons = g[2].buf;
+	a->nr_vms = req.nr_vms;
+	a->nr_vcpus = req.nr_vcpus;
+	a->nr_reasons = req.nr_reasons;
+	a->vm_size = g[0].size;
+	a->vcpu_size = g[1].size;
+	a->reason_size = g[2].size;
+	a->time_ns = req.time_ns;
+	ret = stats_check(a);
+	if (ret)
+		kvmw_stats_answer_free(a);
+	return ret;
+}
+
+void kvmw_stats_answer_free(struct kvmw_stats_answer *a)
+{
+	free(a->vms);
+	free(a->vcpus);
+	free(a->reasons);
+	memset(a, 0, sizeof(*a));
+}
+
 /* Samples */
 
 static int cmp_vm_info(const void *a, const void *b)
@@ -855,6 +1038,456 @@ int kvmw_dev_sample_model(const struct kvmw_sample *s,
 	return sample_model(s, snap, true);
 }
 
+/* The model from self-describing statistics */
+
+/* How a statistic the model reads is laid out. */
+enum { ONE, NODES, HIST };
+
+/* The statistics the model reads, by the module's names. */
+enum need_id {
+	/* KVMW_FEAT_EXIT_COUNTS: without them the records are not used. */
+	N_EXITS, N_ENTRIES, N_OVERFLOW, N_R_EXITS,
+	/* KVMW_FEAT_LATENCY */
+	N_UNTIMED, N_GUEST, N_EXIT_TIME, N_IDLE, N_OVERHEAD,
+	N_R_LAT, N_R_LAT_MIN, N_R_LAT_MAX, N_R_HIST,
+	/* KVMW_FEAT_USER_EXITS */
+	N_USER, N_R_USER_EXITS, N_R_USER_TIME,
+	/* KVMW_FEAT_FAULTS */
+	N_FAULTS, N_F_MMIO, N_F_WRITE, N_F_FETCH, N_F_PRESENT, N_F_TIME,
+	N_F_MAX, N_F_UNKNOWN, N_F_NODE, N_F_HIST,
+	/* KVMW_FEAT_SCHED */
+	N_RQ, N_RQ_WAITS, N_RQ_MAX, N_PREEMPT, N_SLEEPS, N_MIGR, N_XNODE,
+	N_LAST_CPU, N_LAST_NODE, N_RUN_NODE, N_RQ_HIST,
+	/* KVMW_FEAT_MEM_NUMA */
+	N_M_PAGES, N_M_STRIDE, N_M_SAMPLES, N_M_UNMAPPED, N_M_UNKNOWN,
+	N_M_PASSES, N_M_PASS_TIME, N_M_NODE,
+	N_NEEDS
+};
+
+struct need {
+	const char *name;
+	__u16 scope;		/* KVMW_SCOPE_* */
+	__u8 shape;		/* ONE, NODES, HIST */
+	__u8 unit;		/* KVMW_UNIT_* */
+	__u64 feature;		/* measured only if every one of it is there */
+};
+
+#define NEED(id, sc, n, sh, u, f) [id] = { .name = n, .scope = KVMW_SCOPE_##sc, \
+	.shape = sh, .unit = KVMW_UNIT_##u, .feature = KVMW_FEAT_##f }
+
+static const struct need needs[N_NEEDS] = {
+	NEED(N_EXITS, VCPU, "exits", ONE, COUNT, EXIT_COUNTS),
+	NEED(N_ENTRIES, VCPU, "entries", ONE, COUNT, EXIT_COUNTS),
+	NEED(N_OVERFLOW, VCPU, "overflow_exits", ONE, COUNT, EXIT_COUNTS),
+	NEED(N_R_EXITS, REASON, "exits", ONE, COUNT, EXIT_COUNTS),
+	NEED(N_UNTIMED, VCPU, "untimed_exits", ONE, COUNT, LATENCY),
+	NEED(N_GUEST, VCPU, "guest_time", ONE, NS, LATENCY),
+	NEED(N_EXIT_TIME, VCPU, "exit_time", ONE, NS, LATENCY),
+	NEED(N_IDLE, VCPU, "idle_time", ONE, NS, LATENCY),
+	NEED(N_OVERHEAD, VCPU, "overhead_time", ONE, NS, LATENCY),
+	NEED(N_R_LAT, REASON, "latency", ONE, NS, LATENCY),
+	NEED(N_R_LAT_MIN, REASON, "latency_min", ONE, NS, LATENCY),
+	NEED(N_R_LAT_MAX, REASON, "latency_max", ONE, NS, LATENCY),
+	NEED(N_R_HIST, REASON, "latency_hist", HIST, NS, LATENCY),
+	NEED(N_USER, VCPU, "user_time", ONE, NS, USER_EXITS),
+	NEED(N_R_USER_EXITS, REASON, "user_exits", ONE, COUNT, USER_EXITS),
+	NEED(N_R_USER_TIME, REASON, "user_time", ONE, NS, USER_EXITS),
+	NEED(N_FAULTS, VCPU, "faults", ONE, COUNT, FAULTS),
+	NEED(N_F_MMIO, VCPU, "faults_mmio", ONE, COUNT, FAULTS),
+	NEED(N_F_WRITE, VCPU, "faults_write", ONE, COUNT, FAULTS),
+	NEED(N_F_FETCH, VCPU, "faults_fetch", ONE, COUNT, FAULTS),
+	NEED(N_F_PRESENT, VCPU, "faults_present", ONE, COUNT, FAULTS),
+	NEED(N_F_TIME, VCPU, "fault_time", ONE, NS, FAULTS),
+	NEED(N_F_MAX, VCPU, "fault_time_max", ONE, NS, FAULTS),
+	NEED(N_F_UNKNOWN, VCPU, "faults_node_unknown", ONE, COUNT, FAULTS),
+	NEED(N_F_NODE, VCPU, "faults_node", NODES, COUNT, FAULTS),
+	NEED(N_F_HIST, VCPU, "fault_time_hist", HIST, NS, FAULTS),
+	NEED(N_RQ, VCPU, "rq_delay", ONE, NS, SCHED),
+	NEED(N_RQ_WAITS, VCPU, "rq_waits", ONE, COUNT, SCHED),
+	NEED(N_RQ_MAX, VCPU, "rq_delay_max", ONE, NS, SCHED),
+	NEED(N_PREEMPT, VCPU, "preemptions", ONE, COUNT, SCHED),
+	NEED(N_SLEEPS, VCPU, "sleeps", ONE, COUNT, SCHED),
+	NEED(N_MIGR, VCPU, "migrations", ONE, COUNT, SCHED),
+	NEED(N_XNODE, VCPU, "node_migrations", ONE, COUNT, SCHED),
+	NEED(N_LAST_CPU, VCPU, "last_cpu", ONE, ID, SCHED),
+	NEED(N_LAST_NODE, VCPU, "last_node", ONE, ID, SCHED),
+	NEED(N_RUN_NODE, VCPU, "run_time_node", NODES, NS, SCHED),
+	NEED(N_RQ_HIST, VCPU, "rq_delay_hist", HIST, NS, SCHED),
+	NEED(N_M_PAGES, VM, "mem_pages", ONE, PAGES, MEM_NUMA),
+	NEED(N_M_STRIDE, VM, "mem_stride", ONE, PAGES, MEM_NUMA),
+	NEED(N_M_SAMPLES, VM, "mem_samples", ONE, COUNT, MEM_NUMA),
+	NEED(N_M_UNMAPPED, VM, "mem_samples_unmapped", ONE, COUNT, MEM_NUMA),
+	NEED(N_M_UNKNOWN, VM, "mem_samples_node_unknown", ONE, COUNT,
+	     MEM_NUMA),
+	NEED(N_M_PASSES, VM, "mem_passes", ONE, COUNT, MEM_NUMA),
+	NEED(N_M_PASS_TIME, VM, "mem_pass_time", ONE, BOOTTIME_NS, MEM_NUMA),
+	NEED(N_M_NODE, VM, "mem_samples_node", NODES, COUNT, MEM_NUMA),
+};
+
+/* The features whose figures come from the statistics. */
+#define STATS_FEATURES	(KVMW_FEAT_EXIT_COUNTS | KVMW_FEAT_LATENCY | \
+			 KVMW_FEAT_USER_EXITS | KVMW_FEAT_FAULTS | \
+			 KVMW_FEAT_SCHED | KVMW_FEAT_MEM_NUMA)
+
+/* Where each statistic the model reads is, found by name once. */
+struct stats_map {
+	/* Index of its descriptor, -1 when not described (as expected). */
+	int idx[N_NEEDS];
+	/* Features all of whose statistics are described. */
+	__u64 features;
+};
+
+/* Descriptor @d has the shape the model reads @n with. */
+static bool desc_fits(const struct kvmw_dev_layout *l,
+		      const struct kvmw_stat_desc *d, const struct need *n)
+{
+	if (d->unit != n->unit ||
+	    (__u64)d->offset + d->count > l->values[d->scope])
+		return false;
+	switch (n->shape) {
+	case ONE:
+		return d->kind != KVMW_STAT_HIST && d->count == 1 &&
+		       !(d->flags & KVMW_STAT_F_PER_NODE);
+	case NODES:
+		return d->kind != KVMW_STAT_HIST &&
+		       (d->flags & KVMW_STAT_F_PER_NODE) &&
+		       d->count == l->nr_nodes;
+	default:
+		return d->kind == KVMW_STAT_HIST && d->count &&
+		       (d->hist_type == KVMW_HIST_LOG2 ||
+			(d->hist_type == KVMW_HIST_LOGLIN &&
+			 d->hist_sub_bits < 16));
+	}
+}
+
+/*
+ * Finds every statistic the model reads. One that is not described, or
+ * not as the model reads it (another unit, layout or size), is missing:
+ * its feature is then not measured, whatever the handshake says.
+ */
+static void stats_map_build(const struct kvmw_dev_layout *l,
+			    struct stats_map *m)
+{
+	__u32 i;
+	int n;
+
+	m->features = STATS_FEATURES;
+	for (n = 0; n < N_NEEDS; n++) {
+		m->idx[n] = -1;
+		for (i = 0; i < l->nr_descs; i++) {
+			const struct kvmw_stat_desc *d = &l->descs[i];
+
+			if (d->scope == needs[n].scope &&
+			    !strcmp(d->name, needs[n].name)) {
+				if (desc_fits(l, d, &needs[n]))
+					m->idx[n] = i;
+				break;
+			}
+		}
+		if (m->idx[n] < 0)
+			m->features &= ~needs[n].feature;
+	}
+	/* Userspace time is split off the exits' time. */
+	if (!(m->features & KVMW_FEAT_LATENCY))
+		m->features &= ~KVMW_FEAT_USER_EXITS;
+}
+
+/* The device source with KVMW_FEAT_STATS. */
+struct dev_stats {
+	bool on;
+	struct kvmw_dev_layout layout;
+	struct stats_map map;
+};
+
+static const __u64 *stat_vals(const struct dev_stats *st, const __u64 *v,
+			      enum need_id n)
+{
+	return &v[st->layout.descs[st->map.idx[n]].offset];
+}
+
+static __u64 stat_val(const struct dev_stats *st, const __u64 *v,
+		      enum need_id n)
+{
+	return *stat_vals(st, v, n);
+}
+
+/* Histogram @n of the values @v, in its described layout. */
+static int stat_hist(const struct dev_stats *st, const __u64 *v,
+		     enum need_id n, struct kvmw_hist *h)
+{
+	const struct kvmw_stat_desc *d = &st->layout.descs[st->map.idx[n]];
+	int ret;
+
+	ret = kvmw_hist_init(h, d->hist_type, d->hist_sub_bits, d->count);
+	if (!ret)
+		memcpy(h->buckets, &v[d->offset], d->count * sizeof(*v));
+	return ret;
+}
+
+/* The node array @n of the values @v (nr_nodes of them). */
+static int stat_nodes(const struct dev_stats *st, const __u64 *v,
+		      enum need_id n, const struct kvmw_host *host, __u64 **d)
+{
+	*d = kvmw_nodes_alloc(host);
+	if (!*d)
+		return -ENOMEM;
+	if (v)
+		memcpy(*d, stat_vals(st, v, n), host->nr_nodes * sizeof(**d));
+	return 0;
+}
+
+/* The host as the model sees it through the statistics. */
+static void stats_host(const struct dev_stats *st, struct kvmw_host *h)
+{
+	const struct kvmw_stat_desc *d;
+
+	if (!st->on)
+		return;
+	h->features &= ~STATS_FEATURES | st->map.features;
+	h->nr_nodes = st->layout.nr_nodes;
+	if (st->map.idx[N_R_HIST] >= 0) {
+		d = &st->layout.descs[st->map.idx[N_R_HIST]];
+		h->hist_type = d->hist_type;
+		h->hist_sub_bits = d->hist_sub_bits;
+		h->hist_buckets = d->count;
+	}
+}
+
+static int reason_from_rec(const struct dev_stats *st,
+			   const struct kvmw_reason_rec *rec,
+			   const struct kvmw_host *host, struct kvmw_reason *r)
+{
+	const __u64 *v = rec->values;
+
+	r->code = rec->reason;
+	if (rec->flags & KVMW_REASON_F_IDLE)
+		r->flags |= KVMW_R_IDLE;
+	if (rec->flags & KVMW_REASON_F_UNTIMED)
+		r->flags |= KVMW_R_UNTIMED;
+	r->values = v;
+	r->count = stat_val(st, v, N_R_EXITS);
+	if (host->features & KVMW_FEAT_USER_EXITS) {
+		r->lat.user_count = stat_val(st, v, N_R_USER_EXITS);
+		r->lat.user_ns = stat_val(st, v, N_R_USER_TIME);
+	}
+	if (!(host->features & KVMW_FEAT_LATENCY))
+		return 0;
+	r->lat.total_ns = stat_val(st, v, N_R_LAT);
+	r->lat.min_ns = stat_val(st, v, N_R_LAT_MIN);
+	r->lat.max_ns = stat_val(st, v, N_R_LAT_MAX);
+	return stat_hist(st, v, N_R_HIST, &r->lat.hist);
+}
+
+static int vcpu_from_rec(const struct dev_stats *st,
+			 const struct kvmw_stats_answer *a, __u32 i,
+			 const struct kvmw_host *host, struct kvmw_vcpu *vc)
+{
+	const struct kvmw_vcpu_rec *rec = (const void *)
+		(a->vcpus + i * a->vcpu_size);
+	const __u64 *v = rec->values;
+	__u64 feat = host->features;
+	struct kvmw_unit *u = &vc->u;
+	__u32 r;
+	int ret;
+
+	vc->vcpu_id = rec->vcpu_id;
+	vc->tid = rec->tid;
+	vc->values = v;
+	vc->last_cpu = KVMW_NONE;
+	vc->last_node = KVMW_NONE;
+	u->exits = stat_val(st, v, N_EXITS);
+	u->entries = stat_val(st, v, N_ENTRIES);
+	u->overflow_exits = stat_val(st, v, N_OVERFLOW);
+	if (feat & KVMW_FEAT_LATENCY)
+		u->times = (struct kvmw_times){
+			.guest_ns = stat_val(st, v, N_GUEST),
+			.exit_ns = stat_val(st, v, N_EXIT_TIME),
+			.idle_ns = stat_val(st, v, N_IDLE),
+			.overhead_ns = stat_val(st, v, N_OVERHEAD),
+			.untimed_exits = stat_val(st, v, N_UNTIMED),
+		};
+	if (feat & KVMW_FEAT_USER_EXITS)
+		u->times.user_ns = stat_val(st, v, N_USER);
+	if (feat & KVMW_FEAT_FAULTS) {
+		u->faults.count = stat_val(st, v, N_FAULTS);
+		u->faults.write = stat_val(st, v, N_F_WRITE);
+		u->faults.fetch = stat_val(st, v, N_F_FETCH);
+		u->faults.present = stat_val(st, v, N_F_PRESENT);
+		u->faults.mmio = stat_val(st, v, N_F_MMIO);
+		u->faults.lat_total_ns = stat_val(st, v, N_F_TIME);
+		u->faults.lat_max_ns = stat_val(st, v, N_F_MAX);
+		u->faults.node_unknown = stat_val(st, v, N_F_UNKNOWN);
+	}
+	if (feat & KVMW_FEAT_SCHED) {
+		u->sched.rq_delay_ns = stat_val(st, v, N_RQ);
+		u->sched.rq_delay_count = stat_val(st, v, N_RQ_WAITS);
+		u->sched.rq_delay_max_ns = stat_val(st, v, N_RQ_MAX);
+		u->sched.preemptions = stat_val(st, v, N_PREEMPT);
+		u->sched.sleeps = stat_val(st, v, N_SLEEPS);
+		u->sched.migrations = stat_val(st, v, N_MIGR);
+		u->sched.node_migrations = stat_val(st, v, N_XNODE);
+		/* Values are 64-bit; a CPU or node number is 32. */
+		vc->last_cpu = (__u32)stat_val(st, v, N_LAST_CPU);
+		vc->last_node = (__u32)stat_val(st, v, N_LAST_NODE);
+	}
+	ret = stat_nodes(st, feat & KVMW_FEAT_FAULTS ? v : NULL, N_F_NODE,
+			 host, &u->faults.node);
+	if (!ret)
+		ret = stat_nodes(st, feat & KVMW_FEAT_SCHED ? v : NULL,
+				 N_RUN_NODE, host, &u->sched.run_node_ns);
+	if (!ret && (feat & KVMW_FEAT_FAULTS))
+		ret = stat_hist(st, v, N_F_HIST, &u->faults.hist);
+	if (!ret && (feat & KVMW_FEAT_SCHED))
+		ret = stat_hist(st, v, N_RQ_HIST, &u->sched.hist);
+	if (ret || !rec->nr_reasons)
+		return ret;
+	u->reasons = calloc(rec->nr_reasons, sizeof(*u->reasons));
+	if (!u->reasons)
+		return -ENOMEM;
+	u->nr_reasons = rec->nr_reasons;
+	for (r = 0; r < rec->nr_reasons && !ret; r++)
+		ret = reason_from_rec(st, (const void *)
+				      (a->reasons + (rec->first_reason + r) *
+				       a->reason_size), host, &u->reasons[r]);
+	return ret;
+}
+
+/* The model of VM record @i of @a (checked by stats_check()). */
+static int vm_from_rec(const struct dev_stats *st,
+		       const struct kvmw_stats_answer *a, __u32 i,
+		       const struct kvmw_host *host, struct kvmw_vm *vm)
+{
+	const struct kvmw_vm_rec *rec = (const void *)(a->vms + i * a->vm_size);
+	const __u64 *v = rec->values;
+	__u32 k;
+	int ret;
+
+	vm->vm_id = rec->vm_id;
+	vm->pid = rec->vmm_pid;
+	vm->vendor = rec->vendor;
+	memcpy(vm->comm, rec->comm, sizeof(vm->comm));
+	vm->gone = rec->flags & KVMW_VM_F_GONE;
+	vm->no_lifetime = rec->flags & KVMW_VM_F_NO_LIFETIME;
+	vm->first_seen_ns = rec->first_seen_ns;
+	vm->gone_ns = rec->gone_ns;
+	vm->nr_vcpus = rec->nr_vcpus;
+	vm->values = v;
+	if (host->features & KVMW_FEAT_MEM_NUMA)
+		vm->mem = (struct kvmw_mem){
+			.pages = stat_val(st, v, N_M_PAGES),
+			.stride = stat_val(st, v, N_M_STRIDE),
+			.sampled = stat_val(st, v, N_M_SAMPLES),
+			.unmapped = stat_val(st, v, N_M_UNMAPPED),
+			.node_unknown = stat_val(st, v, N_M_UNKNOWN),
+			.passes = stat_val(st, v, N_M_PASSES),
+			.pass_ns = stat_val(st, v, N_M_PASS_TIME),
+		};
+	ret = stat_nodes(st, host->features & KVMW_FEAT_MEM_NUMA ? v : NULL,
+			 N_M_NODE, host, &vm->mem.node);
+	if (ret || !rec->nr_vcpus)
+		return ret;
+	vm->vcpus = calloc(rec->nr_vcpus, sizeof(*vm->vcpus));
+	if (!vm->vcpus)
+		return -ENOMEM;
+	vm->nr_vcpus_detail = rec->nr_vcpus;
+	for (k = 0; k < rec->nr_vcpus && !ret; k++) {
+		struct kvmw_vcpu *vc = &vm->vcpus[k];
+
+		ret = vcpu_from_rec(st, a, rec->first_vcpu + k, host, vc);
+		/* The module's VM totals are its vCPUs' sums. */
+		vm->exits += vc->u.exits;
+		vm->entries += vc->u.entries;
+	}
+	return ret;
+}
+
+/* The model's description of every statistic, the unknown ones too. */
+static int raw_infos(const struct kvmw_dev_layout *l,
+		     struct kvmw_raw_stats *raw)
+{
+	static const char * const units[] = {
+		[KVMW_UNIT_COUNT] = "count",
+		[KVMW_UNIT_NS] = "ns",
+		[KVMW_UNIT_PAGES] = "pages",
+		[KVMW_UNIT_ID] = "id",
+		[KVMW_UNIT_BOOTTIME_NS] = "boottime_ns",
+	};
+	__u32 i;
+
+	raw->nr_values[KVMW_REC_VM] = l->values[KVMW_SCOPE_VM];
+	raw->nr_values[KVMW_REC_VCPU] = l->values[KVMW_SCOPE_VCPU];
+	raw->nr_values[KVMW_REC_REASON] = l->values[KVMW_SCOPE_REASON];
+	if (!l->nr_descs)
+		return 0;
+	raw->infos = calloc(l->nr_descs, sizeof(*raw->infos));
+	if (!raw->infos)
+		return -ENOMEM;
+	for (i = 0; i < l->nr_descs; i++) {
+		const struct kvmw_stat_desc *d = &l->descs[i];
+		struct kvmw_stat_info *s = &raw->infos[raw->nr];
+
+		/* A scope of a newer module has no records here. */
+		if (d->scope < KVMW_SCOPE_VM || d->scope > KVMW_SCOPE_REASON ||
+		    (__u64)d->offset + d->count > l->values[d->scope])
+			continue;
+		memcpy(s->name, d->name, sizeof(s->name));
+		s->scope = d->scope == KVMW_SCOPE_VM ? KVMW_REC_VM :
+			   d->scope == KVMW_SCOPE_VCPU ? KVMW_REC_VCPU :
+			   KVMW_REC_REASON;
+		s->kind = d->kind == KVMW_STAT_COUNTER ? KVMW_KIND_COUNTER :
+			  d->kind == KVMW_STAT_GAUGE ? KVMW_KIND_GAUGE :
+			  d->kind == KVMW_STAT_HIST ? KVMW_KIND_HISTOGRAM :
+			  KVMW_KIND_UNKNOWN;
+		s->unit = d->unit < ARRAY_SIZE(units) ? units[d->unit] :
+			  "unknown";
+		s->per_node = d->flags & KVMW_STAT_F_PER_NODE;
+		s->offset = d->offset;
+		s->count = d->count;
+		if (s->kind == KVMW_KIND_HISTOGRAM) {
+			s->hist_type = d->hist_type;
+			s->hist_sub_bits = d->hist_sub_bits;
+		}
+		raw->nr++;
+	}
+	return 0;
+}
+
+/*
+ * The model of a KVMW_IOC_STATS_READ answer: the VMs of @ids (all when
+ * @nr_ids is 0). The snapshot takes over the answer's records, which
+ * hold the raw values. Not derived yet.
+ */
+static int stats_model(const struct dev_stats *st, struct kvmw_stats_answer *a,
+		       const __u64 *ids, size_t nr_ids,
+		       struct kvmw_snapshot *snap)
+{
+	__u32 i;
+	int ret;
+
+	ret = raw_infos(&st->layout, &snap->raw);
+	if (ret)
+		return ret;
+	snap->raw.blocks[KVMW_REC_VM] = a->vms;
+	snap->raw.blocks[KVMW_REC_VCPU] = a->vcpus;
+	snap->raw.blocks[KVMW_REC_REASON] = a->reasons;
+	if (a->nr_vms) {
+		snap->vms = calloc(a->nr_vms, sizeof(*snap->vms));
+		if (!snap->vms)
+			ret = -ENOMEM;
+	}
+	for (i = 0; i < a->nr_vms && !ret; i++) {
+		const struct kvmw_vm_rec *rec = (const void *)
+			(a->vms + i * a->vm_size);
+
+		if (!wanted_id(rec->vm_id, ids, nr_ids))
+			continue;
+		ret = vm_from_rec(st, a, i, &snap->host,
+				  &snap->vms[snap->nr_vms++]);
+	}
+	memset(a, 0, sizeof(*a));
+	return ret;
+}
+
 /* Events */
 
 _Static_assert(offsetof(struct kvmw_event, type) + sizeof(__u16) == 8,
@@ -927,6 +1560,8 @@ ssize_t kvmw_dev_event_decode(const void *buf, size_t len,
 
 struct dev_source {
 	struct kvmw_dev dev;
+	/* KVMW_FEAT_STATS: the layout learnt at open. */
+	struct dev_stats st;
 	/* Records read and not decoded yet: [ev_pos, ev_len). */
 	unsigned char *ev_buf;
 	size_t ev_pos, ev_len;
@@ -993,6 +1628,30 @@ static int src_read_events(struct kvmw_source *src, struct kvmw_ev *evs,
 	return 0;
 }
 
+/*
+ * Learns the statistics once, when the module describes them. They are
+ * used when every exit count is described; otherwise, or when the module
+ * does not answer as announced, the snapshot ioctls of API 1 serve.
+ */
+static int stats_open(struct dev_source *ds)
+{
+	struct dev_stats *st = &ds->st;
+	int ret;
+
+	if (!(ds->dev.hs.features & KVMW_FEAT_STATS))
+		return 0;
+	ret = kvmw_dev_stats_desc(&ds->dev, &st->layout);
+	if (ret == -ENOMEM)
+		return ret;
+	if (ret)
+		return 0;
+	stats_map_build(&st->layout, &st->map);
+	st->on = st->map.features & KVMW_FEAT_EXIT_COUNTS;
+	if (!st->on)
+		kvmw_dev_layout_free(&st->layout);
+	return 0;
+}
+
 static int src_open(struct kvmw_source *src, const char *path,
 		    const void *sys)
 {
@@ -1007,6 +1666,13 @@ static int src_open(struct kvmw_source *src, const char *path,
 		free(ds);
 		return ret;
 	}
+	ret = stats_open(ds);
+	if (ret) {
+		kvmw_dev_close(&ds->dev);
+		free(ds);
+		return ret;
+	}
+	stats_host(&ds->st, &src->host);
 	src->priv = ds;
 	return 0;
 }
@@ -1016,9 +1682,11 @@ static int src_info(struct kvmw_source *src)
 	struct dev_source *ds = src->priv;
 	int ret = kvmw_dev_handshake(&ds->dev);
 
-	if (!ret)
-		host_from_hs(&ds->dev.hs, &src->host);
-	return ret;
+	if (ret)
+		return ret;
+	host_from_hs(&ds->dev.hs, &src->host);
+	stats_host(&ds->st, &src->host);
+	return 0;
 }
 
 /* VM summaries only: one KVMW_IOC_LIST_VMS. */
@@ -1054,6 +1722,35 @@ static int src_summaries(struct kvmw_source *src, const __u64 *ids,
 	return 0;
 }
 
+/* Every VM, or those of @ids, with one KVMW_IOC_STATS_READ. */
+static int src_stats(struct kvmw_source *src, const __u64 *ids,
+		     size_t nr_ids, struct kvmw_snapshot *snap)
+{
+	struct dev_source *ds = src->priv;
+	struct kvmw_stats_answer a;
+	int ret;
+
+	ret = src_info(src);
+	if (ret)
+		return ret;
+	if (src->host.api_version != KVMW_API_VERSION)
+		return -EPROTONOSUPPORT;
+	snap->host = src->host;
+	/* One VM asked for: only its records. */
+	ret = kvmw_dev_stats_read(&ds->dev, &ds->st.layout,
+				  nr_ids == 1 ? ids[0] : 0, &a);
+	if (ret == -ENOENT && nr_ids == 1)
+		return 0;
+	if (ret)
+		return ret;
+	/* The module's clock of the read, for rates. */
+	if (a.time_ns)
+		snap->t_ns = a.time_ns;
+	ret = stats_model(&ds->st, &a, ids, nr_ids, snap);
+	kvmw_stats_answer_free(&a);
+	return ret;
+}
+
 static int src_snapshot(struct kvmw_source *src, const __u64 *ids,
 			size_t nr_ids, bool detail, struct kvmw_snapshot *snap)
 {
@@ -1064,6 +1761,8 @@ static int src_snapshot(struct kvmw_source *src, const __u64 *ids,
 
 	if (!detail)
 		return src_summaries(src, ids, nr_ids, snap);
+	if (ds->st.on)
+		return src_stats(src, ids, nr_ids, snap);
 	ret = kvmw_sample_take(&ds->dev, ids, nr_ids, &s);
 	if (ret)
 		return ret;
@@ -1084,6 +1783,7 @@ static void src_close(struct kvmw_source *src)
 	if (!ds)
 		return;
 	kvmw_dev_close(&ds->dev);
+	kvmw_dev_layout_free(&ds->st.layout);
 	free(ds->ev_buf);
 	free(ds);
 	src->priv = NULL;

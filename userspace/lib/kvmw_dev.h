@@ -137,6 +137,45 @@ int kvmw_sample_take(struct kvmw_dev *dev, const __u64 *ids, size_t nr_ids,
 		     struct kvmw_sample *s);
 void kvmw_sample_free(struct kvmw_sample *s);
 
+/* The module's statistics, as KVMW_IOC_STATS_DESC describes them. */
+struct kvmw_dev_layout {
+	struct kvmw_stat_desc *descs;
+	__u32 nr_descs;
+	__u32 nr_nodes;
+	/* Values in a record of each scope, indexed by KVMW_SCOPE_*. */
+	__u32 values[KVMW_SCOPE_REASON + 1];
+};
+
+/*
+ * Reads the descriptors (names NUL-terminated here whatever came) into
+ * @l (free with kvmw_dev_layout_free()). Returns 0 or -errno: -EPROTO
+ * when a record would not fit an ioctl argument.
+ */
+int kvmw_dev_stats_desc(struct kvmw_dev *dev, struct kvmw_dev_layout *l);
+void kvmw_dev_layout_free(struct kvmw_dev_layout *l);
+
+/*
+ * A KVMW_IOC_STATS_READ answer: the records of each scope, of the sizes
+ * asked for (header plus the layout's values), cross references checked.
+ */
+struct kvmw_stats_answer {
+	unsigned char *vms, *vcpus, *reasons;
+	__u32 nr_vms, nr_vcpus, nr_reasons;
+	size_t vm_size, vcpu_size, reason_size;
+	/* CLOCK_BOOTTIME of the read. */
+	__u64 time_ns;
+};
+
+/*
+ * Reads VM @vm_id, or every VM for 0, with KVMW_IOC_STATS_READ (retried
+ * with headroom on E2BIG) into @a (free with kvmw_stats_answer_free()).
+ * Returns 0 or -errno: -ENOENT for an unknown VM, -EPROTO when the
+ * answer's indices do not hold together, -EAGAIN when it kept growing.
+ */
+int kvmw_dev_stats_read(struct kvmw_dev *dev, const struct kvmw_dev_layout *l,
+			__u64 vm_id, struct kvmw_stats_answer *a);
+void kvmw_stats_answer_free(struct kvmw_stats_answer *a);
+
 /* Sorts VM summaries by vm_id. */
 void kvmw_sort_vm_infos(struct kvmw_vm_info *vms, size_t nr);
 

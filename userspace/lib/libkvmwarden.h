@@ -127,6 +127,12 @@ struct kvmw_reason {
 	__u32 flags;
 	__u64 count;
 	struct kvmw_lat lat;
+	/*
+	 * A self-describing source's values of this (vCPU, reason) record,
+	 * laid out as the snapshot's raw statistics say; NULL for a VM's
+	 * total and for other sources.
+	 */
+	const __u64 *values;
 	/* Derived: category halt or KVMW_R_IDLE. */
 	bool idle;
 	unsigned int category;		/* enum kvmw_category */
@@ -230,6 +236,8 @@ struct kvmw_vcpu {
 	/* Where it last ran, KVMW_NONE before the first sighting. */
 	__u32 last_cpu;
 	__u32 last_node;
+	/* The source's values of this vCPU's record (see kvmw_raw_stats). */
+	const __u64 *values;
 	struct kvmw_unit u;
 };
 
@@ -270,6 +278,8 @@ struct kvmw_vm {
 	struct kvmw_vcpu *vcpus;
 	size_t nr_vcpus_detail;
 	struct kvmw_mem mem;
+	/* The source's values of this VM's record (see kvmw_raw_stats). */
+	const __u64 *values;
 	/* Derived: the vCPUs added up. */
 	struct kvmw_unit total;
 };
@@ -294,6 +304,62 @@ struct kvmw_host {
 	__u32 hist_buckets;
 };
 
+/* The kind of a statistic (of the table below, or of a source). */
+enum kvmw_stat_kind {
+	KVMW_KIND_COUNTER,	/* only grows */
+	KVMW_KIND_GAUGE,	/* a level or a derived share */
+	KVMW_KIND_HISTOGRAM,	/* struct kvmw_hist */
+	KVMW_KIND_UNKNOWN,	/* a kind a newer source describes */
+};
+
+/* The records of a self-describing source. */
+enum kvmw_rec_scope {
+	KVMW_REC_VM,		/* struct kvmw_vm::values */
+	KVMW_REC_VCPU,		/* struct kvmw_vcpu::values */
+	KVMW_REC_REASON,	/* struct kvmw_reason::values of a vCPU */
+	KVMW_NR_REC_SCOPES,
+};
+
+#define KVMW_STAT_NAME_MAX	48
+
+/* A statistic as a self-describing source describes it. */
+struct kvmw_stat_info {
+	char name[KVMW_STAT_NAME_MAX];	/* unique within its scope */
+	enum kvmw_rec_scope scope;
+	enum kvmw_stat_kind kind;
+	/* "count", "ns", "pages", "id", "boottime_ns" or "unknown" */
+	const char *unit;
+	/* One value per NUMA node (count is the host's nr_nodes). */
+	bool per_node;
+	/* Its values in a record of its scope: [offset, offset + count). */
+	__u32 offset;
+	__u32 count;
+	/* KVMW_KIND_HISTOGRAM: the layout of <kvmwarden/hist.h>. */
+	__u32 hist_type;
+	__u32 hist_sub_bits;
+};
+
+/*
+ * Every statistic a self-describing source described (the device with
+ * KVMW_FEAT_STATS), those the model knows and those it does not, so
+ * that a statistic added to the source reaches generic consumers (stat
+ * --json's "stats") without a change here. Each VM, vCPU and vCPU
+ * reason then has the values of its record (nr_values[scope] of them).
+ * nr 0: the source is not self-describing, every values pointer NULL.
+ */
+struct kvmw_raw_stats {
+	struct kvmw_stat_info *infos;
+	size_t nr;
+	__u32 nr_values[KVMW_NR_REC_SCOPES];
+	/* Memory the values live in, owned by the snapshot. */
+	void *blocks[KVMW_NR_REC_SCOPES];
+};
+
+/* "vm", "vcpu", "reason". */
+const char *kvmw_rec_scope_name(enum kvmw_rec_scope scope);
+/* "counter", "gauge", "histogram", "unknown". */
+const char *kvmw_stat_kind_name(enum kvmw_stat_kind kind);
+
 struct kvmw_snapshot {
 	struct kvmw_host host;
 	/* CLOCK_BOOTTIME (ns) when it was taken. */
@@ -301,6 +367,8 @@ struct kvmw_snapshot {
 	/* Sorted by vm_id. */
 	struct kvmw_vm *vms;
 	size_t nr_vms;
+	/* What a self-describing source described, raw. */
+	struct kvmw_raw_stats raw;
 };
 
 /* -------------------------------------------------------------------- */
@@ -514,12 +582,6 @@ __u64 kvmw_now_ns(void);
 
 /* -------------------------------------------------------------------- */
 /* The statistics table                                                 */
-
-enum kvmw_stat_kind {
-	KVMW_KIND_COUNTER,	/* only grows */
-	KVMW_KIND_GAUGE,	/* a level or a derived share */
-	KVMW_KIND_HISTOGRAM,	/* struct kvmw_hist */
-};
 
 /* What a statistic describes, and the struct its value is read from. */
 enum kvmw_stat_scope {

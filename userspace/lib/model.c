@@ -61,6 +61,22 @@ static struct kvmw_opt mean(__u64 sum, __u64 n)
 	return o;
 }
 
+const char *kvmw_rec_scope_name(enum kvmw_rec_scope scope)
+{
+	static const char * const names[] = { "vm", "vcpu", "reason" };
+
+	return scope < KVMW_NR_REC_SCOPES ? names[scope] : "unknown";
+}
+
+const char *kvmw_stat_kind_name(enum kvmw_stat_kind kind)
+{
+	static const char * const names[] = {
+		"counter", "gauge", "histogram", "unknown",
+	};
+
+	return kind <= KVMW_KIND_UNKNOWN ? names[kind] : "unknown";
+}
+
 /* Histograms */
 
 int kvmw_hist_init(struct kvmw_hist *h, __u32 type, __u32 sub_bits, __u32 nr)
@@ -260,6 +276,9 @@ void kvmw_snapshot_free(struct kvmw_snapshot *snap)
 	for (i = 0; i < snap->nr_vms; i++)
 		kvmw_vm_release(&snap->vms[i]);
 	free(snap->vms);
+	free(snap->raw.infos);
+	for (i = 0; i < KVMW_NR_REC_SCOPES; i++)
+		free(snap->raw.blocks[i]);
 	memset(snap, 0, sizeof(*snap));
 }
 

@@ -319,24 +319,92 @@ static void print_values(FILE *f, const struct kvmw_snapshot *snap)
 	}
 }
 
+/*
+ * The model of the sample @s as a module with KVMW_FEAT_STATS gives it
+ * through the device source: a fake module holding the same numbers,
+ * describing its statistics in another order than the real module (and
+ * without @drop, when not NULL).
+ */
+static void model_via_stats(struct kvmw_snapshot *m,
+			    const struct kvmw_sample *s, const char *drop)
+{
+	struct kvmw_source src;
+	struct fake_dev *f = calloc(1, sizeof(*f));
+	size_t i;
+
+	if (!f)
+		abort();
+	fake_init(f);
+	f->hs = s->hs;
+	f->hs.features |= KVMW_FEAT_STATS;
+	f->stats_reverse = true;
+	f->stats_drop = drop;
+	for (i = 0; i < s->nr_vms; i++)
+		snap_copy(&f->vms[f->nr_vms++], &s->vms[i]);
+	if (kvmw_source_open(&src, &kvmw_source_dev, "fake", &f->ops) ||
+	    kvmw_snapshot_take(&src, NULL, 0, true, m))
+		abort();
+	/* Only the statistics were read: no snapshot ioctl. */
+	if (f->snap_calls || f->all_calls || f->read_calls != 2)
+		abort();
+	m->t_ns = s->t_ns;
+	kvmw_source_close(&src);
+	fake_free(f);
+	free(f);
+}
+
+/* Removes the suffix @sfx from @name if it is there. */
+static bool suffix(char *name, const char *sfx)
+{
+	char *p = strstr(name, sfx);
+
+	if (!p)
+		return false;
+	memmove(p, p + strlen(sfx), strlen(p + strlen(sfx)) + 1);
+	return true;
+}
+
 int fixture_fprint(FILE *f, const char *which)
 {
 	struct kvmw_stat_opts opts = { .top = 3, .interval = 1.0 };
-	const char *old = strstr(which, "-old");
+	const char *drop = NULL;
 	struct fixture fx;
-	char name[32];
+	bool stats;
+	char name[48];
 	int ret = -1;
 
+	snprintf(name, sizeof(name), "%s", which);
+	which = name;
 	fixture_build(&fx);
 	/* "NAME-old": as an older module without any optional feature. */
-	if (old) {
+	if (suffix(name, "-old")) {
 		fx.cur.hs.features = KVMW_FEAT_EXIT_COUNTS |
 				     KVMW_FEAT_REASON_VMX;
 		fx.prev.hs.features = fx.cur.hs.features;
-		snprintf(name, sizeof(name), "%.*s", (int)(old - which), which);
-		which = name;
 	}
-	fixture_model(&fx);
+	stats = suffix(name, "-stats");
+	/*
+	 * "NAME-nofaults": without the faults feature; through the
+	 * statistics, a module that announces it but does not describe
+	 * fault_time_hist.
+	 */
+	if (suffix(name, "-nofaults")) {
+		if (stats) {
+			drop = "fault_time_hist";
+		} else {
+			fx.cur.hs.features &= ~KVMW_FEAT_FAULTS;
+			fx.prev.hs.features &= ~KVMW_FEAT_FAULTS;
+		}
+	}
+	if (stats) {
+		/* "NAME-stats": through KVMW_IOC_STATS_READ. */
+		model_via_stats(&fx.mprev, &fx.prev, drop);
+		model_via_stats(&fx.mcur, &fx.cur, drop);
+		if (kvmw_delta(&fx.mprev, &fx.mcur, &fx.rows, &fx.nr_rows))
+			abort();
+	} else {
+		fixture_model(&fx);
+	}
 	if (!strcmp(which, "list-table"))
 		ret = kvmw_print_list_table(f, &fx.mcur);
 	else if (!strcmp(which, "list-json"))

@@ -6,6 +6,7 @@
 #include <math.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,7 @@
 #include <time.h>
 
 #include <kvmwarden/categories.h>
+#include <kvmwarden/hist.h>
 
 #include "cli.h"
 #include "helpers.h"
@@ -437,6 +439,311 @@ static int fake_snapshot_all(struct fake_dev *f, struct kvmw_snapshot_all *req)
 	return 0;
 }
 
+/*
+ * The fake module's self-describing statistics: its own table of where
+ * each value comes from in the fixture's structs (the module's names,
+ * scopes, kinds and units, as Documentation/uapi.rst lists them).
+ */
+struct fake_stat {
+	const char *name;
+	__u16 scope;
+	__u8 kind;
+	__u8 unit;
+	__u32 flags;
+	/* Byte offset in the scope's struct; SIZE_MAX: throttle_time. */
+	size_t src;
+	/* Bytes of a value there (4 or 8). */
+	unsigned int width;
+	/* Values; 0: one per node. */
+	unsigned int count;
+	__u32 hist_type;
+};
+
+#define FS(sc, st, n, k, u, m, w, c, fl, h) {				\
+	.name = n, .scope = KVMW_SCOPE_##sc, .kind = KVMW_STAT_##k,	\
+	.unit = KVMW_UNIT_##u, .flags = fl, .src = offsetof(st, m),	\
+	.width = w, .count = c, .hist_type = h }
+#define FVM(n, k, u, m) FS(VM, struct kvmw_vm_mem, n, k, u, m, 8, 1, 0, 0)
+#define FV(n, k, u, m) FS(VCPU, struct kvmw_vcpu_info, n, k, u, m, 8, 1, 0, 0)
+#define FV32(n, k, u, m) FS(VCPU, struct kvmw_vcpu_info, n, k, u, m, 4, 1, 0, 0)
+#define FVN(n, k, u, m) FS(VCPU, struct kvmw_vcpu_info, n, k, u, m, 8, 0, \
+			   KVMW_STAT_F_PER_NODE, 0)
+#define FVH(n, m) FS(VCPU, struct kvmw_vcpu_info, n, HIST, NS, m, 8, \
+		     KVMW_LAT_BUCKETS, 0, KVMW_HIST_LOG2)
+#define FR(n, k, u, m) FS(REASON, struct kvmw_reason_stat, n, k, u, m, 8, 1, 0, 0)
+
+static const struct fake_stat fake_stats[] = {
+	FVM("mem_pages", GAUGE, PAGES, pages),
+	FVM("mem_stride", GAUGE, PAGES, stride),
+	FVM("mem_samples", GAUGE, COUNT, sampled),
+	FVM("mem_samples_unmapped", GAUGE, COUNT, unmapped),
+	FVM("mem_samples_node_unknown", GAUGE, COUNT, node_unknown),
+	FVM("mem_passes", COUNTER, COUNT, passes),
+	FVM("mem_pass_time", GAUGE, BOOTTIME_NS, pass_ns),
+	FS(VM, struct kvmw_vm_mem, "mem_samples_node", GAUGE, COUNT, node, 8,
+	   0, KVMW_STAT_F_PER_NODE, 0),
+	FV("exits", COUNTER, COUNT, exits),
+	FV("entries", COUNTER, COUNT, entries),
+	FV("overflow_exits", COUNTER, COUNT, overflow_exits),
+	FV("untimed_exits", COUNTER, COUNT, untimed_exits),
+	FV("guest_time", COUNTER, NS, guest_ns),
+	FV("exit_time", COUNTER, NS, exit_ns),
+	FV("idle_time", COUNTER, NS, idle_ns),
+	FV("user_time", COUNTER, NS, user_ns),
+	FV("overhead_time", COUNTER, NS, overhead_ns),
+	FV("faults", COUNTER, COUNT, faults),
+	FV("faults_mmio", COUNTER, COUNT, fault_mmio),
+	FV("faults_write", COUNTER, COUNT, fault_write),
+	FV("faults_fetch", COUNTER, COUNT, fault_fetch),
+	FV("faults_present", COUNTER, COUNT, fault_present),
+	FV("fault_time", COUNTER, NS, fault_lat_total_ns),
+	FV("fault_time_max", GAUGE, NS, fault_lat_max_ns),
+	FV("faults_node_unknown", COUNTER, COUNT, fault_node_unknown),
+	FVN("faults_node", COUNTER, COUNT, fault_node),
+	FVH("fault_time_hist", fault_hist),
+	FV("rq_delay", COUNTER, NS, rq_delay_ns),
+	FV("rq_waits", COUNTER, COUNT, rq_delay_count),
+	FV("rq_delay_max", GAUGE, NS, rq_delay_max_ns),
+	FV("preemptions", COUNTER, COUNT, preemptions),
+	FV("sleeps", COUNTER, COUNT, sleeps),
+	FV("migrations", COUNTER, COUNT, migrations),
+	FV("node_migrations", COUNTER, COUNT, node_migrations),
+	FV32("last_cpu", GAUGE, ID, last_cpu),
+	FV32("last_node", GAUGE, ID, last_node),
+	FVN("run_time_node", COUNTER, NS, run_node_ns),
+	FVH("rq_delay_hist", rq_delay_hist),
+	FR("exits", COUNTER, COUNT, count),
+	FR("latency", COUNTER, NS, lat_total_ns),
+	FR("latency_min", GAUGE, NS, lat_min_ns),
+	FR("latency_max", GAUGE, NS, lat_max_ns),
+	FR("user_exits", COUNTER, COUNT, user_count),
+	FR("user_time", COUNTER, NS, user_ns),
+	FS(REASON, struct kvmw_reason_stat, "latency_hist", HIST, NS, hist, 8,
+	   KVMW_LAT_BUCKETS, 0, KVMW_HIST_LOG2),
+};
+
+static const struct fake_stat fake_throttle = {
+	.name = "throttle_time", .scope = KVMW_SCOPE_VCPU,
+	.kind = KVMW_STAT_COUNTER, .unit = KVMW_UNIT_NS, .src = SIZE_MAX,
+	.width = 8, .count = 1,
+};
+
+#define FAKE_NR_STATS	(ARRAY_SIZE(fake_stats) + 1)
+
+/* The fake's statistics as described, in order: the table and offsets. */
+struct fake_layout {
+	const struct fake_stat *st[FAKE_NR_STATS];
+	struct kvmw_stat_desc d[FAKE_NR_STATS];
+	unsigned int nr;
+	__u32 nodes;
+	__u32 values[KVMW_SCOPE_REASON + 1];
+};
+
+static void fake_layout(const struct fake_dev *f, struct fake_layout *l)
+{
+	unsigned int i, n = ARRAY_SIZE(fake_stats);
+
+	memset(l, 0, sizeof(*l));
+	l->nodes = f->stats_nodes ? f->stats_nodes : KVMW_MAX_NODES;
+	if (f->stats_extra)
+		l->st[l->nr++] = &fake_throttle;
+	for (i = 0; i < n; i++) {
+		const struct fake_stat *s =
+			&fake_stats[f->stats_reverse ? n - 1 - i : i];
+
+		if (f->stats_drop && !strcmp(f->stats_drop, s->name))
+			continue;
+		l->st[l->nr++] = s;
+	}
+	for (i = 0; i < l->nr; i++) {
+		const struct fake_stat *s = l->st[i];
+		struct kvmw_stat_desc *d = &l->d[i];
+
+		snprintf(d->name, sizeof(d->name), "%s", s->name);
+		d->scope = s->scope;
+		d->kind = s->kind;
+		d->unit = s->unit;
+		d->flags = s->flags;
+		d->count = s->count ? s->count : l->nodes;
+		d->hist_type = s->hist_type;
+		d->offset = l->values[s->scope];
+		l->values[s->scope] += d->count;
+	}
+}
+
+static int fake_stats_desc(struct fake_dev *f, struct kvmw_stats_desc *req)
+{
+	struct fake_layout l;
+
+	f->desc_calls++;
+	if (req->size < KVMW_STATS_DESC_SIZE_VER0 || req->flags ||
+	    req->reserved || (req->max_descs &&
+	    (req->desc_size < KVMW_STAT_DESC_SIZE_VER0 || !req->descs_ptr))) {
+		f->bad_requests++;
+		return -EINVAL;
+	}
+	fake_layout(f, &l);
+	req->nr_descs = l.nr;
+	req->nr_nodes = l.nodes;
+	req->vm_values = l.values[KVMW_SCOPE_VM];
+	req->vcpu_values = l.values[KVMW_SCOPE_VCPU];
+	req->reason_values = l.values[KVMW_SCOPE_REASON];
+	if (!req->max_descs)
+		return 0;
+	if (l.nr > req->max_descs) {
+		f->e2bigs++;
+		return -E2BIG;
+	}
+	copy_out(req->descs_ptr, req->desc_size, l.d, sizeof(l.d[0]), l.nr);
+	return 0;
+}
+
+/* The values of scope @scope of the struct @src into @values. */
+static void fake_values(const struct fake_layout *l, __u16 scope,
+			const void *src, __u32 vcpu_id, __u64 *values)
+{
+	unsigned int i, k;
+
+	for (i = 0; i < l->nr; i++) {
+		const struct fake_stat *s = l->st[i];
+		const unsigned char *p = (const unsigned char *)src + s->src;
+		__u32 u32;
+
+		if (s->scope != scope)
+			continue;
+		if (s->src == SIZE_MAX) {
+			values[l->d[i].offset] = 1000ULL * vcpu_id + 7;
+			continue;
+		}
+		for (k = 0; k < l->d[i].count; k++) {
+			if (s->width == 4) {
+				memcpy(&u32, p + 4 * k, 4);
+				values[l->d[i].offset + k] = u32;
+			} else {
+				memcpy(&values[l->d[i].offset + k], p + 8 * k, 8);
+			}
+		}
+	}
+}
+
+static int fake_stats_read(struct fake_dev *f, struct kvmw_stats_read *req)
+{
+	size_t vsz, csz, rsz;
+	__u32 nv = 0, nc = 0, nr = 0, vb = 0, cb = 0, rb = 0;
+	unsigned char *buf;
+	struct fake_layout l;
+	unsigned int i, k, r;
+
+	f->read_calls++;
+	if (req->size < KVMW_STATS_READ_SIZE_VER0 || req->flags ||
+	    req->reserved || req->vm_rec_size < KVMW_VM_REC_HDR_SIZE ||
+	    req->vcpu_rec_size < KVMW_VCPU_REC_HDR_SIZE ||
+	    req->reason_rec_size < KVMW_REASON_REC_HDR_SIZE ||
+	    (req->max_vms && !req->vms_ptr) ||
+	    (req->max_vcpus && !req->vcpus_ptr) ||
+	    (req->max_reasons && !req->reasons_ptr)) {
+		f->bad_requests++;
+		return -EINVAL;
+	}
+	fake_layout(f, &l);
+	vsz = KVMW_VM_REC_HDR_SIZE + 8 * l.values[KVMW_SCOPE_VM];
+	csz = KVMW_VCPU_REC_HDR_SIZE + 8 * l.values[KVMW_SCOPE_VCPU];
+	rsz = KVMW_REASON_REC_HDR_SIZE + 8 * l.values[KVMW_SCOPE_REASON];
+	if (f->grow_vcpus && f->nr_vms) {
+		struct kvmw_vm_snap *s = &f->vms[0];
+
+		f->grow_vcpus--;
+		for (i = 0; i < (f->grow_by ? f->grow_by : 1); i++) {
+			snap_add_vcpu(s, s->nr_vcpus, 5000 + s->nr_vcpus);
+			snap_add_reason(s, 10, 7);
+			snap_add_reason(s, 12, 3);
+		}
+	}
+	for (i = 0; i < f->nr_vms; i++) {
+		if (req->vm_id && f->vms[i].vm.vm_id != req->vm_id)
+			continue;
+		nv++;
+		nc += f->vms[i].nr_vcpus;
+		nr += f->vms[i].nr_reasons;
+	}
+	if (req->vm_id && !nv)
+		return -ENOENT;
+	req->nr_vms = nv;
+	req->nr_vcpus = nc;
+	req->nr_reasons = nr;
+	req->time_ns = 0;
+	if (f->always_short) {
+		req->nr_vcpus = req->max_vcpus * 2 + 1;
+		f->e2bigs++;
+		return -E2BIG;
+	}
+	if (!req->max_vms && !req->max_vcpus && !req->max_reasons &&
+	    !f->lie_e2big)
+		return 0;
+	if (nv > req->max_vms || nc > req->max_vcpus ||
+	    nr > req->max_reasons || f->lie_e2big) {
+		f->e2bigs++;
+		return -E2BIG;
+	}
+	buf = xrealloc(NULL, vsz > csz ? (vsz > rsz ? vsz : rsz) :
+		       (csz > rsz ? csz : rsz));
+	for (i = 0; i < f->nr_vms; i++) {
+		const struct kvmw_vm_snap *s = &f->vms[i];
+		struct kvmw_vm_rec *vr = (void *)buf;
+
+		if (req->vm_id && s->vm.vm_id != req->vm_id)
+			continue;
+		memset(buf, 0, vsz);
+		vr->vm_id = s->vm.vm_id;
+		vr->vmm_pid = s->vm.vmm_pid;
+		vr->flags = s->vm.flags;
+		vr->vendor = s->vm.vendor;
+		vr->nr_vcpus = s->nr_vcpus;
+		vr->first_vcpu = cb;
+		vr->first_seen_ns = s->vm.first_seen_ns;
+		vr->gone_ns = s->vm.gone_ns;
+		memcpy(vr->comm, s->vm.comm, sizeof(vr->comm));
+		fake_values(&l, KVMW_SCOPE_VM, &s->mem, 0, vr->values);
+		copy_out(req->vms_ptr + (__u64)vb++ * req->vm_rec_size,
+			 req->vm_rec_size, buf, vsz, 1);
+		for (k = 0; k < s->nr_vcpus; k++) {
+			const struct kvmw_vcpu_info *v = &s->vcpus[k];
+			struct kvmw_vcpu_rec *cr = (void *)buf;
+
+			memset(buf, 0, csz);
+			cr->vm_index = vb - 1;
+			cr->vcpu_id = v->vcpu_id;
+			cr->tid = v->tid;
+			cr->first_reason = rb + v->first_reason;
+			cr->nr_reasons = v->nr_reasons;
+			fake_values(&l, KVMW_SCOPE_VCPU, v, v->vcpu_id,
+				    cr->values);
+			copy_out(req->vcpus_ptr +
+				 (__u64)(cb + k) * req->vcpu_rec_size,
+				 req->vcpu_rec_size, buf, csz, 1);
+		}
+		for (r = 0; r < s->nr_reasons; r++) {
+			const struct kvmw_reason_stat *rs = &s->reasons[r];
+			struct kvmw_reason_rec *rr = (void *)buf;
+
+			memset(buf, 0, rsz);
+			rr->reason = rs->reason;
+			rr->category = kvmw_reason_category(s->vm.vendor,
+							    rs->reason);
+			rr->vcpu_index = cb + rs->vcpu_index;
+			rr->flags = rs->flags;
+			fake_values(&l, KVMW_SCOPE_REASON, rs, 0, rr->values);
+			copy_out(req->reasons_ptr +
+				 (__u64)(rb + r) * req->reason_rec_size,
+				 req->reason_rec_size, buf, rsz, 1);
+		}
+		cb += s->nr_vcpus;
+		rb += s->nr_reasons;
+	}
+	free(buf);
+	return 0;
+}
+
 void fake_push_raw(struct fake_dev *f, const void *buf, size_t len)
 {
 	f->ev_buf = xrealloc(f->ev_buf, f->ev_len + len);
@@ -546,6 +853,14 @@ static int fake_ioctl(void *priv, int fd, unsigned long cmd, void *arg)
 		if (!(f->hs.features & KVMW_FEAT_SNAPSHOT_ALL))
 			return -ENOTTY;
 		return fake_snapshot_all(f, arg);
+	case KVMW_IOC_STATS_DESC:
+		if (!(f->hs.features & KVMW_FEAT_STATS))
+			return -ENOTTY;
+		return fake_stats_desc(f, arg);
+	case KVMW_IOC_STATS_READ:
+		if (!(f->hs.features & KVMW_FEAT_STATS))
+			return -ENOTTY;
+		return fake_stats_read(f, arg);
 	default:
 		return -ENOTTY;
 	}

@@ -95,7 +95,10 @@ void fixture_free(struct fixture *fx);
  * the -l lines), stat-json,
  * stat-vcpus (VM 1 per vCPU, as stat -v 1) or stat-values (every number
  * of the statistics table, one JSON line each); with "-old" appended, as
- * a module without the optional features gives them.
+ * a module without the optional features gives them; with "-nofaults",
+ * without the faults feature; with "-stats", through the device source
+ * and a fake module with self-describing statistics (and "-nofaults"
+ * then leaves a fault statistic undescribed instead).
  */
 int fixture_print(const char *which);
 /* The same into @f. */
@@ -122,6 +125,18 @@ struct fake_dev {
 	__u32 vcpu_size, reason_size;
 	/* Size of struct kvmw_vm_snapshot it knows (0: today's, VER1). */
 	__u32 snapshot_size;
+	/*
+	 * KVMW_FEAT_STATS: NUMA nodes described (0: KVMW_MAX_NODES); a
+	 * statistic left out of the descriptors (its name, any scope); a
+	 * vCPU counter the library does not know, "throttle_time" (unit ns,
+	 * value 1000 * vcpu_id + 7), first in the vCPU records; the
+	 * descriptors in the reverse order of the module's, so that every
+	 * offset differs from it.
+	 */
+	__u32 stats_nodes;
+	const char *stats_drop;
+	bool stats_extra;
+	bool stats_reverse;
 	/* Element size of the last snapshot request. */
 	__u32 last_vcpu_info_size;
 	/* Event stream: records queued for read(), as raw bytes. */
@@ -142,6 +157,7 @@ struct fake_dev {
 	/* Observations. */
 	unsigned int opens, closes;
 	unsigned int list_calls, snap_calls, all_calls, e2bigs;
+	unsigned int desc_calls, read_calls;
 	unsigned int reads, polls;
 	unsigned int bad_requests;	/* requests breaking the UAPI rules */
 };

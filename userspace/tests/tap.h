@@ -40,6 +40,7 @@ void test_events(void);
 void test_args(void);
 void test_format(void);
 void test_dev(void);
+void test_stats_dev(void);
 void test_schema(void);
 
 #endif /* KVMW_TAP_H */

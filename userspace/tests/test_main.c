@@ -58,6 +58,7 @@ int main(int argc, char **argv)
 	test_args();
 	test_format();
 	test_dev();
+	test_stats_dev();
 	test_events();
 	test_schema();
 	return tap_done();
