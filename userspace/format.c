@@ -872,8 +872,40 @@ static void json_lat(struct kvmw_json *j, const struct kvmw_lat *l,
 	kvmw_json_end_object(j);
 }
 
+/*
+ * The generic part: "stats" of a record, every statistic the source
+ * described for @scope by its name, a number or (per node, histogram)
+ * an array; null without a self-describing source or values.
+ */
+static void json_raw(struct kvmw_json *j, const struct kvmw_raw_stats *raw,
+		     enum kvmw_rec_scope scope, const __u64 *values)
+{
+	size_t i;
+
+	kvmw_json_key(j, "stats");
+	if (!raw->nr || !values) {
+		kvmw_json_null(j);
+		return;
+	}
+	kvmw_json_begin_object(j);
+	for (i = 0; i < raw->nr; i++) {
+		const struct kvmw_stat_info *s = &raw->infos[i];
+
+		if (s->scope != scope)
+			continue;
+		kvmw_json_key(j, s->name);
+		if (s->count == 1 && !s->per_node &&
+		    s->kind != KVMW_KIND_HISTOGRAM)
+			kvmw_json_u64(j, values[s->offset]);
+		else
+			kvmw_json_u64_array(j, &values[s->offset], s->count);
+	}
+	kvmw_json_end_object(j);
+}
+
 static void json_reasons(struct kvmw_json *j, const struct kvmw_unit *u,
-			 unsigned int vendor, const struct kvmw_host *hs)
+			 unsigned int vendor, const struct kvmw_host *hs,
+			 const struct kvmw_raw_stats *raw)
 {
 	char buf[KVMW_REASON_BUF_LEN];
 	size_t i;
@@ -897,6 +929,7 @@ static void json_reasons(struct kvmw_json *j, const struct kvmw_unit *u,
 		kvmw_json_bool(j, r->flags & KVMW_R_UNTIMED);
 		kvmw_json_kv_u64(j, "flags", r->flags);
 		json_lat(j, &r->lat, hs);
+		json_raw(j, raw, KVMW_REC_REASON, r->values);
 		kvmw_json_end_object(j);
 	}
 	kvmw_json_end_array(j);
@@ -1137,9 +1170,10 @@ static void json_categories(struct kvmw_json *j, const struct kvmw_unit *u)
 /* What a VM and a vCPU have alike. */
 static void json_unit(struct kvmw_json *j, const struct kvmw_unit *u,
 		      const struct kvmw_vcpu *v, unsigned int vendor,
-		      const struct kvmw_host *hs)
+		      const struct kvmw_host *hs,
+		      const struct kvmw_raw_stats *raw)
 {
-	json_reasons(j, u, vendor, hs);
+	json_reasons(j, u, vendor, hs, raw);
 	json_categories(j, u);
 	json_times(j, &u->times, hs);
 	json_faults(j, &u->faults, hs);
@@ -1147,7 +1181,8 @@ static void json_unit(struct kvmw_json *j, const struct kvmw_unit *u,
 }
 
 static void json_stat_vm(struct kvmw_json *j, const struct kvmw_delta_vm *row,
-			 const struct kvmw_host *hs)
+			 const struct kvmw_host *hs,
+			 const struct kvmw_raw_stats *raw)
 {
 	const struct kvmw_vm *vm = row->vm;
 	size_t i;
@@ -1160,7 +1195,7 @@ static void json_stat_vm(struct kvmw_json *j, const struct kvmw_delta_vm *row,
 	kvmw_json_key(j, "vanished");
 	kvmw_json_bool(j, row->vanished);
 	kvmw_json_kv_u64(j, "overflow_exits", vm->total.overflow_exits);
-	json_unit(j, &vm->total, NULL, vm->vendor, hs);
+	json_unit(j, &vm->total, NULL, vm->vendor, hs, raw);
 	json_mem(j, vm, hs);
 	kvmw_json_key(j, "vcpus");
 	kvmw_json_begin_array(j);
@@ -1173,22 +1208,70 @@ static void json_stat_vm(struct kvmw_json *j, const struct kvmw_delta_vm *row,
 		kvmw_json_kv_u64(j, "exits", v->u.exits);
 		kvmw_json_kv_u64(j, "entries", v->u.entries);
 		kvmw_json_kv_u64(j, "overflow_exits", v->u.overflow_exits);
-		json_unit(j, &v->u, v, vm->vendor, hs);
+		json_unit(j, &v->u, v, vm->vendor, hs, raw);
+		json_raw(j, raw, KVMW_REC_VCPU, v->values);
 		kvmw_json_end_object(j);
 	}
 	kvmw_json_end_array(j);
+	json_raw(j, raw, KVMW_REC_VM, vm->values);
 	kvmw_json_end_object(j);
 }
 
 /* A histogram layout: {"type": "log2", "sub_bits": 0, "nr_buckets": 32}. */
-static void json_hist_layout(struct kvmw_json *j, const struct kvmw_host *hs)
+static void json_hist_layout(struct kvmw_json *j, __u32 type, __u32 sub_bits,
+			     __u32 nr_buckets)
 {
 	kvmw_json_begin_object(j);
 	kvmw_json_key(j, "type");
-	kvmw_json_string(j, hs->hist_type == KVMW_HIST_LOGLIN ? "loglin" :
-			 hs->hist_type == KVMW_HIST_LOG2 ? "log2" : "unknown");
-	kvmw_json_kv_u64(j, "sub_bits", hs->hist_sub_bits);
-	kvmw_json_kv_u64(j, "nr_buckets", hs->hist_buckets);
+	kvmw_json_string(j, type == KVMW_HIST_LOGLIN ? "loglin" :
+			 type == KVMW_HIST_LOG2 ? "log2" : "unknown");
+	kvmw_json_kv_u64(j, "sub_bits", sub_bits);
+	kvmw_json_kv_u64(j, "nr_buckets", nr_buckets);
+	kvmw_json_end_object(j);
+}
+
+/*
+ * "stats": the statistics a self-describing source described, null for
+ * another source: what the "stats" of the records hold.
+ */
+static void json_raw_descs(struct kvmw_json *j, const struct kvmw_host *hs,
+			   const struct kvmw_raw_stats *raw)
+{
+	size_t i;
+
+	kvmw_json_key(j, "stats");
+	if (!raw->nr) {
+		kvmw_json_null(j);
+		return;
+	}
+	kvmw_json_begin_object(j);
+	kvmw_json_kv_u64(j, "nr_nodes", hs->nr_nodes);
+	kvmw_json_key(j, "descriptors");
+	kvmw_json_begin_array(j);
+	for (i = 0; i < raw->nr; i++) {
+		const struct kvmw_stat_info *s = &raw->infos[i];
+
+		kvmw_json_begin_object(j);
+		kvmw_json_key(j, "name");
+		kvmw_json_string(j, s->name);
+		kvmw_json_key(j, "scope");
+		kvmw_json_string(j, kvmw_rec_scope_name(s->scope));
+		kvmw_json_key(j, "kind");
+		kvmw_json_string(j, kvmw_stat_kind_name(s->kind));
+		kvmw_json_key(j, "unit");
+		kvmw_json_string(j, s->unit);
+		kvmw_json_key(j, "per_node");
+		kvmw_json_bool(j, s->per_node);
+		kvmw_json_kv_u64(j, "count", s->count);
+		kvmw_json_key(j, "hist");
+		if (s->kind == KVMW_KIND_HISTOGRAM)
+			json_hist_layout(j, s->hist_type, s->hist_sub_bits,
+					 s->count);
+		else
+			kvmw_json_null(j);
+		kvmw_json_end_object(j);
+	}
+	kvmw_json_end_array(j);
 	kvmw_json_end_object(j);
 }
 
@@ -1207,7 +1290,7 @@ static void json_measured(struct kvmw_json *j, const struct kvmw_host *hs)
 	kvmw_json_key(j, "user_exits");
 	kvmw_json_bool(j, has_user(hs));
 	kvmw_json_key(j, "hist");
-	json_hist_layout(j, hs);
+	json_hist_layout(j, hs->hist_type, hs->hist_sub_bits, hs->hist_buckets);
 	kvmw_json_key(j, "quantiles");
 	kvmw_json_begin_object(j);
 	for (k = 0; k < KVMW_NR_PCTS; k++) {
@@ -1253,10 +1336,11 @@ int kvmw_print_stat_json(FILE *f, const struct kvmw_snapshot *cur,
 	else
 		kvmw_json_null(&j);
 	json_measured(&j, &cur->host);
+	json_raw_descs(&j, &cur->host, &cur->raw);
 	kvmw_json_key(&j, "vms");
 	kvmw_json_begin_array(&j);
 	for (i = 0; i < nr; i++)
-		json_stat_vm(&j, &rows[i], &cur->host);
+		json_stat_vm(&j, &rows[i], &cur->host, &cur->raw);
 	kvmw_json_end_array(&j);
 	kvmw_json_end_object(&j);
 	return kvmw_json_finish(&j) ? -EIO : 0;

@@ -1401,7 +1401,23 @@ static int vm_from_rec(const struct dev_stats *st,
 	return ret;
 }
 
-/* The model's description of every statistic, the unknown ones too. */
+/* Descriptor @i has the name of an earlier one of its scope. */
+static bool raw_dup(const struct kvmw_dev_layout *l, __u32 i)
+{
+	__u32 k;
+
+	for (k = 0; k < i; k++) {
+		if (l->descs[k].scope == l->descs[i].scope &&
+		    !strcmp(l->descs[k].name, l->descs[i].name))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * The model's description of every statistic, the unknown ones too (a
+ * name given twice in a scope, against the UAPI's rule, only once).
+ */
 static int raw_infos(const struct kvmw_dev_layout *l,
 		     struct kvmw_raw_stats *raw)
 {
@@ -1428,7 +1444,8 @@ static int raw_infos(const struct kvmw_dev_layout *l,
 
 		/* A scope of a newer module has no records here. */
 		if (d->scope < KVMW_SCOPE_VM || d->scope > KVMW_SCOPE_REASON ||
-		    (__u64)d->offset + d->count > l->values[d->scope])
+		    (__u64)d->offset + d->count > l->values[d->scope] ||
+		    raw_dup(l, i))
 			continue;
 		memcpy(s->name, d->name, sizeof(s->name));
 		s->scope = d->scope == KVMW_SCOPE_VM ? KVMW_REC_VM :

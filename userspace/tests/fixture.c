@@ -326,7 +326,8 @@ static void print_values(FILE *f, const struct kvmw_snapshot *snap)
  * without @drop, when not NULL).
  */
 static void model_via_stats(struct kvmw_snapshot *m,
-			    const struct kvmw_sample *s, const char *drop)
+			    const struct kvmw_sample *s, const char *drop,
+			    bool extra)
 {
 	struct kvmw_source src;
 	struct fake_dev *f = calloc(1, sizeof(*f));
@@ -339,6 +340,7 @@ static void model_via_stats(struct kvmw_snapshot *m,
 	f->hs.features |= KVMW_FEAT_STATS;
 	f->stats_reverse = true;
 	f->stats_drop = drop;
+	f->stats_extra = extra;
 	for (i = 0; i < s->nr_vms; i++)
 		snap_copy(&f->vms[f->nr_vms++], &s->vms[i]);
 	if (kvmw_source_open(&src, &kvmw_source_dev, "fake", &f->ops) ||
@@ -369,7 +371,7 @@ int fixture_fprint(FILE *f, const char *which)
 	struct kvmw_stat_opts opts = { .top = 3, .interval = 1.0 };
 	const char *drop = NULL;
 	struct fixture fx;
-	bool stats;
+	bool stats, extra;
 	char name[48];
 	int ret = -1;
 
@@ -383,6 +385,8 @@ int fixture_fprint(FILE *f, const char *which)
 		fx.prev.hs.features = fx.cur.hs.features;
 	}
 	stats = suffix(name, "-stats");
+	/* "NAME-extra-stats": the module describes throttle_time too. */
+	extra = suffix(name, "-extra");
 	/*
 	 * "NAME-nofaults": without the faults feature; through the
 	 * statistics, a module that announces it but does not describe
@@ -398,8 +402,8 @@ int fixture_fprint(FILE *f, const char *which)
 	}
 	if (stats) {
 		/* "NAME-stats": through KVMW_IOC_STATS_READ. */
-		model_via_stats(&fx.mprev, &fx.prev, drop);
-		model_via_stats(&fx.mcur, &fx.cur, drop);
+		model_via_stats(&fx.mprev, &fx.prev, drop, extra);
+		model_via_stats(&fx.mcur, &fx.cur, drop, extra);
 		if (kvmw_delta(&fx.mprev, &fx.mcur, &fx.rows, &fx.nr_rows))
 			abort();
 	} else {

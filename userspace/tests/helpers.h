@@ -98,7 +98,8 @@ void fixture_free(struct fixture *fx);
  * a module without the optional features gives them; with "-nofaults",
  * without the faults feature; with "-stats", through the device source
  * and a fake module with self-describing statistics (and "-nofaults"
- * then leaves a fault statistic undescribed instead).
+ * then leaves a fault statistic undescribed instead; "-extra" adds a
+ * vCPU statistic the library does not know, see fake_dev).
  */
 int fixture_print(const char *which);
 /* The same into @f. */

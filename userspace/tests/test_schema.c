@@ -168,6 +168,8 @@ void test_schema(void)
 	}
 	test_one(&t, "", schema);
 	test_one(&t, "-old", schema);
+	test_one(&t, "-stats", schema);
+	test_one(&t, "-extra-stats", schema);
 	test_broken(&t, schema);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", t.dir);
 	run(cmd);

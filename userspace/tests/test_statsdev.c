@@ -296,6 +296,55 @@ static void test_source(void)
 	fake_free(&f);
 }
 
+/* The generic part: every described statistic, known or not. */
+static void test_generic(void)
+{
+	static const char * const has[] = {
+		/* Descriptors, the extra one first (the others reversed). */
+		"\"stats\": {\n    \"nr_nodes\": 16,\n    \"descriptors\": [\n"
+		"      {\n        \"name\": \"throttle_time\",\n"
+		"        \"scope\": \"vcpu\",\n        \"kind\": \"counter\",\n"
+		"        \"unit\": \"ns\",\n        \"per_node\": false,\n"
+		"        \"count\": 1,\n        \"hist\": null\n      },",
+		"\"name\": \"latency_hist\",\n        \"scope\": \"reason\",\n"
+		"        \"kind\": \"histogram\",\n        \"unit\": \"ns\",\n"
+		"        \"per_node\": false,\n        \"count\": 32,\n"
+		"        \"hist\": {\n          \"type\": \"log2\",\n"
+		"          \"sub_bits\": 0,\n          \"nr_buckets\": 32\n",
+		/* VM 1's vCPU 1: the unknown statistic with its value. */
+		"\"stats\": {\n            \"throttle_time\": 1007,\n",
+		"\"run_time_node\": [100000000, 300000000, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],\n"
+		"            \"last_node\": 1,\n            \"last_cpu\": 5,\n",
+		/* Its IO_INSTRUCTION reason record. */
+		"\"stats\": {\n                \"latency_hist\": [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 30, 0, 8, 0,",
+		"\"user_time\": 400000,\n                \"user_exits\": 38,\n",
+		/* VM 1's record. */
+		"\"mem_samples_node\": [2250, 750, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],\n"
+		"        \"mem_pass_time\": 100500000000,\n",
+	};
+	char *x, *y, *cx, *cy;
+	size_t i;
+
+	x = fixture_text("stat-json-extra-stats");
+	for (i = 0; i < ARRAY_SIZE(has); i++)
+		check_has(x, has[i], "stat --json: generic part as described");
+	/* VM 4 is only in the first snapshot: its last values. */
+	CHECK(count_of(x, "\"throttle_time\": ") == 5,
+	      "throttle_time in each of the 5 vCPU records");
+	CHECK(count_of(x, "\"stats\": null") == 10,
+	      "no generic values for the 10 reasons of the VM totals");
+	y = fixture_text("stat-json");
+	cx = comparable(x, NULL);
+	cy = comparable(y, NULL);
+	CHECK(!strcmp(strstr(cx, "\"untracked_exits\""),
+		      strstr(cy, "\"untracked_exits\"")),
+	      "a statistic the library does not know changes nothing else");
+	free(x);
+	free(y);
+	free(cx);
+	free(cy);
+}
+
 void test_stats_dev(void)
 {
 	tap_diag("self-describing statistics (fake module)");
@@ -303,4 +352,5 @@ void test_stats_dev(void)
 	test_read();
 	test_source();
 	test_fixture_same();
+	test_generic();
 }
