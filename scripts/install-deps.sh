@@ -9,7 +9,8 @@ pkgs=(
 	gcc make libc6-dev bc flex bison kmod cpio xz-utils zstd
 	clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev dwarves
 	linux-source qemu-system-x86 busybox-static debian-archive-keyring
-	python3 valgrind
+	python3 python3-jsonschema valgrind
+	bochs bochsbios vgabios isolinux syslinux-common xorriso
 )
 
 missing=()

@@ -8,6 +8,7 @@
 #   KVMW-BEGIN <name>          a test program starts; its TAP output follows
 #   KVMW-END <name> <rc>       it ended with exit status rc (124: timeout)
 #   KVMW-CHECK ok|fail <what>  a check made by this script
+#   KVMW-KMEMLEAK-BEGIN / -END kmemleak's report, on kernels that have it
 #   KVMW-DMESG-BEGIN / -END    the guest's complete kernel log
 #   KVMW-DONE                  everything ran
 # The mode (test or demo) and timeouts come from the kernel command line.
@@ -67,11 +68,31 @@ load_all() {
 	[ -d /sys/module/kvmwarden ] || insmod "$KVMW_MODULE"
 }
 
+# kmemleak (debug kernels only; Debian's production kernels lack it):
+# forget what booting left behind, so that a report names what the tests
+# leaked.
+kmemleak=/sys/kernel/debug/kmemleak
+[ -e $kmemleak ] && echo clear > $kmemleak
+
 finish() {
+	if [ -e $kmemleak ]; then
+		# Two scans with a pause, as kmemleak's documentation advises:
+		# objects younger than about 5 s are not reported yet.
+		echo scan > $kmemleak
+		sleep 6
+		echo scan > $kmemleak
+		out "KVMW-KMEMLEAK-BEGIN"
+		cat $kmemleak >&3
+		out "KVMW-KMEMLEAK-END"
+	fi
 	out "KVMW-DMESG-BEGIN"
 	dmesg >&3
 	out "KVMW-DMESG-END"
 	out "KVMW-DONE"
+	# The last close of the results line waits until the UART has sent
+	# everything: Bochs emulates its baud rate, and a power-off would cut
+	# off what is still queued.
+	exec 3>&-
 	sync
 	poweroff -f
 }
