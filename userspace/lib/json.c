@@ -2,11 +2,66 @@
 /*
  * Streaming JSON writer (see json.h).
  */
-#include <inttypes.h>
 #include <math.h>
 #include <string.h>
 
 #include "json.h"
+
+/*
+ * Output is gathered in the writer's buffer and handed to stdio in
+ * blocks: a 1000-vCPU stat --json writes millions of small items, and a
+ * stdio call each cost more than the JSON itself.
+ */
+static void flush(struct kvmw_json *j)
+{
+	if (j->len)
+		fwrite(j->buf, 1, j->len, j->f);
+	j->len = 0;
+}
+
+static void put_n(struct kvmw_json *j, const void *s, size_t n)
+{
+	if (n > sizeof(j->buf) - j->len) {
+		flush(j);
+		if (n >= sizeof(j->buf)) {
+			fwrite(s, 1, n, j->f);
+			return;
+		}
+	}
+	memcpy(j->buf + j->len, s, n);
+	j->len += n;
+}
+
+static void put_c(struct kvmw_json *j, char c)
+{
+	if (j->len == sizeof(j->buf))
+		flush(j);
+	j->buf[j->len++] = c;
+}
+
+static void put_s(struct kvmw_json *j, const char *s)
+{
+	put_n(j, s, strlen(s));
+}
+
+/* @v in decimal into the end of @buf; returns where it starts. */
+static char *u64_str(__u64 v, char buf[24])
+{
+	char *p = buf + 24;
+
+	do {
+		*--p = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	return p;
+}
+
+static void put_u64(struct kvmw_json *j, __u64 v)
+{
+	char buf[24], *p = u64_str(v, buf);
+
+	put_n(j, p, buf + sizeof(buf) - p);
+}
 
 void kvmw_json_init(struct kvmw_json *j, FILE *f, bool pretty)
 {
@@ -17,13 +72,15 @@ void kvmw_json_init(struct kvmw_json *j, FILE *f, bool pretty)
 
 static void newline_indent(struct kvmw_json *j)
 {
-	unsigned int i;
+	/* A newline and two spaces per level, up to KVMW_JSON_MAX_DEPTH. */
+	static const char nl[] = "\n"
+		"                                "
+		"                                ";
 
-	if (!j->pretty)
-		return;
-	fputc('\n', j->f);
-	for (i = 0; i < j->depth; i++)
-		fputs("  ", j->f);
+	_Static_assert(sizeof(nl) - 2 >= 2 * KVMW_JSON_MAX_DEPTH,
+		       "indentation for every level");
+	if (j->pretty)
+		put_n(j, nl, 1 + 2 * j->depth);
 }
 
 /* Separator and indentation before a value or a key. */
@@ -36,7 +93,7 @@ static void before_item(struct kvmw_json *j)
 	if (j->depth == 0)
 		return;
 	if (j->has_items[j->depth - 1])
-		fputc(',', j->f);
+		put_c(j, ',');
 	j->has_items[j->depth - 1] = true;
 	newline_indent(j);
 }
@@ -44,7 +101,7 @@ static void before_item(struct kvmw_json *j)
 static void begin(struct kvmw_json *j, char c)
 {
 	before_item(j);
-	fputc(c, j->f);
+	put_c(j, c);
 	if (j->depth >= KVMW_JSON_MAX_DEPTH) {
 		j->error = true;
 		return;
@@ -61,7 +118,7 @@ static void end(struct kvmw_json *j, char c)
 	j->depth--;
 	if (j->has_items[j->depth])
 		newline_indent(j);
-	fputc(c, j->f);
+	put_c(j, c);
 }
 
 void kvmw_json_begin_object(struct kvmw_json *j)
@@ -124,54 +181,77 @@ static size_t utf8_len(const unsigned char *s, size_t len)
 	return n;
 }
 
-void kvmw_json_write_string(FILE *f, const char *str, size_t len)
+/* The escape of a byte that cannot stand as it is; NULL if it can. */
+static const char *escape(unsigned char c, char buf[8])
+{
+	static const char hex[] = "0123456789abcdef";
+
+	switch (c) {
+	case '"':
+		return "\\\"";
+	case '\\':
+		return "\\\\";
+	case '\b':
+		return "\\b";
+	case '\f':
+		return "\\f";
+	case '\n':
+		return "\\n";
+	case '\r':
+		return "\\r";
+	case '\t':
+		return "\\t";
+	}
+	if (c >= 0x20 && c != 0x7f)
+		return NULL;
+	memcpy(buf, "\\u00", 4);
+	buf[4] = hex[c >> 4];
+	buf[5] = hex[c & 15];
+	buf[6] = '\0';
+	return buf;
+}
+
+static void write_string(struct kvmw_json *j, const char *str, size_t len)
 {
 	const unsigned char *s = (const unsigned char *)str;
-	size_t i = 0, n;
+	size_t i = 0, run = 0, n;
+	const char *e;
+	char buf[8];
 
-	fputc('"', f);
+	put_c(j, '"');
+	/* Bytes that stand as they are go out in runs. */
 	while (i < len && s[i]) {
 		unsigned char c = s[i];
 
-		switch (c) {
-		case '"':
-			fputs("\\\"", f);
-			break;
-		case '\\':
-			fputs("\\\\", f);
-			break;
-		case '\b':
-			fputs("\\b", f);
-			break;
-		case '\f':
-			fputs("\\f", f);
-			break;
-		case '\n':
-			fputs("\\n", f);
-			break;
-		case '\r':
-			fputs("\\r", f);
-			break;
-		case '\t':
-			fputs("\\t", f);
-			break;
-		default:
-			if (c < 0x20 || c == 0x7f) {
-				fprintf(f, "\\u%04x", c);
-				break;
-			}
+		if (c >= 0x80) {
 			n = utf8_len(s + i, len - i);
-			if (!n) {
-				fputs("\\ufffd", f);
-				break;
+			if (n) {
+				i += n;
+				continue;
 			}
-			fwrite(s + i, 1, n, f);
-			i += n;
-			continue;
+			e = "\\ufffd";
+		} else {
+			e = escape(c, buf);
+			if (!e) {
+				i++;
+				continue;
+			}
 		}
-		i++;
+		put_n(j, s + run, i - run);
+		put_s(j, e);
+		run = ++i;
 	}
-	fputc('"', f);
+	put_n(j, s + run, i - run);
+	put_c(j, '"');
+}
+
+void kvmw_json_write_string(FILE *f, const char *s, size_t len)
+{
+	struct kvmw_json j;
+
+	kvmw_json_init(&j, f, false);
+	write_string(&j, s, len);
+	flush(&j);
 }
 
 void kvmw_json_key(struct kvmw_json *j, const char *key)
@@ -179,15 +259,15 @@ void kvmw_json_key(struct kvmw_json *j, const char *key)
 	if (j->after_key || j->depth == 0)
 		j->error = true;
 	before_item(j);
-	kvmw_json_write_string(j->f, key, strlen(key));
-	fputs(j->pretty ? ": " : ":", j->f);
+	write_string(j, key, strlen(key));
+	put_s(j, j->pretty ? ": " : ":");
 	j->after_key = true;
 }
 
 void kvmw_json_string_n(struct kvmw_json *j, const char *s, size_t len)
 {
 	before_item(j);
-	kvmw_json_write_string(j->f, s, len);
+	write_string(j, s, len);
 }
 
 void kvmw_json_string(struct kvmw_json *j, const char *s)
@@ -198,7 +278,7 @@ void kvmw_json_string(struct kvmw_json *j, const char *s)
 void kvmw_json_u64(struct kvmw_json *j, __u64 v)
 {
 	before_item(j);
-	fprintf(j->f, "%" PRIu64, (uint64_t)v);
+	put_u64(j, v);
 }
 
 void kvmw_json_kv_u64(struct kvmw_json *j, const char *key, __u64 v)
@@ -209,12 +289,17 @@ void kvmw_json_kv_u64(struct kvmw_json *j, const char *key, __u64 v)
 
 void kvmw_json_double(struct kvmw_json *j, double v)
 {
+	/* The largest finite double has 309 digits before the point. */
+	char buf[384];
+	int n;
+
 	if (!isfinite(v)) {
 		kvmw_json_null(j);
 		return;
 	}
 	before_item(j);
-	fprintf(j->f, "%.3f", v);
+	n = snprintf(buf, sizeof(buf), "%.3f", v);
+	put_n(j, buf, n > 0 && (size_t)n < sizeof(buf) ? (size_t)n : 0);
 }
 
 void kvmw_json_u64_array(struct kvmw_json *j, const __u64 *v, size_t n)
@@ -222,28 +307,31 @@ void kvmw_json_u64_array(struct kvmw_json *j, const __u64 *v, size_t n)
 	size_t i;
 
 	before_item(j);
-	fputc('[', j->f);
-	for (i = 0; i < n; i++)
-		fprintf(j->f, "%s%" PRIu64, !i ? "" : j->pretty ? ", " : ",",
-			(uint64_t)v[i]);
-	fputc(']', j->f);
+	put_c(j, '[');
+	for (i = 0; i < n; i++) {
+		if (i)
+			put_s(j, j->pretty ? ", " : ",");
+		put_u64(j, v[i]);
+	}
+	put_c(j, ']');
 }
 
 void kvmw_json_bool(struct kvmw_json *j, bool v)
 {
 	before_item(j);
-	fputs(v ? "true" : "false", j->f);
+	put_s(j, v ? "true" : "false");
 }
 
 void kvmw_json_null(struct kvmw_json *j)
 {
 	before_item(j);
-	fputs("null", j->f);
+	put_s(j, "null");
 }
 
 int kvmw_json_finish(struct kvmw_json *j)
 {
-	fputc('\n', j->f);
+	put_c(j, '\n');
+	flush(j);
 	if (j->error || j->depth || j->after_key || ferror(j->f))
 		return -1;
 	return 0;

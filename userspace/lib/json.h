@@ -6,6 +6,10 @@
  * characters JSON requires are escaped, control characters become \uXXXX
  * and bytes that are not part of a valid UTF-8 sequence become U+FFFD, so
  * the output always parses (a VMM's comm can hold anything).
+ *
+ * A writer gathers its output and hands it to the stream in blocks, the
+ * rest at kvmw_json_finish(): write nothing else to the stream between
+ * kvmw_json_init() and kvmw_json_finish().
  */
 #ifndef KVMW_JSON_H
 #define KVMW_JSON_H
@@ -19,6 +23,9 @@
 
 struct kvmw_json {
 	FILE *f;
+	/* Output not handed to @f yet: kvmw_json_finish() does. */
+	char buf[4096];
+	size_t len;
 	bool pretty;
 	bool after_key;		/* a key was written, its value comes next */
 	bool error;		/* misuse (nesting) seen */
@@ -48,8 +55,8 @@ void kvmw_json_u64_array(struct kvmw_json *j, const __u64 *v, size_t n);
 void kvmw_json_null(struct kvmw_json *j);
 
 /*
- * Ends the document with a newline. Returns 0, or -1 when the nesting was
- * wrong or the stream had an error.
+ * Ends the document with a newline and writes out what is left. Returns
+ * 0, or -1 when the nesting was wrong or the stream had an error.
  */
 int kvmw_json_finish(struct kvmw_json *j);
 

@@ -11,6 +11,8 @@
  *                                and every feature (fake_add_big_vm()),
  *                                output on stdout: for instruction
  *                                counts (valgrind --tool=callgrind)
+ *   kvmw_tests --fake-cli-stats N ARG...  the same through the
+ *                                self-describing statistics
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,13 +24,13 @@
 #include "tap.h"
 
 /* The command line on a fake module with one VM of many vCPUs. */
-static int fake_cli(int argc, char **argv)
+static int fake_cli(int argc, char **argv, __u64 features)
 {
 	static struct fake_dev f;
 	int ret;
 
 	fake_init(&f);
-	f.hs.features = FEAT_ALL | KVMW_FEAT_SNAPSHOT_ALL;
+	f.hs.features = FEAT_ALL | features;
 	fake_add_big_vm(&f, 1, strtoul(argv[0], NULL, 0));
 	argv[0] = "kvmwarden";
 	ret = kvmw_main(argc, argv, stdout, stderr, &f.ops);
@@ -39,7 +41,9 @@ static int fake_cli(int argc, char **argv)
 int main(int argc, char **argv)
 {
 	if (argc >= 3 && !strcmp(argv[1], "--fake-cli"))
-		return fake_cli(argc - 2, argv + 2);
+		return fake_cli(argc - 2, argv + 2, KVMW_FEAT_SNAPSHOT_ALL);
+	if (argc >= 3 && !strcmp(argv[1], "--fake-cli-stats"))
+		return fake_cli(argc - 2, argv + 2, KVMW_FEAT_STATS);
 	if (argc == 3 && !strcmp(argv[1], "--fixture"))
 		return fixture_print(argv[2]) ? 1 : 0;
 	if (argc != 1) {
