@@ -40,7 +40,10 @@
  *    whole and in sequence;
  *  - a "valid call" per ioctl, made now and then and after every reload,
  *    must succeed.
- * Kernel splats fail the run in scripts/vmtest.sh anyway.
+ * Kernel splats fail the run in scripts/vmtest.sh anyway. While allocation
+ * failures are injected (failslab or fail_page_alloc armed in debugfs, as
+ * scripts/failslab.sh does on the debug kernel), ENOMEM is also accepted
+ * from valid calls, open() and read(), and the module is not reloaded.
  *
  * Environment:
  *   KVMW_FUZZ_SEED       PRNG seed (default: from the clock); printed, and
@@ -50,7 +53,8 @@
  *   KVMW_FUZZ_SECONDS    stop after this many seconds (default 30)
  *   KVMW_FUZZ_THREADS    fuzzing threads (default 4)
  *   KVMW_FUZZ_CHURN      threads creating and destroying VMs (default 1)
- *   KVMW_FUZZ_RELOAD_MS  unload and reload period, 0 for none (default 6000)
+ *   KVMW_FUZZ_RELOAD_MS  unload and reload period, 0 for none (default 6000;
+ *                        0 while allocation failures are injected)
  *   KVMW_MODULE          the module to reload (see kvmw_module_path())
  */
 #include <assert.h>
@@ -407,6 +411,7 @@ struct fuzz {
 	unsigned int reloads;
 	unsigned int churn_vms;
 	unsigned int churn_failed;
+	bool inject;		/* allocation failures are being injected */
 	char churn_msg[512];
 };
 
@@ -459,6 +464,39 @@ static uint64_t env_u64(const char *name, uint64_t def)
 static bool stopping(struct fuzz *f)
 {
 	return __atomic_load_n(&f->stop, __ATOMIC_ACQUIRE);
+}
+
+/*
+ * Whether allocation failures are being injected (failslab or
+ * fail_page_alloc armed, as scripts/failslab.sh does on the debug kernel):
+ * then ENOMEM is a correct answer of calls that are otherwise valid.
+ */
+static bool injecting(void)
+{
+	static const char *const attrs[] = {
+		"/sys/kernel/debug/failslab/probability",
+		"/sys/kernel/debug/fail_page_alloc/probability",
+	};
+	unsigned int i;
+	bool on = false;
+
+	for (i = 0; i < ARRAY_SIZE(attrs); i++) {
+		FILE *fp = fopen(attrs[i], "r");
+		unsigned long v = 0;
+
+		if (!fp)
+			continue;
+		if (fscanf(fp, "%lu", &v) == 1 && v)
+			on = true;
+		fclose(fp);
+	}
+	return on;
+}
+
+/* An errno that injected allocation failures explain. */
+static bool injected(struct fuzz_thread *t, int err)
+{
+	return err == ENOMEM && t->f->inject;
 }
 
 /* Count one call; stop everybody when the budget is used up. */
@@ -1787,8 +1825,9 @@ static int do_read(struct fuzz_thread *t, int fdi, size_t len,
 		if (!fdi)
 			thread_fail(t, "EINTR on a non-blocking file");
 	} else if (err) {
-		thread_fail(t, "read(%zu) at %s: %s", len, pk_names[pl->kind],
-			    strerror(err));
+		if (!injected(t, err))
+			thread_fail(t, "read(%zu) at %s: %s", len,
+				    pk_names[pl->kind], strerror(err));
 	} else if (!pl->p || (size_t)ret > pl->wr) {
 		thread_fail(t, "read(%zu) at %s (%zu writable) returned %zd",
 			    len, pk_names[pl->kind], pl->wr, ret);
@@ -1887,6 +1926,8 @@ static int valid_list(struct fuzz_thread *t, int fd)
 
 	ret = kvmw_list_vms(fd, &vms, &nr);
 	count_call(t, NR_IOCTLS + IO_LIST_VMS, -ret);
+	if (ret && injected(t, -ret))
+		return 0;
 	if (ret) {
 		thread_fail(t, "valid LIST_VMS: %s", strerror(-ret));
 		return -1;
@@ -1916,6 +1957,8 @@ static int valid_snapshot(struct fuzz_thread *t, int fd)
 
 	ret = kvmw_list_vms(fd, &vms, &nr);
 	count_call(t, NR_IOCTLS + IO_LIST_VMS, -ret);
+	if (ret && injected(t, -ret))
+		return 0;
 	if (ret) {
 		thread_fail(t, "valid LIST_VMS: %s", strerror(-ret));
 		return -1;
@@ -1928,7 +1971,8 @@ static int valid_snapshot(struct fuzz_thread *t, int fd)
 	ret = kvmw_snapshot(fd, vms[i].vm_id, &s);
 	count_call(t, NR_IOCTLS + IO_VM_SNAPSHOT, -ret);
 	/* A gone VM can be reaped between the two calls; a live one not. */
-	if (ret == -ENOENT && (vms[i].flags & KVMW_VM_F_GONE)) {
+	if ((ret == -ENOENT && (vms[i].flags & KVMW_VM_F_GONE)) ||
+	    injected(t, -ret)) {
 		kvmw_snap_free(&s);
 		free(vms);
 		return 0;
@@ -2003,7 +2047,9 @@ static int valid_snapshot_all(struct fuzz_thread *t, int fd)
 		}
 		ret = -E2BIG;
 	}
-	if (ret) {
+	if (injected(t, -ret)) {
+		ret = 0;
+	} else if (ret) {
 		thread_fail(t, "valid SNAPSHOT_ALL: %s after %d tries",
 			    strerror(-ret), tries);
 	} else {
@@ -2238,6 +2284,10 @@ static int valid_stats_read(struct fuzz_thread *t, int fd)
 	int ret;
 
 	ret = sread(t, fd, 0, &all);
+	if (injected(t, -ret)) {
+		sread_free(&all);
+		return 0;
+	}
 	if (ret) {
 		thread_fail(t, "valid STATS_READ of every VM: %s",
 			    strerror(-ret));
@@ -2256,7 +2306,8 @@ static int valid_stats_read(struct fuzz_thread *t, int fd)
 	id = vm->vm_id;
 	ret = sread(t, fd, id, &r1);
 	/* A gone VM can be reaped between the two calls; a live one not. */
-	if (ret == -ENOENT && (vm->flags & KVMW_VM_F_GONE)) {
+	if ((ret == -ENOENT && (vm->flags & KVMW_VM_F_GONE)) ||
+	    injected(t, -ret)) {
 		ret = 0;
 		goto out;
 	}
@@ -2403,7 +2454,8 @@ static void drain_open(struct fuzz_thread *t)
 		/* It holds the module: it must work like any other file. */
 		valid_handshake(t, fd);
 		close(fd);
-	} else if (err != ENOENT && err != ENODEV && err != ENXIO) {
+	} else if (err != ENOENT && err != ENODEV && err != ENXIO &&
+		   !injected(t, err)) {
 		thread_fail(t, "open() during unload: %s", strerror(err));
 	}
 }
@@ -2709,7 +2761,13 @@ TEST_F_TIMEOUT(fuzz, uapi, 86400)
 	seconds = env_u64("KVMW_FUZZ_SECONDS", DEF_SECONDS);
 	f->nr_threads = env_u64("KVMW_FUZZ_THREADS", DEF_THREADS);
 	f->nr_churn = env_u64("KVMW_FUZZ_CHURN", DEF_CHURN);
-	f->reload_ms = env_u64("KVMW_FUZZ_RELOAD_MS", DEF_RELOAD_MS);
+	/*
+	 * Injection is confined to one loaded instance of the module (its
+	 * address range, scripts/failslab.sh): no reloads unless asked for.
+	 */
+	f->inject = injecting();
+	f->reload_ms = env_u64("KVMW_FUZZ_RELOAD_MS",
+			       f->inject ? 0 : DEF_RELOAD_MS);
 	f->path = kvmw_module_path();
 	pthread_mutex_init(&f->lock, NULL);
 	ASSERT_LT(0, f->nr_threads);
@@ -2718,6 +2776,8 @@ TEST_F_TIMEOUT(fuzz, uapi, 86400)
 	reload = f->reload_ms && !geteuid() && !access(f->path, R_OK);
 	TH_LOG("seed %#llx (KVMW_FUZZ_SEED=%#llx repeats each thread's calls)",
 	       (unsigned long long)f->seed, (unsigned long long)f->seed);
+	if (f->inject)
+		TH_LOG("allocation failures are being injected: ENOMEM accepted from valid calls, open() and read()");
 	TH_LOG("bounds: %llu calls or %llu s; %u fuzzing threads, %u churning VMs, reload every %u ms%s",
 	       (unsigned long long)f->max_calls, (unsigned long long)seconds,
 	       f->nr_threads, f->nr_churn, reload ? f->reload_ms : 0,
