@@ -3,8 +3,13 @@
 #
 # check.sh - everything "make check" runs, with one summary line at the end:
 #   the userspace unit tests (on this machine), checkpatch on the kernel
-#   sources, and the kernel tests in QEMU test VMs on Debian's 6.1 and 6.12
-#   kernels (scripts/vmtest.sh).
+#   sources, the kernel tests in QEMU test VMs on Debian's 6.1 and 6.12
+#   kernels (scripts/vmtest.sh, nested AMD SVM), and a subset of them on
+#   Intel VMX in Bochs on 6.1 (scripts/check-vmx.sh).
+#
+# KVMW_CHECK_VMX: "subset" (default) runs the tests in KVMW_VMX_TESTS on
+# 6.1 under Bochs, "all" every test that can run there on 6.1 and 6.12 (as
+# "make check-vmx"), "off" none. The closing line names what ran on VMX.
 #
 # The BPF programs are built against the 6.12 kernel's BTF (they are CO-RE
 # and load on 6.1 too), so the result does not depend on the build machine's
@@ -15,6 +20,12 @@ repo=$(cd "$(dirname "$0")/.." && pwd)
 export BUILD=${BUILD:-$repo/build}
 export KVMW_CACHE=${KVMW_CACHE:-$repo/.cache}
 MAKE=${MAKE:-make}
+CHECK_VMX=${KVMW_CHECK_VMX:-subset}
+# What fits in make check's time on Intel VMX: one Bochs boot of 6.1 with
+# these programs took 300 s of Bochs CPU time (boot 133 s), 11.5 minutes
+# wall on the loaded 2-core machine (Documentation/testing.rst, "The VMX
+# test bed"). The longer programs run in "make check-vmx".
+VMX_TESTS=${KVMW_VMX_TESTS:-module_lifecycle,uapi,exit_counts,guest_programs,faults,events,bpf_latency}
 pass=0
 fail=0
 skip=0
@@ -71,6 +82,7 @@ else
 fi
 
 step "kernel tests in QEMU (6.1, 6.12)"
+rm -f "$BUILD/results/vmtest.counts"
 "$repo/scripts/vmtest.sh" -k 6.1 -k 6.12
 if [ -f "$BUILD/results/vmtest.counts" ]; then
 	read -r p f s < "$BUILD/results/vmtest.counts"
@@ -80,7 +92,32 @@ else
 	fail=$((fail + 1))
 fi
 
+vmx_note="Intel VMX: not run"
+vmx_args=()
+case $CHECK_VMX in
+subset)
+	vmx_args=(-k 6.1 --only "$VMX_TESTS")
+	vmx_note="Intel VMX on 6.1: ${VMX_TESTS//,/ }" ;;
+all)
+	vmx_note="Intel VMX on 6.1 and 6.12: all but vmm_e2e" ;;
+off) ;;
+*) echo "not ok - KVMW_CHECK_VMX=$CHECK_VMX (subset, all or off)"
+   fail=$((fail + 1)) ;;
+esac
+if [ "$CHECK_VMX" = subset ] || [ "$CHECK_VMX" = all ]; then
+	step "kernel tests on Intel VMX in Bochs ($CHECK_VMX)"
+	rm -f "$BUILD/results/vmtest.counts"
+	"$repo/scripts/check-vmx.sh" --no-prepare "${vmx_args[@]}"
+	if [ -f "$BUILD/results/vmtest.counts" ]; then
+		read -r p f s < "$BUILD/results/vmtest.counts"
+		pass=$((pass + p)); fail=$((fail + f)); skip=$((skip + s))
+	else
+		echo "not ok - VMX vmtest produced no counts"
+		fail=$((fail + 1))
+	fi
+fi
+
 echo
 echo "check: took $(( $(date +%s) - start ))s"
-echo "$pass passed, $fail failed, $skip skipped"
+echo "$pass passed, $fail failed, $skip skipped ($vmx_note)"
 [ $fail -eq 0 ]
