@@ -43,6 +43,7 @@
 #include <linux/jump_label.h>
 #include <linux/kvm_host.h>
 #include <linux/list.h>
+#include <linux/list_nulls.h>
 #include <linux/mutex.h>
 #include <linux/percpu.h>
 #include <linux/rculist.h>
@@ -226,7 +227,8 @@ struct kvmw_mem {
  *	0 (it moved on to another vCPU); checked on every event
  * @hnode: entry in kvmw_vcpu_hash (RCU)
  * @tid_node: entry in kvmw_tid_hash while this is the record @tid ran
- *	last (RCU; at most one record per thread id is in it)
+ *	last (RCU, nulls list: a reader that followed a node moved to another
+ *	bucket starts again; at most one record per thread id is in it)
  * @vm_node: entry in vm->vcpus (RCU for readers holding kvmw_mutex)
  * @pool_next: free-list link while in the pool
  *
@@ -266,7 +268,7 @@ struct kvmw_vcpu {
 	pid_t tid;
 	pid_t run_tid;
 	struct hlist_node hnode;
-	struct hlist_node tid_node;
+	struct hlist_nulls_node tid_node;
 	struct list_head vm_node;
 	struct kvmw_vcpu *pool_next;
 };

@@ -9,6 +9,7 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/module.h>
+#include <linux/tracepoint.h>
 
 #include "kvmw.h"
 
@@ -40,7 +41,9 @@ static int __init kvmw_init(void)
 err_probes:
 	kvmw_probes_unregister();
 err_core:
+	/* kvm_exit may have run for a moment: discovery, attached probes. */
 	kvmw_sched_exit();
+	tracepoint_synchronize_unregister();
 	kvmw_records_exit();
 err_events:
 	kvmw_events_exit();

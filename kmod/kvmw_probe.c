@@ -127,16 +127,19 @@ static noinline struct kvmw_vcpu *kvmw_vcpu_get_slow(struct kvm_vcpu *vcpu)
 }
 
 /*
- * The record of a running vCPU. The thread is checked on every call: a
+ * The record of a running vCPU. The exit probe also checks the thread: a
  * record must never keep the id of a thread that no longer runs it, or
- * that thread's return to userspace could be charged to it.
+ * that thread's return to userspace could be charged to it. Every return
+ * to userspace follows an exit on the same thread, so checking there is
+ * enough: the entry and fault probes skip the compare.
  */
-static __always_inline struct kvmw_vcpu *kvmw_vcpu_get(struct kvm_vcpu *vcpu)
+static __always_inline struct kvmw_vcpu *kvmw_vcpu_get(struct kvm_vcpu *vcpu,
+						      bool check_thread)
 {
 	struct kvmw_vcpu *v = this_cpu_read(kvmw_last);
 
 	if (likely(v && kvmw_vcpu_matches(v, vcpu) &&
-		   v->run_tid == current->pid))
+		   (!check_thread || v->run_tid == current->pid)))
 		return v;
 	return kvmw_vcpu_get_slow(vcpu);
 }
@@ -148,7 +151,7 @@ static __always_inline struct kvmw_vcpu *kvmw_vcpu_get(struct kvm_vcpu *vcpu)
 static void kvmw_probe_exit(void *data, struct kvm_vcpu *vcpu, u32 isa)
 {
 	u64 now = kvmw_now();
-	struct kvmw_vcpu *v = kvmw_vcpu_get(vcpu);
+	struct kvmw_vcpu *v = kvmw_vcpu_get(vcpu, true);
 	struct kvmw_lat *e;
 	u32 code;
 
@@ -272,7 +275,7 @@ static void kvmw_probe_entry(void *data, struct kvm_vcpu *vcpu,
 			     bool force_immediate_exit)
 {
 	u64 now = kvmw_now();
-	struct kvmw_vcpu *v = kvmw_vcpu_get(vcpu);
+	struct kvmw_vcpu *v = kvmw_vcpu_get(vcpu, false);
 	struct kvmw_lat *e;
 
 	if (unlikely(!v))
@@ -306,7 +309,7 @@ static void kvmw_probe_fault(void *data, struct kvm_vcpu *vcpu, u64 gpa,
 			     u64 code)
 {
 	u64 now = kvmw_now();
-	struct kvmw_vcpu *v = kvmw_vcpu_get(vcpu);
+	struct kvmw_vcpu *v = kvmw_vcpu_get(vcpu, false);
 	u32 vendor = kvmw_host_vendor();
 	struct kvmw_faults *f;
 	bool write, fetch, present, mmio = false;

@@ -35,6 +35,7 @@
 #include <linux/memcontrol.h>
 #include <linux/moduleparam.h>
 #include <linux/pid.h>
+#include <linux/rculist_nulls.h>
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include <linux/timekeeping.h>
@@ -106,7 +107,20 @@ unsigned int kvmw_nr_vcpus;
 
 static DEFINE_SPINLOCK(kvmw_discover_lock);
 static DEFINE_HASHTABLE(kvmw_vcpu_hash, 10);
-static DEFINE_HASHTABLE(kvmw_tid_hash, 10);
+/*
+ * Thread id -> the record it ran last. A record moves between buckets
+ * when its thread changes, without waiting for readers: the lists end in
+ * a nulls marker naming their bucket, and a reader that finished in
+ * another bucket's list starts again (the sockets' pattern).
+ */
+#define KVMW_TID_HASH_BITS	10
+static struct hlist_nulls_head kvmw_tid_hash[1 << KVMW_TID_HASH_BITS];
+
+static u32 kvmw_tid_bucket(pid_t tid)
+{
+	return hash_32((u32)tid, KVMW_TID_HASH_BITS);
+}
+
 static DEFINE_HASHTABLE(kvmw_vm_hash, 8);
 static DEFINE_HASHTABLE(kvmw_vmm_hash, 8);
 static u64 kvmw_next_vm_id = 1;
@@ -277,15 +291,21 @@ struct kvmw_vcpu *kvmw_vcpu_find(struct kvm_vcpu *vcpu)
  */
 struct kvmw_vcpu *kvmw_vcpu_find_tid(pid_t tid)
 {
+	u32 b = kvmw_tid_bucket(tid);
+	struct hlist_nulls_node *n;
 	struct kvmw_vcpu *v;
 
 	rcu_read_lock();
-	hash_for_each_possible_rcu(kvmw_tid_hash, v, tid_node, tid) {
+again:
+	hlist_nulls_for_each_entry_rcu(v, n, &kvmw_tid_hash[b], tid_node) {
 		if (READ_ONCE(v->run_tid) == tid) {
 			rcu_read_unlock();
 			return v;
 		}
 	}
+	/* The walk ended in another bucket: a node moved under it. */
+	if (get_nulls_value(n) != b)
+		goto again;
 	rcu_read_unlock();
 	return NULL;
 }
@@ -293,22 +313,24 @@ struct kvmw_vcpu *kvmw_vcpu_find_tid(pid_t tid)
 /* Make @v the record thread @tid ran last. Caller holds the lock. */
 static void kvmw_tid_link(struct kvmw_vcpu *v, pid_t tid)
 {
+	u32 b = kvmw_tid_bucket(tid);
+	struct hlist_nulls_node *n;
 	struct kvmw_vcpu *o;
 
 	lockdep_assert_held(&kvmw_discover_lock);
-	hash_for_each_possible(kvmw_tid_hash, o, tid_node, tid) {
+	hlist_nulls_for_each_entry(o, n, &kvmw_tid_hash[b], tid_node) {
 		if (o->run_tid == tid && o != v) {
 			/* Nobody runs it now: the thread moved on to @v. */
-			hash_del_rcu(&o->tid_node);
+			hlist_nulls_del_init_rcu(&o->tid_node);
 			WRITE_ONCE(o->run_tid, 0);
 			break;
 		}
 	}
-	if (!hlist_unhashed(&v->tid_node))
-		hash_del_rcu(&v->tid_node);
+	if (!hlist_nulls_unhashed(&v->tid_node))
+		hlist_nulls_del_init_rcu(&v->tid_node);
 	WRITE_ONCE(v->tid, tid);
 	WRITE_ONCE(v->run_tid, tid);
-	hash_add_rcu(kvmw_tid_hash, &v->tid_node, tid);
+	hlist_nulls_add_head_rcu(&v->tid_node, &kvmw_tid_hash[b]);
 }
 
 /**
@@ -319,13 +341,17 @@ static void kvmw_tid_link(struct kvmw_vcpu *v, pid_t tid)
 void kvmw_vcpu_set_tid(struct kvmw_vcpu *v, pid_t tid)
 {
 	spin_lock(&kvmw_discover_lock);
-	kvmw_tid_link(v, tid);
+	/* Being reaped (kvmw_expire() unhashed it): never link it again. */
+	if (!hlist_unhashed(&v->hnode))
+		kvmw_tid_link(v, tid);
 	spin_unlock(&kvmw_discover_lock);
 }
 
 /* Queue a pool refill unless one is pending. Any context but hard IRQ. */
 static void kvmw_request_refill(void)
 {
+	/* The pool just taken from before the flag; pairs with the worker. */
+	smp_mb();
 	if (READ_ONCE(kvmw_refill_pending))
 		return;
 	WRITE_ONCE(kvmw_refill_pending, true);
@@ -414,9 +440,8 @@ static struct kvmw_vm *kvmw_vm_attach(struct kvm *kvm)
 	vm->vendor = kvmw_host_vendor();
 	vm->first_seen_ns = ktime_get_boottime_ns();
 	vm->idle_since = jiffies;
-	/* Racy against prctl(PR_SET_NAME) like /proc; always terminated. */
-	memcpy(vm->comm, current->group_leader->comm, sizeof(vm->comm));
-	vm->comm[sizeof(vm->comm) - 1] = '\0';
+	/* Racy against prctl(PR_SET_NAME) like /proc; NUL-padded. */
+	strscpy_pad(vm->comm, current->group_leader->comm, sizeof(vm->comm));
 	kvmw_mem_init(vm);
 	INIT_LIST_HEAD(&vm->vcpus);
 	hash_add(kvmw_vm_hash, &vm->hnode, (unsigned long)kvm);
@@ -564,6 +589,13 @@ static struct mem_cgroup *kvmw_payer_memcg(struct pid *payer)
 	return memcg;
 }
 
+/*
+ * Charged to the payer's memory cgroup, but never a reason to OOM-kill
+ * it: a refill that does not fit fails, and vCPUs stay untracked until a
+ * later refill (the periodic sweep retries) finds room.
+ */
+#define KVMW_GFP_REFILL	(GFP_KERNEL_ACCOUNT | __GFP_RETRY_MAYFAIL | __GFP_NOWARN)
+
 static bool kvmw_refill_one(void)
 {
 	bool need_vcpu = READ_ONCE(kvmw_vcpu_pool_nr) <
@@ -578,23 +610,23 @@ static bool kvmw_refill_one(void)
 		return false;
 	/* Several pages with the latency tables: allow vmalloc. */
 	if (need_vcpu) {
-		v = kvzalloc(sizeof(*v), GFP_KERNEL_ACCOUNT);
+		v = kvzalloc(sizeof(*v), KVMW_GFP_REFILL);
 		if (!v)
 			return false;
 	}
 	if (need_vm) {
-		vm = kzalloc(sizeof(*vm), GFP_KERNEL_ACCOUNT);
+		vm = kzalloc(sizeof(*vm), KVMW_GFP_REFILL);
 		if (!vm)
 			goto fail;
 	}
 	if (need_vmm) {
-		m = kzalloc(sizeof(*m), GFP_KERNEL_ACCOUNT);
+		m = kzalloc(sizeof(*m), KVMW_GFP_REFILL);
 		if (!m)
 			goto fail;
 	}
 	spin_lock(&kvmw_discover_lock);
 	if (v) {
-		INIT_HLIST_NODE(&v->tid_node);
+		v->tid_node.pprev = NULL;
 		v->pool_next = kvmw_vcpu_pool;
 		kvmw_vcpu_pool = v;
 		kvmw_vcpu_pool_nr++;
@@ -636,6 +668,10 @@ static void kvmw_refill_workfn(struct work_struct *work)
 	}
 	memcg = kvmw_payer_memcg(payer);
 	put_pid(payer);
+	/* A request from now on queues another run: none is lost. */
+	WRITE_ONCE(kvmw_refill_pending, false);
+	/* The clear before the pool reads; pairs with kvmw_request_refill(). */
+	smp_mb();
 	old = set_active_memcg(memcg);
 	while (kvmw_refill_one()) {
 		/* Refused vCPUs may try again at once. */
@@ -643,14 +679,13 @@ static void kvmw_refill_workfn(struct work_struct *work)
 	}
 	set_active_memcg(old);
 	mem_cgroup_put(memcg);
-	/* A request that came in meanwhile queues the next round. */
-	WRITE_ONCE(kvmw_refill_pending, false);
 }
 
 /* A VM is destroyed once KVM has removed its debugfs directory. */
 static bool kvmw_vm_destroyed(struct kvmw_vm *vm, unsigned long now)
 {
 	unsigned long idle = msecs_to_jiffies(READ_ONCE(idle_retire_ms));
+	bool in_guest = false;
 	struct kvmw_vcpu *v;
 	u64 entries = 0;
 
@@ -661,9 +696,13 @@ static bool kvmw_vm_destroyed(struct kvmw_vm *vm, unsigned long now)
 		return true;
 	/* ...or the VM has not run for idle_retire_ms. */
 	list_for_each_entry_rcu(v, &vm->vcpus, vm_node,
-				lockdep_is_held(&kvmw_mutex))
+				lockdep_is_held(&kvmw_mutex)) {
 		entries += READ_ONCE(v->entries);
-	if (entries != vm->idle_entries) {
+		/* Entered and not out yet: running in the guest, not idle. */
+		if ((s64)(READ_ONCE(v->entry_ts) - READ_ONCE(v->exit_ts)) > 0)
+			in_guest = true;
+	}
+	if (entries != vm->idle_entries || in_guest) {
 		vm->idle_entries = entries;
 		vm->idle_since = now;
 		return false;
@@ -801,8 +840,8 @@ static void kvmw_expire(struct list_head *reap)
 			continue;
 		list_for_each_entry(v, &vm->vcpus, vm_node) {
 			hash_del_rcu(&v->hnode);
-			if (!hlist_unhashed(&v->tid_node))
-				hash_del_rcu(&v->tid_node);
+			if (!hlist_nulls_unhashed(&v->tid_node))
+				hlist_nulls_del_init_rcu(&v->tid_node);
 		}
 		list_del_rcu(&vm->node);
 		/* Marks the VM for the per-CPU cache purge in kvmw_reap(). */
@@ -821,6 +860,7 @@ static void kvmw_expire(struct list_head *reap)
 static void kvmw_sweep_workfn(struct work_struct *work)
 {
 	LIST_HEAD(reap);
+	bool low;
 
 	kvmw_clock_check();
 	mutex_lock(&kvmw_mutex);
@@ -829,6 +869,14 @@ static void kvmw_sweep_workfn(struct work_struct *work)
 	mutex_unlock(&kvmw_mutex);
 	if (!list_empty(&reap)) {
 		kvmw_reap(&reap);
+		kvmw_discover_retry();
+	}
+	/* A refill that failed (memory cgroup full) is retried from here. */
+	spin_lock(&kvmw_discover_lock);
+	low = kvmw_pools_low();
+	spin_unlock(&kvmw_discover_lock);
+	if (low) {
+		kvmw_request_refill();
 		kvmw_discover_retry();
 	}
 	schedule_delayed_work(&kvmw_sweep_work,
@@ -865,8 +913,17 @@ static int kvmw_caps_set(const char *val, const struct kernel_param *kp)
 	return ret;
 }
 
+static void kvmw_tid_hash_init(void)
+{
+	u32 b;
+
+	for (b = 0; b < ARRAY_SIZE(kvmw_tid_hash); b++)
+		INIT_HLIST_NULLS_HEAD(&kvmw_tid_hash[b], b);
+}
+
 int kvmw_records_init(void)
 {
+	kvmw_tid_hash_init();
 	/* An empty pool would leave every vCPU untracked. */
 	vcpu_reserve = max(vcpu_reserve, 1U);
 	kvmw_vcpu_target = vcpu_reserve;
@@ -903,7 +960,7 @@ void kvmw_records_exit(void)
 		per_cpu(kvmw_refused, cpu).vcpu = NULL;
 	}
 	hash_init(kvmw_vcpu_hash);
-	hash_init(kvmw_tid_hash);
+	kvmw_tid_hash_init();
 	hash_init(kvmw_vm_hash);
 	list_for_each_entry_safe(vm, tmp, &kvmw_vms, node) {
 		list_del(&vm->node);

@@ -39,6 +39,8 @@
 #include "kvmw.h"
 
 static struct tracepoint *kvmw_tp_switch;
+/* The probes are attached (kvmw_sched_sync()); read without the lock. */
+static bool kvmw_sched_attached;
 static struct tracepoint *kvmw_tp_wakeup;
 static struct tracepoint *kvmw_tp_migrate;
 
@@ -98,7 +100,9 @@ static void kvmw_run_open(struct kvmw_sched *s, u64 now, int cpu)
  */
 void kvmw_sched_start(struct kvmw_vcpu *v, u64 now)
 {
-	kvmw_run_open(&v->sched, now, raw_smp_processor_id());
+	/* Without the probes no switch-out would close it: start late. */
+	if (READ_ONCE(kvmw_sched_attached))
+		kvmw_run_open(&v->sched, now, raw_smp_processor_id());
 }
 
 /**
@@ -246,7 +250,6 @@ static void kvmw_find_sched_tp(struct tracepoint *tp, void *priv)
  * kvmw_sched_sync(), which attaches or detaches them in process context.
  */
 static DEFINE_MUTEX(kvmw_sched_lock);
-static bool kvmw_sched_attached;
 /* Set at unload, under kvmw_sched_lock: never attach again. */
 static bool kvmw_sched_stopped;
 static void kvmw_sched_sync(struct work_struct *work);
