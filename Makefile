@@ -6,6 +6,9 @@
 #   make KDIR=<dir>      module for the kernel whose headers are in <dir>
 #   make module|bpf|userspace|selftests
 #   make check           unit tests, checkpatch, kernel tests in QEMU (6.1, 6.12)
+#                        and on Intel VMX under Bochs (6.1, a subset)
+#   make check-vmx       all kernel tests on Intel VMX under Bochs (6.1, 6.12)
+#   make check-debug     kernel tests on a debug kernel (KASAN, lockdep, ...)
 #   make demo            boot the test VM, run sample guests, show kvmwarden stat
 #   make bench           per-exit cost in instructions (QEMU -icount), 6.1 and 6.12
 #   make install         module (modules_install), CLI, UAPI header, udev rule
@@ -20,11 +23,12 @@ KDIR ?= /lib/modules/$(shell uname -r)/build
 BUILD ?= $(CURDIR)/build
 PREFIX ?= /usr/local
 DESTDIR ?=
-VERSION := $(shell cat $(CURDIR)/VERSION 2>/dev/null || echo 0.1.0)
+VERSION := $(shell cat $(CURDIR)/VERSION)
 
 export BUILD V
 
-.PHONY: all module userland bpf userspace selftests check demo bench clean \
+.PHONY: all module userland bpf userspace selftests check check-vmx \
+	check-debug demo bench clean \
 	install install-module install-userspace dkms-install checkpatch help
 
 all: module userland
@@ -51,6 +55,12 @@ selftests: bpf
 check:
 	@bash scripts/check.sh
 
+check-vmx:
+	@bash scripts/check-vmx.sh
+
+check-debug:
+	@bash scripts/check-debug.sh
+
 bench:
 	@bash scripts/bench.sh
 
@@ -68,13 +78,16 @@ install-module:
 
 install-userspace: userspace
 	install -D -m 0755 $(BUILD)/userspace/kvmwarden $(DESTDIR)$(PREFIX)/sbin/kvmwarden
+	install -D -m 0644 userspace/kvmwarden.8 $(DESTDIR)$(PREFIX)/share/man/man8/kvmwarden.8
 	install -D -m 0644 include/uapi/linux/kvmwarden.h $(DESTDIR)$(PREFIX)/include/linux/kvmwarden.h
 	install -D -m 0644 packaging/60-kvmwarden.rules $(DESTDIR)/etc/udev/rules.d/60-kvmwarden.rules
 
 dkms-install:
 	rm -rf $(DESTDIR)/usr/src/kvmwarden-$(VERSION)
 	mkdir -p $(DESTDIR)/usr/src/kvmwarden-$(VERSION)
-	cp -r Kbuild Makefile dkms.conf VERSION kmod include $(DESTDIR)/usr/src/kvmwarden-$(VERSION)/
+	cp -r Kbuild Makefile VERSION kmod include $(DESTDIR)/usr/src/kvmwarden-$(VERSION)/
+	sed 's/^PACKAGE_VERSION=.*/PACKAGE_VERSION="$(VERSION)"/' dkms.conf \
+		> $(DESTDIR)/usr/src/kvmwarden-$(VERSION)/dkms.conf
 	dkms add -m kvmwarden -v $(VERSION)
 	dkms install -m kvmwarden -v $(VERSION)
 
@@ -86,4 +99,4 @@ clean:
 	rm -rf $(BUILD)
 
 help:
-	@sed -n '3,16p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,19p' Makefile | sed 's/^# \{0,1\}//'
