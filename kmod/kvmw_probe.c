@@ -133,8 +133,8 @@ static noinline struct kvmw_vcpu *kvmw_vcpu_get_slow(struct kvm_vcpu *vcpu)
  * to userspace follows an exit on the same thread, so checking there is
  * enough: the entry and fault probes skip the compare.
  */
-static __always_inline struct kvmw_vcpu *kvmw_vcpu_get(struct kvm_vcpu *vcpu,
-						      bool check_thread)
+static __always_inline struct kvmw_vcpu *
+kvmw_vcpu_get(struct kvm_vcpu *vcpu, bool check_thread)
 {
 	struct kvmw_vcpu *v = this_cpu_read(kvmw_last);
 
