@@ -65,10 +65,9 @@ static noinline struct kvmw_lat *kvmw_lat_assign(struct kvmw_vcpu *v,
 }
 
 static __always_inline struct kvmw_lat *kvmw_lat_of(struct kvmw_vcpu *v,
+						    struct kvmw_lat **slot,
 						    unsigned int index)
 {
-	struct kvmw_lat **slot = index < KVMW_NR_SLOTS ? &v->lat_of[index] :
-				 &v->ovf_lat[index - KVMW_NR_SLOTS];
 	struct kvmw_lat *e = *slot;
 
 	if (likely(e))
@@ -88,11 +87,11 @@ static noinline struct kvmw_lat *kvmw_account_overflow(struct kvmw_vcpu *v,
 			WRITE_ONCE(v->ovf_code[i], code);
 			/* Pairs with the acquire in kvmw_fill_reasons(). */
 			smp_store_release(&v->ovf_count[i], 1);
-			return kvmw_lat_of(v, KVMW_NR_SLOTS + i);
+			return kvmw_lat_of(v, &v->ovf_lat[i], KVMW_NR_SLOTS + i);
 		}
 		if (v->ovf_code[i] == code) {
 			WRITE_ONCE(v->ovf_count[i], v->ovf_count[i] + 1);
-			return kvmw_lat_of(v, KVMW_NR_SLOTS + i);
+			return kvmw_lat_of(v, &v->ovf_lat[i], KVMW_NR_SLOTS + i);
 		}
 	}
 	WRITE_ONCE(v->overflow_exits, v->overflow_exits + 1);
@@ -162,11 +161,11 @@ static void kvmw_probe_exit(void *data, struct kvm_vcpu *vcpu, u32 isa)
 	code = kvmw_exit_code(vcpu, isa);
 	if (likely(code < KVMW_SLOT_DIRECT)) {
 		v->counts[code]++;
-		e = kvmw_lat_of(v, code);
+		e = kvmw_lat_of(v, &v->lat_of[code], code);
 	} else if (code - KVMW_SVM_HIGH_BASE < KVMW_SVM_HIGH_NR) {
 		code += KVMW_SLOT_DIRECT - KVMW_SVM_HIGH_BASE;
 		v->counts[code]++;
-		e = kvmw_lat_of(v, code);
+		e = kvmw_lat_of(v, &v->lat_of[code], code);
 	} else {
 		e = kvmw_account_overflow(v, code);
 	}

@@ -48,13 +48,12 @@ struct kvmw_stat_def {
 	u32 hist_type;
 };
 
-/* A single __u64 of struct kvmw_vcpu_info (VCPU_U32: a __u32). */
-#define VCPU(n, k, u, f) {						\
+/* A single value of struct kvmw_vcpu_info, of @w bytes (4 or 8). */
+#define VCPU_W(n, k, u, f, w) {						\
 	.name = (n), .scope = KVMW_SCOPE_VCPU, .kind = (k), .unit = (u), \
-	.src = offsetof(struct kvmw_vcpu_info, f), .width = 8, .count = 1 }
-#define VCPU_U32(n, k, u, f) {						\
-	.name = (n), .scope = KVMW_SCOPE_VCPU, .kind = (k), .unit = (u), \
-	.src = offsetof(struct kvmw_vcpu_info, f), .width = 4, .count = 1 }
+	.src = offsetof(struct kvmw_vcpu_info, f), .width = (w), .count = 1 }
+#define VCPU(n, k, u, f)	VCPU_W(n, k, u, f, 8)
+#define VCPU_U32(n, k, u, f)	VCPU_W(n, k, u, f, 4)
 #define VCPU_NODES(n, k, u, f) {					\
 	.name = (n), .scope = KVMW_SCOPE_VCPU, .kind = (k), .unit = (u), \
 	.flags = KVMW_STAT_F_PER_NODE,					\
