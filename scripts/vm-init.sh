@@ -153,8 +153,12 @@ if [ "$mode" = bench ]; then
 		/tests/exit_bench -t -n 100000 bpf-latency-tp >&3 2>&1
 		# The scheduler probes' cost for tasks that are not vCPUs.
 		/tests/sched_bench -n 50000 switch-baseline >&3 2>&1
+		# With a VM (and so KVM's preempt notifiers) but no module.
+		/tests/sched_bench -v -n 50000 switch-baseline-vm >&3 2>&1
 		insmod "$KVMW_MODULE" clock=tsc
 		/tests/sched_bench -n 50000 switch-kvmwarden >&3 2>&1
+		# A VM tracked: the scheduler probes are attached.
+		/tests/sched_bench -v -n 50000 switch-kvmwarden-vm >&3 2>&1
 		rmmod kvmwarden
 	done
 	# One snapshot of a 1000-vCPU VM, in instructions (clock=tsc: the
