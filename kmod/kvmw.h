@@ -27,6 +27,7 @@
  *                   lookup, the sweep of destroyed VMs, their totals
  *  kvmw_mem.c       the memory locality sampler
  *  kvmw_sched.c     the scheduler probes
+ *  kvmw_budget.c    exit budgets: token buckets, the vCPU's park
  *  kvmw_probe.c     the kvm_exit/kvm_entry/kvm_page_fault probes
  *  kvmw_snapshot.c  answers built from the records
  *  kvmw_stats.c     the self-describing statistics, laid out from them
@@ -58,6 +59,7 @@
 #include <kvmwarden/hist.h>
 
 #include "kvmw_kvm.h"
+#include "kvmw_budget.h"
 
 struct dentry;
 struct file;
@@ -221,6 +223,7 @@ struct kvmw_mem {
  * @lat_of: per dense slot, its entry in @lat, NULL for none yet
  * @lat: latency entries, given out to reasons on their first exit
  * @sched: scheduler view of the vCPU thread
+ * @budget: the vCPU's side of its VM's exit budget (kvmw_budget.c)
  * @vcpu_id: KVM vCPU id
  * @tid: thread id that last ran the vCPU (as reported)
  * @run_tid: the same while this is the record that thread ran last, else
@@ -263,6 +266,7 @@ struct kvmw_vcpu {
 	struct kvmw_lat *ovf_lat[KVMW_NR_OVERFLOW];
 	struct kvmw_lat lat[KVMW_LAT_REASONS];
 	struct kvmw_sched sched;
+	struct kvmw_vcpu_budget budget;
 
 	u32 vcpu_id;
 	pid_t tid;
@@ -310,6 +314,7 @@ struct kvmw_vmm {
  * @idle_since: jiffies of that sweep
  * @comm: VMM command name
  * @mem: memory locality sampler
+ * @budget: exit budget (kvmw_budget.c)
  * @vcpus: vCPU records
  * @node: entry in kvmw_vms
  * @hnode: entry in kvmw_vm_hash (by @kvm_key) while live
@@ -330,6 +335,7 @@ struct kvmw_vm {
 	unsigned long idle_since;
 	char comm[TASK_COMM_LEN];
 	struct kvmw_mem mem;
+	struct kvmw_vm_budget budget;
 	struct list_head vcpus;
 	struct list_head node;
 	struct hlist_node hnode;

@@ -10,6 +10,7 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/capability.h>
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
 #include <linux/mm.h>
@@ -38,6 +39,7 @@ static_assert(sizeof(struct kvmw_stats_read) == KVMW_STATS_READ_SIZE_VER0);
 static_assert(sizeof(struct kvmw_vm_rec) == KVMW_VM_REC_HDR_SIZE);
 static_assert(sizeof(struct kvmw_vcpu_rec) == KVMW_VCPU_REC_HDR_SIZE);
 static_assert(sizeof(struct kvmw_reason_rec) == KVMW_REASON_REC_HDR_SIZE);
+static_assert(sizeof(struct kvmw_budget) == KVMW_BUDGET_SIZE_VER0);
 
 /*
  * Copy a size-versioned argument in. Returns the caller's size or -errno:
@@ -113,7 +115,7 @@ static u64 kvmw_features(void)
 	if (kvmw_sched_available())
 		f |= KVMW_FEAT_SCHED;
 	f |= KVMW_FEAT_MEM_NUMA | KVMW_FEAT_EVENTS | KVMW_FEAT_SNAPSHOT_ALL |
-	     KVMW_FEAT_STATS;
+	     KVMW_FEAT_STATS | KVMW_FEAT_BUDGET;
 	return f;
 }
 
@@ -480,12 +482,60 @@ out:
 	return ret;
 }
 
+static long kvmw_ioctl_budget(void __user *uarg, bool set)
+{
+	struct kvmw_budget req;
+	struct kvmw_vm *vm;
+	int usize, ret = 0;
+
+	usize = kvmw_get_arg(&req, sizeof(req), KVMW_BUDGET_SIZE_VER0, uarg);
+	if (usize < 0)
+		return usize;
+	if (!req.vm_id)
+		return -EINVAL;
+	if (!set && (req.flags || req.mode || req.nr_buckets ||
+		     req.max_park_ns || req.guard_window_ns || req.guard_pct ||
+		     req.tripped || req.reserved ||
+		     memchr_inv(req.buckets, 0, sizeof(req.buckets))))
+		return -EINVAL;
+	mutex_lock(&kvmw_mutex);
+	vm = kvmw_vm_by_id(req.vm_id);
+	if (!vm || READ_ONCE(vm->gone_ns))
+		ret = -ENOENT;
+	else if (set)
+		ret = kvmw_budget_set(vm, &req);
+	else
+		kvmw_budget_get(vm, &req);
+	mutex_unlock(&kvmw_mutex);
+	if (ret || set)
+		return ret;
+	return kvmw_put_arg(uarg, &req, sizeof(req), usize);
+}
+
+/*
+ * The one place where control is told from reading: every ioctl that
+ * changes state needs a file opened for writing and CAP_SYS_ADMIN, checked
+ * before its argument is even read. Reading statistics and events needs
+ * only a file opened for reading (whose mode the device node decides).
+ */
+static bool kvmw_ioctl_is_control(unsigned int nr)
+{
+	return nr == (KVMW_IOC_BUDGET_SET & ~IOCSIZE_MASK);
+}
+
 static long kvmw_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
 	void __user *uarg = (void __user *)arg;
+	unsigned int nr = cmd & ~IOCSIZE_MASK;
 
+	if (kvmw_ioctl_is_control(nr)) {
+		if (!(file->f_mode & FMODE_WRITE))
+			return -EBADF;
+		if (!capable(CAP_SYS_ADMIN))
+			return -EPERM;
+	}
 	/* The struct's own size field is authoritative, not the size bits. */
-	switch (cmd & ~IOCSIZE_MASK) {
+	switch (nr) {
 	case KVMW_IOC_HANDSHAKE & ~IOCSIZE_MASK:
 		return kvmw_ioctl_handshake(uarg);
 	case KVMW_IOC_LIST_VMS & ~IOCSIZE_MASK:
@@ -498,6 +548,10 @@ static long kvmw_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return kvmw_ioctl_stats_desc(uarg);
 	case KVMW_IOC_STATS_READ & ~IOCSIZE_MASK:
 		return kvmw_ioctl_stats_read(uarg);
+	case KVMW_IOC_BUDGET_SET & ~IOCSIZE_MASK:
+		return kvmw_ioctl_budget(uarg, true);
+	case KVMW_IOC_BUDGET_GET & ~IOCSIZE_MASK:
+		return kvmw_ioctl_budget(uarg, false);
 	default:
 		return -ENOTTY;
 	}

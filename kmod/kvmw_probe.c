@@ -159,6 +159,8 @@ static void kvmw_probe_exit(void *data, struct kvm_vcpu *vcpu, u32 isa)
 		return;
 	}
 	code = kvmw_exit_code(vcpu, isa);
+	if (unlikely(rcu_access_pointer(v->vm->budget.cur)))
+		kvmw_budget_charge(v, code);
 	if (likely(code < KVMW_SLOT_DIRECT)) {
 		v->counts[code]++;
 		e = kvmw_lat_of(v, &v->lat_of[code], code);
@@ -298,6 +300,13 @@ static bool kvmw_npf_exit(struct kvm_vcpu *vcpu, u32 vendor)
 	return code == EXIT_REASON_EPT_VIOLATION;
 }
 
+/* An NPF exit waiting to be charged to a budget, as MMIO or not. */
+static __always_inline void kvmw_budget_npf(struct kvmw_vcpu *v, bool mmio)
+{
+	if (unlikely(v->budget.defer))
+		kvmw_budget_fault(v, mmio);
+}
+
 /*
  * kvm_page_fault, traced by KVM's NPF / EPT-violation handlers (with the
  * VM's SRCU held, so the memslots can be read) and by its guest #PF
@@ -346,6 +355,7 @@ static void kvmw_probe_fault(void *data, struct kvm_vcpu *vcpu, u64 gpa,
 	/* An L2 guest's address is not in L1's memslots: node unknown. */
 	if (unlikely(kvmw_vcpu_in_l2(vcpu))) {
 		kvmw_fault_node(f, -1);
+		kvmw_budget_npf(v, false);
 		return;
 	}
 	nid = mmio ? -1 : kvmw_gpa_node(vcpu, gpa, &hva);
@@ -353,8 +363,10 @@ static void kvmw_probe_fault(void *data, struct kvm_vcpu *vcpu, u64 gpa,
 		/* No memslot (or an MMIO translation): emulated MMIO. */
 		WRITE_ONCE(f->mmio, f->mmio + 1);
 		kvmw_fault_node(f, -1);
+		kvmw_budget_npf(v, true);
 		return;
 	}
+	kvmw_budget_npf(v, false);
 	if (nid >= 0) {
 		kvmw_fault_node(f, nid);
 		return;

@@ -714,8 +714,12 @@ static void kvmw_vm_free(struct kvmw_vm *vm)
 {
 	struct kvmw_vcpu *v, *tmp;
 
-	list_for_each_entry_safe(v, tmp, &vm->vcpus, vm_node)
+	list_for_each_entry_safe(v, tmp, &vm->vcpus, vm_node) {
+		/* A park queued on its thread still refers to it. */
+		kvmw_budget_vcpu_wait(v);
 		kvfree(v);
+	}
+	kvmw_budget_vm_free(vm);
 	if (kvmw_token_valid(vm->token))
 		dput(vm->token);
 	put_pid(vm->vmm);

@@ -99,6 +99,11 @@
  * described.
  */
 #define KVMW_FEAT_STATS			(1ULL << 11)
+/*
+ * Per-VM exit budgets: KVMW_IOC_BUDGET_SET / KVMW_IOC_BUDGET_GET, the
+ * budget statistics and the KVMW_EVENT_BUDGET_* events.
+ */
+#define KVMW_FEAT_BUDGET		(1ULL << 12)
 
 /* NUMA nodes counted one by one; faults on higher nodes count as unknown. */
 #define KVMW_MAX_NODES		16
@@ -771,6 +776,106 @@ struct kvmw_stats_read {
 #define KVMW_STATS_READ_SIZE_VER0	88
 
 /*
+ * Exit budgets. A budget is a token bucket of exits per VM (or several,
+ * one per set of categories): tokens refill continuously at @rate per
+ * second up to @burst; every exit in a bucket's scope takes one. A VM
+ * whose bucket is empty is over budget: in KVMW_BUDGET_AUDIT mode the
+ * overrun and the time the vCPU would have been parked are only counted,
+ * in KVMW_BUDGET_THROTTLE mode the vCPU thread sleeps before its next
+ * guest entry until the deficit is paid back (at most @max_park_ns per
+ * park). See Documentation/budgets.rst.
+ */
+#define KVMW_BUDGET_OFF		0
+#define KVMW_BUDGET_AUDIT	1
+#define KVMW_BUDGET_THROTTLE	2
+
+/* At most this many buckets per VM. */
+#define KVMW_BUDGET_MAX_BUCKETS	4
+/* Limits of struct kvmw_budget_bucket: exits per second, exits. */
+#define KVMW_BUDGET_MAX_RATE	1000000000ULL
+#define KVMW_BUDGET_MAX_BURST	(1ULL << 32)
+/* Largest accepted kvmw_budget::max_park_ns (1 s) and its default (10 ms). */
+#define KVMW_BUDGET_MAX_PARK_NS		1000000000ULL
+#define KVMW_BUDGET_DEF_PARK_NS		10000000ULL
+/* Guard window limits and default (ns), default share (percent). */
+#define KVMW_BUDGET_MIN_WINDOW_NS	10000000ULL
+#define KVMW_BUDGET_MAX_WINDOW_NS	60000000000ULL
+#define KVMW_BUDGET_DEF_WINDOW_NS	1000000000ULL
+#define KVMW_BUDGET_DEF_GUARD_PCT	90
+
+/*
+ * The default scope of a bucket whose @categories is 0: every exit except
+ * the guest idling (KVMW_CAT_HALT) and external interrupts
+ * (KVMW_CAT_INTERRUPT), so an idle guest is never charged. Bits are
+ * 1 << KVMW_CAT_* (include/kvmwarden/categories.h).
+ */
+#define KVMW_BUDGET_DEFAULT_SCOPE	(((1ULL << 13) - 1) & ~((1ULL << 2) | (1ULL << 3)))
+
+/**
+ * struct kvmw_budget_bucket - one token bucket of a budget
+ * @categories: exits charged to this bucket, as 1 << KVMW_CAT_* bits; 0
+ *	means KVMW_BUDGET_DEFAULT_SCOPE. The buckets of a budget must not
+ *	share a category.
+ * @rate: tokens per second, 1 to KVMW_BUDGET_MAX_RATE
+ * @burst: bucket size in exits, 1 to KVMW_BUDGET_MAX_BURST
+ * @credit: one-time credit of exits taken when the bucket is empty and
+ *	never refilled (a boot allowance), 0 to KVMW_BUDGET_MAX_BURST. On
+ *	KVMW_IOC_BUDGET_GET: the credit left.
+ */
+struct kvmw_budget_bucket {
+	__u64 categories;
+	__u64 rate;
+	__u64 burst;
+	__u64 credit;
+};
+
+/* kvmw_budget::flags */
+/* KVMW_IOC_BUDGET_SET: when the guard trips, go on in audit mode. */
+#define KVMW_BUDGET_F_GUARD_AUDIT	(1U << 0)
+#define KVMW_BUDGET_F_ALL		KVMW_BUDGET_F_GUARD_AUDIT
+
+/**
+ * struct kvmw_budget - argument of KVMW_IOC_BUDGET_SET and _GET
+ * @size: in: sizeof(struct kvmw_budget) as the caller knows it
+ * @flags: KVMW_BUDGET_F_*; other bits are rejected (EINVAL)
+ * @vm_id: in: the VM (from KVMW_IOC_STATS_READ); ENOENT if not tracked
+ * @mode: KVMW_BUDGET_OFF (SET: remove the budget), _AUDIT or _THROTTLE
+ * @nr_buckets: buckets used in @buckets, 1 to KVMW_BUDGET_MAX_BUCKETS
+ *	(0 only with KVMW_BUDGET_OFF)
+ * @max_park_ns: longest single park, 0 for KVMW_BUDGET_DEF_PARK_NS, at
+ *	most KVMW_BUDGET_MAX_PARK_NS
+ * @guard_window_ns: the guard's window, 0 for KVMW_BUDGET_DEF_WINDOW_NS
+ * @guard_pct: the guard trips when one vCPU was parked more than this
+ *	share (percent) of a window; 0 for KVMW_BUDGET_DEF_GUARD_PCT, 100
+ *	disables the guard. Tripping raises KVMW_EVENT_BUDGET_GUARD and,
+ *	with KVMW_BUDGET_F_GUARD_AUDIT, turns the budget to audit mode.
+ * @tripped: out (GET): the guard tripped and the budget runs in audit
+ *	mode since; a new SET clears it
+ * @reserved: must be 0
+ * @buckets: the token buckets
+ *
+ * KVMW_IOC_BUDGET_SET replaces the VM's budget; a bucket whose categories
+ * are the same as before keeps its debt (a VM over budget stays over
+ * budget) and the VM's counters are never reset. Needs a file opened for
+ * writing and CAP_SYS_ADMIN. Nothing changes on error.
+ */
+struct kvmw_budget {
+	__u32 size;
+	__u32 flags;
+	__u64 vm_id;
+	__u32 mode;
+	__u32 nr_buckets;
+	__u64 max_park_ns;
+	__u64 guard_window_ns;
+	__u32 guard_pct;
+	__u32 tripped;
+	__u64 reserved;
+	struct kvmw_budget_bucket buckets[KVMW_BUDGET_MAX_BUCKETS];
+};
+
+#define KVMW_BUDGET_SIZE_VER0		184
+
+/*
  * Event stream: read() on /dev/kvmwarden returns whole struct kvmw_event
  * records (a buffer smaller than one record gives EINVAL); it blocks until
  * an event arrives unless the file is O_NONBLOCK (then EAGAIN); poll()
@@ -790,6 +895,12 @@ struct kvmw_stats_read {
 #define KVMW_EVENT_VM_GONE	2
 /* A vCPU of a known VM was seen for the first time. */
 #define KVMW_EVENT_VCPU_NEW	3
+/* A VM's budget was set or changed (budget payload). */
+#define KVMW_EVENT_BUDGET_SET	4
+/* A VM's budget was removed (budget payload: the last settings). */
+#define KVMW_EVENT_BUDGET_CLEAR	5
+/* A vCPU was parked for more than guard_pct of a window (budget payload). */
+#define KVMW_EVENT_BUDGET_GUARD	6
 
 /* data[] of KVMW_EVENT_VM_GONE: the VM's final totals. */
 #define KVMW_EVENT_GONE_EXITS		0
@@ -800,6 +911,52 @@ struct kvmw_stats_read {
 #define KVMW_EVENT_GONE_USER_NS		5
 #define KVMW_EVENT_GONE_FAULTS		6
 #define KVMW_EVENT_GONE_UNTIMED		7
+
+/**
+ * struct kvmw_event_gone - payload of KVMW_EVENT_VM_GONE: final totals
+ * @exits: exits of all vCPUs
+ * @entries: guest entries
+ * @guest_ns: time in the guest
+ * @overhead_ns: exit handling in the kernel
+ * @idle_ns: guest idle (HLT and friends) time
+ * @user_ns: time in the VMM between exits and entries
+ * @faults: nested page faults
+ * @untimed: exits without a latency entry
+ */
+struct kvmw_event_gone {
+	__u64 exits;
+	__u64 entries;
+	__u64 guest_ns;
+	__u64 overhead_ns;
+	__u64 idle_ns;
+	__u64 user_ns;
+	__u64 faults;
+	__u64 untimed;
+};
+
+/**
+ * struct kvmw_event_budget - payload of the KVMW_EVENT_BUDGET_* events
+ * @mode: SET: the new mode; CLEAR: the mode removed; GUARD: the mode
+ *	now in force (KVMW_BUDGET_AUDIT when the guard fell back to audit)
+ * @nr_buckets: buckets of the budget
+ * @categories: first bucket's categories (as set, 0 = default scope)
+ * @rate: first bucket's rate
+ * @burst: first bucket's burst
+ * @parked_ns: GUARD: time the vCPU (@vcpu_id, @tid) was parked in the
+ *	window; else 0
+ * @window_ns: GUARD: the window; else 0
+ * @reserved: 0
+ */
+struct kvmw_event_budget {
+	__u32 mode;
+	__u32 nr_buckets;
+	__u64 categories;
+	__u64 rate;
+	__u64 burst;
+	__u64 parked_ns;
+	__u64 window_ns;
+	__u64 reserved[2];
+};
 
 /**
  * struct kvmw_event - one record of the event stream
@@ -816,7 +973,10 @@ struct kvmw_stats_read {
  *	need not be vCPU 0; VCPU_NEW), else 0
  * @tid: the thread concerned (VM_NEW, VCPU_NEW: the vCPU thread), else 0
  * @nr_vcpus: vCPUs of the VM known when the event was produced
- * @data: type-specific numbers (KVMW_EVENT_GONE_* for VM_GONE), else 0
+ * @data: type-specific numbers, also readable through the typed members
+ *	below (KVMW_EVENT_GONE_* index @data for VM_GONE), else 0
+ * @gone: KVMW_EVENT_VM_GONE: the VM's final totals
+ * @budget: KVMW_EVENT_BUDGET_*: the budget concerned
  */
 struct kvmw_event {
 	__u32 size;
@@ -830,7 +990,11 @@ struct kvmw_event {
 	__u32 vcpu_id;
 	__u32 tid;
 	__u32 nr_vcpus;
-	__u64 data[8];
+	union {
+		__u64 data[8];
+		struct kvmw_event_gone gone;
+		struct kvmw_event_budget budget;
+	};
 };
 
 #define KVMW_EVENT_SIZE_VER0		120
@@ -843,5 +1007,7 @@ struct kvmw_event {
 #define KVMW_IOC_SNAPSHOT_ALL	_IOWR(KVMW_IOC_MAGIC, 0x03, struct kvmw_snapshot_all)
 #define KVMW_IOC_STATS_DESC	_IOWR(KVMW_IOC_MAGIC, 0x04, struct kvmw_stats_desc)
 #define KVMW_IOC_STATS_READ	_IOWR(KVMW_IOC_MAGIC, 0x05, struct kvmw_stats_read)
+#define KVMW_IOC_BUDGET_SET	_IOW(KVMW_IOC_MAGIC, 0x06, struct kvmw_budget)
+#define KVMW_IOC_BUDGET_GET	_IOWR(KVMW_IOC_MAGIC, 0x07, struct kvmw_budget)
 
 #endif /* _UAPI_LINUX_KVMWARDEN_H */

@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Exit budgets: the per-VM token buckets, the vCPU's park, the hooks the
+ * probes call. Documentation/budgets.rst explains the design.
+ */
+#ifndef KVMW_BUDGET_H
+#define KVMW_BUDGET_H
+
+#include <linux/atomic.h>
+#include <linux/rcupdate.h>
+#include <linux/types.h>
+
+#include <uapi/linux/kvmwarden.h>
+#include <kvmwarden/categories.h>
+
+struct kvmw_vm;
+struct kvmw_vcpu;
+
+/*
+ * One token bucket, as a GCRA: @tat is the "theoretical arrival time" in
+ * token units, the token clock value at which the bucket is full again.
+ * The token clock is CLOCK_MONOTONIC scaled by the rate, computed from the
+ * absolute time (tau = ns * rate / 10^9), so no remainder is ever lost.
+ * An exit at token time t moves @tat to max(@tat, t) + 1; the bucket is
+ * empty when @tat - t exceeds @burst. One atomic word: the VM's vCPUs
+ * share it without a lock.
+ */
+struct kvmw_bucket {
+	atomic64_t tat;
+	atomic64_t credit;
+	u64 mult;		/* rate * 2^64 / NSEC_PER_SEC */
+	u64 ns_q32;		/* NSEC_PER_SEC * 2^32 / rate: ns per token */
+	u64 burst;
+	u64 rate;
+	u64 categories;		/* as set (0 = default scope) */
+	u64 scope;		/* resolved category mask */
+};
+
+/*
+ * A VM's budget. Immutable once published except for the buckets' state:
+ * KVMW_IOC_BUDGET_SET builds a new one and frees the old after an RCU
+ * grace period (the probes read it under rcu_read_lock_sched()).
+ */
+struct kvmw_budget_state {
+	struct rcu_head rcu;
+	u32 mode;
+	u32 flags;
+	u32 nr_buckets;
+	u32 guard_pct;
+	u64 max_park_ns;
+	u64 window_ns;
+	s8 bucket_of[KVMW_NR_CATEGORIES];
+	struct kvmw_bucket b[KVMW_BUDGET_MAX_BUCKETS];
+};
+
+/*
+ * A vCPU's side of the budget. Written only by the vCPU's own thread (the
+ * exit and fault probes and the park callback), read with READ_ONCE().
+ * @queued is set while @park_cb is queued on that thread: the record must
+ * outlive the callback, so the reaper waits for it to clear.
+ */
+struct kvmw_vcpu_budget {
+	struct callback_head park_cb;
+	unsigned long queued;
+	u64 park_until;
+	u32 defer;
+	u32 tripped_gen;
+	u64 charged;
+	u64 overruns;
+	u64 parks;
+	u64 parked_ns;
+	u64 would_park_ns;
+	u64 window_start;
+	u64 window_parked;
+};
+
+/* Per-VM state: the budget, its generation, the guard having tripped. */
+struct kvmw_vm_budget {
+	struct kvmw_budget_state __rcu *cur;
+	u32 gen;
+	u32 tripped;
+};
+
+void kvmw_budget_charge(struct kvmw_vcpu *v, u32 code);
+void kvmw_budget_fault(struct kvmw_vcpu *v, bool mmio);
+int kvmw_budget_set(struct kvmw_vm *vm, const struct kvmw_budget *req);
+void kvmw_budget_get(struct kvmw_vm *vm, struct kvmw_budget *out);
+s64 kvmw_budget_tokens(struct kvmw_vm *vm, u32 i);
+void kvmw_budget_vm_free(struct kvmw_vm *vm);
+void kvmw_budget_vcpu_wait(struct kvmw_vcpu *v);
+void kvmw_budget_exit(void);
+
+#endif /* KVMW_BUDGET_H */

@@ -1,0 +1,587 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * budget - per-VM exit budgets (KVMW_IOC_BUDGET_SET / _GET).
+ *
+ * invalid: every invalid argument is rejected with its errno and changes
+ *	nothing (the budget read back is the one set before).
+ * access: control needs a file opened for writing (EBADF) and
+ *	CAP_SYS_ADMIN (EPERM); reading the budget needs neither.
+ * throttle_rate: a guest executing CPUID as fast as it can, throttled to
+ *	B CPUID exits per second, holds to B within 5% over a 10 s window,
+ *	for two values of B.
+ * halt_not_charged: under the default scope a guest's HLT exits are not
+ *	charged: 200 of them pass a budget of one exit per second at once.
+ * signal_prompt: a vCPU thread parked by a budget of one exit per second
+ *	returns from KVM_RUN with EINTR within 50 ms of a signal.
+ * sigkill_prompt: a VMM whose vCPU is parked dies within 50 ms of
+ *	SIGKILL, beyond the time a running one takes.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/kvm.h>
+
+#include "kselftest_harness.h"
+#include "kvm_util.h"
+#include "kvmw_util.h"
+#include <kvmwarden/categories.h>
+
+/* CPUIDs per batch report of GUEST_PROG_CPUID_SPIN. */
+#define BATCH		50
+/* Longest a signal or SIGKILL may take to get through a park. */
+#define PROMPT_NS	50000000ULL
+#define NSEC		1000000000ULL
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * NSEC + ts.tv_nsec;
+}
+
+static void sleep_ns(uint64_t ns)
+{
+	struct timespec ts = { ns / NSEC, ns % NSEC };
+
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
+static int budget_set(int fd, struct kvmw_budget *b)
+{
+	b->size = sizeof(*b);
+	return ioctl(fd, KVMW_IOC_BUDGET_SET, b) ? -errno : 0;
+}
+
+static int budget_get(int fd, uint64_t vm_id, struct kvmw_budget *b)
+{
+	memset(b, 0, sizeof(*b));
+	b->size = sizeof(*b);
+	b->vm_id = vm_id;
+	return ioctl(fd, KVMW_IOC_BUDGET_GET, b) ? -errno : 0;
+}
+
+/* A one-bucket budget. */
+static void budget_one(struct kvmw_budget *b, uint64_t vm_id, uint32_t mode,
+		       uint64_t cats, uint64_t rate, uint64_t burst)
+{
+	memset(b, 0, sizeof(*b));
+	b->vm_id = vm_id;
+	b->mode = mode;
+	b->nr_buckets = 1;
+	b->buckets[0].categories = cats;
+	b->buckets[0].rate = rate;
+	b->buckets[0].burst = burst;
+}
+
+/* The module's id of @vm, whose vCPUs have run. */
+static int vm_id_of(int fd, struct kvm_vm *vm, uint64_t *id)
+{
+	struct kvmw_snap s;
+	int ret = kvmw_find_kvm_vm(fd, vm, &s);
+
+	if (ret)
+		return ret;
+	*id = s.hdr.vm.vm_id;
+	kvmw_snap_free(&s);
+	return 0;
+}
+
+FIXTURE(budget) {
+	int dev;
+	struct kvm_vm *vm;
+	struct kvm_vcpu *vcpu;
+	uint64_t vm_id;
+	char why[128];
+};
+
+FIXTURE_SETUP(budget)
+{
+	self->vm = NULL;
+	self->dev = kvmw_test_open(KVMW_FEAT_BUDGET | KVMW_FEAT_EXIT_COUNTS,
+				   "exit budgets", self->why,
+				   sizeof(self->why));
+	if (self->why[0])
+		return;
+	ASSERT_LE(0, self->dev);
+}
+
+FIXTURE_TEARDOWN(budget)
+{
+	if (self->vm) {
+		vcpu_spin_stop(self->vcpu);
+		vcpu_join(self->vcpu);
+		vm_destroy(self->vm);
+	}
+	if (self->dev >= 0)
+		close(self->dev);
+}
+
+/* Start a CPUID storm on one vCPU and learn its VM's id. */
+static int spin_start(struct __test_metadata *_metadata,
+		      FIXTURE_DATA(budget) *self)
+{
+	struct vm_opts opts = {};
+	uint64_t t0;
+
+	self->vm = vm_create(&opts);
+	ASSERT_NE(NULL, self->vm);
+	self->vcpu = vcpu_add(self->vm);
+	ASSERT_NE(NULL, self->vcpu);
+	ASSERT_EQ(0, vcpu_load_prog(self->vcpu, GUEST_PROG_CPUID_SPIN, BATCH));
+	ASSERT_EQ(0, vcpu_start(self->vcpu));
+	t0 = now_ns();
+	while (vcpu_spin_batches(self->vcpu) < 2) {
+		ASSERT_GT(t0 + 30 * NSEC, now_ns()) TH_LOG("guest not running");
+		ASSERT_FALSE(vcpu_finished(self->vcpu)) TH_LOG("%s",
+			self->vcpu->res.msg);
+		usleep(1000);
+	}
+	ASSERT_EQ(0, vm_id_of(self->dev, self->vm, &self->vm_id));
+	return 0;
+}
+
+/* CPUID exits per second of the storm over @ns. */
+static double spin_rate(struct kvm_vcpu *vcpu, uint64_t ns)
+{
+	uint64_t b0 = vcpu_spin_batches(vcpu), t0 = now_ns(), b1, t1;
+
+	sleep_ns(ns);
+	b1 = vcpu_spin_batches(vcpu);
+	t1 = now_ns();
+	return (double)(b1 - b0) * BATCH * NSEC / (t1 - t0);
+}
+
+TEST_F(budget, invalid)
+{
+	struct kvmw_budget good, b, got;
+	unsigned int i;
+
+	if (self->why[0])
+		SKIP(return, "%s", self->why);
+	spin_start(_metadata, self);
+	budget_one(&good, self->vm_id, KVMW_BUDGET_AUDIT, 0, 1000000, 1000);
+	ASSERT_EQ(0, budget_set(self->dev, &good));
+
+	for (i = 0; ; i++) {
+		int want = -EINVAL;
+
+		b = good;
+		switch (i) {
+		case 0: b.flags = 1U << 31; break;
+		case 1: b.mode = 3; break;
+		case 2: b.nr_buckets = 0; break;
+		case 3: b.nr_buckets = KVMW_BUDGET_MAX_BUCKETS + 1; break;
+		case 4: b.buckets[0].rate = 0; break;
+		case 5: b.buckets[0].rate = KVMW_BUDGET_MAX_RATE + 1; break;
+		case 6: b.buckets[0].burst = 0; break;
+		case 7: b.buckets[0].burst = KVMW_BUDGET_MAX_BURST + 1; break;
+		case 8: b.buckets[0].credit = KVMW_BUDGET_MAX_BURST + 1; break;
+		case 9: b.buckets[0].categories = 1ULL << KVMW_NR_CATEGORIES;
+			break;
+		case 10: b.buckets[1].rate = 5; break;	/* unused bucket */
+		case 11: /* two buckets sharing a category */
+			b.nr_buckets = 2;
+			b.buckets[0].categories = 1ULL << KVMW_CAT_IO;
+			b.buckets[1] = b.buckets[0];
+			b.buckets[1].categories |= 1ULL << KVMW_CAT_MSR;
+			break;
+		case 12: /* default scope overlaps io */
+			b.nr_buckets = 2;
+			b.buckets[1] = b.buckets[0];
+			b.buckets[1].categories = 1ULL << KVMW_CAT_IO;
+			break;
+		case 13: b.max_park_ns = KVMW_BUDGET_MAX_PARK_NS + 1; break;
+		case 14: b.max_park_ns = 999; break;
+		case 15: b.guard_window_ns = KVMW_BUDGET_MIN_WINDOW_NS - 1;
+			break;
+		case 16: b.guard_window_ns = KVMW_BUDGET_MAX_WINDOW_NS + 1;
+			break;
+		case 17: b.guard_pct = 101; break;
+		case 18: b.reserved = 1; break;
+		case 19: b.tripped = 1; break;
+		case 20: b.mode = KVMW_BUDGET_OFF; break; /* with buckets */
+		case 21: b.vm_id = 0; break;
+		case 22: b.vm_id = ~0ULL; want = -ENOENT; break;
+		default: goto done;
+		}
+		EXPECT_EQ(want, budget_set(self->dev, &b)) TH_LOG("case %u", i);
+		ASSERT_EQ(0, budget_get(self->dev, self->vm_id, &got));
+		EXPECT_EQ(KVMW_BUDGET_AUDIT, got.mode) TH_LOG("case %u", i);
+		EXPECT_EQ(1, got.nr_buckets) TH_LOG("case %u", i);
+		EXPECT_EQ(1000000, got.buckets[0].rate) TH_LOG("case %u", i);
+		EXPECT_EQ(1000, got.buckets[0].burst) TH_LOG("case %u", i);
+		EXPECT_EQ(0, got.buckets[1].rate) TH_LOG("case %u", i);
+	}
+done:
+	/* A size below the first version; a larger one with garbage. */
+	b = good;
+	b.size = 8;
+	EXPECT_EQ(-1, ioctl(self->dev, KVMW_IOC_BUDGET_SET, &b));
+	EXPECT_EQ(EINVAL, errno);
+	{
+		char big[sizeof(b) + 8] = { 0 };
+
+		memcpy(big, &good, sizeof(good));
+		((struct kvmw_budget *)big)->size = sizeof(big);
+		big[sizeof(b) + 3] = 1;
+		EXPECT_EQ(-1, ioctl(self->dev, KVMW_IOC_BUDGET_SET, big));
+		EXPECT_EQ(E2BIG, errno);
+	}
+	/* GET takes only the VM id. */
+	memset(&b, 0, sizeof(b));
+	b.size = sizeof(b);
+	b.vm_id = self->vm_id;
+	b.mode = 1;
+	EXPECT_EQ(-1, ioctl(self->dev, KVMW_IOC_BUDGET_GET, &b));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-ENOENT, budget_get(self->dev, ~0ULL, &got));
+
+	/* The defaults are filled in and read back. */
+	ASSERT_EQ(0, budget_get(self->dev, self->vm_id, &got));
+	EXPECT_EQ(KVMW_BUDGET_DEF_PARK_NS, got.max_park_ns);
+	EXPECT_EQ(KVMW_BUDGET_DEF_WINDOW_NS, got.guard_window_ns);
+	EXPECT_EQ(KVMW_BUDGET_DEF_GUARD_PCT, got.guard_pct);
+	EXPECT_EQ(0, got.buckets[0].categories);
+
+	/* Removed, and removing again is fine. */
+	budget_one(&b, self->vm_id, KVMW_BUDGET_OFF, 0, 0, 0);
+	b.nr_buckets = 0;
+	EXPECT_EQ(0, budget_set(self->dev, &b));
+	EXPECT_EQ(0, budget_set(self->dev, &b));
+	ASSERT_EQ(0, budget_get(self->dev, self->vm_id, &got));
+	EXPECT_EQ(KVMW_BUDGET_OFF, got.mode);
+	EXPECT_EQ(0, got.nr_buckets);
+}
+
+TEST_F(budget, access)
+{
+	struct kvmw_budget b, got;
+	int ro, status;
+	pid_t pid;
+
+	if (self->why[0])
+		SKIP(return, "%s", self->why);
+	spin_start(_metadata, self);
+	budget_one(&b, self->vm_id, KVMW_BUDGET_AUDIT, 0, 1000000, 1000);
+
+	ro = open(KVMW_DEVICE_PATH, O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, ro);
+	EXPECT_EQ(-EBADF, budget_set(ro, &b));
+	EXPECT_EQ(0, budget_get(ro, self->vm_id, &got));
+	EXPECT_EQ(KVMW_BUDGET_OFF, got.mode);
+	close(ro);
+
+	/* Without CAP_SYS_ADMIN, even on a file opened for writing. */
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		if (setresuid(65534, 65534, 65534))
+			_exit(10);
+		if (budget_set(self->dev, &b) != -EPERM)
+			_exit(11);
+		if (budget_get(self->dev, self->vm_id, &got) ||
+		    got.mode != KVMW_BUDGET_OFF)
+			_exit(12);
+		_exit(0);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status));
+	ASSERT_EQ(0, budget_get(self->dev, self->vm_id, &got));
+	EXPECT_EQ(KVMW_BUDGET_OFF, got.mode);
+	EXPECT_EQ(0, budget_set(self->dev, &b));
+}
+
+TEST_F(budget, throttle_rate)
+{
+	static const unsigned int window_s[] = { 10, 5 };
+	struct kvmw_budget b, got;
+	double free_rate, rate;
+	uint64_t target, last = 0;
+	unsigned int i;
+
+	if (self->why[0])
+		SKIP(return, "%s", self->why);
+	spin_start(_metadata, self);
+	free_rate = spin_rate(self->vcpu, 2 * NSEC);
+	TH_LOG("unbudgeted: %.0f CPUID exits/s", free_rate);
+	/* A budget well below what the guest does, or there is no test. */
+	target = free_rate / 4 > 2000 ? 2000 : free_rate / 4;
+	ASSERT_LE(200, target) TH_LOG("guest too slow: %.0f/s", free_rate);
+
+	for (i = 0; i < 2; i++, target /= 2) {
+		budget_one(&b, self->vm_id, KVMW_BUDGET_THROTTLE,
+			   1ULL << KVMW_CAT_CPUID, target, target / 20);
+		ASSERT_EQ(0, budget_set(self->dev, &b));
+		/* The burst is spent at once; let it go by. */
+		sleep_ns(NSEC / 2);
+		rate = spin_rate(self->vcpu, window_s[i] * NSEC);
+		TH_LOG("budget %llu/s: %.1f CPUID exits/s over %u s",
+		       (unsigned long long)target, rate, window_s[i]);
+		EXPECT_LE(rate, target * 1.05);
+		EXPECT_GE(rate, target * 0.95);
+		ASSERT_EQ(0, budget_get(self->dev, self->vm_id, &got));
+		EXPECT_EQ(KVMW_BUDGET_THROTTLE, got.mode);
+		EXPECT_EQ(target, got.buckets[0].rate);
+		EXPECT_EQ(0, got.tripped);
+		last = target;
+	}
+	/* Cleared: back to full speed. */
+	memset(&b, 0, sizeof(b));
+	b.vm_id = self->vm_id;
+	ASSERT_EQ(0, budget_set(self->dev, &b));
+	rate = spin_rate(self->vcpu, 2 * NSEC);
+	TH_LOG("cleared: %.0f CPUID exits/s", rate);
+	EXPECT_GT(rate, last * 2);
+}
+
+TEST_F(budget, halt_not_charged)
+{
+	struct vm_opts opts = {};
+	struct kvmw_budget b;
+	uint64_t t0, ns;
+
+	if (self->why[0])
+		SKIP(return, "%s", self->why);
+	self->vm = NULL;
+	{
+		struct kvm_vm *vm = vm_create(&opts);
+		struct kvm_vcpu *vcpu;
+
+		ASSERT_NE(NULL, vm);
+		vcpu = vcpu_add(vm);
+		ASSERT_NE(NULL, vcpu);
+		/* Run once so that the module knows the VM. */
+		ASSERT_EQ(0, vcpu_load_prog(vcpu, GUEST_PROG_CPUID, 1));
+		ASSERT_EQ(0, vcpu_run(vcpu)) TH_LOG("%s", vcpu->res.msg);
+		ASSERT_EQ(0, vm_id_of(self->dev, vm, &self->vm_id));
+		budget_one(&b, self->vm_id, KVMW_BUDGET_THROTTLE, 0, 1, 1);
+		ASSERT_EQ(0, budget_set(self->dev, &b));
+		ASSERT_EQ(0, vcpu_load_prog(vcpu, GUEST_PROG_HLT, 200));
+		memset(&vcpu->res, 0, sizeof(vcpu->res));
+		t0 = now_ns();
+		ASSERT_EQ(0, vcpu_run(vcpu)) TH_LOG("%s", vcpu->res.msg);
+		ns = now_ns() - t0;
+		EXPECT_EQ(200, vcpu->res.hlt);
+		TH_LOG("200 HLT under 1 exit/s: %.1f ms", ns / 1e6);
+		/* Charged, they would take 200 s; the report exits cost 1-2 s. */
+		EXPECT_GT(5 * NSEC, ns);
+		vm_destroy(vm);
+	}
+}
+
+static volatile sig_atomic_t sig_seen;
+
+static void on_sigusr1(int sig)
+{
+	(void)sig;
+	sig_seen = 1;
+}
+
+struct park_run {
+	struct kvm_vcpu *vcpu;
+	volatile int stop;
+	volatile uint64_t eintr_ns;
+	volatile uint64_t eintr;
+	volatile int err;
+};
+
+/* A minimal VMM loop that notes when KVM_RUN returns EINTR. */
+static void *park_loop(void *arg)
+{
+	struct park_run *p = arg;
+
+	__atomic_store_n(&p->vcpu->tid, kvm_gettid(), __ATOMIC_SEQ_CST);
+	while (!p->stop) {
+		if (ioctl(p->vcpu->fd, KVM_RUN, 0)) {
+			if (errno != EINTR) {
+				p->err = errno;
+				return NULL;
+			}
+			p->eintr_ns = now_ns();
+			__atomic_add_fetch(&p->eintr, 1, __ATOMIC_SEQ_CST);
+		}
+		/* Other exits: the batch reports (port I/O), run on. */
+	}
+	return NULL;
+}
+
+TEST_F(budget, signal_prompt)
+{
+	struct sigaction sa = { .sa_handler = on_sigusr1 };
+	struct park_run p = {};
+	struct kvmw_budget b;
+	struct vm_opts opts = {};
+	pthread_t th;
+	uint64_t worst = 0;
+	int i;
+
+	if (self->why[0])
+		SKIP(return, "%s", self->why);
+	ASSERT_EQ(0, sigaction(SIGUSR1, &sa, NULL));
+	self->vm = NULL;
+	{
+		struct kvm_vm *vm = vm_create(&opts);
+
+		ASSERT_NE(NULL, vm);
+		p.vcpu = vcpu_add(vm);
+		ASSERT_NE(NULL, p.vcpu);
+		ASSERT_EQ(0, vcpu_load_prog(p.vcpu, GUEST_PROG_CPUID_SPIN,
+					    BATCH));
+		ASSERT_EQ(0, pthread_create(&th, NULL, park_loop, &p));
+		for (i = 0; !__atomic_load_n(&p.vcpu->tid, __ATOMIC_SEQ_CST) &&
+			    i < 1000; i++)
+			usleep(1000);
+		/* Wait for the module to see the VM. */
+		for (i = 0; i < 3000; i++) {
+			if (!vm_id_of(self->dev, vm, &self->vm_id))
+				break;
+			usleep(1000);
+		}
+		ASSERT_NE(0, self->vm_id);
+		budget_one(&b, self->vm_id, KVMW_BUDGET_THROTTLE,
+			   1ULL << KVMW_CAT_CPUID, 1, 1);
+		b.max_park_ns = KVMW_BUDGET_MAX_PARK_NS;
+		ASSERT_EQ(0, budget_set(self->dev, &b));
+		for (i = 0; i < 5; i++) {
+			uint64_t n = p.eintr, t0, d;
+
+			/* Parked by now: one CPUID per second. */
+			sleep_ns(NSEC / 5);
+			t0 = now_ns();
+			ASSERT_EQ(0, pthread_kill(th, SIGUSR1));
+			while (p.eintr == n && now_ns() - t0 < 5 * NSEC)
+				usleep(200);
+			ASSERT_NE(n, p.eintr) TH_LOG("no EINTR in 5 s");
+			d = p.eintr_ns - t0;
+			worst = d > worst ? d : worst;
+		}
+		TH_LOG("worst signal delivery through a park: %.2f ms",
+		       worst / 1e6);
+		EXPECT_GT(PROMPT_NS, worst);
+		p.stop = 1;
+		pthread_kill(th, SIGUSR1);
+		pthread_join(th, NULL);
+		EXPECT_EQ(0, p.err);
+		vm_destroy(vm);
+	}
+	signal(SIGUSR1, SIG_DFL);
+}
+
+/*
+ * A VMM child with one vCPU storming CPUID, throttled to one exit per
+ * second (parked) when @throttle. Returns its pid once it runs.
+ */
+static pid_t vmm_spawn(int dev, bool throttle)
+{
+	int ready[2];
+	pid_t pid;
+	char c;
+
+	if (pipe(ready))
+		return -1;
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (!pid) {
+		struct vm_opts opts = {};
+		struct kvm_vm *vm = vm_create(&opts);
+		struct kvm_vcpu *vcpu;
+		struct kvmw_budget b;
+		uint64_t id;
+		int i;
+
+		close(ready[0]);
+		if (!vm)
+			_exit(10);
+		vcpu = vcpu_add(vm);
+		if (!vcpu || vcpu_load_prog(vcpu, GUEST_PROG_CPUID_SPIN, BATCH) ||
+		    vcpu_start(vcpu))
+			_exit(11);
+		for (i = 0; i < 30000 && vcpu_spin_batches(vcpu) < 2; i++)
+			usleep(1000);
+		if (vm_id_of(dev, vm, &id))
+			_exit(12);
+		budget_one(&b, id, KVMW_BUDGET_THROTTLE,
+			   1ULL << KVMW_CAT_CPUID, 1, 1);
+		b.max_park_ns = KVMW_BUDGET_MAX_PARK_NS;
+		if (throttle && budget_set(dev, &b))
+			_exit(13);
+		if (write(ready[1], "r", 1) != 1)
+			_exit(14);
+		for (;;)
+			pause();
+	}
+	close(ready[1]);
+	if (read(ready[0], &c, 1) != 1) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		pid = -1;
+	}
+	close(ready[0]);
+	return pid;
+}
+
+/* Nanoseconds from SIGKILL to the VMM reaped. */
+static int64_t vmm_kill_ns(pid_t pid)
+{
+	uint64_t t0 = now_ns();
+	int status;
+
+	if (kill(pid, SIGKILL) || waitpid(pid, &status, 0) != pid ||
+	    !WIFSIGNALED(status))
+		return -1;
+	return now_ns() - t0;
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * Tearing a VMM down takes its own time (tens of ms under TCG): compare
+ * the kill of a parked VMM with that of the same VMM running free.
+ */
+TEST_F(budget, sigkill_prompt)
+{
+	int64_t free_ns[3], parked_ns[3];
+	int i;
+
+	if (self->why[0])
+		SKIP(return, "%s", self->why);
+	for (i = 0; i < 3; i++) {
+		pid_t pid = vmm_spawn(self->dev, false);
+
+		ASSERT_LT(0, pid) TH_LOG("VMM failed to start");
+		free_ns[i] = vmm_kill_ns(pid);
+		ASSERT_LT(0, free_ns[i]);
+		pid = vmm_spawn(self->dev, true);
+		ASSERT_LT(0, pid) TH_LOG("VMM failed to start");
+		/* Parked by now: one CPUID per second. */
+		sleep_ns(NSEC / 2);
+		parked_ns[i] = vmm_kill_ns(pid);
+		ASSERT_LT(0, parked_ns[i]);
+	}
+	qsort(free_ns, 3, sizeof(free_ns[0]), cmp_i64);
+	qsort(parked_ns, 3, sizeof(parked_ns[0]), cmp_i64);
+	TH_LOG("SIGKILL to reaped, median of 3: running %.2f ms, parked %.2f ms",
+	       free_ns[1] / 1e6, parked_ns[1] / 1e6);
+	EXPECT_GT((int64_t)PROMPT_NS, parked_ns[1] - free_ns[1]);
+}
+
+TEST_HARNESS_MAIN
