@@ -108,9 +108,14 @@ static void kvmw_budget_take(struct kvmw_vcpu *v, u32 cat)
 	do {
 		new = max(old, t) + 1;
 		over = new - t - bk->burst;
-		/* Audit: an empty bucket stays empty, it never owes. */
+		/*
+		 * Audit: an empty bucket stays empty, it never owes.
+		 * Throttle: it owes at most one longest park.
+		 */
 		if (over > 0 && !throttle)
 			new = t + bk->burst;
+		else if (over > (s64)bk->max_debt)
+			new = t + bk->burst + bk->max_debt;
 	} while (!atomic64_try_cmpxchg(&bk->tat, &old, new));
 	WRITE_ONCE(pb->charged, pb->charged + 1);
 	if (over <= 0)
@@ -287,6 +292,7 @@ void kvmw_budget_vcpu_wait(struct kvmw_vcpu *v)
 
 static int kvmw_budget_check(const struct kvmw_budget *req, u64 *scopes)
 {
+	u64 park = req->max_park_ns ?: KVMW_BUDGET_DEF_PARK_NS;
 	u64 seen = 0;
 	u32 i;
 
@@ -319,7 +325,9 @@ static int kvmw_budget_check(const struct kvmw_budget *req, u64 *scopes)
 		}
 		if (q->categories & ~GENMASK_ULL(KVMW_NR_CATEGORIES - 1, 0))
 			return -EINVAL;
+		/* A token must refill within one park, or it cannot hold. */
 		if (!q->rate || q->rate > KVMW_BUDGET_MAX_RATE ||
+		    q->rate * park < NSEC_PER_SEC ||
 		    !q->burst || q->burst > KVMW_BUDGET_MAX_BURST ||
 		    q->credit > KVMW_BUDGET_MAX_BURST)
 			return -EINVAL;
@@ -390,6 +398,7 @@ int kvmw_budget_set(struct kvmw_vm *vm, const struct kvmw_budget *req)
 			bk->scope = scopes[i];
 			bk->mult = q->rate * div64_u64(U64_MAX, NSEC_PER_SEC);
 			bk->ns_q32 = div64_u64((u64)NSEC_PER_SEC << 32, q->rate);
+			bk->max_debt = kvmw_tokens(bk, b->max_park_ns);
 			atomic64_set(&bk->tat, 0);
 			atomic64_set(&bk->credit, q->credit);
 			for (j = 0; j < KVMW_NR_CATEGORIES; j++)

@@ -31,6 +31,7 @@ struct kvmw_bucket {
 	u64 mult;		/* rate * 2^64 / NSEC_PER_SEC */
 	u64 ns_q32;		/* NSEC_PER_SEC * 2^32 / rate: ns per token */
 	u64 burst;
+	u64 max_debt;		/* tokens one max_park_ns refills */
 	u64 rate;
 	u64 categories;		/* as set (0 = default scope) */
 	u64 scope;		/* resolved category mask */

@@ -794,9 +794,9 @@ struct kvmw_stats_read {
 /* Limits of struct kvmw_budget_bucket: exits per second, exits. */
 #define KVMW_BUDGET_MAX_RATE	1000000000ULL
 #define KVMW_BUDGET_MAX_BURST	(1ULL << 32)
-/* Largest accepted kvmw_budget::max_park_ns (1 s) and its default (10 ms). */
+/* Largest accepted kvmw_budget::max_park_ns (1 s) and its default (100 ms). */
 #define KVMW_BUDGET_MAX_PARK_NS		1000000000ULL
-#define KVMW_BUDGET_DEF_PARK_NS		10000000ULL
+#define KVMW_BUDGET_DEF_PARK_NS		100000000ULL
 /* Guard window limits and default (ns), default share (percent). */
 #define KVMW_BUDGET_MIN_WINDOW_NS	10000000ULL
 #define KVMW_BUDGET_MAX_WINDOW_NS	60000000000ULL
@@ -843,7 +843,9 @@ struct kvmw_budget_bucket {
  * @nr_buckets: buckets used in @buckets, 1 to KVMW_BUDGET_MAX_BUCKETS
  *	(0 only with KVMW_BUDGET_OFF)
  * @max_park_ns: longest single park, 0 for KVMW_BUDGET_DEF_PARK_NS, at
- *	most KVMW_BUDGET_MAX_PARK_NS
+ *	most KVMW_BUDGET_MAX_PARK_NS. A vCPU never owes more than one such
+ *	park: every bucket's rate must refill a token within it (rate x
+ *	max_park_ns >= 10^9), or the budget could not be held (EINVAL).
  * @guard_window_ns: the guard's window, 0 for KVMW_BUDGET_DEF_WINDOW_NS
  * @guard_pct: the guard trips when one vCPU was parked more than this
  *	share (percent) of a window; 0 for KVMW_BUDGET_DEF_GUARD_PCT, 100
