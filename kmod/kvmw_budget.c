@@ -169,25 +169,29 @@ void kvmw_budget_fault(struct kvmw_vcpu *v, bool mmio)
 	kvmw_budget_take(v, mmio ? KVMW_CAT_MMIO : KVMW_CAT_NPF);
 }
 
-static void kvmw_guard_event(struct kvmw_vcpu *v,
-			     const struct kvmw_budget_state *b, u32 mode,
-			     u64 parked, u64 window)
+/* A KVMW_EVENT_BUDGET_* event of @vm (and @v's thread, if given). */
+static void kvmw_budget_event(struct kvmw_vm *vm, struct kvmw_vcpu *v,
+			      u16 type, const struct kvmw_budget_state *b,
+			      u32 mode, u64 parked, u64 window)
 {
-	struct kvmw_vm *vm = v->vm;
 	struct kvmw_event e = {
-		.type = KVMW_EVENT_BUDGET_GUARD,
+		.type = type,
 		.vm_id = vm->id,
 		.vmm_pid = vm->vmm_pid,
-		.vcpu_id = v->vcpu_id,
-		.tid = task_pid_nr(current),
 		.nr_vcpus = READ_ONCE(vm->nr_vcpus),
 	};
 
+	if (v) {
+		e.vcpu_id = v->vcpu_id;
+		e.tid = task_pid_nr(current);
+	}
 	e.budget.mode = mode;
-	e.budget.nr_buckets = b->nr_buckets;
-	e.budget.categories = b->b[0].categories;
-	e.budget.rate = b->b[0].rate;
-	e.budget.burst = b->b[0].burst;
+	if (b) {
+		e.budget.nr_buckets = b->nr_buckets;
+		e.budget.categories = b->b[0].categories;
+		e.budget.rate = b->b[0].rate;
+		e.budget.burst = b->b[0].burst;
+	}
 	e.budget.parked_ns = parked;
 	e.budget.window_ns = window;
 	kvmw_event_emit(&e);
@@ -230,11 +234,62 @@ static void kvmw_guard(struct kvmw_vcpu *v, u64 now, u64 parked)
 			WRITE_ONCE(vm->budget.tripped, 1);
 	}
 	if (trip)
-		kvmw_guard_event(v, b, audit ? KVMW_BUDGET_AUDIT : b->mode,
-				 in, window);
+		kvmw_budget_event(vm, v, KVMW_EVENT_BUDGET_GUARD, b,
+				  audit ? KVMW_BUDGET_AUDIT : b->mode, in,
+				  window);
 	rcu_read_unlock_sched();
 	if (audit)
 		wake_up_all(&kvmw_park_wq);
+}
+
+/* A park of @v at @now: the VM's throttling episode starts or goes on. */
+static void kvmw_throttle_start(struct kvmw_vcpu *v, u64 now)
+{
+	struct kvmw_vm *vm = v->vm;
+	const struct kvmw_budget_state *b;
+
+	WRITE_ONCE(vm->budget.last_park, now);
+	if (test_bit(0, &vm->budget.throttled) ||
+	    test_and_set_bit(0, &vm->budget.throttled))
+		return;
+	WRITE_ONCE(vm->budget.throttle_start, now);
+	rcu_read_lock_sched();
+	b = rcu_dereference_sched(vm->budget.cur);
+	kvmw_budget_event(vm, v, KVMW_EVENT_BUDGET_THROTTLE_START, b,
+			  b ? b->mode : KVMW_BUDGET_OFF, 0, 0);
+	rcu_read_unlock_sched();
+}
+
+/**
+ * kvmw_budget_sweep() - end @vm's throttling episode after a quiet window
+ * @vm: a live VM (caller holds kvmw_mutex)
+ *
+ * Called by the periodic sweep: a VM not parked for a guard window (its
+ * budget's, or the default once the budget is gone) is no longer
+ * throttled.
+ */
+void kvmw_budget_sweep(struct kvmw_vm *vm)
+{
+	const struct kvmw_budget_state *b;
+	u64 now, last, window = KVMW_BUDGET_DEF_WINDOW_NS;
+	u32 mode = KVMW_BUDGET_OFF;
+
+	if (!test_bit(0, &vm->budget.throttled))
+		return;
+	b = rcu_dereference_protected(vm->budget.cur,
+				      lockdep_is_held(&kvmw_mutex));
+	if (b) {
+		window = b->window_ns;
+		mode = b->mode;
+	}
+	now = ktime_get_ns();
+	last = READ_ONCE(vm->budget.last_park);
+	if ((s64)(now - last) < (s64)window)
+		return;
+	/* A park may start a new episode from here on. */
+	clear_bit(0, &vm->budget.throttled);
+	kvmw_budget_event(vm, NULL, KVMW_EVENT_BUDGET_THROTTLE_END, b, mode,
+			  last - READ_ONCE(vm->budget.throttle_start), window);
 }
 
 static bool kvmw_park_over(const struct kvmw_vm *vm, u32 gen)
@@ -268,6 +323,7 @@ static void kvmw_park_fn(struct callback_head *cb)
 						   kvmw_park_over(vm, gen),
 						   ns_to_ktime(until - t0));
 	slept = ktime_get_ns() - t0;
+	kvmw_throttle_start(v, t0);
 	WRITE_ONCE(pb->parks, pb->parks + 1);
 	WRITE_ONCE(pb->parked_ns, pb->parked_ns + slept);
 	if (v->entry_work & KVMW_WORK_USER)
@@ -366,8 +422,8 @@ int kvmw_budget_set(struct kvmw_vm *vm, const struct kvmw_budget *req)
 {
 	u64 scopes[KVMW_BUDGET_MAX_BUCKETS] = {};
 	struct kvmw_budget_state *b = NULL, *old;
-	struct kvmw_event e = {};
 	u64 now = ktime_get_mono_fast_ns();
+	u16 type = 0;
 	u32 i, j;
 	int ret;
 
@@ -416,29 +472,18 @@ int kvmw_budget_set(struct kvmw_vm *vm, const struct kvmw_budget *req)
 						   atomic64_read(&old->b[j].credit)));
 			}
 		}
-		e.type = KVMW_EVENT_BUDGET_SET;
-		e.budget.mode = b->mode;
+		type = KVMW_EVENT_BUDGET_SET;
 	} else if (old) {
-		e.type = KVMW_EVENT_BUDGET_CLEAR;
-		e.budget.mode = old->mode;
+		type = KVMW_EVENT_BUDGET_CLEAR;
 	}
 	rcu_assign_pointer(vm->budget.cur, b);
 	WRITE_ONCE(vm->budget.tripped, 0);
 	WRITE_ONCE(vm->budget.gen, vm->budget.gen + 1);
 	/* Sleepers of this VM re-check: their next exit charges anew. */
 	wake_up_all(&kvmw_park_wq);
-	if (e.type) {
-		const struct kvmw_budget_state *s = b ?: old;
-
-		e.vm_id = vm->id;
-		e.vmm_pid = vm->vmm_pid;
-		e.nr_vcpus = READ_ONCE(vm->nr_vcpus);
-		e.budget.nr_buckets = s->nr_buckets;
-		e.budget.categories = s->b[0].categories;
-		e.budget.rate = s->b[0].rate;
-		e.budget.burst = s->b[0].burst;
-		kvmw_event_emit(&e);
-	}
+	if (type)
+		kvmw_budget_event(vm, NULL, type, b ?: old, b ? b->mode : old->mode,
+				  0, 0);
 	if (old)
 		kfree_rcu(old, rcu);
 	return 0;

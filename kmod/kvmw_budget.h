@@ -75,11 +75,17 @@ struct kvmw_vcpu_budget {
 	u64 window_parked;
 };
 
-/* Per-VM state: the budget, its generation, the guard having tripped. */
+/*
+ * Per-VM state: the budget, its generation, the guard having tripped, the
+ * throttling episode the events report.
+ */
 struct kvmw_vm_budget {
 	struct kvmw_budget_state __rcu *cur;
 	u32 gen;
 	u32 tripped;
+	unsigned long throttled;	/* bit 0: between THROTTLE_START and _END */
+	u64 throttle_start;		/* CLOCK_MONOTONIC ns of the first park */
+	u64 last_park;			/* and of the last one */
 };
 
 void kvmw_budget_charge(struct kvmw_vcpu *v, u32 code);
@@ -88,6 +94,7 @@ int kvmw_budget_set(struct kvmw_vm *vm, const struct kvmw_budget *req);
 void kvmw_budget_get(struct kvmw_vm *vm, struct kvmw_budget *out);
 s64 kvmw_budget_tokens(struct kvmw_vm *vm, u32 i);
 void kvmw_budget_vm_free(struct kvmw_vm *vm);
+void kvmw_budget_sweep(struct kvmw_vm *vm);
 void kvmw_budget_vcpu_wait(struct kvmw_vcpu *v);
 void kvmw_budget_exit(void);
 

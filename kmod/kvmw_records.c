@@ -814,7 +814,10 @@ void kvmw_sweep(void)
 				lockdep_is_held(&kvmw_mutex)) {
 		u64 data[sizeof_field(struct kvmw_event, data) / sizeof(u64)] = {};
 
-		if (vm->gone_ns || !kvmw_vm_destroyed(vm, j))
+		if (vm->gone_ns)
+			continue;
+		kvmw_budget_sweep(vm);
+		if (!kvmw_vm_destroyed(vm, j))
 			continue;
 		WRITE_ONCE(vm->gone_ns, now);
 		/* A new VM at the same address is a new VM from now on. */

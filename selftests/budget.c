@@ -19,6 +19,10 @@
  *	gone.
  * rmmod_while_throttled: unloading the module while a vCPU is parked
  *	returns promptly and the VM runs on unthrottled.
+ * events: set, throttling started, cleared, throttling ended, in order
+ *	and with their payloads.
+ * guard: a vCPU parked more than the guard's share of a window trips
+ *	it: one event, and audit mode when asked.
  * neighbour: a VM sharing a CPU with an exit storm: its exit rate and
  *	run-queue delay alone, next to the storm, next to the storm
  *	throttled (within 10% of alone).
@@ -836,6 +840,119 @@ TEST_F(budget, neighbour)
 	EXPECT_GE(w[2].share, alone * 0.9);
 	EXPECT_LE(w[1].share, alone * 0.75);
 	EXPECT_GT(w[1].rq, w[2].rq * 2);
+}
+
+/* Read the events of VM @id now in @fd's stream into @ev (up to @max). */
+static int events_of(int fd, uint64_t id, struct kvmw_event *ev, int max)
+{
+	struct kvmw_event buf[64];
+	int n = 0;
+	ssize_t r;
+
+	while ((r = read(fd, buf, sizeof(buf))) > 0) {
+		int i;
+
+		for (i = 0; i < r / (ssize_t)sizeof(buf[0]); i++)
+			if (buf[i].vm_id == id && buf[i].type >=
+			    KVMW_EVENT_BUDGET_SET && n < max)
+				ev[n++] = buf[i];
+	}
+	return n;
+}
+
+/*
+ * The budget events, in order: set, throttling started (by the vCPU's
+ * thread), cleared, throttling ended after a quiet guard window.
+ */
+TEST_F(budget, events)
+{
+	struct kvmw_event ev[16];
+	struct kvmw_budget b;
+	int fd, n;
+
+	if (self->why[0])
+		SKIP(return, "%s", self->why);
+	spin_start(_metadata, self);
+	fd = open(KVMW_DEVICE_PATH, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	budget_one(&b, self->vm_id, KVMW_BUDGET_THROTTLE,
+		   1ULL << KVMW_CAT_CPUID, 100, 10);
+	b.guard_pct = 100;	/* parked ~99% of the time: no guard here */
+	ASSERT_EQ(0, budget_set(self->dev, &b));
+	sleep_ns(NSEC / 2);
+	memset(&b, 0, sizeof(b));
+	b.vm_id = self->vm_id;
+	ASSERT_EQ(0, budget_set(self->dev, &b));
+	/* The sweep runs every second; the window is 1 s. */
+	sleep_ns(3 * NSEC);
+	n = events_of(fd, self->vm_id, ev, 16);
+	close(fd);
+	ASSERT_EQ(4, n);
+	EXPECT_EQ(KVMW_EVENT_BUDGET_SET, ev[0].type);
+	EXPECT_EQ(KVMW_BUDGET_THROTTLE, ev[0].budget.mode);
+	EXPECT_EQ(100, ev[0].budget.rate);
+	EXPECT_EQ(10, ev[0].budget.burst);
+	EXPECT_EQ(1ULL << KVMW_CAT_CPUID, ev[0].budget.categories);
+	EXPECT_EQ(1, ev[0].budget.nr_buckets);
+	EXPECT_EQ(KVMW_EVENT_BUDGET_THROTTLE_START, ev[1].type);
+	EXPECT_EQ((uint32_t)self->vcpu->tid, ev[1].tid);
+	EXPECT_EQ(KVMW_EVENT_BUDGET_CLEAR, ev[2].type);
+	EXPECT_EQ(KVMW_BUDGET_THROTTLE, ev[2].budget.mode);
+	EXPECT_EQ(KVMW_EVENT_BUDGET_THROTTLE_END, ev[3].type);
+	/* Throttled from the first park to the clear, about 0.5 s. */
+	EXPECT_LT(300000000, ev[3].budget.parked_ns);
+	EXPECT_GT(NSEC, ev[3].budget.parked_ns);
+	EXPECT_EQ(KVMW_BUDGET_DEF_WINDOW_NS, ev[3].budget.window_ns);
+}
+
+/*
+ * A budget that parks a vCPU more than guard_pct of a window trips the
+ * guard: an event, and with KVMW_BUDGET_F_GUARD_AUDIT audit mode, so the
+ * guest runs at full speed again until the next set.
+ */
+TEST_F(budget, guard)
+{
+	struct kvmw_budget b, got;
+	struct kvmw_event ev[16];
+	double rate;
+	int fd, n, i, guards = 0;
+
+	if (self->why[0])
+		SKIP(return, "%s", self->why);
+	spin_start(_metadata, self);
+	fd = open(KVMW_DEVICE_PATH, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	budget_one(&b, self->vm_id, KVMW_BUDGET_THROTTLE,
+		   1ULL << KVMW_CAT_CPUID, 100, 10);
+	b.guard_pct = 50;
+	b.guard_window_ns = 200000000;
+	b.flags = KVMW_BUDGET_F_GUARD_AUDIT;
+	ASSERT_EQ(0, budget_set(self->dev, &b));
+	sleep_ns(NSEC);
+	ASSERT_EQ(0, budget_get(self->dev, self->vm_id, &got));
+	EXPECT_EQ(1, got.tripped);
+	EXPECT_EQ(KVMW_BUDGET_THROTTLE, got.mode);
+	rate = spin_rate(self->vcpu, NSEC);
+	TH_LOG("after the guard tripped: %.0f CPUID exits/s (budget 100/s)",
+	       rate);
+	EXPECT_LT(300, rate);
+	n = events_of(fd, self->vm_id, ev, 16);
+	close(fd);
+	for (i = 0; i < n; i++) {
+		if (ev[i].type != KVMW_EVENT_BUDGET_GUARD)
+			continue;
+		guards++;
+		EXPECT_EQ(KVMW_BUDGET_AUDIT, ev[i].budget.mode);
+		EXPECT_EQ(200000000, ev[i].budget.window_ns);
+		EXPECT_LT(100000000, ev[i].budget.parked_ns);
+		EXPECT_EQ((uint32_t)self->vcpu->tid, ev[i].tid);
+	}
+	/* Audit since: once. */
+	EXPECT_EQ(1, guards);
+	/* A new set clears it. */
+	ASSERT_EQ(0, budget_set(self->dev, &b));
+	ASSERT_EQ(0, budget_get(self->dev, self->vm_id, &got));
+	EXPECT_EQ(0, got.tripped);
 }
 
 TEST_HARNESS_MAIN

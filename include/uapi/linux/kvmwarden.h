@@ -903,6 +903,14 @@ struct kvmw_budget {
 #define KVMW_EVENT_BUDGET_CLEAR	5
 /* A vCPU was parked for more than guard_pct of a window (budget payload). */
 #define KVMW_EVENT_BUDGET_GUARD	6
+/*
+ * A VM started being throttled (its first park; budget payload, with the
+ * vCPU and thread parked first) and stopped (no park for a guard window;
+ * budget payload: @parked_ns is the time from the first park to the last,
+ * @window_ns the window).
+ */
+#define KVMW_EVENT_BUDGET_THROTTLE_START	7
+#define KVMW_EVENT_BUDGET_THROTTLE_END		8
 
 /* data[] of KVMW_EVENT_VM_GONE: the VM's final totals. */
 #define KVMW_EVENT_GONE_EXITS		0
@@ -945,8 +953,8 @@ struct kvmw_event_gone {
  * @rate: first bucket's rate
  * @burst: first bucket's burst
  * @parked_ns: GUARD: time the vCPU (@vcpu_id, @tid) was parked in the
- *	window; else 0
- * @window_ns: GUARD: the window; else 0
+ *	window; THROTTLE_END: time from the first park to the last; else 0
+ * @window_ns: GUARD, THROTTLE_END: the window; else 0
  * @reserved: 0
  */
 struct kvmw_event_budget {
