@@ -28,6 +28,26 @@
 
 #include <uapi/linux/kvmwarden.h>
 
+/*
+ * What the build's feature probes found in the target kernel (kmod/feature/,
+ * Documentation/build.rst): the build stops before this point when one of
+ * these is missing; the checks here keep a stale or hand-made header from
+ * getting through.
+ */
+#include "kvmw_features.h"
+
+#if !defined(KVMW_HAVE_KVM_DEBUGFS_DENTRY) || \
+	!defined(KVMW_HAVE_VCPU_PREEMPT_NOTIFIER) || \
+	!defined(KVMW_HAVE_VCPU_ARCH_STATE) || \
+	!defined(KVMW_HAVE_SVM_VMCB_LAYOUT) || \
+	!defined(KVMW_HAVE_MEMSLOT_HELPERS) || \
+	!defined(KVMW_HAVE_TRACEPOINT_LOOKUP) || \
+	!defined(KVMW_HAVE_GUP_FAST_ONLY) || \
+	!defined(KVMW_HAVE_KVM_USERSPACE_EXIT) || \
+	!defined(KVMW_HAVE_SCHED_TRACEPOINTS)
+#error "kvmwarden: kvmw_features.h lacks a required feature (Documentation/build.rst)"
+#endif
+
 struct dentry;
 struct tracepoint;
 

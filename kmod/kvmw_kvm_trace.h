@@ -9,16 +9,28 @@
  * for the exported objects; nothing is defined, so the module only links
  * against kvm.ko's symbols (which also makes modprobe load kvm.ko first).
  *
- * Prototypes are those of the supported kernels (see Documentation/design.rst):
- * Debian 6.1.y (>= 6.1.0-56, where kvm_entry carries force_immediate_exit)
- * and 6.12.y.
+ * The prototypes cannot be checked against KVM's own declarations, which
+ * the headers lack: the build's feature probes (kmod/feature/, see
+ * Documentation/build.rst) check proxies that KVM changed together with
+ * them, and a kernel whose proxies differ is refused below rather than
+ * given probes with a wrong signature.
  */
 #ifndef KVMW_KVM_TRACE_H
 #define KVMW_KVM_TRACE_H
 
 #include <linux/tracepoint.h>
 
-/* The supported kernel range is enforced in kmod/Kbuild. */
+#include "kvmw_features.h"
+
+#ifndef KVMW_HAVE_KVM_EXIT_VCPU_ISA
+#error "kvmwarden: kernel without the kvm_exit(vcpu, isa) tracepoint"
+#endif
+#ifndef KVMW_HAVE_KVM_ENTRY_IMMEDIATE_EXIT
+#error "kvmwarden: kernel without the kvm_entry(vcpu, force_immediate_exit) tracepoint"
+#endif
+#ifndef KVMW_HAVE_KVM_PAGE_FAULT_VCPU_U64
+#error "kvmwarden: kernel without the kvm_page_fault(vcpu, u64, u64) tracepoint"
+#endif
 
 struct kvm_vcpu;
 
