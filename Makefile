@@ -4,6 +4,8 @@
 #
 #   make                 module for the running kernel + BPF + CLI + selftests
 #   make KDIR=<dir>      module for the kernel whose headers are in <dir>
+#                        (feature probes decide whether it can be built:
+#                        Documentation/build.rst)
 #   make module|bpf|userspace|selftests
 #   make check           unit tests, checkpatch, kernel tests in QEMU (6.1, 6.12)
 #                        and on Intel VMX under Bochs (6.1, a subset)
@@ -93,10 +95,12 @@ dkms-install:
 
 clean:
 	-$(MAKE) -C $(KDIR) M=$(CURDIR)/kmod clean 2>/dev/null
+	rm -f kmod/feature/*.res kmod/feature/*.log \
+		kmod/feature/kvmw_features.h kmod/feature/kvmw_features.h.tmp
 	$(MAKE) -C bpf clean
 	$(MAKE) -C userspace clean
 	$(MAKE) -C selftests clean
 	rm -rf $(BUILD)
 
 help:
-	@sed -n '3,19p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,21p' Makefile | sed 's/^# \{0,1\}//'
