@@ -1793,6 +1793,13 @@ static int src_snapshot(struct kvmw_source *src, const __u64 *ids,
 	return ret;
 }
 
+bool kvmw_source_dev_stats(const struct kvmw_source *src)
+{
+	const struct dev_source *ds = src->priv;
+
+	return src->ops == &kvmw_source_dev && ds && ds->st.on;
+}
+
 static void src_close(struct kvmw_source *src)
 {
 	struct dev_source *ds = src->priv;

@@ -14,6 +14,7 @@
 #define KVMW_DEV_H
 
 #include <signal.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 #include <linux/kvmwarden.h>
@@ -188,6 +189,14 @@ struct kvmw_source;
  */
 int kvmw_dev_sample_model(const struct kvmw_sample *s,
 			  struct kvmw_snapshot *snap);
+
+/*
+ * Whether the device source @src (open) reads its snapshots through the
+ * self-describing statistics (KVMW_IOC_STATS_READ): with
+ * KVMW_FEAT_STATS when every exit count is described. False when it
+ * serves them with the snapshot ioctls of API 1.
+ */
+bool kvmw_source_dev_stats(const struct kvmw_source *src);
 
 struct kvmw_ev;
 

@@ -479,6 +479,9 @@ int kvmw_source_open(struct kvmw_source *src,
 		     const void *sys);
 void kvmw_source_close(struct kvmw_source *src);
 
+/* Reads the source's host info again into src->host. Returns 0 or -errno. */
+int kvmw_source_info(struct kvmw_source *src);
+
 /*
  * Takes a snapshot (see kvmw_source_ops::snapshot), stamps its time and
  * derives its figures. Returns 0 or -errno.
@@ -534,6 +537,29 @@ void kvmw_vm_release(struct kvmw_vm *vm);
 /* The VM @vm_id of @snap, or NULL. */
 const struct kvmw_vm *kvmw_snapshot_find(const struct kvmw_snapshot *snap,
 					 __u64 vm_id);
+
+/*
+ * The VM of @snap whose VMM is process @pid and whose vCPUs include a
+ * vCPU last run by each of the @nr_tids threads @tids (none: any VM of
+ * @pid). A process may hold VMs of the past (gone) besides live ones: a
+ * live VM is preferred, then the lowest vm_id. NULL when none matches.
+ */
+const struct kvmw_vm *kvmw_snapshot_find_vmm(const struct kvmw_snapshot *snap,
+					     __u32 pid, const __u32 *tids,
+					     size_t nr_tids);
+
+/* The vCPU of @vm last run by thread @tid, or NULL. */
+const struct kvmw_vcpu *kvmw_vm_vcpu_by_tid(const struct kvmw_vm *vm,
+					    __u32 tid);
+/* The vCPU @vcpu_id of @vm, or NULL. */
+const struct kvmw_vcpu *kvmw_vm_vcpu(const struct kvmw_vm *vm,
+				     __u32 vcpu_id);
+
+/* The exits of reason @code of @u (a vCPU or a VM total), or NULL. */
+const struct kvmw_reason *kvmw_unit_reason(const struct kvmw_unit *u,
+					   __u32 code);
+/* Its count: 0 when @u has no exit of reason @code. */
+__u64 kvmw_unit_count(const struct kvmw_unit *u, __u32 code);
 
 /* -------------------------------------------------------------------- */
 /* Deltas between two snapshots                                         */

@@ -632,6 +632,74 @@ const struct kvmw_vm *kvmw_snapshot_find(const struct kvmw_snapshot *snap,
 	return NULL;
 }
 
+const struct kvmw_vcpu *kvmw_vm_vcpu_by_tid(const struct kvmw_vm *vm,
+					    __u32 tid)
+{
+	size_t i;
+
+	for (i = 0; i < vm->nr_vcpus_detail; i++) {
+		if (vm->vcpus[i].tid == tid)
+			return &vm->vcpus[i];
+	}
+	return NULL;
+}
+
+const struct kvmw_vcpu *kvmw_vm_vcpu(const struct kvmw_vm *vm, __u32 vcpu_id)
+{
+	size_t i;
+
+	for (i = 0; i < vm->nr_vcpus_detail; i++) {
+		if (vm->vcpus[i].vcpu_id == vcpu_id)
+			return &vm->vcpus[i];
+	}
+	return NULL;
+}
+
+const struct kvmw_vm *kvmw_snapshot_find_vmm(const struct kvmw_snapshot *snap,
+					     __u32 pid, const __u32 *tids,
+					     size_t nr_tids)
+{
+	const struct kvmw_vm *found = NULL;
+	size_t i, t;
+
+	for (i = 0; i < snap->nr_vms; i++) {
+		const struct kvmw_vm *vm = &snap->vms[i];
+
+		if (vm->pid != pid)
+			continue;
+		for (t = 0; t < nr_tids; t++) {
+			if (!kvmw_vm_vcpu_by_tid(vm, tids[t]))
+				break;
+		}
+		if (t < nr_tids)
+			continue;
+		if (!vm->gone)
+			return vm;
+		if (!found)
+			found = vm;
+	}
+	return found;
+}
+
+const struct kvmw_reason *kvmw_unit_reason(const struct kvmw_unit *u,
+					   __u32 code)
+{
+	size_t i;
+
+	for (i = 0; i < u->nr_reasons; i++) {
+		if (u->reasons[i].code == code)
+			return &u->reasons[i];
+	}
+	return NULL;
+}
+
+__u64 kvmw_unit_count(const struct kvmw_unit *u, __u32 code)
+{
+	const struct kvmw_reason *r = kvmw_unit_reason(u, code);
+
+	return r ? r->count : 0;
+}
+
 /* Deltas */
 
 static void fill_row(struct kvmw_delta_vm *row, const struct kvmw_vm *old,
@@ -716,6 +784,11 @@ void kvmw_source_close(struct kvmw_source *src)
 	if (src->ops)
 		src->ops->close(src);
 	src->ops = NULL;
+}
+
+int kvmw_source_info(struct kvmw_source *src)
+{
+	return src->ops->info(src);
 }
 
 int kvmw_source_read_events(struct kvmw_source *src, struct kvmw_ev *evs,

@@ -225,10 +225,73 @@ static void test_totals(void)
 	kvmw_vm_snap_free(&s);
 }
 
+/* Looking VMs up by their VMM and vCPU threads, and reasons by code. */
+static void test_lookup(void)
+{
+	struct kvmw_snapshot m;
+	struct kvmw_sample s;
+	const struct kvmw_vm *vm;
+	const struct kvmw_vcpu *vc;
+	__u32 tids[2] = { 201, 202 };
+	struct kvmw_vm_snap *v;
+
+	memset(&s, 0, sizeof(s));
+	s.hs.api_version = KVMW_API_VERSION;
+	/* VM 1 of pid 101: gone; VM 2 of 101 with the same threads, live. */
+	v = add(&s, 1, 5);
+	v->vm.flags = KVMW_VM_F_GONE;
+	v->vcpus[0].tid = 201;
+	snap_add_vcpu(v, 1, 202);
+	v = add(&s, 2, 7);
+	v->vm.vmm_pid = 101;
+	v->vcpus[0].tid = 201;
+	snap_add_vcpu(v, 1, 202);
+	snap_add_reason(v, 48, 3);
+	/* VM 3 of pid 101, gone, with only one of the threads. */
+	v = add(&s, 3, 9);
+	v->vm.vmm_pid = 101;
+	v->vm.flags = KVMW_VM_F_GONE;
+	v->vcpus[0].tid = 202;
+	model_of_sample(&m, &s);
+
+	vm = kvmw_snapshot_find_vmm(&m, 101, tids, 2);
+	CHECK(vm && vm->vm_id == 2, "the live VM of pid and threads wins");
+	vm = kvmw_snapshot_find_vmm(&m, 101, &tids[1], 1);
+	CHECK(vm && vm->vm_id == 2, "one thread: still the live VM");
+	vm = kvmw_snapshot_find_vmm(&m, 101, NULL, 0);
+	CHECK(vm && vm->vm_id == 2, "no thread: any live VM of the pid");
+	CHECK(!kvmw_snapshot_find_vmm(&m, 999, NULL, 0), "unknown pid: none");
+	tids[1] = 999;
+	CHECK(!kvmw_snapshot_find_vmm(&m, 101, tids, 2),
+	      "a thread no vCPU of the pid ran: none");
+	m.vms[1].gone = true;
+	vm = kvmw_snapshot_find_vmm(&m, 101, &tids[0], 1);
+	CHECK(vm && vm->vm_id == 1, "only gone VMs: the lowest id");
+
+	vm = kvmw_snapshot_find(&m, 2);
+	vc = vm ? kvmw_vm_vcpu_by_tid(vm, 202) : NULL;
+	CHECK(vc && vc->vcpu_id == 1, "a vCPU is found by its thread");
+	CHECK(vm && !kvmw_vm_vcpu_by_tid(vm, 203), "unknown thread: none");
+	CHECK(vm && kvmw_vm_vcpu(vm, 0) == &vm->vcpus[0] &&
+	      !kvmw_vm_vcpu(vm, 2), "a vCPU is found by its id");
+	vc = vm ? kvmw_vm_vcpu(vm, 1) : NULL;
+	CHECK(vc && kvmw_unit_reason(&vc->u, 48) &&
+	      kvmw_unit_reason(&vc->u, 48)->count == 3 &&
+	      kvmw_unit_count(&vc->u, 48) == 3, "a reason by its code");
+	CHECK(vc && !kvmw_unit_reason(&vc->u, 10) &&
+	      kvmw_unit_count(&vc->u, 10) == 0,
+	      "a reason without exits: none, count 0");
+	CHECK(vm && kvmw_unit_count(&vm->total, 10) == 7 &&
+	      kvmw_unit_count(&vm->total, 48) == 3, "a VM total's reasons");
+	kvmw_snapshot_free(&m);
+	kvmw_sample_free(&s);
+}
+
 void test_stats(void)
 {
 	tap_diag("stats");
 	test_rate();
 	test_rows();
 	test_totals();
+	test_lookup();
 }

@@ -240,6 +240,10 @@ static void test_source(void)
 	CHECK(kvmw_source_open(&src, &kvmw_source_dev, "fake", &f.ops) == 0 &&
 	      src.host.nr_nodes == 2 && f.desc_calls == 2,
 	      "layout learnt at open: 2 nodes");
+	CHECK(kvmw_source_dev_stats(&src), "the source reads statistics");
+	f.hs.untracked_exits = 5;
+	CHECK(kvmw_source_info(&src) == 0 && src.host.untracked_exits == 5 &&
+	      src.host.nr_nodes == 2, "host info read again");
 	CHECK(kvmw_snapshot_take(&src, NULL, 0, true, &m) == 0 &&
 	      m.nr_vms == 2 && f.read_calls == 2 && !f.snap_calls &&
 	      !f.all_calls && !f.list_calls,
@@ -288,6 +292,7 @@ static void test_source(void)
 	      kvmw_snapshot_take(&src, NULL, 0, true, &m) == 0 &&
 	      m.nr_vms == 2 && !f.read_calls && f.snap_calls,
 	      "no exit counts described: the v1 snapshots");
+	CHECK(!kvmw_source_dev_stats(&src), "and the source says so");
 	kvmw_snapshot_free(&m);
 	kvmw_source_close(&src);
 	f.stats_drop = NULL;
