@@ -152,33 +152,38 @@ static void bpf_cb(const struct kvmw_lat_stat *st, void *arg)
 	}
 }
 
-/* The module's reason entries of the vCPU run by @tid. */
-static int module_set(const struct kvmw_snap *s, pid_t tid,
+/*
+ * The module's reasons of the vCPU run by @tid, from its model. The BPF
+ * program's histograms are log2 with KVMW_LAT_BUCKETS buckets: the
+ * module's must be of that layout to be compared bucket by bucket.
+ */
+static int module_set(const struct kvmw_vm *vm, pid_t tid,
 		      struct lat_set *set)
 {
-	int idx = kvmw_snap_vcpu_by_tid(s, tid);
-	const struct kvmw_vcpu_info *vi;
-	uint32_t i;
+	const struct kvmw_vcpu *vc = kvmw_vm_vcpu_by_tid(vm, tid);
+	size_t i;
 
 	memset(set, 0, sizeof(*set));
-	if (idx < 0)
+	if (!vc)
 		return -ESRCH;
-	vi = &s->vcpus[idx];
-	for (i = vi->first_reason; i < vi->first_reason + vi->nr_reasons &&
-	     i < s->hdr.nr_reasons; i++) {
-		const struct kvmw_reason_stat *rs = &s->reasons[i];
-		struct lat_rec *r = lat_set_get(set, rs->reason);
+	for (i = 0; i < vc->u.nr_reasons; i++) {
+		const struct kvmw_reason *rs = &vc->u.reasons[i];
+		const struct kvmw_hist *h = &rs->lat.hist;
+		struct lat_rec *r = lat_set_get(set, rs->code);
 		unsigned int b;
 
 		if (!r)
 			return -E2BIG;
+		if (h->type != KVMW_HIST_LOG2 ||
+		    h->nr_buckets != KVMW_LAT_BUCKETS)
+			return -EPROTO;
 		r->count = rs->count;
-		r->total_ns = rs->lat_total_ns;
-		r->min_ns = rs->lat_min_ns;
-		r->max_ns = rs->lat_max_ns;
+		r->total_ns = rs->lat.total_ns;
+		r->min_ns = rs->lat.min_ns;
+		r->max_ns = rs->lat.max_ns;
 		for (b = 0; b < KVMW_LAT_BUCKETS; b++) {
-			r->hist[b] = rs->hist[b];
-			r->timed += rs->hist[b];
+			r->hist[b] = h->buckets[b];
+			r->timed += h->buckets[b];
 		}
 	}
 	return 0;
@@ -213,8 +218,8 @@ FIXTURE(lat) {
 	enum kvm_vendor vendor;
 	struct kvmw_lat *lat;
 	int lat_err;
-	int fd;				/* /dev/kvmwarden or -errno */
-	struct kvmw_handshake hs;
+	struct kvmw_source src;		/* libkvmwarden on the device */
+	int dev;			/* 0: src open, or -errno */
 	struct kvm_vm *vm;
 	uint64_t wall_ns;
 };
@@ -267,16 +272,12 @@ FIXTURE_VARIANT_ADD(lat, auto_mixed) {
 
 FIXTURE_SETUP(lat)
 {
-	self->fd = -ENODEV;
+	self->dev = -ENODEV;
 	self->kvm = kvm_available();
 	if (!self->kvm)
 		return;
 	self->vendor = kvm_host_vendor();
-	self->fd = kvmw_open();
-	if (self->fd >= 0 && kvmw_handshake(self->fd, &self->hs)) {
-		close(self->fd);
-		self->fd = -EPROTO;
-	}
+	self->dev = kvmw_src_open(&self->src);
 	self->lat_err = kvmw_lat_open(&self->lat, variant->attach);
 }
 
@@ -285,8 +286,8 @@ FIXTURE_TEARDOWN(lat)
 	if (self->vm)
 		vm_destroy(self->vm);
 	kvmw_lat_close(self->lat);
-	if (self->fd >= 0)
-		close(self->fd);
+	if (self->dev >= 0)
+		kvmw_source_close(&self->src);
 }
 
 static void run_guests(struct __test_metadata *_metadata,
@@ -538,7 +539,8 @@ TEST_F_TIMEOUT(lat, agree, 300)
 	uint64_t want = self->vendor == KVM_VENDOR_SVM ? KVMW_FEAT_REASON_SVM :
 							 KVMW_FEAT_REASON_VMX;
 	pid_t tids[MAX_LAT_VCPUS];
-	struct kvmw_snap snap;
+	struct kvmw_snapshot snap;
+	const struct kvmw_vm *mvm = NULL;
 	bool module;
 	int c, ret;
 
@@ -557,12 +559,14 @@ TEST_F_TIMEOUT(lat, agree, 300)
 	run_guests(_metadata, self, variant);
 
 	/* SVM decoding is announced once the module checked the layout. */
-	if (self->fd >= 0 && kvmw_handshake(self->fd, &self->hs))
-		self->fd = -EPROTO;
-	module = self->fd >= 0 && (self->hs.features & want) &&
-		 (self->hs.features & KVMW_FEAT_LATENCY);
+	if (self->dev >= 0 && kvmw_src_info(&self->src)) {
+		kvmw_source_close(&self->src);
+		self->dev = -EPROTO;
+	}
+	module = self->dev >= 0 && (self->src.host.features & want) &&
+		 (self->src.host.features & KVMW_FEAT_LATENCY);
 	if (module) {
-		ret = kvmw_find_kvm_vm(self->fd, self->vm, &snap);
+		ret = kvmw_take_kvm_vm(&self->src, self->vm, &snap, &mvm);
 		ASSERT_EQ(0, ret) TH_LOG("VM not found in the module: %s",
 					 strerror(-ret));
 	}
@@ -590,14 +594,14 @@ TEST_F_TIMEOUT(lat, agree, 300)
 		check_times(_metadata, self->vendor, c, &v.set, self->wall_ns);
 		if (!module)
 			continue;
-		ASSERT_EQ(0, module_set(&snap, vcpu->tid, &m))
+		ASSERT_EQ(0, module_set(mvm, vcpu->tid, &m))
 			TH_LOG("vCPU %d not in the module's snapshot", c);
 		log_set(_metadata, self->vendor, c, "module", &m);
 		check_module(_metadata, self->vendor, c, &v.set, &m);
 	}
 	EXPECT_EQ(0ULL, kvmw_lat_dropped(self->lat));
 	if (module)
-		kvmw_snap_free(&snap);
+		kvmw_snapshot_free(&snap);
 	if (!module)
 		SKIP(return, "kvmwarden not loaded or without latencies: BPF-only checks done");
 }

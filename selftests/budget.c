@@ -97,17 +97,23 @@ static void budget_one(struct kvmw_budget *b, uint64_t vm_id, uint32_t mode,
 	b->buckets[0].burst = burst;
 }
 
-/* The module's id of @vm, whose vCPUs have run. */
-static int vm_id_of(int fd, struct kvm_vm *vm, uint64_t *id)
+/* The module's id of @vm, whose vCPUs have run, from libkvmwarden. */
+static int vm_id_of(struct kvm_vm *vm, uint64_t *id)
 {
-	struct kvmw_snap s;
-	int ret = kvmw_find_kvm_vm(fd, vm, &s);
+	const struct kvmw_vm *v;
+	struct kvmw_snapshot s;
+	struct kvmw_source src;
+	int ret;
 
+	ret = kvmw_src_open(&src);
 	if (ret)
 		return ret;
-	*id = s.hdr.vm.vm_id;
-	kvmw_snap_free(&s);
-	return 0;
+	ret = kvmw_take_kvm_vm(&src, vm, &s, &v);
+	if (!ret)
+		*id = v->vm_id;
+	kvmw_snapshot_free(&s);
+	kvmw_source_close(&src);
+	return ret;
 }
 
 FIXTURE(budget) {
@@ -160,7 +166,7 @@ static int spin_start(struct __test_metadata *_metadata,
 			self->vcpu->res.msg);
 		usleep(1000);
 	}
-	ASSERT_EQ(0, vm_id_of(self->dev, self->vm, &self->vm_id));
+	ASSERT_EQ(0, vm_id_of(self->vm, &self->vm_id));
 	return 0;
 }
 
@@ -408,7 +414,7 @@ TEST_F(budget, halt_not_charged)
 		/* Run once so that the module knows the VM. */
 		ASSERT_EQ(0, vcpu_load_prog(vcpu, GUEST_PROG_CPUID, 1));
 		ASSERT_EQ(0, vcpu_run(vcpu)) TH_LOG("%s", vcpu->res.msg);
-		ASSERT_EQ(0, vm_id_of(self->dev, vm, &self->vm_id));
+		ASSERT_EQ(0, vm_id_of(vm, &self->vm_id));
 		/* A burst of 5 for the program's few other exits. */
 		budget_one(&b, self->vm_id, KVMW_BUDGET_THROTTLE, 0, 1, 5);
 		b.max_park_ns = KVMW_BUDGET_MAX_PARK_NS;
@@ -490,7 +496,7 @@ TEST_F(budget, signal_prompt)
 			usleep(1000);
 		/* Wait for the module to see the VM. */
 		for (i = 0; i < 3000; i++) {
-			if (!vm_id_of(self->dev, vm, &self->vm_id))
+			if (!vm_id_of(vm, &self->vm_id))
 				break;
 			usleep(1000);
 		}
@@ -556,7 +562,7 @@ static pid_t vmm_spawn(int dev, bool throttle, volatile uint64_t *progress)
 			_exit(11);
 		for (i = 0; i < 30000 && vcpu_spin_batches(vcpu) < 2; i++)
 			usleep(1000);
-		if (vm_id_of(dev, vm, &id))
+		if (vm_id_of(vm, &id))
 			_exit(12);
 		budget_one(&b, id, KVMW_BUDGET_THROTTLE,
 			   1ULL << KVMW_CAT_CPUID, 1, 1);
@@ -584,24 +590,31 @@ static pid_t vmm_spawn(int dev, bool throttle, volatile uint64_t *progress)
 }
 
 /* Wait up to @ns for no live VM of VMM @pid; returns the ones left. */
-static int vmm_vms_live(int dev, pid_t pid, uint64_t ns)
+static int vmm_vms_live(pid_t pid, uint64_t ns)
 {
 	uint64_t t0 = now_ns();
+	struct kvmw_source src;
 	int live;
 
+	if (kvmw_src_open(&src))
+		return -1;
 	do {
-		struct kvmw_vm_info *vms;
-		uint32_t nr, i;
+		struct kvmw_snapshot snap;
+		size_t i;
 
-		if (kvmw_list_vms(dev, &vms, &nr))
-			return -1;
-		for (live = 0, i = 0; i < nr; i++)
-			live += vms[i].vmm_pid == (uint32_t)pid && !vms[i].gone_ns;
-		free(vms);
+		if (kvmw_take(&src, &snap)) {
+			live = -1;
+			break;
+		}
+		for (live = 0, i = 0; i < snap.nr_vms; i++)
+			live += snap.vms[i].pid == (uint32_t)pid &&
+				!snap.vms[i].gone_ns;
+		kvmw_snapshot_free(&snap);
 		if (!live)
-			return 0;
+			break;
 		usleep(20000);
 	} while (now_ns() - t0 < ns);
+	kvmw_source_close(&src);
 	return live;
 }
 
@@ -648,7 +661,7 @@ TEST_F(budget, sigkill_prompt)
 		parked_ns[i] = vmm_kill_ns(pid);
 		ASSERT_LT(0, parked_ns[i]);
 		/* Destroyed while parked: found gone like any other VM. */
-		EXPECT_EQ(0, vmm_vms_live(self->dev, pid, 10 * NSEC));
+		EXPECT_EQ(0, vmm_vms_live(pid, 10 * NSEC));
 	}
 	qsort(free_ns, 3, sizeof(free_ns[0]), cmp_i64);
 	qsort(parked_ns, 3, sizeof(parked_ns[0]), cmp_i64);
@@ -751,35 +764,54 @@ struct nb_window {
 	double rq;		/* run-queue delay, ns per second */
 };
 
-static uint64_t run_ns_of(const struct kvmw_vcpu_info *vi)
+/* The scheduler's view of @vcpu now, from libkvmwarden's model. */
+static int sched_now(struct kvmw_source *src, struct kvm_vcpu *vcpu,
+		     struct kvmw_sched *out)
 {
-	uint64_t ns = 0;
-	unsigned int i;
+	const struct kvmw_vcpu *vc;
+	struct kvmw_snapshot snap;
+	int ret;
 
-	for (i = 0; i < KVMW_MAX_NODES; i++)
-		ns += vi->run_node_ns[i];
-	return ns;
+	ret = kvmw_take_vcpu(src, vcpu, &snap, &vc);
+	if (!ret) {
+		*out = vc->u.sched;
+		/* Only its numbers are used: no pointer into @snap. */
+		out->run_node_ns = NULL;
+		out->run_node_pct = NULL;
+		out->hist.buckets = NULL;
+	}
+	kvmw_snapshot_free(&snap);
+	return ret;
 }
 
-static int nb_measure(int dev, struct kvm_vcpu *vcpu, uint64_t ns,
+static int nb_measure(struct kvm_vcpu *vcpu, uint64_t ns,
 		      struct nb_window *w)
 {
-	struct kvmw_vcpu_info a, b;
+	struct kvmw_source src;
+	struct kvmw_sched a, b;
 	uint64_t b0, b1, t0, t1;
+	int ret;
 
-	if (kvmw_vcpu_info_now(dev, vcpu, &a))
-		return -1;
+	ret = kvmw_src_open(&src);
+	if (ret)
+		return ret;
+	ret = sched_now(&src, vcpu, &a);
+	if (ret)
+		goto out;
 	b0 = vcpu_spin_batches(vcpu);
 	t0 = now_ns();
 	sleep_ns(ns);
 	b1 = vcpu_spin_batches(vcpu);
 	t1 = now_ns();
-	if (kvmw_vcpu_info_now(dev, vcpu, &b))
-		return -1;
+	ret = sched_now(&src, vcpu, &b);
+	if (ret)
+		goto out;
 	w->rate = (double)(b1 - b0) * BATCH * NSEC / (t1 - t0);
-	w->share = (double)(run_ns_of(&b) - run_ns_of(&a)) / (t1 - t0);
+	w->share = (double)(b.run_ns - a.run_ns) / (t1 - t0);
 	w->rq = (double)(b.rq_delay_ns - a.rq_delay_ns) * NSEC / (t1 - t0);
-	return 0;
+out:
+	kvmw_source_close(&src);
+	return ret;
 }
 
 /*
@@ -817,19 +849,19 @@ TEST_F(budget, neighbour)
 	}
 	ASSERT_EQ(0, pin_to(1, &old));
 	ASSERT_EQ(0, spin_vm_start(&nb));
-	ASSERT_EQ(0, nb_measure(self->dev, nb.vcpu, win, &w[0]));
+	ASSERT_EQ(0, nb_measure(nb.vcpu, win, &w[0]));
 
 	ASSERT_EQ(0, spin_vm_start(&storm));
-	ASSERT_EQ(0, vm_id_of(self->dev, storm.vm, &storm_id));
-	ASSERT_EQ(0, nb_measure(self->dev, nb.vcpu, win, &w[1]));
+	ASSERT_EQ(0, vm_id_of(storm.vm, &storm_id));
+	ASSERT_EQ(0, nb_measure(nb.vcpu, win, &w[1]));
 
 	budget_one(&b, storm_id, KVMW_BUDGET_THROTTLE, 0, 50, 5);
 	ASSERT_EQ(0, budget_set(self->dev, &b));
 	sleep_ns(NSEC / 2);
-	ASSERT_EQ(0, nb_measure(self->dev, nb.vcpu, win, &w[2]));
+	ASSERT_EQ(0, nb_measure(nb.vcpu, win, &w[2]));
 
 	spin_vm_stop(&storm);
-	ASSERT_EQ(0, nb_measure(self->dev, nb.vcpu, win, &w[3]));
+	ASSERT_EQ(0, nb_measure(nb.vcpu, win, &w[3]));
 	spin_vm_stop(&nb);
 	sched_setaffinity(0, sizeof(old), &old);
 

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * events - the read()/poll() event stream and KVMW_IOC_SNAPSHOT_ALL.
+ * events - the read()/poll() event stream and KVMW_IOC_SNAPSHOT_ALL (an
+ * ioctl of API 1, checked against libkvmwarden's model).
  *
  * stream: a reader opened before a VM exists sees, in order and with
  * consecutive sequence numbers, VM_NEW when the VM's first vCPU runs,
@@ -11,8 +12,8 @@
  * tells when a record is ready.
  *
  * snapshot_all: with two VMs whose vCPUs have stopped, one call returns
- * exactly what the per-VM snapshots return, in the order of the VM list,
- * with consistent indices; hostile arguments get EINVAL or E2BIG and no
+ * exactly what the self-describing statistics say (read through the
+ * model), with consistent indices; hostile arguments get EINVAL or E2BIG and no
  * answer.
  */
 #include <errno.h>
@@ -83,35 +84,47 @@ static int run_cpuid(struct kvm_vcpu *vcpu, uint64_t n)
 }
 
 FIXTURE(events) {
+	/* The numbers, as every consumer reads them: libkvmwarden's model. */
+	struct kvmw_source src;
+	bool src_open;
+	/* KVMW_IOC_SNAPSHOT_ALL itself, the subject of snapshot_all. */
 	int fd;
 	char why[128];
 };
 
 FIXTURE_SETUP(events)
 {
-	self->fd = kvmw_test_open(KVMW_FEAT_EVENTS | KVMW_FEAT_SNAPSHOT_ALL,
-				  "events or snapshot-all", self->why,
-				  sizeof(self->why));
-	if (!self->why[0])
-		ASSERT_LE(0, self->fd);
+	int ret;
+
+	self->fd = -1;
+	ret = kvmw_test_src(&self->src, KVMW_FEAT_EVENTS |
+			    KVMW_FEAT_SNAPSHOT_ALL, "events or snapshot-all",
+			    self->why, sizeof(self->why));
+	if (self->why[0])
+		return;
+	ASSERT_EQ(0, ret);
+	self->src_open = true;
+	self->fd = kvmw_open();
+	ASSERT_LE(0, self->fd);
 }
 
 FIXTURE_TEARDOWN(events)
 {
 	if (self->fd >= 0)
 		close(self->fd);
+	if (self->src_open)
+		kvmw_source_close(&self->src);
 }
 
 TEST_F_TIMEOUT(events, stream, 120)
 {
 	struct kvmw_event e, first;
-	struct kvmw_vm_info *list;
+	struct kvmw_snapshot s;
+	const struct kvmw_vm *v;
 	struct pollfd p;
-	struct kvmw_snap s;
 	struct kvm_vm *vm;
 	char small[sizeof(e) - 1];
 	uint64_t exits, entries, vm_id;
-	uint32_t nlist;
 	int rd, late;
 
 	if (self->why[0])
@@ -119,11 +132,12 @@ TEST_F_TIMEOUT(events, stream, 120)
 	rd = open(KVMW_DEVICE_PATH, O_RDONLY | O_NONBLOCK);
 	ASSERT_LE(0, rd);
 	/*
-	 * Let the module notice earlier tests' VMs gone now (a VM list
-	 * sweeps; its periodic sweep would later), then drain their events.
+	 * Let the module notice earlier tests' VMs gone now (a statistics
+	 * read sweeps; its periodic sweep would later), then drain their
+	 * events.
 	 */
-	ASSERT_EQ(0, kvmw_list_vms(self->fd, &list, &nlist));
-	free(list);
+	ASSERT_EQ(0, kvmw_take(&self->src, &s));
+	kvmw_snapshot_free(&s);
 	while (read(rd, &e, sizeof(e)) == sizeof(e))
 		;
 	EXPECT_EQ(-1, read(rd, &e, sizeof(e)));
@@ -160,11 +174,11 @@ TEST_F_TIMEOUT(events, stream, 120)
 	EXPECT_LT(first.seq, e.seq);
 	EXPECT_LE(first.time_ns, e.time_ns);
 
-	ASSERT_EQ(0, kvmw_find_kvm_vm(self->fd, vm, &s));
-	EXPECT_EQ(vm_id, s.hdr.vm.vm_id);
-	exits = s.hdr.vm.exits;
-	entries = s.hdr.vm.entries;
-	kvmw_snap_free(&s);
+	ASSERT_EQ(0, kvmw_take_kvm_vm(&self->src, vm, &s, &v));
+	EXPECT_EQ(vm_id, v->vm_id);
+	exits = v->exits;
+	entries = v->entries;
+	kvmw_snapshot_free(&s);
 	EXPECT_LE(2ULL * CPUID_N, exits);
 
 	vm_destroy(vm);
@@ -211,9 +225,10 @@ TEST_F_TIMEOUT(events, snapshot_all, 120)
 	struct kvmw_reason_stat *reasons;
 	struct kvmw_snapshot_all a, q;
 	struct kvm_vm *vm[2];
-	uint32_t i, j, k, w, nlist, found = 0;
-	struct kvmw_vm_info *list;
+	uint32_t i, j, k, w, found = 0;
+	struct kvmw_snapshot snap;
 	uint64_t ids[2] = { 0, 0 };
+	size_t n;
 
 	if (self->why[0])
 		SKIP(return, "%s", self->why);
@@ -229,15 +244,13 @@ TEST_F_TIMEOUT(events, snapshot_all, 120)
 	 * Both VMs ran on this thread: tell them apart as this process's
 	 * two newest live VMs (ids grow with discovery).
 	 */
-	ASSERT_EQ(0, kvmw_list_vms(self->fd, &list, &nlist));
-	for (i = 0; i < nlist; i++) {
-		if (list[i].vmm_pid != (__u32)getpid() ||
-		    (list[i].flags & KVMW_VM_F_GONE))
+	ASSERT_EQ(0, kvmw_take(&self->src, &snap));
+	for (n = 0; n < snap.nr_vms; n++) {
+		if (snap.vms[n].pid != (__u32)getpid() || snap.vms[n].gone)
 			continue;
 		ids[0] = ids[1];
-		ids[1] = list[i].vm_id;
+		ids[1] = snap.vms[n].vm_id;
 	}
-	free(list);
 	ASSERT_NE(0ULL, ids[0]);
 
 	/* query */
@@ -282,7 +295,7 @@ TEST_F_TIMEOUT(events, snapshot_all, 120)
 
 	for (i = 0; i < a.nr_vms; i++) {
 		struct kvmw_vm_entry *ve = &ents[i];
-		struct kvmw_snap s;
+		const struct kvmw_vm *s;
 		uint64_t exits = 0;
 
 		ASSERT_LE(ve->first_vcpu + ve->vm.nr_vcpus, a.nr_vcpus);
@@ -296,37 +309,48 @@ TEST_F_TIMEOUT(events, snapshot_all, 120)
 			exits += vi->exits;
 		}
 		EXPECT_EQ(ve->vm.exits, exits);
-		/* The two VMs of this test have stopped: compare exactly. */
+		/*
+		 * The two VMs of this test have stopped: compare exactly
+		 * with the model (KVMW_IOC_STATS_READ), vCPU by vCPU, reason
+		 * by reason.
+		 */
 		for (w = 0; w < 2; w++) {
-			if (ids[w] != ve->vm.vm_id ||
-			    kvmw_snapshot(self->fd, ids[w], &s))
+			if (ids[w] != ve->vm.vm_id)
 				continue;
+			s = kvmw_snapshot_find(&snap, ids[w]);
+			ASSERT_NE(NULL, s);
 			found++;
 			EXPECT_EQ(w + 1, ve->vm.nr_vcpus);
-			EXPECT_EQ(s.hdr.vm.exits, ve->vm.exits);
-			EXPECT_EQ(s.hdr.vm.entries, ve->vm.entries);
-			EXPECT_EQ(s.hdr.nr_vcpus, ve->vm.nr_vcpus);
-			for (j = 0; j < s.hdr.nr_vcpus; j++) {
-				struct kvmw_vcpu_info *x = &s.vcpus[j];
+			EXPECT_EQ(s->exits, ve->vm.exits);
+			EXPECT_EQ(s->entries, ve->vm.entries);
+			EXPECT_EQ(s->nr_vcpus_detail, ve->vm.nr_vcpus);
+			for (j = 0; j < ve->vm.nr_vcpus; j++) {
 				struct kvmw_vcpu_info *y =
 					&vcpus[ve->first_vcpu + j];
+				const struct kvmw_vcpu *x =
+					kvmw_vm_vcpu(s, y->vcpu_id);
 
-				EXPECT_EQ(x->vcpu_id, y->vcpu_id);
-				EXPECT_EQ(x->exits, y->exits);
-				EXPECT_EQ(x->nr_reasons, y->nr_reasons);
-				for (k = 0; k < x->nr_reasons &&
-				     k < y->nr_reasons; k++) {
-					EXPECT_EQ(s.reasons[x->first_reason + k].reason,
-						  reasons[y->first_reason + k].reason);
-					EXPECT_EQ(s.reasons[x->first_reason + k].count,
-						  reasons[y->first_reason + k].count);
+				ASSERT_NE(NULL, x) TH_LOG("vCPU %u",
+							  y->vcpu_id);
+				EXPECT_EQ(x->u.exits, y->exits);
+				EXPECT_EQ(x->u.nr_reasons, y->nr_reasons);
+				for (k = 0; k < y->nr_reasons; k++) {
+					const struct kvmw_reason_stat *r =
+						&reasons[y->first_reason + k];
+					const struct kvmw_reason *m =
+						kvmw_unit_reason(&x->u,
+								 r->reason);
+
+					ASSERT_NE(NULL, m)
+						TH_LOG("reason %u", r->reason);
+					EXPECT_EQ(m->count, r->count);
 				}
 			}
-			kvmw_snap_free(&s);
 			break;
 		}
 	}
 	EXPECT_EQ(2U, found);
+	kvmw_snapshot_free(&snap);
 	free(ents);
 	free(vcpus);
 	free(reasons);

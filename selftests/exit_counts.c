@@ -48,6 +48,7 @@
  * reported as skipped.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -103,8 +104,10 @@ static void rmap_add(struct rmap *m, uint32_t reason, uint64_t count)
 
 /* What the checks need to know about the environment. */
 struct env {
-	int fd;				/* /dev/kvmwarden, or -errno */
-	struct kvmw_handshake hs;
+	struct kvmw_source src;		/* libkvmwarden on the device */
+	pthread_mutex_t src_lock;	/* vCPU threads' phase hooks */
+	int dev;			/* 0: src open, or -errno */
+	struct kvmw_host hs;		/* the source's host figures */
 	bool decode;			/* reasons of this vendor decoded */
 	struct kvmw_oracle *oracle;	/* NULL: unavailable */
 	int oracle_err;
@@ -123,31 +126,29 @@ struct vctx {
 	struct rmap orc_phase;
 	int end_err;			/* module snapshot at the end */
 	struct rmap mod_end;
-	struct kvmw_vcpu_info info_end;
-	struct kvmw_reason_stat *lat_end;	/* its reason entries */
-	uint32_t nr_lat_end;
+	/* The vCPU at the end; it points into its work's end snapshot. */
+	struct kvmw_vcpu info_end;
+	const struct kvmw_reason *lat_end;	/* its reasons */
+	size_t nr_lat_end;
 	struct rmap orc_end;
 	uint32_t orc_vcpu_id;
 	uint64_t orc_entries;		/* oracle entries of this tid */
 };
 
-/* The module's counts of the vCPU run by @tid, from a snapshot. */
-static int snap_rmap(const struct kvmw_snap *s, pid_t tid, struct rmap *m,
-		     struct kvmw_vcpu_info *info)
+/* The module's counts of the vCPU run by @tid, from a VM of a snapshot. */
+static int snap_rmap(const struct kvmw_vm *vm, pid_t tid, struct rmap *m,
+		     struct kvmw_vcpu *info)
 {
-	const struct kvmw_vcpu_info *v;
-	int idx = kvmw_snap_vcpu_by_tid(s, tid);
-	uint32_t i;
+	const struct kvmw_vcpu *v = kvmw_vm_vcpu_by_tid(vm, tid);
+	size_t i;
 
 	memset(m, 0, sizeof(*m));
-	if (idx < 0)
+	if (!v)
 		return -ESRCH;
-	v = &s->vcpus[idx];
 	if (info)
 		*info = *v;
-	for (i = v->first_reason; i < v->first_reason + v->nr_reasons &&
-	     i < s->hdr.nr_reasons; i++)
-		rmap_add(m, s->reasons[i].reason, s->reasons[i].count);
+	for (i = 0; i < v->u.nr_reasons; i++)
+		rmap_add(m, v->u.reasons[i].code, v->u.reasons[i].count);
 	return 0;
 }
 
@@ -196,20 +197,25 @@ static void phase_hook(struct kvm_vcpu *vcpu, unsigned int phase, void *arg)
 {
 	struct vctx *x = arg;
 	pid_t tid = vcpu->tid;
-	struct kvmw_snap s;
+	const struct kvmw_vm *vm;
+	struct kvmw_snapshot s;
 
 	if (phase != GUEST_PHASE_MEASURE)
 		return;
 	x->phase_err = -ENODEV;
-	if (x->env->fd >= 0) {
-		x->phase_err = kvmw_find_vm(x->env->fd, getpid(), &tid, 1, &s);
+	/* vCPU threads run this at once; a source is used by one at a time. */
+	if (x->env->dev >= 0) {
+		pthread_mutex_lock(&x->env->src_lock);
+		x->phase_err = kvmw_take_vmm(&x->env->src, getpid(), &tid, 1,
+					     &s, &vm);
+		pthread_mutex_unlock(&x->env->src_lock);
 		if (!x->phase_err) {
-			struct kvmw_vcpu_info info;
+			struct kvmw_vcpu info;
 
-			x->phase_err = snap_rmap(&s, tid, &x->mod_phase, &info);
-			x->mod_phase_exits = info.exits;
-			kvmw_snap_free(&s);
+			x->phase_err = snap_rmap(vm, tid, &x->mod_phase, &info);
+			x->mod_phase_exits = info.u.exits;
 		}
+		kvmw_snapshot_free(&s);
 	}
 	x->orc_phase_err = -ENODEV;
 	if (x->env->oracle)
@@ -223,11 +229,13 @@ static void env_handshake(struct env *env)
 	uint64_t want = env->vendor == KVM_VENDOR_SVM ? KVMW_FEAT_REASON_SVM :
 							KVMW_FEAT_REASON_VMX;
 
-	if (env->fd >= 0 && kvmw_handshake(env->fd, &env->hs)) {
-		close(env->fd);
-		env->fd = -EPROTO;
+	if (env->dev >= 0 && kvmw_src_info(&env->src)) {
+		kvmw_source_close(&env->src);
+		env->dev = -EPROTO;
 	}
-	env->decode = env->fd >= 0 && (env->hs.features & want);
+	if (env->dev >= 0)
+		env->hs = env->src.host;
+	env->decode = env->dev >= 0 && (env->hs.features & want);
 }
 
 static void env_open(struct env *env)
@@ -235,7 +243,8 @@ static void env_open(struct env *env)
 	memset(env, 0, sizeof(*env));
 	env->vendor = kvm_host_vendor();
 	env->hw = kvm_backend_is_hw();
-	env->fd = kvmw_open();
+	pthread_mutex_init(&env->src_lock, NULL);
+	env->dev = kvmw_src_open(&env->src);
 	env_handshake(env);
 	env->oracle_err = kvmw_oracle_open(&env->oracle);
 	if (env->oracle_err)
@@ -244,11 +253,11 @@ static void env_open(struct env *env)
 
 static void env_close(struct env *env)
 {
-	if (env->fd >= 0)
-		close(env->fd);
+	if (env->dev >= 0)
+		kvmw_source_close(&env->src);
 	if (env->oracle)
 		kvmw_oracle_close(env->oracle);
-	env->fd = -1;
+	env->dev = -ENODEV;
 	env->oracle = NULL;
 }
 
@@ -264,6 +273,8 @@ struct work {
 	uint64_t wall_ns;		/* first vCPU start to last join */
 	struct kvm_vm *vms[MAX_VMS];
 	struct vctx ctx[MAX_VMS][MAX_VCPUS];
+	/* The module's view of each VM after the run. */
+	struct kvmw_snapshot end[MAX_VMS];
 };
 
 static void work_free(struct work *w)
@@ -272,9 +283,10 @@ static void work_free(struct work *w)
 
 	for (v = 0; v < w->nr_vms; v++) {
 		for (c = 0; c < w->nr_vcpus; c++) {
-			free(w->ctx[v][c].lat_end);
 			w->ctx[v][c].lat_end = NULL;
+			w->ctx[v][c].nr_lat_end = 0;
 		}
+		kvmw_snapshot_free(&w->end[v]);
 		vm_destroy(w->vms[v]);
 	}
 	w->nr_vms = 0;
@@ -304,56 +316,40 @@ static void work_run(struct __test_metadata *_metadata, struct work *w)
 	w->wall_ns = mono_ns() - t0;
 }
 
-/* Keep the vCPU's reason entries (with latencies) of snapshot @s. */
-static void keep_reasons(const struct kvmw_snap *s, struct vctx *x)
-{
-	const struct kvmw_vcpu_info *v = &x->info_end;
-	uint32_t n = v->nr_reasons;
-
-	if (v->first_reason + n > s->hdr.nr_reasons)
-		n = 0;
-	free(x->lat_end);
-	x->lat_end = calloc(n ? n : 1, sizeof(*x->lat_end));
-	x->nr_lat_end = 0;
-	if (!x->lat_end)
-		return;
-	memcpy(x->lat_end, s->reasons + v->first_reason,
-	       n * sizeof(*x->lat_end));
-	x->nr_lat_end = n;
-}
-
 /* After the run: the module's and the oracle's final numbers. */
 static void work_collect(struct __test_metadata *_metadata, struct env *env,
 			 struct work *w)
 {
-	struct kvmw_snap s;
+	const struct kvmw_vm *s = NULL;
 	int v, c;
 
 	for (v = 0; v < w->nr_vms; v++) {
 		struct kvm_vm *vm = w->vms[v];
 		uint64_t exits = 0;
 
-		if (env->fd >= 0) {
-			int ret = kvmw_find_kvm_vm(env->fd, vm, &s);
+		if (env->dev >= 0) {
+			int ret;
 
+			kvmw_snapshot_free(&w->end[v]);
+			ret = kvmw_take_kvm_vm(&env->src, vm, &w->end[v], &s);
 			ASSERT_EQ(0, ret) TH_LOG("VM %d not found: %s", v,
 						 strerror(-ret));
-			EXPECT_EQ((uint32_t)getpid(), s.hdr.vm.vmm_pid);
-			EXPECT_EQ((uint32_t)w->nr_vcpus, s.hdr.nr_vcpus);
-			EXPECT_EQ((uint32_t)w->nr_vcpus, s.hdr.vm.nr_vcpus);
-			EXPECT_EQ(0U, s.hdr.vm.flags & KVMW_VM_F_GONE);
-			EXPECT_EQ((uint32_t)env->vendor, s.hdr.vm.vendor);
+			EXPECT_EQ((uint32_t)getpid(), s->pid);
+			EXPECT_EQ((uint32_t)w->nr_vcpus, s->nr_vcpus_detail);
+			EXPECT_EQ((uint32_t)w->nr_vcpus, s->nr_vcpus);
+			EXPECT_FALSE(s->gone);
+			EXPECT_EQ((uint32_t)env->vendor, s->vendor);
 		}
 		for (c = 0; c < w->nr_vcpus; c++) {
 			struct vctx *x = &w->ctx[v][c];
 
-			if (env->fd >= 0) {
-				x->end_err = snap_rmap(&s, x->vcpu->tid,
+			if (env->dev >= 0) {
+				x->end_err = snap_rmap(s, x->vcpu->tid,
 						       &x->mod_end,
 						       &x->info_end);
-				exits += x->info_end.exits;
-				if (!x->end_err)
-					keep_reasons(&s, x);
+				exits += x->info_end.u.exits;
+				x->lat_end = x->info_end.u.reasons;
+				x->nr_lat_end = x->info_end.u.nr_reasons;
 			}
 			if (env->oracle) {
 				EXPECT_EQ(0, oracle_rmap(env->oracle,
@@ -363,10 +359,8 @@ static void work_collect(struct __test_metadata *_metadata, struct env *env,
 							 &x->orc_entries));
 			}
 		}
-		if (env->fd >= 0) {
-			EXPECT_EQ(exits, s.hdr.vm.exits);
-			kvmw_snap_free(&s);
-		}
+		if (env->dev >= 0)
+			EXPECT_EQ(exits, s->exits);
 	}
 }
 
@@ -428,7 +422,7 @@ static void check_exact(struct __test_metadata *_metadata, struct env *env,
 					id, x->vcpu->tid);
 	EXPECT_EQ((uint32_t)x->vcpu->id, x->info_end.vcpu_id);
 	EXPECT_EQ((uint32_t)x->vcpu->tid, x->info_end.tid);
-	EXPECT_EQ(0ULL, x->info_end.overflow_exits);
+	EXPECT_EQ(0ULL, x->info_end.u.overflow_exits);
 
 	/* before the measured part: the warm-up and its phase report only */
 	EXPECT_EQ(0ULL, rmap_get(&x->mod_phase, cpuid));
@@ -506,11 +500,11 @@ static void check_stats(struct __test_metadata *_metadata, struct env *env,
 	if (!env->hw || !r->end_stats.valid[VCPU_STAT_EXITS])
 		return;
 	guest_expect(x->vcpu, &e);
-	EXPECT_EQ(STAT_END(x, VCPU_STAT_EXITS), x->info_end.exits)
+	EXPECT_EQ(STAT_END(x, VCPU_STAT_EXITS), x->info_end.u.exits)
 		TH_LOG("vCPU %d: KVM stat exits vs kvmwarden exits", id);
 	EXPECT_EQ(r->phase_stats.val[VCPU_STAT_EXITS], x->mod_phase_exits)
 		TH_LOG("vCPU %d: same, at the phase", id);
-	EXPECT_EQ(x->info_end.exits, x->info_end.entries)
+	EXPECT_EQ(x->info_end.u.exits, x->info_end.u.entries)
 		TH_LOG("vCPU %d: entries vs exits", id);
 	if (!env->decode)
 		return;
@@ -537,10 +531,10 @@ static void check_stats(struct __test_metadata *_metadata, struct env *env,
 	}
 }
 
-/* Bucket of @ns in the module's layout: the one home, <kvmwarden/hist.h>. */
-static unsigned int lat_bucket(uint64_t ns)
+/* Bucket of @ns in @h's layout: the one home, <kvmwarden/hist.h>. */
+static unsigned int lat_bucket(const struct kvmw_hist *h, uint64_t ns)
 {
-	return kvmw_hist_log2_bucket(ns, KVMW_LAT_BUCKETS);
+	return kvmw_hist_bucket(h->type, h->sub_bits, h->nr_buckets, ns);
 }
 
 /*
@@ -563,68 +557,70 @@ static void check_latency(struct __test_metadata *_metadata, struct env *env,
 {
 	uint32_t io = exit_reason_code(env->vendor, EXIT_KIND_IO);
 	uint32_t hlt = exit_reason_code(env->vendor, EXIT_KIND_HLT);
-	const struct kvmw_vcpu_info *vi = &x->info_end;
+	const struct kvmw_times *vi = &x->info_end.u.times;
 	struct vcpu_result *r = &x->vcpu->res;
 	uint64_t user_n = 0, idle = 0, overhead = 0, user = 0, exit_ns = 0;
 	uint64_t in_flight = 0, user_io = 0, user_hlt = 0, user_npf = 0;
 	int id = x->vcpu->id;
-	uint32_t i;
+	size_t i;
 
 	if (!(env->hs.features & KVMW_FEAT_LATENCY))
 		return;
-	ASSERT_EQ(vi->nr_reasons, x->nr_lat_end);
 	EXPECT_EQ(0ULL, vi->untimed_exits);
 	for (i = 0; i < x->nr_lat_end; i++) {
-		const struct kvmw_reason_stat *rs = &x->lat_end[i];
-		const char *name = rname(env, rs->reason);
+		const struct kvmw_reason *rm = &x->lat_end[i];
+		const struct kvmw_lat *rs = &rm->lat;
+		const struct kvmw_hist *h = &rs->hist;
+		const char *name = rname(env, rm->code);
 		uint64_t timed = 0;
-		int b, lo = -1, hi = -1;
+		int lo = -1, hi = -1;
+		unsigned int b;
 
-		for (b = 0; b < KVMW_LAT_BUCKETS; b++) {
-			timed += rs->hist[b];
-			if (rs->hist[b] && lo < 0)
+		for (b = 0; b < h->nr_buckets; b++) {
+			timed += h->buckets[b];
+			if (h->buckets[b] && lo < 0)
 				lo = b;
-			if (rs->hist[b])
+			if (h->buckets[b])
 				hi = b;
 		}
-		EXPECT_EQ(0U, rs->flags & KVMW_REASON_F_UNTIMED)
+		EXPECT_EQ(0U, rm->flags & KVMW_R_UNTIMED)
 			TH_LOG("vCPU %d %s untimed", id, name);
-		EXPECT_EQ(rs->reason == io ? rs->count - 1 : rs->count, timed)
+		EXPECT_EQ(rm->code == io ? rm->count - 1 : rm->count, timed)
 			TH_LOG("vCPU %d %s: histogram total vs count", id, name);
-		in_flight += rs->count - timed;
-		EXPECT_EQ(rs->reason == hlt ? KVMW_REASON_F_IDLE : 0U,
-			  rs->flags & KVMW_REASON_F_IDLE)
+		in_flight += rm->count - timed;
+		EXPECT_EQ(rm->code == hlt ? KVMW_R_IDLE : 0U,
+			  rm->flags & KVMW_R_IDLE)
 			TH_LOG("vCPU %d %s: idle flag", id, name);
 		if (timed) {
-			EXPECT_LE(rs->lat_min_ns, rs->lat_total_ns / timed);
-			EXPECT_LE(rs->lat_total_ns / timed, rs->lat_max_ns);
-			EXPECT_EQ((unsigned int)lo, lat_bucket(rs->lat_min_ns))
+			EXPECT_LE(rs->min_ns, rs->total_ns / timed);
+			EXPECT_LE(rs->total_ns / timed, rs->max_ns);
+			EXPECT_EQ((unsigned int)lo, lat_bucket(h, rs->min_ns))
 				TH_LOG("vCPU %d %s: min %llu in bucket %d", id,
-				       name, (unsigned long long)rs->lat_min_ns,
+				       name, (unsigned long long)rs->min_ns,
 				       lo);
-			EXPECT_EQ((unsigned int)hi, lat_bucket(rs->lat_max_ns))
+			EXPECT_EQ((unsigned int)hi, lat_bucket(h, rs->max_ns))
 				TH_LOG("vCPU %d %s: max %llu in bucket %d", id,
-				       name, (unsigned long long)rs->lat_max_ns,
+				       name, (unsigned long long)rs->max_ns,
 				       hi);
-			EXPECT_GT(rs->lat_total_ns, 0ULL);
+			EXPECT_GT(rs->total_ns, 0ULL);
 		}
 		EXPECT_LE(rs->user_count, timed);
-		EXPECT_LE(rs->user_ns, rs->lat_total_ns);
+		EXPECT_LE(rs->user_ns, rs->total_ns);
 		EXPECT_EQ(!!rs->user_count, !!rs->user_ns)
 			TH_LOG("vCPU %d %s: user count vs time", id, name);
 		user_n += rs->user_count;
-		if (rs->reason == io)
+		if (rm->code == io)
 			user_io = rs->user_count;
-		else if (rs->reason == hlt)
+		else if (rm->code == hlt)
 			user_hlt = rs->user_count;
 		else if (rs->user_count)
 			user_npf += rs->user_count;
-		exit_ns += rs->lat_total_ns;
-		if (rs->flags & KVMW_REASON_F_IDLE) {
-			idle += rs->lat_total_ns;
+		exit_ns += rs->total_ns;
+		if (rm->flags & KVMW_R_IDLE) {
+			idle += rs->total_ns;
 		} else {
 			user += rs->user_ns;
-			overhead += rs->lat_total_ns - rs->user_ns;
+			overhead += rs->total_ns - rs->user_ns;
 		}
 	}
 	EXPECT_EQ(1ULL, in_flight) TH_LOG("vCPU %d: exits never followed by an entry",
@@ -730,25 +726,25 @@ static void log_vcpu(struct __test_metadata *_metadata, struct env *env,
 				(unsigned long long)x->mod_end.count[i]);
 	buf[len] = 0;
 	TH_LOG("vCPU %d tid %d: exits %llu (KVM %llu):%s", x->vcpu->id,
-	       x->vcpu->tid, (unsigned long long)x->info_end.exits,
+	       x->vcpu->tid, (unsigned long long)x->info_end.u.exits,
 	       (unsigned long long)STAT_END(x, VCPU_STAT_EXITS), buf);
 	TH_LOG("vCPU %d: guest %llu ns, overhead %llu ns, idle %llu ns, user %llu ns",
-	       x->vcpu->id, (unsigned long long)x->info_end.guest_ns,
-	       (unsigned long long)x->info_end.overhead_ns,
-	       (unsigned long long)x->info_end.idle_ns,
-	       (unsigned long long)x->info_end.user_ns);
+	       x->vcpu->id, (unsigned long long)x->info_end.u.times.guest_ns,
+	       (unsigned long long)x->info_end.u.times.overhead_ns,
+	       (unsigned long long)x->info_end.u.times.idle_ns,
+	       (unsigned long long)x->info_end.u.times.user_ns);
 	for (i = 0; i < x->nr_lat_end; i++) {
-		const struct kvmw_reason_stat *rs = &x->lat_end[i];
-		uint64_t timed = rs->count - (rs->reason ==
+		const struct kvmw_reason *rs = &x->lat_end[i];
+		uint64_t timed = rs->count - (rs->code ==
 			exit_reason_code(env->vendor, EXIT_KIND_IO));
 
 		TH_LOG("  %-12s n=%llu mean %llu min %llu max %llu ns, user %llu/%llu ns",
-		       rname(env, rs->reason), (unsigned long long)rs->count,
-		       (unsigned long long)(timed ? rs->lat_total_ns / timed : 0),
-		       (unsigned long long)rs->lat_min_ns,
-		       (unsigned long long)rs->lat_max_ns,
-		       (unsigned long long)rs->user_count,
-		       (unsigned long long)rs->user_ns);
+		       rname(env, rs->code), (unsigned long long)rs->count,
+		       (unsigned long long)(timed ? rs->lat.total_ns / timed : 0),
+		       (unsigned long long)rs->lat.min_ns,
+		       (unsigned long long)rs->lat.max_ns,
+		       (unsigned long long)rs->lat.user_count,
+		       (unsigned long long)rs->lat.user_ns);
 	}
 }
 
@@ -768,13 +764,13 @@ static const char *work_check(struct __test_metadata *_metadata,
 	 * SVM decoding is announced once the first exits have validated the
 	 * VMCB layout: ask again now that this case's guests have run.
 	 */
-	if (env->fd >= 0 && !env->decode)
+	if (env->dev >= 0 && !env->decode)
 		env_handshake(env);
 	work_collect(_metadata, env, w);
 	for (v = 0; v < w->nr_vms; v++)
 		for (c = 0; c < w->nr_vcpus; c++)
 			check_kvm(_metadata, env, &w->ctx[v][c]);
-	if (env->fd < 0)
+	if (env->dev < 0)
 		return "kvmwarden not loaded (KVM-level checks done)";
 	if (!env->hw)
 		return "KVM does not run on kvm_amd or kvm_intel";
@@ -1044,12 +1040,22 @@ TEST_F_TIMEOUT(multi, oracle_agreement, 600)
 
 	if (!self->kvm)
 		SKIP(return, "no usable /dev/kvm");
-	if (self->env.fd >= 0 && !self->env.oracle)
+	if (self->env.dev >= 0 && !self->env.oracle)
 		SKIP(return, "BPF oracle unavailable: %s",
 		     strerror(-self->env.oracle_err));
 	skip = run_multi(_metadata, self, 3, 2, true);
 	if (skip)
 		SKIP(return, "%s", skip);
+}
+
+/* The (vCPU, reason) entries of a VM. */
+static size_t vm_nr_reasons(const struct kvmw_vm *vm)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < vm->nr_vcpus_detail; i++)
+		n += vm->vcpus[i].u.nr_reasons;
+	return n;
 }
 
 /*
@@ -1058,14 +1064,15 @@ TEST_F_TIMEOUT(multi, oracle_agreement, 600)
  */
 TEST_F_TIMEOUT(multi, vm_gone, 120)
 {
-	struct kvmw_snap before, after;
+	struct kvmw_snapshot before, after = { 0 };
+	const struct kvmw_vm *b, *a;
 	uint64_t vm_id;
 	pid_t tid;
 	int ret, ms;
 
 	if (!self->kvm)
 		SKIP(return, "no usable /dev/kvm");
-	if (self->env.fd < 0)
+	if (self->env.dev < 0)
 		SKIP(return, "kvmwarden not loaded");
 	if (!(self->env.hs.features & KVMW_FEAT_VM_LIFETIME))
 		SKIP(return, "kvmwarden without KVMW_FEAT_VM_LIFETIME");
@@ -1078,35 +1085,37 @@ TEST_F_TIMEOUT(multi, vm_gone, 120)
 		 100, NULL);
 	work_run(_metadata, &self->w);
 	tid = self->w.ctx[0][0].vcpu->tid;
-	ASSERT_EQ(0, kvmw_find_kvm_vm(self->env.fd, self->w.vms[0], &before));
-	vm_id = before.hdr.vm_id;
-	EXPECT_EQ(0U, before.hdr.vm.flags & KVMW_VM_F_GONE);
+	ASSERT_EQ(0, kvmw_take_kvm_vm(&self->env.src, self->w.vms[0], &before,
+				      &b));
+	vm_id = b->vm_id;
+	EXPECT_FALSE(b->gone);
 	work_free(&self->w);
 
 	for (ms = 0; ms < 30000; ms += 50) {
-		ret = kvmw_snapshot(self->env.fd, vm_id, &after);
+		kvmw_snapshot_free(&after);
+		ret = kvmw_take_vm(&self->env.src, vm_id, &after, &a);
 		if (ret == -ENOENT)
 			break;
 		ASSERT_EQ(0, ret);
-		if (after.hdr.vm.flags & KVMW_VM_F_GONE)
+		if (a->gone)
 			break;
-		kvmw_snap_free(&after);
 		usleep(50000);
 	}
 	if (ret == -ENOENT) {
 		TH_LOG("the destroyed VM left the list at once");
 	} else {
-		ASSERT_TRUE(after.hdr.vm.flags & KVMW_VM_F_GONE)
+		ASSERT_TRUE(a->gone)
 			TH_LOG("VM not flagged gone after its destruction");
-		EXPECT_LT(0ULL, after.hdr.vm.gone_ns);
-		EXPECT_LE(after.hdr.vm.first_seen_ns, after.hdr.vm.gone_ns);
-		EXPECT_EQ(before.hdr.vm.exits, after.hdr.vm.exits);
-		EXPECT_EQ(before.hdr.vm.entries, after.hdr.vm.entries);
-		EXPECT_EQ(before.hdr.nr_reasons, after.hdr.nr_reasons);
-		EXPECT_EQ((uint32_t)tid, after.vcpus[0].tid);
-		kvmw_snap_free(&after);
+		EXPECT_LT(0ULL, a->gone_ns);
+		EXPECT_LE(a->first_seen_ns, a->gone_ns);
+		EXPECT_EQ(b->exits, a->exits);
+		EXPECT_EQ(b->entries, a->entries);
+		EXPECT_EQ(vm_nr_reasons(b), vm_nr_reasons(a));
+		ASSERT_LE(1U, a->nr_vcpus_detail);
+		EXPECT_EQ((uint32_t)tid, a->vcpus[0].tid);
 	}
-	kvmw_snap_free(&before);
+	kvmw_snapshot_free(&after);
+	kvmw_snapshot_free(&before);
 }
 
 TEST_HARNESS_MAIN

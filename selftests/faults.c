@@ -32,9 +32,11 @@
 #define NR_PAGES	64
 
 struct fault_ctx {
-	int fd;
+	struct kvmw_source *src;
 	int phase_err;
-	struct kvmw_vcpu_info phase;
+	/* The vCPU of phase_snap at the start of the measured part. */
+	struct kvmw_snapshot phase_snap;
+	const struct kvmw_vcpu *phase;
 };
 
 static void phase_hook(struct kvm_vcpu *vcpu, unsigned int phase, void *arg)
@@ -42,7 +44,8 @@ static void phase_hook(struct kvm_vcpu *vcpu, unsigned int phase, void *arg)
 	struct fault_ctx *c = arg;
 
 	if (phase == GUEST_PHASE_MEASURE)
-		c->phase_err = kvmw_vcpu_info_now(c->fd, vcpu, &c->phase);
+		c->phase_err = kvmw_take_vcpu(c->src, vcpu, &c->phase_snap,
+					      &c->phase);
 }
 
 static bool node_online(int node)
@@ -53,22 +56,13 @@ static bool node_online(int node)
 	return access(path, F_OK) == 0;
 }
 
-static uint64_t hist_sum(const __u64 *h)
-{
-	uint64_t n = 0;
-	int b;
-
-	for (b = 0; b < KVMW_LAT_BUCKETS; b++)
-		n += h[b];
-	return n;
-}
-
 FIXTURE(faults) {
-	int fd;
+	struct kvmw_source src;
+	bool src_open;
 	struct kvm_vm *vm;
 	struct kvm_vcpu *vcpu;
 	struct fault_ctx ctx;
-	struct kvmw_vcpu_info end;
+	struct kvmw_snapshot end_snap;
 	char why[128];
 };
 
@@ -82,9 +76,6 @@ FIXTURE_VARIANT_ADD(faults, mmio) { .node = -1 };
 
 FIXTURE_SETUP(faults)
 {
-	struct kvmw_handshake hs;
-
-	self->fd = -1;
 	if (!kvm_available()) {
 		snprintf(self->why, sizeof(self->why), "no /dev/kvm");
 		return;
@@ -94,9 +85,9 @@ FIXTURE_SETUP(faults)
 			 "KVM does not run on kvm_amd or kvm_intel");
 		return;
 	}
-	self->fd = kvmw_open();
-	if (self->fd < 0 || kvmw_handshake(self->fd, &hs) ||
-	    !(hs.features & KVMW_FEAT_FAULTS)) {
+	self->src_open = !kvmw_src_open(&self->src);
+	if (!self->src_open ||
+	    !(self->src.host.features & KVMW_FEAT_FAULTS)) {
 		snprintf(self->why, sizeof(self->why),
 			 "kvmwarden without fault accounting");
 		return;
@@ -115,17 +106,20 @@ FIXTURE_SETUP(faults)
 FIXTURE_TEARDOWN(faults)
 {
 	vm_destroy(self->vm);
-	if (self->fd >= 0)
-		close(self->fd);
+	kvmw_snapshot_free(&self->ctx.phase_snap);
+	kvmw_snapshot_free(&self->end_snap);
+	if (self->src_open)
+		kvmw_source_close(&self->src);
 }
 
 TEST_F_TIMEOUT(faults, count_type_node, 300)
 {
 	struct kvm_vcpu *vcpu = self->vcpu;
-	struct kvmw_vcpu_info *p = &self->ctx.phase, *e = &self->end;
+	const struct kvmw_faults *p, *e;
+	const struct kvmw_vcpu *end;
 	struct vcpu_result *r;
 	uint64_t n, pf_taken;
-	int node;
+	unsigned int node;
 
 	if (self->why[0])
 		SKIP(return, "%s", self->why);
@@ -146,45 +140,51 @@ TEST_F_TIMEOUT(faults, count_type_node, 300)
 		ASSERT_EQ(0, vcpu_load_prog(vcpu, GUEST_PROG_MMIO_WRITE, 50));
 		n = 50;
 	}
-	self->ctx.fd = self->fd;
+	self->ctx.src = &self->src;
 	self->ctx.phase_err = -ENODATA;
 	vcpu_set_phase_hook(vcpu, phase_hook, &self->ctx);
 	ASSERT_EQ(0, vcpu_run(vcpu));
 	r = &vcpu->res;
 	ASSERT_TRUE(r->done) TH_LOG("%s", r->msg);
 	ASSERT_EQ(0, self->ctx.phase_err);
-	ASSERT_EQ(0, kvmw_vcpu_info_now(self->fd, vcpu, e));
+	ASSERT_EQ(0, kvmw_take_vcpu(&self->src, vcpu, &self->end_snap, &end));
+	p = &self->ctx.phase->u.faults;
+	e = &end->u.faults;
+	/* Node arrays: the host's nodes; the variant's node is online. */
+	ASSERT_LT((unsigned int)(variant->node < 0 ? 0 : variant->node),
+		  self->end_snap.host.nr_nodes);
 
 	TH_LOG("faults %llu (at phase %llu): write %llu fetch %llu present %llu mmio %llu unknown %llu node0 %llu node1 %llu; mean %llu max %llu ns",
-	       (unsigned long long)e->faults, (unsigned long long)p->faults,
-	       (unsigned long long)e->fault_write,
-	       (unsigned long long)e->fault_fetch,
-	       (unsigned long long)e->fault_present,
-	       (unsigned long long)e->fault_mmio,
-	       (unsigned long long)e->fault_node_unknown,
-	       (unsigned long long)e->fault_node[0],
-	       (unsigned long long)e->fault_node[1],
-	       (unsigned long long)(e->faults ?
-				    e->fault_lat_total_ns / e->faults : 0),
-	       (unsigned long long)e->fault_lat_max_ns);
+	       (unsigned long long)e->count, (unsigned long long)p->count,
+	       (unsigned long long)e->write,
+	       (unsigned long long)e->fetch,
+	       (unsigned long long)e->present,
+	       (unsigned long long)e->mmio,
+	       (unsigned long long)e->node_unknown,
+	       (unsigned long long)e->node[0],
+	       (unsigned long long)(self->end_snap.host.nr_nodes > 1 ?
+				    e->node[1] : 0),
+	       (unsigned long long)(e->count ?
+				    e->lat_total_ns / e->count : 0),
+	       (unsigned long long)e->lat_max_ns);
 
 	/* the measured part */
-	EXPECT_EQ(n, e->faults - p->faults);
+	EXPECT_EQ(n, e->count - p->count);
 	if (variant->node < 0 && kvm_host_vendor() == KVM_VENDOR_VMX) {
 		/* Only the first is an EPT violation, with its access type. */
-		EXPECT_EQ(1ULL, e->fault_write - p->fault_write);
+		EXPECT_EQ(1ULL, e->write - p->write);
 	} else {
-		EXPECT_EQ(n, e->fault_write - p->fault_write);
+		EXPECT_EQ(n, e->write - p->write);
 	}
-	EXPECT_EQ(0ULL, e->fault_fetch - p->fault_fetch);
+	EXPECT_EQ(0ULL, e->fetch - p->fetch);
 	if (variant->node >= 0) {
-		EXPECT_EQ(0ULL, e->fault_present - p->fault_present);
-		EXPECT_EQ(0ULL, e->fault_mmio - p->fault_mmio);
-		for (node = 0; node < KVMW_MAX_NODES; node++)
-			EXPECT_EQ(node == variant->node ? n : 0ULL,
-				  e->fault_node[node] - p->fault_node[node])
-				TH_LOG("node %d", node);
-		EXPECT_EQ(0ULL, e->fault_node_unknown - p->fault_node_unknown);
+		EXPECT_EQ(0ULL, e->present - p->present);
+		EXPECT_EQ(0ULL, e->mmio - p->mmio);
+		for (node = 0; node < self->end_snap.host.nr_nodes; node++)
+			EXPECT_EQ(node == (unsigned int)variant->node ?
+				  n : 0ULL, e->node[node] - p->node[node])
+				TH_LOG("node %u", node);
+		EXPECT_EQ(0ULL, e->node_unknown - p->node_unknown);
 	} else {
 		/*
 		 * No memslot: no backing page, and MMIO on both vendors.
@@ -193,20 +193,20 @@ TEST_F_TIMEOUT(faults, count_type_node, 300)
 		 * fault on its reserved bits (SVM NPF) or exit as
 		 * EPT_MISCONFIG, which kvmwarden counts as MMIO faults (VMX).
 		 */
-		EXPECT_EQ(n, e->fault_node_unknown - p->fault_node_unknown);
-		EXPECT_EQ(n, e->fault_mmio - p->fault_mmio);
+		EXPECT_EQ(n, e->node_unknown - p->node_unknown);
+		EXPECT_EQ(n, e->mmio - p->mmio);
 	}
 	/* whole life: every fault timed (the last exit is the done OUT) */
-	EXPECT_EQ(e->faults, hist_sum(e->fault_hist));
-	EXPECT_LE(e->fault_lat_total_ns / (e->faults ? e->faults : 1),
-		  e->fault_lat_max_ns);
-	EXPECT_LT(0ULL, e->fault_lat_max_ns);
+	EXPECT_EQ(e->count, kvmw_hist_total(&e->hist));
+	EXPECT_LE(e->lat_total_ns / (e->count ? e->count : 1),
+		  e->lat_max_ns);
+	EXPECT_LT(0ULL, e->lat_max_ns);
 	/* KVM's own count of faults handed to its MMU */
 	if (variant->node >= 0 &&
 	    r->end_stats.valid[VCPU_STAT_PF_TAKEN]) {
 		pf_taken = r->end_stats.val[VCPU_STAT_PF_TAKEN] -
 			   r->phase_stats.val[VCPU_STAT_PF_TAKEN];
-		EXPECT_EQ(pf_taken, e->faults - p->faults);
+		EXPECT_EQ(pf_taken, e->count - p->count);
 	}
 }
 

@@ -68,7 +68,8 @@ static const char * const saved_params[] = {
 
 FIXTURE(hostile) {
 	int kvm;
-	int dev;
+	struct kvmw_source src;
+	bool src_open;
 	int run_size;
 	char old[6][32];
 	char why[128];
@@ -94,13 +95,15 @@ static int param_set_uint(const char *name, unsigned int v)
 FIXTURE_SETUP(hostile)
 {
 	unsigned int i;
+	int ret;
 
 	self->kvm = -1;
-	self->dev = kvmw_test_open(KVMW_FEAT_EXIT_COUNTS, "exit counts",
-				   self->why, sizeof(self->why));
+	ret = kvmw_test_src(&self->src, KVMW_FEAT_EXIT_COUNTS, "exit counts",
+			    self->why, sizeof(self->why));
 	if (self->why[0])
 		return;
-	ASSERT_LE(0, self->dev);
+	ASSERT_EQ(0, ret);
+	self->src_open = true;
 	self->kvm = open(KVM_DEV_PATH, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, self->kvm);
 	self->run_size = ioctl(self->kvm, KVM_GET_VCPU_MMAP_SIZE, 0);
@@ -129,8 +132,8 @@ FIXTURE_TEARDOWN(hostile)
 		param_set(saved_params[i], self->old[i], NULL, 0);
 	if (self->kvm >= 0)
 		close(self->kvm);
-	if (self->dev >= 0)
-		close(self->dev);
+	if (self->src_open)
+		kvmw_source_close(&self->src);
 }
 
 static int raw_vm_create(int kvm, struct raw_vm *vm, int move_to)
@@ -268,26 +271,44 @@ static void raw_vm_destroy(struct raw_vm *vm, int run_size)
 		close(vm->fd);
 }
 
-/* This process's VMs as kvmwarden lists them, oldest first. */
-static int my_vms(int dev, struct kvmw_vm_info *out, int max, int *gone)
+/* What the test reads of one of its VMs in kvmwarden's model. */
+struct my_vm {
+	__u64 vm_id;
+	__u32 nr_vcpus;
+	bool gone;
+	bool no_lifetime;
+	__u64 exits;
+};
+
+/* This process's VMs as kvmwarden has them, oldest (lowest id) first. */
+static int my_vms(struct kvmw_source *src, struct my_vm *out, int max,
+		  int *gone)
 {
-	struct kvmw_vm_info *list;
-	uint32_t n, i;
+	struct kvmw_snapshot snap;
+	size_t i;
 	int k = 0;
 
 	*gone = 0;
-	if (kvmw_list_vms(dev, &list, &n))
+	if (kvmw_take(src, &snap))
 		return -1;
-	for (i = 0; i < n; i++) {
-		if (list[i].vmm_pid != (__u32)getpid())
+	for (i = 0; i < snap.nr_vms; i++) {
+		const struct kvmw_vm *vm = &snap.vms[i];
+
+		if (vm->pid != (__u32)getpid())
 			continue;
-		if (list[i].flags & KVMW_VM_F_GONE)
+		if (vm->gone)
 			(*gone)++;
 		if (k < max)
-			out[k] = list[i];
+			out[k] = (struct my_vm){
+				.vm_id = vm->vm_id,
+				.nr_vcpus = vm->nr_vcpus,
+				.gone = vm->gone,
+				.no_lifetime = vm->no_lifetime,
+				.exits = vm->exits,
+			};
 		k++;
 	}
-	free(list);
+	kvmw_snapshot_free(&snap);
 	return k;
 }
 
@@ -302,8 +323,8 @@ static double now_ns(void)
 TEST_F_TIMEOUT(hostile, tokenless_capped_retired, 300)
 {
 	struct raw_vm vms[LOOP_VMS];
-	struct kvmw_vm_info mine[LOOP_VMS + 4];
-	struct kvmw_handshake hs0, hs1;
+	struct my_vm mine[LOOP_VMS + 4];
+	struct kvmw_host hs0, hs1;
 	int64_t refused = 0, e, before;
 	unsigned int tracked_vcpus = 0;
 	int i, j, n, gone, tries;
@@ -312,7 +333,8 @@ TEST_F_TIMEOUT(hostile, tokenless_capped_retired, 300)
 		SKIP(return, "%s", self->why);
 	ASSERT_EQ(0, param_set_uint("max_vms_per_vmm", CAP_VMS));
 	ASSERT_EQ(0, param_set_uint("max_vcpus_per_vmm", CAP_VCPUS));
-	ASSERT_EQ(0, kvmw_handshake(self->dev, &hs0));
+	ASSERT_EQ(0, kvmw_src_info(&self->src));
+	hs0 = self->src.host;
 
 	/*
 	 * VM 0 keeps its directory; VMs 1.. are created at the fd number
@@ -335,8 +357,9 @@ TEST_F_TIMEOUT(hostile, tokenless_capped_retired, 300)
 			refused += e;
 		}
 	}
-	ASSERT_EQ(0, kvmw_handshake(self->dev, &hs1));
-	n = my_vms(self->dev, mine, ARRAY_SIZE(mine), &gone);
+	ASSERT_EQ(0, kvmw_src_info(&self->src));
+	hs1 = self->src.host;
+	n = my_vms(&self->src, mine, ARRAY_SIZE(mine), &gone);
 	ASSERT_LE(0, n);
 	TH_LOG("%d VMs tracked of %d, untracked exits +%llu, KVM's exits of the refused vCPUs %lld",
 	       n, LOOP_VMS,
@@ -352,9 +375,9 @@ TEST_F_TIMEOUT(hostile, tokenless_capped_retired, 300)
 	EXPECT_EQ((uint64_t)refused, hs1.untracked_exits - hs0.untracked_exits);
 	/* Flagged per VM; the feature stays for everyone. */
 	if (n == 3) {
-		EXPECT_EQ(0U, mine[0].flags & KVMW_VM_F_NO_LIFETIME);
-		EXPECT_NE(0U, mine[1].flags & KVMW_VM_F_NO_LIFETIME);
-		EXPECT_NE(0U, mine[2].flags & KVMW_VM_F_NO_LIFETIME);
+		EXPECT_FALSE(mine[0].no_lifetime);
+		EXPECT_TRUE(mine[1].no_lifetime);
+		EXPECT_TRUE(mine[2].no_lifetime);
 	}
 	EXPECT_NE(0ULL, hs1.features & KVMW_FEAT_VM_LIFETIME);
 
@@ -363,22 +386,22 @@ TEST_F_TIMEOUT(hostile, tokenless_capped_retired, 300)
 	ASSERT_EQ(0, param_set_uint("sweep_interval_ms", 100));
 	for (tries = 0; tries < 100; tries++) {
 		usleep(100 * 1000);
-		n = my_vms(self->dev, mine, ARRAY_SIZE(mine), &gone);
+		n = my_vms(&self->src, mine, ARRAY_SIZE(mine), &gone);
 		if (gone >= 2)
 			break;
 	}
 	EXPECT_EQ(2, gone);
 	if (n == 3) {
-		EXPECT_EQ(0U, mine[0].flags & KVMW_VM_F_GONE);
-		EXPECT_NE(0U, mine[1].flags & KVMW_VM_F_GONE);
-		EXPECT_NE(0U, mine[2].flags & KVMW_VM_F_GONE);
+		EXPECT_FALSE(mine[0].gone);
+		EXPECT_TRUE(mine[1].gone);
+		EXPECT_TRUE(mine[2].gone);
 	}
 
 	/* Reaped, they give their room back: VM 3 is tracked at last. */
 	ASSERT_EQ(0, param_set_uint("gone_retention_ms", 100));
 	for (tries = 0; tries < 100; tries++) {
 		usleep(100 * 1000);
-		n = my_vms(self->dev, mine, ARRAY_SIZE(mine), &gone);
+		n = my_vms(&self->src, mine, ARRAY_SIZE(mine), &gone);
 		if (n == 1)
 			break;
 	}
@@ -386,7 +409,7 @@ TEST_F_TIMEOUT(hostile, tokenless_capped_retired, 300)
 	before = kvm_exits(vms[3].vcpu_fd[0]);
 	ASSERT_EQ(0, raw_vcpu_run(vms[3].vcpu_fd[0], vms[3].run[0]));
 	e = kvm_exits(vms[3].vcpu_fd[0]) - before;
-	n = my_vms(self->dev, mine, ARRAY_SIZE(mine), &gone);
+	n = my_vms(&self->src, mine, ARRAY_SIZE(mine), &gone);
 	EXPECT_EQ(2, n);
 	if (n == 2) {
 		EXPECT_EQ(1U, mine[1].nr_vcpus);
@@ -445,14 +468,13 @@ static double immediate_exit_ratio(int fd, struct kvm_run *run, double *ns)
 TEST_F_TIMEOUT(hostile, user_exit_constant, 300)
 {
 	struct raw_vm idle, many;
-	struct kvmw_handshake hs;
 	double base, loaded, base_ns = 0, loaded_ns = 0;
 	int fd, i, k;
 
 	if (self->why[0])
 		SKIP(return, "%s", self->why);
-	ASSERT_EQ(0, kvmw_handshake(self->dev, &hs));
-	if (!(hs.features & KVMW_FEAT_USER_EXITS))
+	ASSERT_EQ(0, kvmw_src_info(&self->src));
+	if (!(self->src.host.features & KVMW_FEAT_USER_EXITS))
 		SKIP(return, "kvmwarden does not see returns to userspace");
 	ASSERT_EQ(0, param_set_uint("max_vcpus", 1U << 30));
 

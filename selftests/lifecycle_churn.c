@@ -65,7 +65,8 @@ struct vm_rec {
 
 /* What the checks need: the device, reason codes, VMs of other tests. */
 struct churn_env {
-	int fd;
+	struct kvmw_source src;
+	bool src_open;
 	uint32_t cpuid_code;
 	uint32_t io_code;
 	uint32_t base_vms;
@@ -134,55 +135,45 @@ static int param_write(const char *path, unsigned int val)
 	return len < 0 ? -errno : 0;
 }
 
-/* The VM with @id in a list, or NULL. */
-static const struct kvmw_vm_info *list_find(const struct kvmw_vm_info *vms,
-					    uint32_t nr, uint64_t id)
-{
-	uint32_t i;
-
-	for (i = 0; i < nr; i++)
-		if (vms[i].vm_id == id)
-			return &vms[i];
-	return NULL;
-}
-
-/* Number of VMs of this process in a list that are live / gone. */
-static void list_count_mine(const struct kvmw_vm_info *vms, uint32_t nr,
+/* Number of VMs of this process in a snapshot that are live / gone. */
+static void list_count_mine(const struct kvmw_snapshot *snap,
 			    uint32_t *live, uint32_t *gone,
-			    const struct kvmw_vm_info **last_live)
+			    const struct kvmw_vm **last_live)
 {
-	uint32_t i;
+	size_t i;
 
 	*live = *gone = 0;
 	*last_live = NULL;
-	for (i = 0; i < nr; i++) {
-		if (vms[i].vmm_pid != (uint32_t)getpid())
+	for (i = 0; i < snap->nr_vms; i++) {
+		if (snap->vms[i].pid != (uint32_t)getpid())
 			continue;
-		if (vms[i].flags & KVMW_VM_F_GONE) {
+		if (snap->vms[i].gone) {
 			(*gone)++;
 		} else {
 			(*live)++;
-			*last_live = &vms[i];
+			*last_live = &snap->vms[i];
 		}
 	}
 }
 
-static void rec_from_snap(struct vm_rec *r, const struct kvmw_snap *s,
+static void rec_from_snap(struct vm_rec *r, const struct kvmw_vm *vm,
 			  uint32_t cpuid_code)
 {
 	uint32_t i;
 
 	memset(r, 0, sizeof(*r));
-	r->id = s->hdr.vm.vm_id;
-	r->nr_vcpus = s->hdr.nr_vcpus;
-	r->exits = s->hdr.vm.exits;
-	r->entries = s->hdr.vm.entries;
-	r->gone_ns = s->hdr.vm.gone_ns;
-	for (i = 0; i < s->hdr.nr_vcpus && i <= MAX_VCPUS; i++) {
-		r->vcpu_exits[i] = s->vcpus[i].exits;
-		r->vcpu_entries[i] = s->vcpus[i].entries;
-		r->vcpu_cpuid[i] = kvmw_snap_count(s, i, cpuid_code);
-		r->vcpu_guest_ns[i] = s->vcpus[i].guest_ns;
+	r->id = vm->vm_id;
+	r->nr_vcpus = vm->nr_vcpus_detail;
+	r->exits = vm->exits;
+	r->entries = vm->entries;
+	r->gone_ns = vm->gone_ns;
+	for (i = 0; i < vm->nr_vcpus_detail && i <= MAX_VCPUS; i++) {
+		const struct kvmw_unit *u = &vm->vcpus[i].u;
+
+		r->vcpu_exits[i] = u->exits;
+		r->vcpu_entries[i] = u->entries;
+		r->vcpu_cpuid[i] = kvmw_unit_count(u, cpuid_code);
+		r->vcpu_guest_ns[i] = u->times.guest_ns;
 	}
 }
 
@@ -209,49 +200,48 @@ static bool rec_same(const struct vm_rec *a, const struct vm_rec *b)
  * this incarnation only.
  */
 static void check_vcpu(struct __test_metadata *_metadata,
-		       struct churn_env *env, const struct kvmw_snap *s,
-		       int idx, struct kvm_vcpu *vcpu, uint64_t cpuid)
+		       struct churn_env *env, const struct kvmw_vm *vm,
+		       unsigned int idx, struct kvm_vcpu *vcpu, uint64_t cpuid)
 {
-	const struct kvmw_vcpu_info *vi = &s->vcpus[idx];
 	const struct vcpu_result *r = &vcpu->res;
+	const struct kvmw_vcpu *vi;
 	uint64_t user_n = 0;
-	uint32_t j;
+	size_t j;
 
+	ASSERT_LT(idx, vm->nr_vcpus_detail);
+	vi = &vm->vcpus[idx];
 	ASSERT_EQ((uint32_t)vcpu->id, vi->vcpu_id);
 	EXPECT_EQ((uint32_t)vcpu->tid, vi->tid);
-	EXPECT_EQ(cpuid, kvmw_snap_count(s, idx, env->cpuid_code))
+	EXPECT_EQ(cpuid, kvmw_unit_count(&vi->u, env->cpuid_code))
 		TH_LOG("VM %llu vCPU %d: CPUID exits",
-		       (unsigned long long)s->hdr.vm.vm_id, vcpu->id);
-	EXPECT_EQ(vi->exits, vi->entries);
+		       (unsigned long long)vm->vm_id, vcpu->id);
+	EXPECT_EQ(vi->u.exits, vi->u.entries);
 	if (r->end_stats.valid[VCPU_STAT_EXITS])
-		EXPECT_EQ(r->end_stats.val[VCPU_STAT_EXITS], vi->exits)
+		EXPECT_EQ(r->end_stats.val[VCPU_STAT_EXITS], vi->u.exits)
 			TH_LOG("VM %llu vCPU %d: KVM's exits statistic",
-			       (unsigned long long)s->hdr.vm.vm_id, vcpu->id);
+			       (unsigned long long)vm->vm_id, vcpu->id);
 	if (r->end_stats.valid[VCPU_STAT_IO_EXITS])
 		EXPECT_EQ(r->end_stats.val[VCPU_STAT_IO_EXITS],
-			  kvmw_snap_count(s, idx, env->io_code))
+			  kvmw_unit_count(&vi->u, env->io_code))
 			TH_LOG("VM %llu vCPU %d: KVM's io_exits statistic",
-			       (unsigned long long)s->hdr.vm.vm_id, vcpu->id);
-	if (s->hdr.vcpu_info_size < KVMW_VCPU_INFO_SIZE_VER1 ||
-	    s->hdr.reason_stat_size < KVMW_REASON_STAT_SIZE_VER1)
-		return;
+			       (unsigned long long)vm->vm_id, vcpu->id);
 	/* Every return of KVM_RUN but the last is timed at the next entry. */
-	for (j = vi->first_reason; j < vi->first_reason + vi->nr_reasons; j++)
-		user_n += s->reasons[j].user_count;
+	for (j = 0; j < vi->u.nr_reasons; j++)
+		user_n += vi->u.reasons[j].lat.user_count;
 	EXPECT_EQ(r->kvm_runs - 1, user_n)
 		TH_LOG("VM %llu vCPU %d: returns to userspace",
-		       (unsigned long long)s->hdr.vm.vm_id, vcpu->id);
+		       (unsigned long long)vm->vm_id, vcpu->id);
 }
 
 FIXTURE_SETUP(churn)
 {
+	struct kvmw_source *src = &self->env.src;
+	struct kvmw_snapshot snap;
 	enum kvm_vendor vendor;
-	struct kvmw_vm_info *vms;
-	struct kvmw_handshake hs;
-	uint32_t nr, i, gone = 0;
-	int tries;
+	uint32_t gone = 0;
+	int tries, ret;
+	size_t i;
 
-	self->env.fd = -1;
 	if (geteuid()) {
 		snprintf(self->why, sizeof(self->why), "needs root");
 		return;
@@ -260,13 +250,13 @@ FIXTURE_SETUP(churn)
 		snprintf(self->why, sizeof(self->why), "no usable /dev/kvm");
 		return;
 	}
-	self->env.fd = kvmw_open();
-	ASSERT_LE(0, self->env.fd)
-		TH_LOG("open %s: %s", KVMW_DEVICE_PATH, strerror(-self->env.fd));
-	ASSERT_EQ(0, kvmw_handshake(self->env.fd, &hs));
-	ASSERT_TRUE(hs.features & KVMW_FEAT_VM_LIFETIME)
+	ret = kvmw_src_open(src);
+	ASSERT_EQ(0, ret)
+		TH_LOG("open %s: %s", KVMW_DEVICE_PATH, strerror(-ret));
+	self->env.src_open = true;
+	ASSERT_TRUE(src->host.features & KVMW_FEAT_VM_LIFETIME)
 		TH_LOG("no exact VM lifetime: KVM debugfs unavailable?");
-	vendor = (enum kvm_vendor)hs.vendor;
+	vendor = (enum kvm_vendor)src->host.vendor;
 	self->env.cpuid_code = exit_reason_code(vendor, EXIT_KIND_CPUID);
 	self->env.io_code = exit_reason_code(vendor, EXIT_KIND_IO);
 	ASSERT_EQ(0, param_read(RETENTION_PARAM, self->old_retention,
@@ -278,10 +268,10 @@ FIXTURE_SETUP(churn)
 	 */
 	ASSERT_EQ(0, param_write(RETENTION_PARAM, 0));
 	for (tries = 0; tries < 50; tries++) {
-		ASSERT_EQ(0, kvmw_list_vms(self->env.fd, &vms, &nr));
-		for (gone = 0, i = 0; i < nr; i++)
-			gone += !!(vms[i].flags & KVMW_VM_F_GONE);
-		free(vms);
+		ASSERT_EQ(0, kvmw_take(src, &snap));
+		for (gone = 0, i = 0; i < snap.nr_vms; i++)
+			gone += snap.vms[i].gone;
+		kvmw_snapshot_free(&snap);
 		if (!gone)
 			break;
 		sleep_ms(100);
@@ -289,9 +279,9 @@ FIXTURE_SETUP(churn)
 	EXPECT_EQ(0U, gone)
 		TH_LOG("%u gone VMs kept 5 s with a retention of 0", gone);
 	ASSERT_EQ(0, param_write(RETENTION_PARAM, KEEP_MS));
-	ASSERT_EQ(0, kvmw_handshake(self->env.fd, &hs));
-	self->env.base_vms = hs.nr_vms;
-	self->env.base_vcpus = hs.nr_vcpus;
+	ASSERT_EQ(0, kvmw_src_info(src));
+	self->env.base_vms = src->host.nr_vms;
+	self->env.base_vcpus = src->host.nr_vcpus;
 }
 
 FIXTURE_TEARDOWN(churn)
@@ -300,23 +290,23 @@ FIXTURE_TEARDOWN(churn)
 	    param_write(RETENTION_PARAM,
 			strtoul(self->old_retention, NULL, 10)))
 		TH_LOG("could not restore gone_retention_ms");
-	if (self->env.fd >= 0)
-		close(self->env.fd);
+	if (self->env.src_open)
+		kvmw_source_close(&self->env.src);
 }
 
-/* nr_vms and nr_vcpus of the handshake and the list against the model. */
+/* nr_vms and nr_vcpus of the handshake and the snapshot's VMs. */
 static void check_totals(struct __test_metadata *_metadata,
 			 struct churn_env *env, uint32_t vms,
 			 uint32_t vcpus)
 {
-	struct kvmw_vm_list l = { .size = sizeof(l) };
-	struct kvmw_handshake hs;
+	struct kvmw_snapshot snap;
 
-	ASSERT_EQ(0, kvmw_handshake(env->fd, &hs));
-	EXPECT_EQ(env->base_vms + vms, hs.nr_vms);
-	EXPECT_EQ(env->base_vcpus + vcpus, hs.nr_vcpus);
-	ASSERT_EQ(0, ioctl(env->fd, KVMW_IOC_LIST_VMS, &l));
-	EXPECT_EQ(env->base_vms + vms, l.nr_vms);
+	ASSERT_EQ(0, kvmw_src_info(&env->src));
+	EXPECT_EQ(env->base_vms + vms, env->src.host.nr_vms);
+	EXPECT_EQ(env->base_vcpus + vcpus, env->src.host.nr_vcpus);
+	ASSERT_EQ(0, kvmw_take(&env->src, &snap));
+	EXPECT_EQ(env->base_vms + vms, snap.nr_vms);
+	kvmw_snapshot_free(&snap);
 }
 
 /*
@@ -326,8 +316,9 @@ static void check_totals(struct __test_metadata *_metadata,
 static void check_expiry(struct __test_metadata *_metadata,
 			 struct churn_env *env, const struct vm_rec *r)
 {
+	struct kvmw_snapshot s;
+	const struct kvmw_vm *vm;
 	uint64_t deadline;
-	struct kvmw_snap s;
 	struct vm_rec cur;
 	int ret;
 
@@ -336,7 +327,9 @@ static void check_expiry(struct __test_metadata *_metadata,
 	deadline = r->gone_ns + (EXPIRE_MS + 5000) * 1000000ULL;
 	for (;;) {
 		/* Read before the clock: a VM missing earlier is a failure. */
-		ret = kvmw_snapshot(env->fd, r->id, &s);
+		ret = kvmw_take_vm(&env->src, r->id, &s, &vm);
+		if (ret)
+			kvmw_snapshot_free(&s);
 		if (boottime_ns() < r->gone_ns + EXPIRE_MS * 1000000ULL) {
 			ASSERT_EQ(0, ret) TH_LOG("VM %llu removed before %u ms",
 						 (unsigned long long)r->id,
@@ -346,8 +339,8 @@ static void check_expiry(struct __test_metadata *_metadata,
 			EXPECT_EQ(-ENOENT, ret);
 			break;
 		}
-		rec_from_snap(&cur, &s, env->cpuid_code);
-		kvmw_snap_free(&s);
+		rec_from_snap(&cur, vm, env->cpuid_code);
+		kvmw_snapshot_free(&s);
 		EXPECT_TRUE(cur.gone_ns == r->gone_ns && rec_same(&cur, r))
 			TH_LOG("gone VM %llu changed", (unsigned long long)r->id);
 		ASSERT_GT(deadline, boottime_ns())
@@ -462,16 +455,15 @@ TEST_F_TIMEOUT(churn, churn, 600)
 	addr = calloc(iters ? iters : 1, sizeof(*addr));
 	ASSERT_NE(NULL, addr);
 	for (it = 0; it < iters; it++) {
-		const struct kvmw_vm_info *live, *old;
+		const struct kvmw_vm *live, *old, *vmm;
 		struct kvm_areas before, after;
 		const char *area;
 		void *ballast_mem = NULL;
 		unsigned int a;
 		int nv = 1 + it % MAX_VCPUS, c;
-		struct kvmw_vm_info *vms;
-		uint32_t nr, nlive, ngone;
+		struct kvmw_snapshot snap, s;
+		uint32_t nlive, ngone;
 		struct kvm_vcpu *vcpu;
-		struct kvmw_snap s;
 		struct kvm_vm *vm;
 
 		kvm_areas_read(&before);
@@ -517,8 +509,8 @@ TEST_F_TIMEOUT(churn, churn, 600)
 				TH_LOG("%s", vm->vcpus[1]->res.msg);
 
 		/* Exactly one live VM of ours, a new one. */
-		ASSERT_EQ(0, kvmw_list_vms(self->env.fd, &vms, &nr));
-		list_count_mine(vms, nr, &nlive, &ngone, &live);
+		ASSERT_EQ(0, kvmw_take(&self->env.src, &snap));
+		list_count_mine(&snap, &nlive, &ngone, &live);
 		EXPECT_EQ(1, nlive);
 		EXPECT_EQ(kept, ngone);
 		ASSERT_NE(NULL, live);
@@ -531,45 +523,46 @@ TEST_F_TIMEOUT(churn, churn, 600)
 
 		/* The VM destroyed before: gone, its numbers as they were. */
 		if (prev.id) {
-			old = list_find(vms, nr, prev.id);
+			old = kvmw_snapshot_find(&snap, prev.id);
 			ASSERT_NE(NULL, old) TH_LOG("VM %llu vanished",
 						    (unsigned long long)prev.id);
-			EXPECT_TRUE(old->flags & KVMW_VM_F_GONE);
+			EXPECT_TRUE(old->gone);
 			EXPECT_EQ(prev.gone_ns, old->gone_ns);
 			EXPECT_EQ(prev.exits, old->exits);
 			EXPECT_EQ(prev.entries, old->entries);
 			EXPECT_EQ(prev.nr_vcpus, old->nr_vcpus);
-			ASSERT_EQ(0, kvmw_snapshot(self->env.fd, prev.id, &s));
-			rec_from_snap(&cur, &s, self->env.cpuid_code);
-			kvmw_snap_free(&s);
+			ASSERT_EQ(0, kvmw_take_vm(&self->env.src, prev.id, &s,
+						  &vmm));
+			rec_from_snap(&cur, vmm, self->env.cpuid_code);
+			kvmw_snapshot_free(&s);
 			EXPECT_TRUE(rec_same(&prev, &cur))
 				TH_LOG("gone VM %llu changed",
 				       (unsigned long long)prev.id);
 		}
-		free(vms);
+		kvmw_snapshot_free(&snap);
 		check_totals(_metadata, &self->env, kept + 1, kept_vcpus + nv);
 
 		/* This VM's numbers are its own. */
-		ASSERT_EQ(0, kvmw_snapshot(self->env.fd, last_id, &s));
-		EXPECT_FALSE(s.hdr.vm.flags & KVMW_VM_F_GONE);
-		ASSERT_EQ((uint32_t)nv, s.hdr.nr_vcpus);
+		ASSERT_EQ(0, kvmw_take_vm(&self->env.src, last_id, &s, &vmm));
+		EXPECT_FALSE(vmm->gone);
+		ASSERT_EQ((uint32_t)nv, vmm->nr_vcpus_detail);
 		for (c = 0; c < nv; c++)
-			check_vcpu(_metadata, &self->env, &s, c, vm->vcpus[c],
+			check_vcpu(_metadata, &self->env, vmm, c, vm->vcpus[c],
 				   10 + 2 * it + c);
-		rec_from_snap(&prev, &s, self->env.cpuid_code);
-		kvmw_snap_free(&s);
+		rec_from_snap(&prev, vmm, self->env.cpuid_code);
+		kvmw_snapshot_free(&s);
 
 		vm_destroy(vm);
 		if (ballast_mem)
 			munmap(ballast_mem, BALLAST_SIZE);
 
 		/* Gone at the next reading, numbers unchanged. */
-		ASSERT_EQ(0, kvmw_snapshot(self->env.fd, prev.id, &s));
-		EXPECT_TRUE(s.hdr.vm.flags & KVMW_VM_F_GONE)
+		ASSERT_EQ(0, kvmw_take_vm(&self->env.src, prev.id, &s, &vmm));
+		EXPECT_TRUE(vmm->gone)
 			TH_LOG("VM %llu not gone after its destruction",
 			       (unsigned long long)prev.id);
-		rec_from_snap(&cur, &s, self->env.cpuid_code);
-		kvmw_snap_free(&s);
+		rec_from_snap(&cur, vmm, self->env.cpuid_code);
+		kvmw_snapshot_free(&s);
 		EXPECT_TRUE(rec_same(&prev, &cur));
 		EXPECT_NE(0, cur.gone_ns);
 		prev.gone_ns = cur.gone_ns;
@@ -617,7 +610,8 @@ static bool wait_batches(struct kvm_vcpu *vcpu, uint64_t n, int timeout_ms)
 TEST_F_TIMEOUT(churn, vcpu_added_later, 300)
 {
 	struct kvm_vcpu *spin, *v1, *v2;
-	struct kvmw_snap s;
+	const struct kvmw_vm *w;
+	struct kvmw_snapshot s;
 	struct kvm_vm *vm;
 	uint64_t id, spin_cpuid;
 
@@ -635,11 +629,11 @@ TEST_F_TIMEOUT(churn, vcpu_added_later, 300)
 	ASSERT_EQ(0, vcpu_run(v1)) TH_LOG("%s", v1->res.msg);
 	ASSERT_TRUE(wait_batches(spin, 2, 60000));
 
-	ASSERT_EQ(0, kvmw_find_kvm_vm(self->env.fd, vm, &s));
-	id = s.hdr.vm.vm_id;
-	EXPECT_EQ(2, s.hdr.nr_vcpus);
-	EXPECT_EQ(111, kvmw_snap_count(&s, 1, self->env.cpuid_code));
-	kvmw_snap_free(&s);
+	ASSERT_EQ(0, kvmw_take_kvm_vm(&self->env.src, vm, &s, &w));
+	id = w->vm_id;
+	EXPECT_EQ(2, w->nr_vcpus_detail);
+	EXPECT_EQ(111, kvmw_vcpu_count(w, 1, self->env.cpuid_code));
+	kvmw_snapshot_free(&s);
 	check_totals(_metadata, &self->env, 1, 2);
 
 	/* A third vCPU, created now, runs on this thread as well. */
@@ -649,23 +643,23 @@ TEST_F_TIMEOUT(churn, vcpu_added_later, 300)
 	ASSERT_EQ(0, vcpu_run(v2)) TH_LOG("%s", v2->res.msg);
 	ASSERT_TRUE(wait_batches(spin, 1, 60000));
 
-	ASSERT_EQ(0, kvmw_snapshot(self->env.fd, id, &s));
-	EXPECT_FALSE(s.hdr.vm.flags & KVMW_VM_F_GONE);
-	ASSERT_EQ(3, s.hdr.nr_vcpus);
-	EXPECT_EQ(3, s.hdr.vm.nr_vcpus);
-	EXPECT_EQ((uint32_t)spin->tid, s.vcpus[0].tid);
-	check_vcpu(_metadata, &self->env, &s, 1, v1, 111);
-	check_vcpu(_metadata, &self->env, &s, 2, v2, 333);
-	kvmw_snap_free(&s);
+	ASSERT_EQ(0, kvmw_take_vm(&self->env.src, id, &s, &w));
+	EXPECT_FALSE(w->gone);
+	ASSERT_EQ(3, w->nr_vcpus_detail);
+	EXPECT_EQ(3, w->nr_vcpus);
+	EXPECT_EQ((uint32_t)spin->tid, w->vcpus[0].tid);
+	check_vcpu(_metadata, &self->env, w, 1, v1, 111);
+	check_vcpu(_metadata, &self->env, w, 2, v2, 333);
+	kvmw_snapshot_free(&s);
 	check_totals(_metadata, &self->env, 1, 3);
 
 	/* The spinning vCPU: batches x SPIN_BATCH CPUIDs, exactly. */
 	vcpu_spin_stop(spin);
 	ASSERT_EQ(0, vcpu_join(spin)) TH_LOG("%s", spin->res.msg);
 	spin_cpuid = spin->res.pio_user_out * SPIN_BATCH;
-	ASSERT_EQ(0, kvmw_snapshot(self->env.fd, id, &s));
-	check_vcpu(_metadata, &self->env, &s, 0, spin, spin_cpuid);
-	kvmw_snap_free(&s);
+	ASSERT_EQ(0, kvmw_take_vm(&self->env.src, id, &s, &w));
+	check_vcpu(_metadata, &self->env, w, 0, spin, spin_cpuid);
+	kvmw_snapshot_free(&s);
 	vm_destroy(vm);
 }
 
@@ -675,7 +669,8 @@ TEST_F_TIMEOUT(churn, several_alive, 300)
 	struct kvm_vm *vms[NR_ALIVE];
 	struct vm_rec rec[NR_ALIVE];
 	bool alive[NR_ALIVE];
-	struct kvmw_snap s;
+	struct kvmw_snapshot s;
+	const struct kvmw_vm *w;
 	int k, d, j;
 
 	if (self->why[0])
@@ -692,28 +687,26 @@ TEST_F_TIMEOUT(churn, several_alive, 300)
 		alive[k] = true;
 	}
 	for (k = 0; k < NR_ALIVE; k++) {
-		struct kvmw_vm_info *list;
-		uint32_t nr, i;
 		bool found = false;
+		size_t i;
 
 		/* The VM with our tid and 50 + k CPUIDs. */
-		ASSERT_EQ(0, kvmw_list_vms(self->env.fd, &list, &nr));
-		for (i = 0; i < nr && !found; i++) {
-			if (list[i].vmm_pid != (uint32_t)getpid() ||
-			    kvmw_snapshot(self->env.fd, list[i].vm_id, &s))
+		ASSERT_EQ(0, kvmw_take(&self->env.src, &s));
+		for (i = 0; i < s.nr_vms && !found; i++) {
+			w = &s.vms[i];
+			if (w->pid != (uint32_t)getpid())
 				continue;
-			if (s.hdr.nr_vcpus == 1 &&
-			    kvmw_snap_count(&s, 0, self->env.cpuid_code) ==
-			    50U + k) {
-				EXPECT_FALSE(s.hdr.vm.flags & KVMW_VM_F_GONE);
-				check_vcpu(_metadata, &self->env, &s, 0,
+			if (w->nr_vcpus_detail == 1 &&
+			    kvmw_unit_count(&w->vcpus[0].u,
+					    self->env.cpuid_code) == 50U + k) {
+				EXPECT_FALSE(w->gone);
+				check_vcpu(_metadata, &self->env, w, 0,
 					   vms[k]->vcpus[0], 50 + k);
-				rec_from_snap(&rec[k], &s, self->env.cpuid_code);
+				rec_from_snap(&rec[k], w, self->env.cpuid_code);
 				found = true;
 			}
-			kvmw_snap_free(&s);
 		}
-		free(list);
+		kvmw_snapshot_free(&s);
 		ASSERT_TRUE(found) TH_LOG("VM %d not found", k);
 		if (k)
 			EXPECT_LT(rec[k - 1].id, rec[k].id);
@@ -726,13 +719,13 @@ TEST_F_TIMEOUT(churn, several_alive, 300)
 		for (j = 0; j < NR_ALIVE; j++) {
 			struct vm_rec cur;
 
-			ASSERT_EQ(0, kvmw_snapshot(self->env.fd, rec[j].id, &s));
-			EXPECT_EQ(!alive[j],
-				  !!(s.hdr.vm.flags & KVMW_VM_F_GONE))
+			ASSERT_EQ(0, kvmw_take_vm(&self->env.src, rec[j].id,
+						  &s, &w));
+			EXPECT_EQ(!alive[j], w->gone)
 				TH_LOG("after destroying VM %d: VM %d", order[d],
 				       j);
-			rec_from_snap(&cur, &s, self->env.cpuid_code);
-			kvmw_snap_free(&s);
+			rec_from_snap(&cur, w, self->env.cpuid_code);
+			kvmw_snapshot_free(&s);
 			EXPECT_TRUE(rec_same(&rec[j], &cur));
 		}
 		check_totals(_metadata, &self->env, NR_ALIVE, NR_ALIVE);
@@ -741,16 +734,17 @@ TEST_F_TIMEOUT(churn, several_alive, 300)
 	/* With no retention they all go at the next sweep (within 1 s). */
 	ASSERT_EQ(0, param_write(RETENTION_PARAM, 0));
 	for (j = 0; j < 50; j++) {
-		struct kvmw_handshake hs;
-
-		ASSERT_EQ(0, kvmw_handshake(self->env.fd, &hs));
-		if (hs.nr_vms == self->env.base_vms)
+		ASSERT_EQ(0, kvmw_src_info(&self->env.src));
+		if (self->env.src.host.nr_vms == self->env.base_vms)
 			break;
 		sleep_ms(100);
 	}
 	check_totals(_metadata, &self->env, 0, 0);
-	for (j = 0; j < NR_ALIVE; j++)
-		EXPECT_EQ(-ENOENT, kvmw_snapshot(self->env.fd, rec[j].id, &s));
+	for (j = 0; j < NR_ALIVE; j++) {
+		EXPECT_EQ(-ENOENT, kvmw_take_vm(&self->env.src, rec[j].id, &s,
+						&w));
+		kvmw_snapshot_free(&s);
+	}
 }
 
 TEST_HARNESS_MAIN

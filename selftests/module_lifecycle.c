@@ -237,8 +237,10 @@ TEST_F_TIMEOUT(lifecycle, unload_reload_while_running, 600)
 {
 	struct kvm_vm *vms[NR_VMS] = { NULL };
 	uint64_t base[NR_VMS][NR_VCPUS] = { { 0 } };
-	struct kvmw_snap s;
-	int v, c, fd, waited, found;
+	struct kvmw_snapshot s;
+	struct kvmw_source src;
+	const struct kvmw_vm *vm;
+	int v, c, waited, found;
 
 	if (self->why[0])
 		SKIP(return, "%s", self->why);
@@ -264,13 +266,12 @@ TEST_F_TIMEOUT(lifecycle, unload_reload_while_running, 600)
 	EXPECT_TRUE(wait_progress(vms, base, 3, 120000));
 
 	/* the module sees the running VMs */
-	fd = kvmw_open();
-	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, kvmw_src_open(&src));
 	for (v = 0; v < NR_VMS; v++) {
-		EXPECT_EQ(0, kvmw_find_kvm_vm(fd, vms[v], &s));
-		kvmw_snap_free(&s);
+		EXPECT_EQ(0, kvmw_take_kvm_vm(&src, vms[v], &s, &vm));
+		kvmw_snapshot_free(&s);
 	}
-	close(fd);
+	kvmw_source_close(&src);
 
 	/* unload under load; the guests go on */
 	unload_kvmwarden(_metadata);
@@ -283,15 +284,13 @@ TEST_F_TIMEOUT(lifecycle, unload_reload_while_running, 600)
 	mark_progress(vms, base);
 	EXPECT_TRUE(wait_progress(vms, base, 3, 120000))
 		TH_LOG("vCPUs stalled after the reload");
-	fd = kvmw_open();
-	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, kvmw_src_open(&src));
 	for (waited = 0, found = 0; waited < 30000; waited += 100) {
 		for (v = 0, found = 0; v < NR_VMS; v++) {
-			if (kvmw_find_kvm_vm(fd, vms[v], &s))
-				continue;
-			if (s.hdr.nr_vcpus == NR_VCPUS && s.hdr.vm.exits)
+			if (!kvmw_take_kvm_vm(&src, vms[v], &s, &vm) &&
+			    vm->nr_vcpus_detail == NR_VCPUS && vm->exits)
 				found++;
-			kvmw_snap_free(&s);
+			kvmw_snapshot_free(&s);
 		}
 		if (found == NR_VMS)
 			break;
@@ -299,7 +298,7 @@ TEST_F_TIMEOUT(lifecycle, unload_reload_while_running, 600)
 	}
 	EXPECT_EQ(NR_VMS, found)
 		TH_LOG("the reloaded module does not list the running VMs");
-	close(fd);
+	kvmw_source_close(&src);
 
 	for (v = 0; v < NR_VMS; v++)
 		for (c = 0; c < NR_VCPUS; c++)

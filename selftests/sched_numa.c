@@ -137,14 +137,26 @@ static int task_nonvol(pid_t tid, uint64_t *nv)
 	return ret;
 }
 
-static uint64_t hist_sum(const __u64 *h)
-{
-	uint64_t n = 0;
-	int b;
+/* One vCPU as kvmwarden's model shows it at one moment. */
+struct vview {
+	struct kvmw_snapshot snap;
+	const struct kvmw_vm *vm;
+	const struct kvmw_vcpu *v;
+	const struct kvmw_sched *s;
+};
 
-	for (b = 0; b < KVMW_LAT_BUCKETS; b++)
-		n += h[b];
-	return n;
+static int vview_take(struct kvmw_source *src, struct kvm_vcpu *vcpu,
+		      struct vview *w)
+{
+	pid_t tid = vcpu->tid;
+	int ret;
+
+	ret = kvmw_take_vmm(src, getpid(), &tid, 1, &w->snap, &w->vm);
+	if (ret)
+		return ret;
+	w->v = kvmw_vm_vcpu_by_tid(w->vm, tid);
+	w->s = &w->v->u.sched;
+	return 0;
 }
 
 /* Start a CPUID-spinning vCPU and wait until its thread is known. */
@@ -161,19 +173,23 @@ static int spin_start(struct kvm_vcpu *vcpu)
 }
 
 FIXTURE(sched) {
-	int fd;
+	struct kvmw_source src;
+	bool src_open;
 	struct kvm_vm *vm;
 	char why[128];
 };
 
 FIXTURE_SETUP(sched)
 {
+	int ret;
+
 	self->vm = NULL;
-	self->fd = kvmw_test_open(KVMW_FEAT_SCHED, "the scheduler view",
-				  self->why, sizeof(self->why));
+	ret = kvmw_test_src(&self->src, KVMW_FEAT_SCHED, "the scheduler view",
+			    self->why, sizeof(self->why));
 	if (self->why[0])
 		return;
-	ASSERT_LE(0, self->fd);
+	ASSERT_EQ(0, ret);
+	self->src_open = true;
 	if (node_cpu(0, 0) < 0 || node_cpu(1, 1) < 0) {
 		snprintf(self->why, sizeof(self->why),
 			 "needs a CPU on node 0 and two on node 1");
@@ -195,15 +211,16 @@ FIXTURE_TEARDOWN(sched)
 				vcpu_join(self->vm->vcpus[i]);
 		vm_destroy(self->vm);
 	}
-	if (self->fd >= 0)
-		close(self->fd);
+	if (self->src_open)
+		kvmw_source_close(&self->src);
 }
 
 TEST_F_TIMEOUT(sched, shared_cpu, 300)
 {
-	struct kvmw_vcpu_info a[2], b[2];
+	struct vview a[2], b[2];
 	uint64_t wa[2], wb[2], nva[2], nvb[2], t0, wall;
-	int cpu = node_cpu(1, 0), node = 1, i, n;
+	int cpu = node_cpu(1, 0), node = 1, i;
+	unsigned int n;
 
 	if (self->why[0])
 		SKIP(return, "%s", self->why);
@@ -218,35 +235,40 @@ TEST_F_TIMEOUT(sched, shared_cpu, 300)
 		struct kvm_vcpu *vcpu = self->vm->vcpus[i];
 		pid_t tid = vcpu->tid;
 
-		ASSERT_EQ(0, kvmw_vcpu_info_now(self->fd, vcpu, &a[i]));
+		/*
+		 * The kernel's figures first, kvmwarden's last, and the other
+		 * way round at the end: kvmwarden's interval lies within the
+		 * kernel's, however long a snapshot takes.
+		 */
 		ASSERT_EQ(0, task_wait_ns(tid, &wa[i]));
 		ASSERT_EQ(0, task_nonvol(tid, &nva[i]));
+		ASSERT_EQ(0, vview_take(&self->src, vcpu, &a[i]));
 	}
 	sleep_ms(2000);
 	for (i = 0; i < 2; i++) {
 		struct kvm_vcpu *vcpu = self->vm->vcpus[i];
 		pid_t tid = vcpu->tid;
 
-		ASSERT_EQ(0, kvmw_vcpu_info_now(self->fd, vcpu, &b[i]));
+		ASSERT_EQ(0, vview_take(&self->src, vcpu, &b[i]));
 		ASSERT_EQ(0, task_wait_ns(tid, &wb[i]));
 		ASSERT_EQ(0, task_nonvol(tid, &nvb[i]));
 	}
 	wall = now_ns() - t0;
 
 	for (i = 0; i < 2; i++) {
-		uint64_t delay = b[i].rq_delay_ns - a[i].rq_delay_ns;
-		uint64_t waits = b[i].rq_delay_count - a[i].rq_delay_count;
-		uint64_t pre = b[i].preemptions - a[i].preemptions;
+		uint64_t delay = b[i].s->rq_delay_ns - a[i].s->rq_delay_ns;
+		uint64_t waits = b[i].s->rq_delay_count - a[i].s->rq_delay_count;
+		uint64_t pre = b[i].s->preemptions - a[i].s->preemptions;
 		uint64_t kwait = wb[i] - wa[i], knv = nvb[i] - nva[i];
-		uint64_t run = b[i].run_node_ns[node] - a[i].run_node_ns[node];
+		uint64_t run = b[i].s->run_node_ns[node] - a[i].s->run_node_ns[node];
 
 		TH_LOG("vCPU %d on CPU %d: rq delay %llu ns in %llu waits (kernel %llu ns), preemptions %llu (kernel %llu), run %llu ns of %llu, sleeps %llu",
 		       i, cpu, (unsigned long long)delay,
 		       (unsigned long long)waits, (unsigned long long)kwait,
 		       (unsigned long long)pre, (unsigned long long)knv,
 		       (unsigned long long)run, (unsigned long long)wall,
-		       (unsigned long long)(b[i].sleeps - a[i].sleeps));
-		EXPECT_EQ(self->vm->vcpus[i]->id, (int)b[i].vcpu_id);
+		       (unsigned long long)(b[i].s->sleeps - a[i].s->sleeps));
+		EXPECT_EQ(self->vm->vcpus[i]->id, (int)b[i].v->vcpu_id);
 		EXPECT_LT(0ULL, pre);
 		EXPECT_LT(0ULL, waits);
 		/* Two spinning threads on one CPU: each waits a good part. */
@@ -256,26 +278,30 @@ TEST_F_TIMEOUT(sched, shared_cpu, 300)
 		EXPECT_LE(kwait / 2, delay);
 		EXPECT_GE(knv + 2, pre);
 		EXPECT_LE(knv / 2, pre);
-		EXPECT_EQ(b[i].rq_delay_count, hist_sum(b[i].rq_delay_hist));
-		EXPECT_LE(delay / (waits ? waits : 1), b[i].rq_delay_max_ns);
+		EXPECT_EQ(b[i].s->rq_delay_count, kvmw_hist_total(&b[i].s->hist));
+		EXPECT_LE(delay / (waits ? waits : 1), b[i].s->rq_delay_max_ns);
 		/* It ran, all of it on the pinned CPU's node. */
 		EXPECT_LT(wall / 5, run);
 		EXPECT_GE(wall + wall / 20, run);
-		for (n = 0; n < KVMW_MAX_NODES; n++)
-			if (n != node)
-				EXPECT_EQ(a[i].run_node_ns[n], b[i].run_node_ns[n])
-					TH_LOG("node %d", n);
-		EXPECT_EQ(a[i].migrations, b[i].migrations);
-		EXPECT_EQ((__u32)cpu, b[i].last_cpu);
-		EXPECT_EQ((__u32)node, b[i].last_node);
-		EXPECT_EQ(b[i].vm_id, b[!i].vm_id);
+		for (n = 0; n < b[i].snap.host.nr_nodes; n++)
+			if (n != (unsigned int)node)
+				EXPECT_EQ(a[i].s->run_node_ns[n], b[i].s->run_node_ns[n])
+					TH_LOG("node %u", n);
+		EXPECT_EQ(a[i].s->migrations, b[i].s->migrations);
+		EXPECT_EQ((__u32)cpu, b[i].v->last_cpu);
+		EXPECT_EQ((__u32)node, b[i].v->last_node);
+		EXPECT_EQ(b[i].vm->vm_id, b[!i].vm->vm_id);
+	}
+	for (i = 0; i < 2; i++) {
+		kvmw_snapshot_free(&a[i].snap);
+		kvmw_snapshot_free(&b[i].snap);
 	}
 }
 
 TEST_F_TIMEOUT(sched, migrate, 300)
 {
 	int from = node_cpu(0, 0), to = node_cpu(1, 0), next = node_cpu(1, 1);
-	struct kvmw_vcpu_info a, b, c;
+	struct vview a, b, c;
 	struct kvm_vcpu *vcpu;
 
 	if (self->why[0])
@@ -285,33 +311,36 @@ TEST_F_TIMEOUT(sched, migrate, 300)
 	ASSERT_EQ(0, spin_start(vcpu));
 	ASSERT_EQ(0, pin(vcpu->tid, from));
 	sleep_ms(500);
-	ASSERT_EQ(0, kvmw_vcpu_info_now(self->fd, vcpu, &a));
-	EXPECT_EQ((__u32)from, a.last_cpu);
-	EXPECT_EQ(0U, a.last_node);
+	ASSERT_EQ(0, vview_take(&self->src, vcpu, &a));
+	EXPECT_EQ((__u32)from, a.v->last_cpu);
+	EXPECT_EQ(0U, a.v->last_node);
 
 	ASSERT_EQ(0, pin(vcpu->tid, to));
 	sleep_ms(500);
-	ASSERT_EQ(0, kvmw_vcpu_info_now(self->fd, vcpu, &b));
+	ASSERT_EQ(0, vview_take(&self->src, vcpu, &b));
 	TH_LOG("CPU %d -> %d: migrations %llu, across nodes %llu",
-	       from, to, (unsigned long long)(b.migrations - a.migrations),
-	       (unsigned long long)(b.node_migrations - a.node_migrations));
-	EXPECT_EQ(1ULL, b.migrations - a.migrations);
-	EXPECT_EQ(1ULL, b.node_migrations - a.node_migrations);
-	EXPECT_EQ((__u32)to, b.last_cpu);
-	EXPECT_EQ(1U, b.last_node);
-	EXPECT_LT(a.run_node_ns[1], b.run_node_ns[1]);
+	       from, to, (unsigned long long)(b.s->migrations - a.s->migrations),
+	       (unsigned long long)(b.s->node_migrations - a.s->node_migrations));
+	EXPECT_EQ(1ULL, b.s->migrations - a.s->migrations);
+	EXPECT_EQ(1ULL, b.s->node_migrations - a.s->node_migrations);
+	EXPECT_EQ((__u32)to, b.v->last_cpu);
+	EXPECT_EQ(1U, b.v->last_node);
+	EXPECT_LT(a.s->run_node_ns[1], b.s->run_node_ns[1]);
 
 	ASSERT_EQ(0, pin(vcpu->tid, next));
 	sleep_ms(500);
-	ASSERT_EQ(0, kvmw_vcpu_info_now(self->fd, vcpu, &c));
+	ASSERT_EQ(0, vview_take(&self->src, vcpu, &c));
 	TH_LOG("CPU %d -> %d: migrations %llu, across nodes %llu",
-	       to, next, (unsigned long long)(c.migrations - b.migrations),
-	       (unsigned long long)(c.node_migrations - b.node_migrations));
-	EXPECT_EQ(1ULL, c.migrations - b.migrations);
-	EXPECT_EQ(0ULL, c.node_migrations - b.node_migrations);
-	EXPECT_EQ((__u32)next, c.last_cpu);
+	       to, next, (unsigned long long)(c.s->migrations - b.s->migrations),
+	       (unsigned long long)(c.s->node_migrations - b.s->node_migrations));
+	EXPECT_EQ(1ULL, c.s->migrations - b.s->migrations);
+	EXPECT_EQ(0ULL, c.s->node_migrations - b.s->node_migrations);
+	EXPECT_EQ((__u32)next, c.v->last_cpu);
 	/* no time on node 0 after it left */
-	EXPECT_EQ(b.run_node_ns[0], c.run_node_ns[0]);
+	EXPECT_EQ(b.s->run_node_ns[0], c.s->run_node_ns[0]);
+	kvmw_snapshot_free(&a.snap);
+	kvmw_snapshot_free(&b.snap);
+	kvmw_snapshot_free(&c.snap);
 }
 
 struct param_save {
@@ -327,7 +356,8 @@ static struct param_save mem_params[] = {
 };
 
 FIXTURE(memory) {
-	int fd;
+	struct kvmw_source src;
+	bool src_open;
 	struct kvm_vm *vm;
 	bool params_set;
 	char why[128];
@@ -345,14 +375,16 @@ FIXTURE_SETUP(memory)
 	unsigned long mask = 1UL << variant->node;
 	char path[128];
 	unsigned int i;
+	int ret;
 
 	self->vm = NULL;
 	self->params_set = false;
-	self->fd = kvmw_test_open(KVMW_FEAT_MEM_NUMA, "memory locality",
-				  self->why, sizeof(self->why));
+	ret = kvmw_test_src(&self->src, KVMW_FEAT_MEM_NUMA, "memory locality",
+			    self->why, sizeof(self->why));
 	if (self->why[0])
 		return;
-	ASSERT_LE(0, self->fd);
+	ASSERT_EQ(0, ret);
+	self->src_open = true;
 	if (node_cpu(variant->node, 0) < 0) {
 		snprintf(self->why, sizeof(self->why), "no node %d",
 			 variant->node);
@@ -393,18 +425,21 @@ FIXTURE_TEARDOWN(memory)
 			 mem_params[i].name);
 		sysctl_write(path, mem_params[i].old, NULL, 0);
 	}
-	if (self->fd >= 0)
-		close(self->fd);
+	if (self->src_open)
+		kvmw_source_close(&self->src);
 }
 
-static int vm_mem_now(int fd, struct kvm_vm *vm, struct kvmw_vm_mem *mem)
+/* The memory of @vm as the model shows it now, in @snap (freed first). */
+static int vm_mem_now(struct kvmw_source *src, struct kvm_vm *vm,
+		      struct kvmw_snapshot *snap, const struct kvmw_mem **mem)
 {
-	struct kvmw_snap s;
-	int ret = kvmw_find_kvm_vm(fd, vm, &s);
+	const struct kvmw_vm *v;
+	int ret;
 
+	kvmw_snapshot_free(snap);
+	ret = kvmw_take_kvm_vm(src, vm, snap, &v);
 	if (!ret)
-		*mem = s.hdr.mem;
-	kvmw_snap_free(&s);
+		*mem = &v->mem;
 	return ret;
 }
 
@@ -413,11 +448,13 @@ TEST_F_TIMEOUT(memory, resident_per_node, 300)
 	uint64_t pages = self->vm->mem_size / getpagesize(), resident = 0, i;
 	struct kvm_userspace_memory_region region = { 0 };
 	struct kvm_vcpu *toucher, *spinner;
-	struct kvmw_vm_mem m;
+	struct kvmw_snapshot snap = { 0 };
+	const struct kvmw_mem *m;
 	void *extra;
 	unsigned char *vec;
 	uint64_t passes;
-	int tries, n;
+	unsigned int n;
+	int tries;
 
 	if (self->why[0])
 		SKIP(return, "%s", self->why);
@@ -453,18 +490,17 @@ TEST_F_TIMEOUT(memory, resident_per_node, 300)
 	 * The pass in progress now may have started before the last touch;
 	 * the one after it cannot have.
 	 */
-	memset(&m, 0, sizeof(m));
 	/* Until the spinner's thread has run and is known to kvmwarden. */
 	for (tries = 0; tries < 600 && vcpu_spin_batches(spinner) < 1; tries++)
 		sleep_ms(10);
-	ASSERT_EQ(0, vm_mem_now(self->fd, self->vm, &m));
-	passes = m.passes;
-	for (tries = 0; tries < 600 && m.passes < passes + 2; tries++) {
+	ASSERT_EQ(0, vm_mem_now(&self->src, self->vm, &snap, &m));
+	passes = m->passes;
+	for (tries = 0; tries < 600 && m->passes < passes + 2; tries++) {
 		sleep_ms(100);
-		ASSERT_EQ(0, vm_mem_now(self->fd, self->vm, &m));
+		ASSERT_EQ(0, vm_mem_now(&self->src, self->vm, &snap, &m));
 	}
-	ASSERT_LE(passes + 2, m.passes) TH_LOG("sampling passes: %llu",
-					       (unsigned long long)m.passes);
+	ASSERT_LE(passes + 2, m->passes) TH_LOG("sampling passes: %llu",
+					       (unsigned long long)m->passes);
 	vcpu_spin_stop(spinner);
 	ASSERT_EQ(0, vcpu_join(spinner));
 
@@ -478,21 +514,24 @@ TEST_F_TIMEOUT(memory, resident_per_node, 300)
 	free(vec);
 
 	TH_LOG("pass %llu: %llu pages, stride %llu, %llu sampled, %llu unmapped, node0 %llu node1 %llu; mincore: %llu resident",
-	       (unsigned long long)m.passes, (unsigned long long)m.pages,
-	       (unsigned long long)m.stride, (unsigned long long)m.sampled,
-	       (unsigned long long)m.unmapped,
-	       (unsigned long long)m.node[0], (unsigned long long)m.node[1],
+	       (unsigned long long)m->passes, (unsigned long long)m->pages,
+	       (unsigned long long)m->stride, (unsigned long long)m->sampled,
+	       (unsigned long long)m->unmapped,
+	       (unsigned long long)m->node[0],
+	       (unsigned long long)(snap.host.nr_nodes > 1 ? m->node[1] : 0),
 	       (unsigned long long)resident);
-	EXPECT_EQ(pages, m.pages);
-	EXPECT_EQ(1ULL, m.stride);
-	EXPECT_EQ(pages, m.sampled);
+	EXPECT_EQ(pages, m->pages);
+	EXPECT_EQ(1ULL, m->stride);
+	EXPECT_EQ(pages, m->sampled);
 	EXPECT_LE(200ULL + EXTRA_SLOT_SIZE / 2 / getpagesize(), resident);
-	for (n = 0; n < KVMW_MAX_NODES; n++)
-		EXPECT_EQ(n == variant->node ? resident : 0ULL, m.node[n])
-			TH_LOG("node %d", n);
-	EXPECT_EQ(0ULL, m.node_unknown);
-	EXPECT_EQ(pages - resident, m.unmapped);
-	EXPECT_LT(0ULL, m.pass_ns);
+	for (n = 0; n < snap.host.nr_nodes; n++)
+		EXPECT_EQ(n == (unsigned int)variant->node ? resident : 0ULL,
+			  m->node[n])
+			TH_LOG("node %u", n);
+	EXPECT_EQ(0ULL, m->node_unknown);
+	EXPECT_EQ(pages - resident, m->unmapped);
+	EXPECT_LT(0ULL, m->pass_ns);
+	kvmw_snapshot_free(&snap);
 	/* The VM's memory must be gone before the second slot's. */
 	vm_destroy(self->vm);
 	self->vm = NULL;

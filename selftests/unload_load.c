@@ -203,28 +203,31 @@ static void mark_batches(struct kvm_vm **vms,
 
 /* Snapshot of running VM @v, found by its vCPU threads; ids out. */
 static void read_vms(struct __test_metadata *_metadata,
-		     struct kvm_vm **vms, int fd,
+		     struct kvm_vm **vms, struct kvmw_source *src,
 		     uint64_t cpuid[NR_VMS][NR_VCPUS], uint64_t ids[NR_VMS],
 		     uint32_t cpuid_code)
 {
 	int v, c;
 
 	for (v = 0; v < NR_VMS; v++) {
-		struct kvmw_snap s;
+		struct kvmw_snapshot s;
+		const struct kvmw_vm *vm;
 		int ret;
 
-		ret = kvmw_find_kvm_vm(fd, vms[v], &s);
+		ret = kvmw_take_kvm_vm(src, vms[v], &s, &vm);
 		ASSERT_EQ(0, ret) TH_LOG("VM %d: %s", v, strerror(-ret));
-		EXPECT_FALSE(s.hdr.vm.flags & KVMW_VM_F_GONE);
-		ASSERT_EQ(NR_VCPUS, s.hdr.nr_vcpus);
-		ids[v] = s.hdr.vm.vm_id;
+		EXPECT_FALSE(vm->gone);
+		ASSERT_EQ(NR_VCPUS, vm->nr_vcpus);
+		ASSERT_EQ(NR_VCPUS, vm->nr_vcpus_detail);
+		ids[v] = vm->vm_id;
 		for (c = 0; c < NR_VCPUS; c++) {
-			EXPECT_EQ((uint32_t)c, s.vcpus[c].vcpu_id);
+			EXPECT_EQ((uint32_t)c, vm->vcpus[c].vcpu_id);
 			EXPECT_EQ((uint32_t)vms[v]->vcpus[c]->tid,
-				  s.vcpus[c].tid);
-			cpuid[v][c] = kvmw_snap_count(&s, c, cpuid_code);
+				  vm->vcpus[c].tid);
+			cpuid[v][c] = kvmw_unit_count(&vm->vcpus[c].u,
+						      cpuid_code);
 		}
-		kvmw_snap_free(&s);
+		kvmw_snapshot_free(&s);
 	}
 	EXPECT_NE(ids[0], ids[1]);
 }
@@ -236,21 +239,19 @@ TEST_F_TIMEOUT(reload, reload_under_load, 600)
 	unsigned int rounds = RELOADS, r, churn_start, churned;
 	double t, unload_max = 0, load_max = 0, t0;
 	long kvm_ref, amd_ref;
-	struct kvmw_handshake hs;
+	struct kvmw_source src;
 	uint32_t cpuid_code;
 	uint64_t ids[NR_VMS];
-	int v, c, fd, ret;
+	int v, c, ret;
 
 	if (self->why[0])
 		SKIP(return, "%s", self->why);
 	if (getenv("KVMW_RELOADS"))
 		rounds = strtoul(getenv("KVMW_RELOADS"), NULL, 0);
-	fd = kvmw_open();
-	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, kvmw_handshake(fd, &hs));
-	close(fd);
-	cpuid_code = exit_reason_code((enum kvm_vendor)hs.vendor,
+	ASSERT_EQ(0, kvmw_src_open(&src));
+	cpuid_code = exit_reason_code((enum kvm_vendor)src.host.vendor,
 				      EXIT_KIND_CPUID);
+	kvmw_source_close(&src);
 
 	for (v = 0; v < NR_VMS; v++) {
 		self->vms[v] = vm_create(NULL);
@@ -311,27 +312,25 @@ TEST_F_TIMEOUT(reload, reload_under_load, 600)
 		/* The running VMs are found again and their counts grow. */
 		ASSERT_TRUE(wait_progress(self->vms, 2, 60000))
 			TH_LOG("round %u: vCPUs stalled after the load", r);
-		fd = kvmw_open();
-		ASSERT_LE(0, fd);
-		read_vms(_metadata, self->vms, fd, c1, ids, cpuid_code);
+		ASSERT_EQ(0, kvmw_src_open(&src));
+		read_vms(_metadata, self->vms, &src, c1, ids, cpuid_code);
 		ASSERT_TRUE(wait_progress(self->vms, 2, 60000));
-		read_vms(_metadata, self->vms, fd, c2, ids, cpuid_code);
+		read_vms(_metadata, self->vms, &src, c2, ids, cpuid_code);
 		for (v = 0; v < NR_VMS; v++)
 			for (c = 0; c < NR_VCPUS; c++)
 				EXPECT_LT(c1[v][c], c2[v][c])
 					TH_LOG("round %u VM %d vCPU %d", r, v,
 					       c);
-		ASSERT_EQ(0, kvmw_handshake(fd, &hs));
-		EXPECT_EQ(0, hs.untracked_exits);
-		close(fd);
+		ASSERT_EQ(0, kvmw_src_info(&src));
+		EXPECT_EQ(0, src.host.untracked_exits);
+		kvmw_source_close(&src);
 	}
 	TH_LOG("%u rounds in %.0f ms; longest unload %.0f ms, load %.0f ms",
 	       rounds, now_ms() - t0, unload_max, load_max);
 
 	/* The churning thread's VMs: each counted exactly, none failed. */
 	churn_start = __atomic_load_n(&self->churn.vms, __ATOMIC_ACQUIRE);
-	fd = kvmw_open();
-	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, kvmw_src_open(&src));
 	for (churned = churn_start; churned < churn_start + 2;
 	     churned = __atomic_load_n(&self->churn.vms, __ATOMIC_ACQUIRE))
 		sleep_ms(10);
@@ -346,30 +345,30 @@ TEST_F_TIMEOUT(reload, reload_under_load, 600)
 		       rounds);
 	TH_LOG("%u short-lived VMs during the rounds", self->churn.vms);
 	{
-		struct kvmw_vm_info *list;
-		uint32_t nr, i, full = 0;
+		struct kvmw_snapshot snap;
+		uint32_t full = 0;
+		size_t i;
 
 		/*
 		 * Gone VMs of the churning thread that the module saw from
 		 * their first exit on have exactly CHURN_CPUID CPUIDs; the
 		 * ones that ran across a load have fewer, never more.
 		 */
-		ASSERT_EQ(0, kvmw_list_vms(fd, &list, &nr));
-		for (i = 0; i < nr; i++) {
-			struct kvmw_snap s;
+		ASSERT_EQ(0, kvmw_take(&src, &snap));
+		for (i = 0; i < snap.nr_vms; i++) {
+			const struct kvmw_vm *vm = &snap.vms[i];
 			uint64_t n;
 
-			if (list[i].vmm_pid != (uint32_t)getpid() ||
-			    !(list[i].flags & KVMW_VM_F_GONE) ||
-			    kvmw_snapshot(fd, list[i].vm_id, &s))
+			if (vm->pid != (uint32_t)getpid() || !vm->gone)
 				continue;
-			n = kvmw_snap_count(&s, 0, cpuid_code);
-			EXPECT_EQ(1, s.hdr.nr_vcpus);
+			EXPECT_EQ(1, vm->nr_vcpus);
+			EXPECT_EQ(1, vm->nr_vcpus_detail);
+			n = vm->nr_vcpus_detail ?
+			    kvmw_unit_count(&vm->vcpus[0].u, cpuid_code) : 0;
 			EXPECT_GE(CHURN_CPUID, n);
 			full += n == CHURN_CPUID;
-			kvmw_snap_free(&s);
 		}
-		free(list);
+		kvmw_snapshot_free(&snap);
 		EXPECT_LT(0, full) TH_LOG("no churned VM counted in full");
 	}
 
@@ -384,7 +383,7 @@ TEST_F_TIMEOUT(reload, reload_under_load, 600)
 			EXPECT_EQ(0, vcpu_join(vcpu)) TH_LOG("%s",
 							     vcpu->res.msg);
 		}
-	read_vms(_metadata, self->vms, fd, c1, ids, cpuid_code);
+	read_vms(_metadata, self->vms, &src, c1, ids, cpuid_code);
 	for (v = 0; v < NR_VMS; v++)
 		for (c = 0; c < NR_VCPUS; c++) {
 			uint64_t end = self->vms[v]->vcpus[c]->res.pio_user_out;
@@ -398,7 +397,7 @@ TEST_F_TIMEOUT(reload, reload_under_load, 600)
 			EXPECT_LE((end - after_load[v][c] - 1) * SPIN_BATCH,
 				  c1[v][c]) TH_LOG("VM %d vCPU %d", v, c);
 		}
-	close(fd);
+	kvmw_source_close(&src);
 	for (v = 0; v < NR_VMS; v++) {
 		vm_destroy(self->vms[v]);
 		self->vms[v] = NULL;

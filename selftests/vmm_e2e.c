@@ -153,46 +153,16 @@ static void sleep_ms(int ms)
 	nanosleep(&ts, NULL);
 }
 
-/* The VM of @pid (the live one), or -ESRCH. */
-static int find_vm_of(int fd, pid_t pid, struct kvmw_vm_info *out)
+/* The live VM of @pid in a new snapshot @snap, or -ESRCH. */
+static int find_vm_of(struct kvmw_source *src, pid_t pid,
+		      struct kvmw_snapshot *snap, const struct kvmw_vm **vm)
 {
-	struct kvmw_vm_info *vms;
-	uint32_t nr, i;
 	int ret;
 
-	ret = kvmw_list_vms(fd, &vms, &nr);
-	if (ret)
-		return ret;
-	ret = -ESRCH;
-	for (i = 0; i < nr; i++) {
-		if (vms[i].vmm_pid != (uint32_t)pid)
-			continue;
-		if (ret && !(vms[i].flags & KVMW_VM_F_GONE)) {
-			*out = vms[i];
-			ret = 0;
-		}
-	}
-	free(vms);
-	return ret;
-}
-
-/* The list entry of VM @id, or -ENOENT. */
-static int vm_by_id(int fd, uint64_t id, struct kvmw_vm_info *out)
-{
-	struct kvmw_vm_info *vms;
-	uint32_t nr, i;
-	int ret;
-
-	ret = kvmw_list_vms(fd, &vms, &nr);
-	if (ret)
-		return ret;
-	ret = -ENOENT;
-	for (i = 0; i < nr; i++)
-		if (vms[i].vm_id == id) {
-			*out = vms[i];
-			ret = 0;
-		}
-	free(vms);
+	kvmw_snapshot_free(snap);
+	ret = kvmw_take_vmm(src, pid, NULL, 0, snap, vm);
+	if (!ret && (*vm)->gone)
+		ret = -ESRCH;
 	return ret;
 }
 
@@ -292,42 +262,49 @@ static void dump_log(const char *path)
 	fclose(f);
 }
 
-static uint64_t snap_reason_sum(const struct kvmw_snap *s)
+/* Exits of the VM's reasons, all vCPUs. */
+static uint64_t snap_reason_sum(const struct kvmw_vm *vm)
 {
 	uint64_t n = 0;
-	uint32_t i;
+	size_t i;
 
-	for (i = 0; i < s->hdr.nr_reasons; i++)
-		n += s->reasons[i].count;
+	for (i = 0; i < vm->total.nr_reasons; i++)
+		n += vm->total.reasons[i].count;
 	return n;
 }
 
 /* Timed exits of @reason, of all with REASON_NONE (histogram sums). */
-static uint64_t snap_timed(const struct kvmw_snap *s, uint32_t reason)
+static uint64_t snap_timed(const struct kvmw_vm *vm, uint32_t reason)
 {
 	uint64_t n = 0;
-	uint32_t i;
-	int b;
+	size_t i;
 
-	for (i = 0; i < s->hdr.nr_reasons; i++)
-		if (reason == REASON_NONE || s->reasons[i].reason == reason)
-			for (b = 0; b < KVMW_LAT_BUCKETS; b++)
-				n += s->reasons[i].hist[b];
+	for (i = 0; i < vm->total.nr_reasons; i++)
+		if (reason == REASON_NONE ||
+		    vm->total.reasons[i].code == reason)
+			n += kvmw_hist_total(&vm->total.reasons[i].lat.hist);
 	return n;
 }
 
-static uint64_t snap_user_count(const struct kvmw_snap *s)
+static uint64_t snap_user_count(const struct kvmw_vm *vm)
 {
 	uint64_t n = 0;
-	uint32_t i;
+	size_t i;
 
-	for (i = 0; i < s->hdr.nr_reasons; i++)
-		n += s->reasons[i].user_count;
+	for (i = 0; i < vm->total.nr_reasons; i++)
+		n += vm->total.reasons[i].lat.user_count;
 	return n;
+}
+
+/* Exits of vCPU 0 of @vm for @reason. */
+static uint64_t count0(const struct kvmw_vm *vm, uint32_t reason)
+{
+	return kvmw_vcpu_count(vm, 0, reason);
 }
 
 FIXTURE(vmm) {
-	int fd;
+	struct kvmw_source src;
+	bool src_open;
 	pid_t qemu;
 	enum kvm_vendor vendor;
 	char dir[64];
@@ -338,7 +315,8 @@ FIXTURE(vmm) {
 
 FIXTURE_SETUP(vmm)
 {
-	self->fd = -1;
+	int ret;
+
 	self->qemu = -1;
 	self->dir[0] = 0;
 	if (!kvm_available()) {
@@ -351,10 +329,11 @@ FIXTURE_SETUP(vmm)
 		return;
 	}
 	self->vendor = kvm_host_vendor();
-	self->fd = kvmw_open();
-	ASSERT_LE(0, self->fd)
+	ret = kvmw_src_open(&self->src);
+	ASSERT_EQ(0, ret)
 		TH_LOG("/dev/kvmwarden: %s (module not loaded?)",
-		       strerror(-self->fd));
+		       strerror(-ret));
+	self->src_open = true;
 	strcpy(self->dir, "/tmp/vmm_e2e.XXXXXX");
 	ASSERT_NE(NULL, mkdtemp(self->dir));
 	snprintf(self->fw, sizeof(self->fw), "%s/fw.bin", self->dir);
@@ -372,8 +351,8 @@ FIXTURE_TEARDOWN(vmm)
 		unlink(self->log);
 		rmdir(self->dir);
 	}
-	if (self->fd >= 0)
-		close(self->fd);
+	if (self->src_open)
+		kvmw_source_close(&self->src);
 }
 
 TEST_F_TIMEOUT(vmm, qemu_counts_and_crash, 400)
@@ -381,8 +360,9 @@ TEST_F_TIMEOUT(vmm, qemu_counts_and_crash, 400)
 	const char *qemu = getenv("KVMW_QEMU");
 	uint32_t r_cpuid, r_io, r_hlt, r_hc, r_npf, r_intr;
 	uint64_t d_exits, d_io, d_halt, d_irq, d_hc, d_pf, d_mmio, d_sig;
-	struct kvmw_vm_info vm, gone;
-	struct kvmw_snap s, s2;
+	struct kvmw_snapshot s = { 0 }, s2, sg = { 0 };
+	const struct kvmw_vm *v, *v2, *gone;
+	uint64_t vm_id;
 	char kdir[128];
 	struct fw *f;
 	pid_t vcpu_tid;
@@ -426,19 +406,15 @@ TEST_F_TIMEOUT(vmm, qemu_counts_and_crash, 400)
 
 	/* Wait for the VM to appear and its vCPU to reach the HLT. */
 	r_hlt = exit_reason_code(self->vendor, EXIT_KIND_HLT);
-	memset(&s, 0, sizeof(s));
 	for (waited = 0;; waited += 100) {
 		if (waitpid(self->qemu, &st, WNOHANG) == self->qemu) {
 			self->qemu = -1;
 			dump_log(self->log);
 			ASSERT_TRUE(0) TH_LOG("QEMU exited (status 0x%x)", st);
 		}
-		if (!find_vm_of(self->fd, self->qemu, &vm) &&
-		    !kvmw_snapshot(self->fd, vm.vm_id, &s)) {
-			if (s.hdr.nr_vcpus && kvmw_snap_count(&s, 0, r_hlt))
-				break;
-			kvmw_snap_free(&s);
-		}
+		if (!find_vm_of(&self->src, self->qemu, &s, &v) &&
+		    v->nr_vcpus_detail && count0(v, r_hlt))
+			break;
 		if (waited >= PARK_TIMEOUT_MS) {
 			dump_log(self->log);
 			ASSERT_TRUE(0)
@@ -448,12 +424,13 @@ TEST_F_TIMEOUT(vmm, qemu_counts_and_crash, 400)
 		sleep_ms(100);
 	}
 	TH_LOG("QEMU pid %d: VM %llu parked after about %d ms",
-	       self->qemu, (unsigned long long)vm.vm_id, waited);
-	kvmw_snap_free(&s);
+	       self->qemu, (unsigned long long)v->vm_id, waited);
+	vm_id = v->vm_id;
+	kvmw_snapshot_free(&s);
 
 	/* Parked: nothing may move any more. */
 	sleep_ms(500);
-	ASSERT_EQ(0, kvmw_snapshot(self->fd, vm.vm_id, &s));
+	ASSERT_EQ(0, kvmw_take_vm(&self->src, vm_id, &s, &v));
 	ASSERT_EQ(0, kvm_debugfs_dir(self->qemu, kdir, sizeof(kdir)))
 		TH_LOG("no single %s/%d-* directory", KVM_DEBUGFS,
 		       self->qemu);
@@ -466,10 +443,10 @@ TEST_F_TIMEOUT(vmm, qemu_counts_and_crash, 400)
 	ASSERT_EQ(0, debugfs_stat(kdir, "mmio_exits", &d_mmio));
 	ASSERT_EQ(0, debugfs_stat(kdir, "signal_exits", &d_sig));
 	sleep_ms(200);
-	ASSERT_EQ(0, kvmw_snapshot(self->fd, vm.vm_id, &s2));
-	EXPECT_EQ(s.hdr.vm.exits, s2.hdr.vm.exits);
-	EXPECT_EQ(s.hdr.vm.entries, s2.hdr.vm.entries);
-	kvmw_snap_free(&s2);
+	ASSERT_EQ(0, kvmw_take_vm(&self->src, vm_id, &s2, &v2));
+	EXPECT_EQ(v->exits, v2->exits);
+	EXPECT_EQ(v->entries, v2->entries);
+	kvmw_snapshot_free(&s2);
 
 	r_cpuid = exit_reason_code(self->vendor, EXIT_KIND_CPUID);
 	r_io = exit_reason_code(self->vendor, EXIT_KIND_IO);
@@ -477,16 +454,16 @@ TEST_F_TIMEOUT(vmm, qemu_counts_and_crash, 400)
 	r_npf = exit_reason_code(self->vendor, EXIT_KIND_NPF);
 	r_intr = exit_reason_code(self->vendor, EXIT_KIND_INTR);
 	TH_LOG("kvmwarden: exits %llu entries %llu cpuid %llu io %llu hlt %llu hypercall %llu npf %llu intr %llu faults %llu user %llu",
-	       (unsigned long long)s.hdr.vm.exits,
-	       (unsigned long long)s.hdr.vm.entries,
-	       (unsigned long long)kvmw_snap_count(&s, 0, r_cpuid),
-	       (unsigned long long)kvmw_snap_count(&s, 0, r_io),
-	       (unsigned long long)kvmw_snap_count(&s, 0, r_hlt),
-	       (unsigned long long)kvmw_snap_count(&s, 0, r_hc),
-	       (unsigned long long)kvmw_snap_count(&s, 0, r_npf),
-	       (unsigned long long)kvmw_snap_count(&s, 0, r_intr),
-	       (unsigned long long)s.vcpus[0].faults,
-	       (unsigned long long)snap_user_count(&s));
+	       (unsigned long long)v->exits,
+	       (unsigned long long)v->entries,
+	       (unsigned long long)count0(v, r_cpuid),
+	       (unsigned long long)count0(v, r_io),
+	       (unsigned long long)count0(v, r_hlt),
+	       (unsigned long long)count0(v, r_hc),
+	       (unsigned long long)count0(v, r_npf),
+	       (unsigned long long)count0(v, r_intr),
+	       (unsigned long long)v->vcpus[0].u.faults.count,
+	       (unsigned long long)snap_user_count(v));
 	TH_LOG("KVM %s: exits %llu io_exits %llu halt_exits %llu irq_exits %llu hypercalls %llu pf_taken %llu mmio_exits %llu signal_exits %llu",
 	       kdir, (unsigned long long)d_exits, (unsigned long long)d_io,
 	       (unsigned long long)d_halt, (unsigned long long)d_irq,
@@ -494,63 +471,64 @@ TEST_F_TIMEOUT(vmm, qemu_counts_and_crash, 400)
 	       (unsigned long long)d_mmio, (unsigned long long)d_sig);
 
 	/* the VM is QEMU's, with QEMU's one vCPU thread */
-	EXPECT_EQ((uint32_t)self->qemu, s.hdr.vm.vmm_pid);
-	EXPECT_EQ(0, strncmp((const char *)s.hdr.vm.comm, "qemu-system-x86",
-			     sizeof(s.hdr.vm.comm)));
-	EXPECT_EQ(0U, s.hdr.vm.flags & KVMW_VM_F_GONE);
-	ASSERT_EQ(1U, s.hdr.nr_vcpus);
-	EXPECT_EQ(0U, s.vcpus[0].vcpu_id);
+	EXPECT_EQ((uint32_t)self->qemu, v->pid);
+	EXPECT_EQ(0, strncmp((const char *)v->comm, "qemu-system-x86",
+			     sizeof(v->comm)));
+	EXPECT_FALSE(v->gone);
+	ASSERT_EQ(1U, v->nr_vcpus_detail);
+	EXPECT_EQ(0U, v->vcpus[0].vcpu_id);
 	vcpu_tid = thread_named(self->qemu, "CPU 0/KVM");
 	EXPECT_LT(0, vcpu_tid);
-	EXPECT_EQ((uint32_t)vcpu_tid, s.vcpus[0].tid);
+	EXPECT_EQ((uint32_t)vcpu_tid, v->vcpus[0].tid);
 
 	/* the program, exactly */
-	EXPECT_EQ(NR_CPUID, kvmw_snap_count(&s, 0, r_cpuid));
-	EXPECT_EQ(NR_IO, kvmw_snap_count(&s, 0, r_io));
-	EXPECT_EQ(NR_HC, kvmw_snap_count(&s, 0, r_hc));
-	EXPECT_EQ(1ULL, kvmw_snap_count(&s, 0, r_hlt));
-	EXPECT_EQ(0ULL, kvmw_snap_count(&s, 0, KVMW_REASON_UNDECODED));
+	EXPECT_EQ(NR_CPUID, count0(v, r_cpuid));
+	EXPECT_EQ(NR_IO, count0(v, r_io));
+	EXPECT_EQ(NR_HC, count0(v, r_hc));
+	EXPECT_EQ(1ULL, count0(v, r_hlt));
+	EXPECT_EQ(0ULL, count0(v, KVMW_REASON_UNDECODED));
 	/* and nothing but the program, its code page faults and interrupts */
 	EXPECT_EQ(NR_CPUID + NR_IO + NR_HC + 1 +
-		  kvmw_snap_count(&s, 0, r_npf) +
-		  kvmw_snap_count(&s, 0, r_intr), s.hdr.vm.exits);
-	EXPECT_EQ(0U, s.vcpus[0].overflow_exits);
+		  count0(v, r_npf) +
+		  count0(v, r_intr), v->exits);
+	EXPECT_EQ(0U, v->vcpus[0].u.overflow_exits);
 
 	/*
 	 * kvmwarden's own sums. Every exit followed an entry and the vCPU
 	 * sleeps in KVM after the HLT: as many entries as exits, and the
 	 * HLT, with no entry after it, not timed yet.
 	 */
-	EXPECT_EQ(s.hdr.vm.exits, s.vcpus[0].exits);
-	EXPECT_EQ(s.hdr.vm.exits, snap_reason_sum(&s));
-	EXPECT_EQ(s.hdr.vm.exits, s.hdr.vm.entries);
-	EXPECT_EQ(0ULL, snap_timed(&s, r_hlt));
-	EXPECT_EQ(NR_CPUID, snap_timed(&s, r_cpuid));
-	EXPECT_EQ(s.hdr.vm.exits - 1, snap_timed(&s, REASON_NONE));
+	EXPECT_EQ(v->exits, v->vcpus[0].u.exits);
+	EXPECT_EQ(v->exits, snap_reason_sum(v));
+	EXPECT_EQ(v->exits, v->entries);
+	EXPECT_EQ(0ULL, snap_timed(v, r_hlt));
+	EXPECT_EQ(NR_CPUID, snap_timed(v, r_cpuid));
+	EXPECT_EQ(v->exits - 1, snap_timed(v, REASON_NONE));
 
 	/* KVM's own counters of this VM */
-	EXPECT_EQ(d_exits, s.hdr.vm.exits);
-	EXPECT_EQ(d_io, kvmw_snap_count(&s, 0, r_io));
-	EXPECT_EQ(d_halt, kvmw_snap_count(&s, 0, r_hlt));
-	EXPECT_EQ(d_irq, kvmw_snap_count(&s, 0, r_intr));
-	EXPECT_EQ(d_hc, kvmw_snap_count(&s, 0, r_hc));
-	EXPECT_EQ(d_pf, kvmw_snap_count(&s, 0, r_npf));
-	EXPECT_EQ(d_pf, s.vcpus[0].faults);
+	EXPECT_EQ(d_exits, v->exits);
+	EXPECT_EQ(d_io, count0(v, r_io));
+	EXPECT_EQ(d_halt, count0(v, r_hlt));
+	EXPECT_EQ(d_irq, count0(v, r_intr));
+	EXPECT_EQ(d_hc, count0(v, r_hc));
+	EXPECT_EQ(d_pf, count0(v, r_npf));
+	EXPECT_EQ(d_pf, v->vcpus[0].u.faults.count);
 	EXPECT_EQ(0ULL, d_mmio);
-	EXPECT_EQ(0ULL, s.vcpus[0].fault_mmio);
+	EXPECT_EQ(0ULL, v->vcpus[0].u.faults.mmio);
 
 	/* returns to QEMU: the port 0x80 writes, plus any signal */
-	EXPECT_LE(NR_OUT, snap_user_count(&s));
-	EXPECT_GE(NR_OUT + d_sig, snap_user_count(&s));
+	EXPECT_LE(NR_OUT, snap_user_count(v));
+	EXPECT_GE(NR_OUT + d_sig, snap_user_count(v));
 
 	/* A crashed VMM: the VM goes with the process. */
 	ASSERT_EQ(0, kill(self->qemu, SIGKILL));
 	ASSERT_EQ(self->qemu, waitpid(self->qemu, &st, 0));
 	for (waited = 0;; waited += 50) {
-		ASSERT_EQ(0, vm_by_id(self->fd, vm.vm_id, &gone))
+		kvmw_snapshot_free(&sg);
+		ASSERT_EQ(0, kvmw_take_vm(&self->src, vm_id, &sg, &gone))
 			TH_LOG("VM %llu no longer listed",
-			       (unsigned long long)vm.vm_id);
-		if (gone.flags & KVMW_VM_F_GONE)
+			       (unsigned long long)vm_id);
+		if (gone->gone)
 			break;
 		ASSERT_GT(GONE_TIMEOUT_MS, waited)
 			TH_LOG("VM of the killed QEMU not reported gone");
@@ -558,12 +536,13 @@ TEST_F_TIMEOUT(vmm, qemu_counts_and_crash, 400)
 	}
 	TH_LOG("VM reported gone %d ms after QEMU was reaped", waited);
 	EXPECT_EQ(-ENOENT, kvm_debugfs_dir(self->qemu, kdir, sizeof(kdir)));
-	EXPECT_NE(0ULL, gone.gone_ns);
-	EXPECT_EQ(s.hdr.vm.exits, gone.exits);
-	EXPECT_EQ(s.hdr.vm.entries, gone.entries);
-	EXPECT_EQ((uint32_t)self->qemu, gone.vmm_pid);
+	EXPECT_NE(0ULL, gone->gone_ns);
+	EXPECT_EQ(v->exits, gone->exits);
+	EXPECT_EQ(v->entries, gone->entries);
+	EXPECT_EQ((uint32_t)self->qemu, gone->pid);
 	self->qemu = -1;
-	kvmw_snap_free(&s);
+	kvmw_snapshot_free(&sg);
+	kvmw_snapshot_free(&s);
 }
 
 TEST_HARNESS_MAIN

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Helpers around /dev/kvmwarden, exit reason codes and module loading for
- * the kvmwarden selftests, see kvmw_util.h.
+ * Helpers around /dev/kvmwarden (through libkvmwarden), exit reason codes
+ * and module loading for the kvmwarden selftests, see kvmw_util.h.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -15,20 +15,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <asm/kvm.h>
 #include <asm/svm.h>
 #include <asm/vmx.h>
 #include <linux/module.h>
 
+#include "kvmw_dev.h"
 #include "kvmw_util.h"
-
-struct reason_name {
-	uint32_t code;
-	const char *name;
-};
-
-/* The UAPI headers list every code with its name. */
-static const struct reason_name svm_reasons[] = { SVM_EXIT_REASONS };
-static const struct reason_name vmx_reasons[] = { VMX_EXIT_REASONS };
 
 /**
  * exit_reason_code() - hardware reason code of an exit kind
@@ -79,21 +72,13 @@ uint32_t exit_reason_code(enum kvm_vendor vendor, enum exit_kind kind)
  * @vendor: KVM_VENDOR_*
  * @reason: the code
  *
- * Return: the name from the UAPI header, or "?".
+ * Return: libkvmwarden's name (the kernel's tables), or "?".
  */
 const char *exit_reason_name(enum kvm_vendor vendor, uint32_t reason)
 {
-	const struct reason_name *t = vendor == KVM_VENDOR_SVM ?
-				      svm_reasons : vmx_reasons;
-	size_t i, n = vendor == KVM_VENDOR_SVM ? ARRAY_SIZE(svm_reasons) :
-						 ARRAY_SIZE(vmx_reasons);
+	const char *name = kvmw_reason_lookup(vendor, reason);
 
-	if (reason == KVMW_REASON_UNDECODED)
-		return "undecoded";
-	for (i = 0; i < n; i++)
-		if (t[i].code == reason)
-			return t[i].name;
-	return "?";
+	return name ? name : "?";
 }
 
 static void sleep_ms(int ms)
@@ -181,300 +166,217 @@ int kvmw_open(void)
 }
 
 /**
- * kvmw_handshake() - KVMW_IOC_HANDSHAKE
- * @fd: /dev/kvmwarden
- * @hs: the answer
+ * kvmw_src_open() - libkvmwarden's device source on /dev/kvmwarden
+ * @src: the source, to close with kvmw_source_close()
  *
- * Return: 0 or -errno.
+ * Creates the node from sysfs when the module is loaded but nothing made
+ * the node (no devtmpfs or mdev).
+ *
+ * Return: 0 or -errno (-ENOENT: module not loaded, -EPROTO: the module
+ * describes its statistics but the source could not use them).
  */
-int kvmw_handshake(int fd, struct kvmw_handshake *hs)
+int kvmw_src_open(struct kvmw_source *src)
 {
-	memset(hs, 0, sizeof(*hs));
-	hs->size = sizeof(*hs);
-	return ioctl(fd, KVMW_IOC_HANDSHAKE, hs) ? -errno : 0;
-}
+	int ret;
 
-/**
- * kvmw_list_vms() - KVMW_IOC_LIST_VMS into a new array
- * @fd: /dev/kvmwarden
- * @vms: the VMs (malloc()ed, to free())
- * @nr: their number
- *
- * Retries with a larger array while the list grows (E2BIG).
- *
- * Return: 0 or -errno.
- */
-int kvmw_list_vms(int fd, struct kvmw_vm_info **vms, uint32_t *nr)
-{
-	struct kvmw_vm_list l;
-	uint32_t cap = 64;
-	int tries;
-
-	*vms = NULL;
-	*nr = 0;
-	for (tries = 0; tries < 16; tries++) {
-		struct kvmw_vm_info *a = calloc(cap, sizeof(*a));
-
-		if (!a)
-			return -ENOMEM;
-		memset(&l, 0, sizeof(l));
-		l.size = sizeof(l);
-		l.vms_ptr = (uintptr_t)a;
-		l.vm_info_size = sizeof(*a);
-		l.max_vms = cap;
-		if (!ioctl(fd, KVMW_IOC_LIST_VMS, &l)) {
-			*vms = a;
-			*nr = l.nr_vms;
-			return 0;
-		}
-		free(a);
-		if (errno != E2BIG)
-			return -errno;
-		cap = l.nr_vms + 16;
+	ret = kvmw_source_open(src, &kvmw_source_dev, KVMW_DEVICE_PATH, NULL);
+	if (ret == -ENOENT) {
+		if (access(KVMW_SYSFS_DEV, F_OK) ||
+		    kvmw_ensure_devnode(KVMW_DEVICE_PATH, KVMW_SYSFS_DEV, 1000))
+			return -ENOENT;
+		ret = kvmw_source_open(src, &kvmw_source_dev, KVMW_DEVICE_PATH,
+				       NULL);
 	}
-	return -E2BIG;
-}
-
-/**
- * kvmw_snapshot() - KVMW_IOC_VM_SNAPSHOT into new arrays
- * @fd: /dev/kvmwarden
- * @vm_id: the VM
- * @s: the answer, to release with kvmw_snap_free()
- *
- * Retries with larger arrays while the VM grows (E2BIG).
- *
- * Return: 0 or -errno (-ENOENT: unknown vm_id).
- */
-int kvmw_snapshot(int fd, uint64_t vm_id, struct kvmw_snap *s)
-{
-	uint32_t max_vcpus = 16, max_reasons = 256;
-	int tries;
-
-	memset(s, 0, sizeof(*s));
-	for (tries = 0; tries < 16; tries++) {
-		s->vcpus = calloc(max_vcpus, sizeof(*s->vcpus));
-		s->reasons = calloc(max_reasons, sizeof(*s->reasons));
-		if (!s->vcpus || !s->reasons) {
-			kvmw_snap_free(s);
-			return -ENOMEM;
-		}
-		memset(&s->hdr, 0, sizeof(s->hdr));
-		s->hdr.size = sizeof(s->hdr);
-		s->hdr.vm_id = vm_id;
-		s->hdr.vcpus_ptr = (uintptr_t)s->vcpus;
-		s->hdr.vcpu_info_size = sizeof(*s->vcpus);
-		s->hdr.max_vcpus = max_vcpus;
-		s->hdr.reasons_ptr = (uintptr_t)s->reasons;
-		s->hdr.reason_stat_size = sizeof(*s->reasons);
-		s->hdr.max_reasons = max_reasons;
-		if (!ioctl(fd, KVMW_IOC_VM_SNAPSHOT, &s->hdr))
-			return 0;
-		if (errno != E2BIG) {
-			int err = errno;
-
-			kvmw_snap_free(s);
-			return -err;
-		}
-		max_vcpus = s->hdr.nr_vcpus + 8;
-		max_reasons = s->hdr.nr_reasons + 64;
-		free(s->vcpus);
-		free(s->reasons);
-		s->vcpus = NULL;
-		s->reasons = NULL;
+	if (ret)
+		return ret;
+	/*
+	 * A module that describes its statistics is read through them (the
+	 * API 2 path the tests check), never through the v1 fallback.
+	 */
+	if ((src->host.features & KVMW_FEAT_STATS) &&
+	    !kvmw_source_dev_stats(src)) {
+		kvmw_source_close(src);
+		return -EPROTO;
 	}
-	return -E2BIG;
-}
-
-/**
- * kvmw_snap_free() - release the arrays of a snapshot
- * @s: the snapshot
- */
-void kvmw_snap_free(struct kvmw_snap *s)
-{
-	free(s->vcpus);
-	free(s->reasons);
-	s->vcpus = NULL;
-	s->reasons = NULL;
-}
-
-/**
- * kvmw_snap_vcpu_by_tid() - index of the vCPU last run by a thread
- * @s: a snapshot
- * @tid: the thread id
- *
- * Return: the index in s->vcpus, or -1.
- */
-int kvmw_snap_vcpu_by_tid(const struct kvmw_snap *s, pid_t tid)
-{
-	uint32_t i;
-
-	for (i = 0; i < s->hdr.nr_vcpus; i++)
-		if (s->vcpus[i].tid == (uint32_t)tid)
-			return i;
-	return -1;
-}
-
-/**
- * kvmw_snap_count() - exits of one vCPU for one reason
- * @s: a snapshot
- * @vcpu_index: index in s->vcpus
- * @reason: hardware reason code
- *
- * Return: the count, 0 when the reason has no entry.
- */
-uint64_t kvmw_snap_count(const struct kvmw_snap *s, int vcpu_index,
-			 uint32_t reason)
-{
-	const struct kvmw_vcpu_info *v;
-	uint32_t i;
-
-	if (vcpu_index < 0 || (uint32_t)vcpu_index >= s->hdr.nr_vcpus)
-		return 0;
-	v = &s->vcpus[vcpu_index];
-	for (i = v->first_reason; i < v->first_reason + v->nr_reasons &&
-	     i < s->hdr.nr_reasons; i++)
-		if (s->reasons[i].reason == reason)
-			return s->reasons[i].count;
 	return 0;
 }
 
 /**
- * kvmw_find_vm() - snapshot of the VM of a process that has given vCPUs
- * @fd: /dev/kvmwarden
- * @pid: the VMM's process id
- * @tids: thread ids that must all appear among the VM's vCPUs
- * @nr_tids: their number (at least 1)
- * @s: the snapshot, to release with kvmw_snap_free()
- *
- * The list may hold VMs of earlier tests and VMs already destroyed: the
- * VM is recognised by its VMM's pid and the thread ids of its vCPUs. A
- * live VM is preferred over one flagged KVMW_VM_F_GONE.
- *
- * Return: 0, -ESRCH when no VM matches, or another -errno.
- */
-int kvmw_find_vm(int fd, pid_t pid, const pid_t *tids, int nr_tids,
-		 struct kvmw_snap *s)
-{
-	struct kvmw_vm_info *vms;
-	struct kvmw_snap cur;
-	bool found = false;
-	uint32_t nr, i;
-	int ret, t;
-
-	memset(s, 0, sizeof(*s));
-	ret = kvmw_list_vms(fd, &vms, &nr);
-	if (ret)
-		return ret;
-	for (i = 0; i < nr; i++) {
-		if (vms[i].vmm_pid != (uint32_t)pid)
-			continue;
-		if (kvmw_snapshot(fd, vms[i].vm_id, &cur))
-			continue;
-		for (t = 0; t < nr_tids; t++)
-			if (kvmw_snap_vcpu_by_tid(&cur, tids[t]) < 0)
-				break;
-		if (t < nr_tids) {
-			kvmw_snap_free(&cur);
-			continue;
-		}
-		if (found && (cur.hdr.vm.flags & KVMW_VM_F_GONE)) {
-			kvmw_snap_free(&cur);
-			continue;
-		}
-		if (found)
-			kvmw_snap_free(s);
-		*s = cur;
-		found = true;
-		if (!(cur.hdr.vm.flags & KVMW_VM_F_GONE))
-			break;
-	}
-	free(vms);
-	return found ? 0 : -ESRCH;
-}
-
-/**
- * kvmw_test_open() - what a kvmwarden kernel test needs, or why not
- * @features: KVMW_FEAT_* bits the test needs
+ * kvmw_test_src() - what a kvmwarden kernel test needs, or why not
+ * @src: the source, open on success (close it with kvmw_source_close())
+ * @features: KVMW_FEAT_* bits the test needs, as the model sees them
  * @what: names them in the reason, e.g. "the scheduler view"
  * @why: set to the reason to skip when something is missing
  * @size: size of @why
  *
- * Return: an open /dev/kvmwarden (close it) when KVM runs on kvm_amd or
- * kvm_intel and the module has @features; else -errno, with @why set
- * (non-empty) when something the test needs is missing and left empty
- * when the device could not be opened or queried (a failure).
+ * Return: 0 when KVM runs on kvm_amd or kvm_intel and the source has
+ * @features; else -errno, with @why set (non-empty) when something the
+ * test needs is missing and left empty when the device could not be
+ * opened (a failure).
  */
-int kvmw_test_open(uint64_t features, const char *what, char *why,
-		   size_t size)
+int kvmw_test_src(struct kvmw_source *src, uint64_t features,
+		  const char *what, char *why, size_t size)
 {
-	struct kvmw_handshake hs;
-	int fd, ret;
+	int ret;
 
+	memset(src, 0, sizeof(*src));
 	if (!kvm_available() || !kvm_backend_is_hw()) {
 		snprintf(why, size, "no KVM on kvm_amd or kvm_intel");
 		return -ENODEV;
 	}
 	why[0] = 0;
-	fd = kvmw_open();
-	if (fd < 0)
-		return fd;
-	ret = kvmw_handshake(fd, &hs);
-	if (ret) {
-		close(fd);
-		return ret;
-	}
-	if ((hs.features & features) != features) {
-		snprintf(why, size, "kvmwarden without %s", what);
-		close(fd);
-		return -EOPNOTSUPP;
-	}
-	return fd;
-}
-
-/**
- * kvmw_vcpu_info_now() - kvmwarden's record of one library vCPU, now
- * @fd: /dev/kvmwarden
- * @vcpu: the vCPU; it must have run (its thread id is known)
- * @out: the record
- *
- * Return: 0, -ESRCH when kvmwarden has no such vCPU, or another -errno.
- */
-int kvmw_vcpu_info_now(int fd, struct kvm_vcpu *vcpu,
-		       struct kvmw_vcpu_info *out)
-{
-	pid_t tid = vcpu->tid;
-	struct kvmw_snap s;
-	int idx, ret;
-
-	ret = kvmw_find_vm(fd, getpid(), &tid, 1, &s);
+	ret = kvmw_src_open(src);
 	if (ret)
 		return ret;
-	idx = kvmw_snap_vcpu_by_tid(&s, tid);
-	if (idx >= 0)
-		*out = s.vcpus[idx];
-	kvmw_snap_free(&s);
-	return idx >= 0 ? 0 : -ESRCH;
+	if ((src->host.features & features) != features) {
+		snprintf(why, size, "kvmwarden without %s", what);
+		kvmw_source_close(src);
+		return -EOPNOTSUPP;
+	}
+	return 0;
 }
 
 /**
- * kvmw_find_kvm_vm() - kvmw_find_vm() for all run vCPUs of a library VM
- * @fd: /dev/kvmwarden
- * @vm: the VM; vCPUs that never ran (tid 0) are not looked for
- * @s: the snapshot, to release with kvmw_snap_free()
+ * kvmw_src_info() - the source's host figures (handshake) now
+ * @src: the source; src->host is refreshed
+ *
+ * Return: 0 or -errno.
+ */
+int kvmw_src_info(struct kvmw_source *src)
+{
+	return kvmw_source_info(src);
+}
+
+/**
+ * kvmw_take() - a detailed, derived snapshot of every VM
+ * @src: the source
+ * @snap: the snapshot, to free with kvmw_snapshot_free()
+ *
+ * Return: 0 or -errno.
+ */
+int kvmw_take(struct kvmw_source *src, struct kvmw_snapshot *snap)
+{
+	return kvmw_snapshot_take(src, NULL, 0, true, snap);
+}
+
+/**
+ * kvmw_take_vm() - a detailed snapshot of one VM
+ * @src: the source
+ * @vm_id: the VM
+ * @snap: the snapshot (also on error), to free with kvmw_snapshot_free()
+ * @vm: set to the VM in @snap
+ *
+ * Return: 0, -ENOENT when the VM is not tracked, or another -errno.
+ */
+int kvmw_take_vm(struct kvmw_source *src, uint64_t vm_id,
+		 struct kvmw_snapshot *snap, const struct kvmw_vm **vm)
+{
+	__u64 id = vm_id;
+	int ret;
+
+	*vm = NULL;
+	ret = kvmw_snapshot_take(src, &id, 1, true, snap);
+	if (ret)
+		return ret;
+	*vm = kvmw_snapshot_find(snap, vm_id);
+	return *vm ? 0 : -ENOENT;
+}
+
+/**
+ * kvmw_take_vmm() - snapshot, and the VM of a process with given vCPUs
+ * @src: the source
+ * @pid: the VMM's process id
+ * @tids: thread ids that must all appear among the VM's vCPUs
+ * @nr_tids: their number
+ * @snap: the snapshot (also on error), to free with kvmw_snapshot_free()
+ * @vm: set to the VM in @snap (kvmw_snapshot_find_vmm(): a live one
+ *	is preferred over one that is gone)
  *
  * Return: 0, -ESRCH when no VM matches, or another -errno.
  */
-int kvmw_find_kvm_vm(int fd, struct kvm_vm *vm, struct kvmw_snap *s)
+int kvmw_take_vmm(struct kvmw_source *src, pid_t pid, const pid_t *tids,
+		  int nr_tids, struct kvmw_snapshot *snap,
+		  const struct kvmw_vm **vm)
+{
+	__u32 t[KVM_UTIL_MAX_VCPUS];
+	int i, ret;
+
+	*vm = NULL;
+	memset(snap, 0, sizeof(*snap));
+	if (nr_tids < 0 || nr_tids > KVM_UTIL_MAX_VCPUS)
+		return -EINVAL;
+	for (i = 0; i < nr_tids; i++)
+		t[i] = tids[i];
+	ret = kvmw_take(src, snap);
+	if (ret)
+		return ret;
+	*vm = kvmw_snapshot_find_vmm(snap, pid, t, nr_tids);
+	return *vm ? 0 : -ESRCH;
+}
+
+/**
+ * kvmw_take_kvm_vm() - kvmw_take_vmm() for all run vCPUs of a library VM
+ * @src: the source
+ * @vm: the VM; vCPUs that never ran (tid 0) are not looked for
+ * @snap: the snapshot (also on error), to free with kvmw_snapshot_free()
+ * @out: set to the VM in @snap
+ *
+ * Return: 0, -ESRCH when no VM matches, or another -errno.
+ */
+int kvmw_take_kvm_vm(struct kvmw_source *src, struct kvm_vm *vm,
+		     struct kvmw_snapshot *snap, const struct kvmw_vm **out)
 {
 	pid_t tids[KVM_UTIL_MAX_VCPUS];
 	int i, n = 0;
 
+	*out = NULL;
+	memset(snap, 0, sizeof(*snap));
 	for (i = 0; i < vm->nr_vcpus; i++)
 		if (vm->vcpus[i]->tid)
 			tids[n++] = vm->vcpus[i]->tid;
 	if (!n)
 		return -EINVAL;
-	return kvmw_find_vm(fd, getpid(), tids, n, s);
+	return kvmw_take_vmm(src, getpid(), tids, n, snap, out);
+}
+
+/**
+ * kvmw_take_vcpu() - kvmwarden's view of one library vCPU, now
+ * @src: the source
+ * @vcpu: the vCPU; it must have run (its thread id is known)
+ * @snap: the snapshot (also on error), to free with kvmw_snapshot_free()
+ * @out: set to the vCPU in @snap
+ *
+ * Return: 0, -ESRCH when kvmwarden has no such vCPU, or another -errno.
+ */
+int kvmw_take_vcpu(struct kvmw_source *src, struct kvm_vcpu *vcpu,
+		   struct kvmw_snapshot *snap, const struct kvmw_vcpu **out)
+{
+	const struct kvmw_vm *vm;
+	pid_t tid = vcpu->tid;
+	int ret;
+
+	*out = NULL;
+	ret = kvmw_take_vmm(src, getpid(), &tid, 1, snap, &vm);
+	if (ret)
+		return ret;
+	*out = kvmw_vm_vcpu_by_tid(vm, tid);
+	return *out ? 0 : -ESRCH;
+}
+
+/**
+ * kvmw_vcpu_count() - exits of one vCPU for one reason
+ * @vm: a VM of a snapshot
+ * @vcpu_id: the vCPU
+ * @reason: hardware reason code
+ *
+ * Return: the count, 0 when the vCPU or the reason has no entry.
+ */
+uint64_t kvmw_vcpu_count(const struct kvmw_vm *vm, uint32_t vcpu_id,
+			 uint32_t reason)
+{
+	const struct kvmw_vcpu *vc = kvmw_vm_vcpu(vm, vcpu_id);
+
+	return vc ? kvmw_unit_count(&vc->u, reason) : 0;
 }
 
 static bool has_suffix(const char *s, const char *suffix)

@@ -12,23 +12,13 @@
 
 #include <uapi/linux/kvmwarden.h>
 
+#include "libkvmwarden.h"
+
 #include "kvm_util.h"
 
 #define KVMW_SYSFS_DEV		"/sys/class/misc/kvmwarden/dev"
 #define KVMW_MODULE_NAME	"kvmwarden"
 #define KVMW_MODULE_DEFAULT	"/lib/kvmwarden/kvmwarden.ko"
-
-/**
- * struct kvmw_snap - a KVMW_IOC_VM_SNAPSHOT answer
- * @hdr: the ioctl argument as returned (hdr.vm: the VM's summary)
- * @vcpus: hdr.nr_vcpus vCPUs
- * @reasons: hdr.nr_reasons (vCPU, reason) counts
- */
-struct kvmw_snap {
-	struct kvmw_vm_snapshot hdr;
-	struct kvmw_vcpu_info *vcpus;
-	struct kvmw_reason_stat *reasons;
-};
 
 /* Exit kinds the tests count, mapped to each vendor's reason code. */
 enum exit_kind {
@@ -47,11 +37,53 @@ enum exit_kind {
 #define REASON_NONE	0xffffffffU
 
 uint32_t exit_reason_code(enum kvm_vendor vendor, enum exit_kind kind);
+/* libkvmwarden's name of a reason code (its one table), "?" if unknown. */
 const char *exit_reason_name(enum kvm_vendor vendor, uint32_t reason);
 
 int kvmw_open(void);
 int kvmw_ensure_devnode(const char *node, const char *sysfs_dev,
 			int timeout_ms);
+
+/*
+ * The tests read kvmwarden's numbers as every other consumer does:
+ * through libkvmwarden's device source and its model (userspace/lib).
+ */
+int kvmw_src_open(struct kvmw_source *src);
+int kvmw_test_src(struct kvmw_source *src, uint64_t features,
+		  const char *what, char *why, size_t size);
+int kvmw_src_info(struct kvmw_source *src);
+int kvmw_take(struct kvmw_source *src, struct kvmw_snapshot *snap);
+int kvmw_take_vm(struct kvmw_source *src, uint64_t vm_id,
+		 struct kvmw_snapshot *snap, const struct kvmw_vm **vm);
+int kvmw_take_vmm(struct kvmw_source *src, pid_t pid, const pid_t *tids,
+		  int nr_tids, struct kvmw_snapshot *snap,
+		  const struct kvmw_vm **vm);
+int kvmw_take_kvm_vm(struct kvmw_source *src, struct kvm_vm *vm,
+		     struct kvmw_snapshot *snap, const struct kvmw_vm **out);
+int kvmw_take_vcpu(struct kvmw_source *src, struct kvm_vcpu *vcpu,
+		   struct kvmw_snapshot *snap, const struct kvmw_vcpu **out);
+uint64_t kvmw_vcpu_count(const struct kvmw_vm *vm, uint32_t vcpu_id,
+			 uint32_t reason);
+
+/*
+ * API 1 (KVMW_IOC_LIST_VMS, KVMW_IOC_VM_SNAPSHOT) as it is: only for the
+ * tests whose subject is that ABI (uapi, fuzz_uapi, stats, which checks
+ * the statistics against it) and for scale until it moves to the model.
+ * They go with the v1 ioctls. The array queries are libkvmwarden's.
+ */
+
+/**
+ * struct kvmw_snap - a KVMW_IOC_VM_SNAPSHOT answer
+ * @hdr: the ioctl argument as returned (hdr.vm: the VM's summary)
+ * @vcpus: hdr.nr_vcpus vCPUs
+ * @reasons: hdr.nr_reasons (vCPU, reason) counts
+ */
+struct kvmw_snap {
+	struct kvmw_vm_snapshot hdr;
+	struct kvmw_vcpu_info *vcpus;
+	struct kvmw_reason_stat *reasons;
+};
+
 int kvmw_handshake(int fd, struct kvmw_handshake *hs);
 int kvmw_list_vms(int fd, struct kvmw_vm_info **vms, uint32_t *nr);
 int kvmw_snapshot(int fd, uint64_t vm_id, struct kvmw_snap *s);
@@ -64,8 +96,6 @@ int kvmw_find_vm(int fd, pid_t pid, const pid_t *tids, int nr_tids,
 int kvmw_find_kvm_vm(int fd, struct kvm_vm *vm, struct kvmw_snap *s);
 int kvmw_test_open(uint64_t features, const char *what, char *why,
 		   size_t size);
-int kvmw_vcpu_info_now(int fd, struct kvm_vcpu *vcpu,
-		       struct kvmw_vcpu_info *out);
 
 int module_load(const char *path, const char *params);
 int module_unload(const char *name, int timeout_ms);
