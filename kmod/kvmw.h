@@ -29,12 +29,13 @@
  *  kvmw_sched.c     the scheduler probes
  *  kvmw_budget.c    exit budgets: token buckets, the vCPU's park
  *  kvmw_probe.c     the kvm_exit/kvm_entry/kvm_page_fault probes
- *  kvmw_snapshot.c  answers built from the records
- *  kvmw_stats.c     the self-describing statistics, laid out from them
+ *  kvmw_snapshot.c  the per-struct snapshots (API 1), built from the records
+ *  kvmw_stats.c     the self-describing statistics, built from the records
  *  kvmw_dev.c       /dev/kvmwarden and its ioctls
  *  kvmw_main.c      load and unload
  *
- * probes -> records -> snapshot -> device; the records emit events.
+ * probes -> records -> snapshot, stats -> device; the records emit
+ * events. kvmw_stats.c does not use kvmw_snapshot.c.
  */
 #ifndef KVMW_H
 #define KVMW_H
@@ -475,16 +476,30 @@ void kvmw_snap_free(struct kvmw_snap_buf *b);
 void kvmw_fill_vm_info(const struct kvmw_vm *vm, struct kvmw_vm_info *out);
 
 /* kvmw_stats.c */
+/**
+ * struct kvmw_stats_answer - the records of a KVMW_IOC_STATS_READ
+ * @vms: VM records (struct kvmw_vm_rec and its values), @vm_size bytes each
+ * @vcpus: vCPU records, @vcpu_size bytes each
+ * @reasons: reason records, @reason_size bytes each
+ * @vm_size: bytes per VM record
+ * @vcpu_size: bytes per vCPU record
+ * @reason_size: bytes per reason record
+ * @nvm: VM records
+ * @nv: vCPU records
+ * @nr: reason records
+ */
+struct kvmw_stats_answer {
+	void *vms, *vcpus, *reasons;
+	size_t vm_size, vcpu_size, reason_size;
+	u32 nvm, nv, nr;
+};
+
 void kvmw_stats_init(void);
 const struct kvmw_stat_desc *kvmw_stats_layout(u32 *nr, u32 *nodes,
 					       const u32 **values);
-void kvmw_stats_vm_rec(const struct kvmw_vm_info *info,
-		       const struct kvmw_vm_mem *mem, u32 first_vcpu,
-		       struct kvmw_vm_rec *r);
-void kvmw_stats_vcpu_rec(const struct kvmw_vcpu_info *vi, u32 vm_index,
-			 struct kvmw_vcpu_rec *r);
-void kvmw_stats_reason_rec(const struct kvmw_reason_stat *rs, u32 vendor,
-			   struct kvmw_reason_rec *r);
+void kvmw_stats_count(struct kvmw_vm *one, struct kvmw_stats_answer *a);
+int kvmw_stats_build(struct kvmw_vm *one, struct kvmw_stats_answer *a);
+void kvmw_stats_answer_free(struct kvmw_stats_answer *a);
 
 /* kvmw_events.c */
 int kvmw_events_init(void);

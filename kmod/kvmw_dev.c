@@ -358,66 +358,10 @@ static long kvmw_ioctl_stats_desc(void __user *uarg)
 	return kvmw_put_arg(uarg, &req, sizeof(req), usize);
 }
 
-/* Records of a stats read, in kernel buffers of the module's own sizes. */
-struct kvmw_stats_bufs {
-	void *vms, *vcpus, *reasons;
-	size_t vm_size, vcpu_size, reason_size;
-};
-
-static void kvmw_stats_bufs_free(struct kvmw_stats_bufs *r)
-{
-	kvfree(r->vms);
-	kvfree(r->vcpus);
-	kvfree(r->reasons);
-}
-
-/* Lay the snapshot in @b and @ents (@nvm VMs) out as records in @r. */
-static int kvmw_stats_records(const struct kvmw_snap_buf *b,
-			      const struct kvmw_vm_entry *ents, u32 nvm,
-			      struct kvmw_stats_bufs *r)
-{
-	const u32 *values;
-	u32 nr, nodes, i, j;
-
-	kvmw_stats_layout(&nr, &nodes, &values);
-	r->vm_size = sizeof(struct kvmw_vm_rec) +
-		     values[KVMW_SCOPE_VM] * sizeof(u64);
-	r->vcpu_size = sizeof(struct kvmw_vcpu_rec) +
-		       values[KVMW_SCOPE_VCPU] * sizeof(u64);
-	r->reason_size = sizeof(struct kvmw_reason_rec) +
-			 values[KVMW_SCOPE_REASON] * sizeof(u64);
-	r->vms = kvcalloc(max(nvm, 1U), r->vm_size, GFP_KERNEL);
-	r->vcpus = kvcalloc(max(b->nv, 1U), r->vcpu_size, GFP_KERNEL);
-	r->reasons = kvcalloc(max(b->nr, 1U), r->reason_size, GFP_KERNEL);
-	if (!r->vms || !r->vcpus || !r->reasons)
-		return -ENOMEM;
-	for (i = 0; i < nvm; i++) {
-		const struct kvmw_vm_entry *e = &ents[i];
-
-		kvmw_stats_vm_rec(&e->vm, &e->mem, e->first_vcpu,
-				  r->vms + i * r->vm_size);
-		for (j = e->first_vcpu; j < e->first_vcpu + e->vm.nr_vcpus;
-		     j++) {
-			const struct kvmw_vcpu_info *vi = &b->vbuf[j];
-			u32 k;
-
-			kvmw_stats_vcpu_rec(vi, i, r->vcpus + j * r->vcpu_size);
-			for (k = vi->first_reason;
-			     k < vi->first_reason + vi->nr_reasons; k++)
-				kvmw_stats_reason_rec(&b->rbuf[k], e->vm.vendor,
-						      r->reasons +
-						      k * r->reason_size);
-		}
-	}
-	return 0;
-}
-
 static long kvmw_ioctl_stats_read(void __user *uarg)
 {
-	struct kvmw_stats_bufs recs = {};
-	struct kvmw_vm_entry *ents = NULL;
+	struct kvmw_stats_answer a = {};
 	struct kvmw_stats_read req;
-	struct kvmw_snap_buf b = {};
 	struct kvmw_vm *vm = NULL;
 	int usize, ret;
 	bool count;
@@ -443,42 +387,39 @@ static long kvmw_ioctl_stats_read(void __user *uarg)
 			return -ENOENT;
 		}
 	}
-	ret = kvmw_snap_build(vm, &b, &ents, &req.nr_vms, true);
-	if (!ret && !count && req.nr_vms <= req.max_vms &&
-	    b.nv <= req.max_vcpus && b.nr <= req.max_reasons) {
-		kvfree(ents);
-		ret = kvmw_snap_build(vm, &b, &ents, &req.nr_vms, false);
-	}
+	/* A count, or too small a capacity, only counts. */
+	kvmw_stats_count(vm, &a);
+	ret = 0;
+	if (!count && a.nvm <= req.max_vms && a.nv <= req.max_vcpus &&
+	    a.nr <= req.max_reasons)
+		ret = kvmw_stats_build(vm, &a);
 	req.time_ns = ktime_get_boottime_ns();
 	mutex_unlock(&kvmw_mutex);
 	if (ret)
 		return ret;
-	req.nr_vcpus = b.nv;
-	req.nr_reasons = b.nr;
-	if (count || req.nr_vms > req.max_vms || b.nv > req.max_vcpus ||
-	    b.nr > req.max_reasons) {
+	req.nr_vms = a.nvm;
+	req.nr_vcpus = a.nv;
+	req.nr_reasons = a.nr;
+	if (count || a.nvm > req.max_vms || a.nv > req.max_vcpus ||
+	    a.nr > req.max_reasons) {
 		ret = kvmw_put_arg(uarg, &req, sizeof(req), usize);
 		if (!ret && !count)
 			ret = -E2BIG;
 		goto out;
 	}
-	ret = kvmw_stats_records(&b, ents, req.nr_vms, &recs);
+	/* Copied out after kvmw_mutex is dropped. */
+	ret = kvmw_put_array(req.vms_ptr, a.vms, a.vm_size, req.vm_rec_size,
+			     a.nvm);
 	if (!ret)
-		ret = kvmw_put_array(req.vms_ptr, recs.vms, recs.vm_size,
-				     req.vm_rec_size, req.nr_vms);
+		ret = kvmw_put_array(req.vcpus_ptr, a.vcpus, a.vcpu_size,
+				     req.vcpu_rec_size, a.nv);
 	if (!ret)
-		ret = kvmw_put_array(req.vcpus_ptr, recs.vcpus, recs.vcpu_size,
-				     req.vcpu_rec_size, b.nv);
-	if (!ret)
-		ret = kvmw_put_array(req.reasons_ptr, recs.reasons,
-				     recs.reason_size, req.reason_rec_size,
-				     b.nr);
+		ret = kvmw_put_array(req.reasons_ptr, a.reasons, a.reason_size,
+				     req.reason_rec_size, a.nr);
 	if (!ret)
 		ret = kvmw_put_arg(uarg, &req, sizeof(req), usize);
 out:
-	kvmw_stats_bufs_free(&recs);
-	kvfree(ents);
-	kvmw_snap_free(&b);
+	kvmw_stats_answer_free(&a);
 	return ret;
 }
 
