@@ -477,29 +477,19 @@ void kvmw_fill_vm_info(const struct kvmw_vm *vm, struct kvmw_vm_info *out);
 
 /* kvmw_stats.c */
 /**
- * struct kvmw_stats_answer - the records of a KVMW_IOC_STATS_READ
- * @vms: VM records (struct kvmw_vm_rec and its values), @vm_size bytes each
- * @vcpus: vCPU records, @vcpu_size bytes each
- * @reasons: reason records, @reason_size bytes each
- * @vm_size: bytes per VM record
- * @vcpu_size: bytes per vCPU record
- * @reason_size: bytes per reason record
+ * struct kvmw_stats_answer - the size of a KVMW_IOC_STATS_READ answer
  * @nvm: VM records
  * @nv: vCPU records
  * @nr: reason records
  */
 struct kvmw_stats_answer {
-	void *vms, *vcpus, *reasons;
-	size_t vm_size, vcpu_size, reason_size;
 	u32 nvm, nv, nr;
 };
 
 void kvmw_stats_init(void);
 const struct kvmw_stat_desc *kvmw_stats_layout(u32 *nr, u32 *nodes,
 					       const u32 **values);
-void kvmw_stats_count(struct kvmw_vm *one, struct kvmw_stats_answer *a);
-int kvmw_stats_build(struct kvmw_vm *one, struct kvmw_stats_answer *a);
-void kvmw_stats_answer_free(struct kvmw_stats_answer *a);
+int kvmw_stats_read(struct kvmw_stats_read *req);
 
 /* kvmw_events.c */
 int kvmw_events_init(void);

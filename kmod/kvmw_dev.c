@@ -360,11 +360,8 @@ static long kvmw_ioctl_stats_desc(void __user *uarg)
 
 static long kvmw_ioctl_stats_read(void __user *uarg)
 {
-	struct kvmw_stats_answer a = {};
 	struct kvmw_stats_read req;
-	struct kvmw_vm *vm = NULL;
 	int usize, ret;
-	bool count;
 
 	usize = kvmw_get_arg(&req, sizeof(req), KVMW_STATS_READ_SIZE_VER0,
 			     uarg);
@@ -376,51 +373,11 @@ static long kvmw_ioctl_stats_read(void __user *uarg)
 	    kvmw_check_array(req.vcpu_rec_size, KVMW_VCPU_REC_HDR_SIZE) ||
 	    kvmw_check_array(req.reason_rec_size, KVMW_REASON_REC_HDR_SIZE))
 		return -EINVAL;
-
-	count = !req.max_vms && !req.max_vcpus && !req.max_reasons;
-	mutex_lock(&kvmw_mutex);
-	kvmw_sweep();
-	if (req.vm_id) {
-		vm = kvmw_vm_by_id(req.vm_id);
-		if (!vm) {
-			mutex_unlock(&kvmw_mutex);
-			return -ENOENT;
-		}
-	}
-	/* A count, or too small a capacity, only counts. */
-	kvmw_stats_count(vm, &a);
-	ret = 0;
-	if (!count && a.nvm <= req.max_vms && a.nv <= req.max_vcpus &&
-	    a.nr <= req.max_reasons)
-		ret = kvmw_stats_build(vm, &a);
-	req.time_ns = ktime_get_boottime_ns();
-	mutex_unlock(&kvmw_mutex);
-	if (ret)
+	/* The records are written by kvmw_stats_read(), the counts here. */
+	ret = kvmw_stats_read(&req);
+	if (ret && ret != -E2BIG)
 		return ret;
-	req.nr_vms = a.nvm;
-	req.nr_vcpus = a.nv;
-	req.nr_reasons = a.nr;
-	if (count || a.nvm > req.max_vms || a.nv > req.max_vcpus ||
-	    a.nr > req.max_reasons) {
-		ret = kvmw_put_arg(uarg, &req, sizeof(req), usize);
-		if (!ret && !count)
-			ret = -E2BIG;
-		goto out;
-	}
-	/* Copied out after kvmw_mutex is dropped. */
-	ret = kvmw_put_array(req.vms_ptr, a.vms, a.vm_size, req.vm_rec_size,
-			     a.nvm);
-	if (!ret)
-		ret = kvmw_put_array(req.vcpus_ptr, a.vcpus, a.vcpu_size,
-				     req.vcpu_rec_size, a.nv);
-	if (!ret)
-		ret = kvmw_put_array(req.reasons_ptr, a.reasons, a.reason_size,
-				     req.reason_rec_size, a.nr);
-	if (!ret)
-		ret = kvmw_put_arg(uarg, &req, sizeof(req), usize);
-out:
-	kvmw_stats_answer_free(&a);
-	return ret;
+	return kvmw_put_arg(uarg, &req, sizeof(req), usize) ?: ret;
 }
 
 static long kvmw_ioctl_budget(void __user *uarg, bool set)

@@ -28,11 +28,14 @@
 
 #include <linux/mm.h>
 #include <linux/nodemask.h>
+#include <linux/pagemap.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/sort.h>
 #include <linux/string.h>
+#include <linux/timekeeping.h>
 #include <linux/topology.h>
+#include <linux/uaccess.h>
 
 #include <kvmwarden/categories.h>
 
@@ -265,11 +268,18 @@ const struct kvmw_stat_desc *kvmw_stats_layout(u32 *nr, u32 *nodes,
 	return kvmw_descs;
 }
 
+/* Four at a time: histograms are most of the values (32 per record). */
 static void kvmw_copy_values(u64 *dst, const u64 *src, unsigned int n)
 {
 	unsigned int i;
 
-	for (i = 0; i < n; i++)
+	for (i = 0; i + 4 <= n; i += 4) {
+		dst[i] = READ_ONCE(src[i]);
+		dst[i + 1] = READ_ONCE(src[i + 1]);
+		dst[i + 2] = READ_ONCE(src[i + 2]);
+		dst[i + 3] = READ_ONCE(src[i + 3]);
+	}
+	for (; i < n; i++)
 		dst[i] = READ_ONCE(src[i]);
 }
 
@@ -310,48 +320,90 @@ static void kvmw_stats_count_most(struct kvmw_vm *one,
 }
 
 /**
- * kvmw_stats_count() - the size of an answer, counting only
- * @one: the VM to read, or NULL for every VM
- * @a: its nvm, nv and nr are set; nothing is allocated
- *
- * Caller holds kvmw_mutex.
+ * struct kvmw_user_array - one array of records of the caller's
+ * @ptr: user address of its first record
+ * @usize: bytes per record there
+ * @cap: records it holds
+ * @ksize: bytes per record in the module (header and values)
+ * @rec: one record as the module lays it out, @ksize bytes
  */
-void kvmw_stats_count(struct kvmw_vm *one, struct kvmw_stats_answer *a)
-{
-	u32 most;
-
-	kvmw_stats_count_most(one, a, &most);
-}
+struct kvmw_user_array {
+	void __user *ptr;
+	size_t usize;
+	u32 cap;
+	size_t ksize;
+	void *rec;
+};
 
 /*
- * The answer being built: record buffers with room for @vcap, @rcap and
- * @mcap records, @recs room for the vCPUs of the largest VM.
+ * The answer being written: the caller's three arrays, @recs room for the
+ * vCPUs of the largest VM (@most), the counts so far in @a (records
+ * beyond an array's capacity are counted, not written), whether a VM
+ * outgrew @recs (@truncated) and whether a write faulted.
  */
 struct kvmw_stats_build {
 	struct kvmw_stats_answer *a;
+	struct kvmw_user_array vms, vcpus, reasons;
 	struct kvmw_vcpu **recs;
-	u32 vmcap, vcap, rcap, most;
+	u32 most;
 	bool truncated;
+	bool fault;
 };
 
-static void *kvmw_stats_vm_at(const struct kvmw_stats_answer *a, u32 i)
+/*
+ * Copy the record staged in @arr->rec to record @i of the caller's array,
+ * cut short or zero-extended to its size. Page faults are disabled by the
+ * caller: a page that is not present ends the copy with -EFAULT, and the
+ * caller faults it in without kvmw_mutex and tries again. Words are moved
+ * one by one rather than with copy_to_user(): see "Snapshot cost" in
+ * Documentation/design.rst.
+ */
+static int kvmw_put_rec(struct kvmw_user_array *arr, u32 i)
 {
-	return a->vms + (size_t)i * a->vm_size;
+	size_t n = min(arr->ksize, arr->usize), k;
+	void __user *dst = arr->ptr + (size_t)i * arr->usize;
+	const u64 *src = arr->rec;
+	const u8 *src8 = arr->rec;
+
+	if (!user_access_begin(dst, arr->usize))
+		return -EFAULT;
+	for (k = 0; k + 4 * sizeof(u64) <= n; k += 4 * sizeof(u64)) {
+		u64 __user *d = dst + k;
+		const u64 *w = &src[k / sizeof(u64)];
+
+		unsafe_put_user(w[0], d, efault);
+		unsafe_put_user(w[1], d + 1, efault);
+		unsafe_put_user(w[2], d + 2, efault);
+		unsafe_put_user(w[3], d + 3, efault);
+	}
+	for (; k + sizeof(u64) <= n; k += sizeof(u64))
+		unsafe_put_user(src[k / sizeof(u64)], (u64 __user *)(dst + k),
+				efault);
+	for (; k < n; k++)
+		unsafe_put_user(src8[k], (u8 __user *)(dst + k), efault);
+	for (; k + sizeof(u64) <= arr->usize; k += sizeof(u64))
+		unsafe_put_user(0ULL, (u64 __user *)(dst + k), efault);
+	for (; k < arr->usize; k++)
+		unsafe_put_user((u8)0, (u8 __user *)(dst + k), efault);
+	user_access_end();
+	return 0;
+efault:
+	user_access_end();
+	return -EFAULT;
 }
 
-static void *kvmw_stats_vcpu_at(const struct kvmw_stats_answer *a, u32 i)
+/* Record @i of @arr is staged: write it if it fits (else counted only). */
+static void kvmw_stats_put(struct kvmw_stats_build *b,
+			   struct kvmw_user_array *arr, u32 i)
 {
-	return a->vcpus + (size_t)i * a->vcpu_size;
-}
-
-static void *kvmw_stats_reason_at(const struct kvmw_stats_answer *a, u32 i)
-{
-	return a->reasons + (size_t)i * a->reason_size;
+	if (i < arr->cap && !b->fault && kvmw_put_rec(arr, i))
+		b->fault = true;
 }
 
 static void kvmw_stats_fill_vm(struct kvmw_vm *vm, u32 first_vcpu,
 			       u32 nr_vcpus, struct kvmw_vm_rec *r)
 {
+	/* Every byte of @r is written: it is copied out whole. */
 	const u32 *off = kvmw_off_vm;
 	u64 gone = READ_ONCE(vm->gone_ns);
 	struct kvmw_vm_mem mem;
@@ -523,24 +575,15 @@ static void kvmw_stats_fill_reason(const struct kvmw_vcpu *v,
 	}
 }
 
-/*
- * The reasons of @v as records from index @first on (at most @room), in
- * code order; returns how many were written and adds them to @s.
- */
-static u32 kvmw_stats_fill_reasons(struct kvmw_stats_build *b,
-				   const struct kvmw_vcpu *v, u32 vcpu_index,
-				   u32 vendor, u32 first,
+/* Write the @nr reasons @refs of @v from record @first on; see below. */
+static u32 kvmw_stats_emit_reasons(struct kvmw_stats_build *b,
+				   const struct kvmw_vcpu *v,
+				   const struct kvmw_reason_ref *refs, u32 nr,
+				   u32 vcpu_index, u32 vendor, u32 first,
 				   struct kvmw_reason_sums *s)
 {
-	struct kvmw_reason_ref refs[KVMW_NR_SLOTS + KVMW_NR_OVERFLOW];
-	/* Pairs with the release in the exit probe's kvmw_lat_assign(). */
-	u32 nr_lat = smp_load_acquire(&v->nr_lat);
-	u32 room = b->rcap - first, i, n = 0, nr;
+	u32 i, n = 0;
 
-	if (nr_lat < KVMW_LAT_REASONS)
-		nr = kvmw_stats_lat_reasons(v, nr_lat, refs);
-	else
-		nr = kvmw_stats_all_reasons(v, refs);
 	for (i = 0; i < nr; i++) {
 		const struct kvmw_reason_ref *ref = &refs[i];
 		u64 c;
@@ -554,20 +597,56 @@ static u32 kvmw_stats_fill_reasons(struct kvmw_stats_build *b,
 		/* A latency entry is given out before the first count. */
 		if (!c)
 			continue;
-		if (n == room) {
-			b->truncated = true;
-			break;
-		}
 		kvmw_stats_fill_reason(v, ref, vcpu_index, vendor, c,
-				       kvmw_stats_reason_at(b->a, first + n),
-				       s);
+				       b->reasons.rec, s);
+		kvmw_stats_put(b, &b->reasons, first + n);
 		n++;
 	}
 	return n;
 }
 
+/*
+ * The rare case of a vCPU whose latency table is full: its reasons are
+ * found among all slots. Out of line, as its array of every slot would
+ * otherwise be on the common path's stack (and zeroed there on kernels
+ * built with CONFIG_INIT_STACK_ALL_ZERO, 1.5 KiB per vCPU).
+ */
+static noinline u32 kvmw_stats_fill_all_reasons(struct kvmw_stats_build *b,
+						const struct kvmw_vcpu *v,
+						u32 vcpu_index, u32 vendor,
+						u32 first,
+						struct kvmw_reason_sums *s)
+{
+	struct kvmw_reason_ref refs[KVMW_NR_SLOTS + KVMW_NR_OVERFLOW];
+	u32 nr = kvmw_stats_all_reasons(v, refs);
+
+	return kvmw_stats_emit_reasons(b, v, refs, nr, vcpu_index, vendor,
+				       first, s);
+}
+
+/*
+ * The reasons of @v as records from index @first on, in code order;
+ * returns how many there are and adds them to @s.
+ */
+static u32 kvmw_stats_fill_reasons(struct kvmw_stats_build *b,
+				   const struct kvmw_vcpu *v, u32 vcpu_index,
+				   u32 vendor, u32 first,
+				   struct kvmw_reason_sums *s)
+{
+	struct kvmw_reason_ref refs[KVMW_LAT_REASONS];
+	/* Pairs with the release in the exit probe's kvmw_lat_assign(). */
+	u32 nr_lat = smp_load_acquire(&v->nr_lat);
+
+	if (nr_lat >= KVMW_LAT_REASONS)
+		return kvmw_stats_fill_all_reasons(b, v, vcpu_index, vendor,
+						   first, s);
+	kvmw_stats_lat_reasons(v, nr_lat, refs);
+	return kvmw_stats_emit_reasons(b, v, refs, nr_lat, vcpu_index, vendor,
+				       first, s);
+}
+
 /* Write the record of @v, whose reasons are the records [@first, +@nr). */
-static void kvmw_stats_fill_vcpu(const struct kvmw_vcpu *v, u32 vm_index,
+static void kvmw_stats_fill_vcpu(struct kvmw_vcpu *v, u32 vm_index,
 				 u32 first, u32 nr,
 				 const struct kvmw_reason_sums *s,
 				 struct kvmw_vcpu_rec *r)
@@ -645,13 +724,13 @@ static void kvmw_stats_fill_one(struct kvmw_stats_build *b,
 {
 	struct kvmw_stats_answer *a = b->a;
 	u32 vendor = READ_ONCE(vm->vendor);
-	/* The VM may have grown since the counting pass. */
-	u32 room = min(b->vcap - a->nv, b->most), first = a->nv, i, n = 0;
+	u32 first = a->nv, i, n = 0;
 	struct kvmw_vcpu *v;
 
 	list_for_each_entry_rcu(v, &vm->vcpus, vm_node,
 				lockdep_is_held(&kvmw_mutex)) {
-		if (n == room) {
+		/* The VM grew since the counting pass: run the pass again. */
+		if (n == b->most) {
 			b->truncated = true;
 			break;
 		}
@@ -663,117 +742,175 @@ static void kvmw_stats_fill_one(struct kvmw_stats_build *b,
 			break;
 	if (i < n)
 		sort(b->recs, n, sizeof(*b->recs), kvmw_cmp_vcpu, NULL);
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < n && !b->fault; i++) {
 		struct kvmw_reason_sums s = {};
 		u32 nr = kvmw_stats_fill_reasons(b, b->recs[i], a->nv, vendor,
 						 a->nr, &s);
 
 		kvmw_stats_fill_vcpu(b->recs[i], vm_index, a->nr, nr, &s,
-				     kvmw_stats_vcpu_at(a, a->nv));
+				     b->vcpus.rec);
+		kvmw_stats_put(b, &b->vcpus, a->nv);
 		a->nr += nr;
 		a->nv++;
 		/* A large answer must not hog the CPU (kvmw_mutex sleeps). */
 		if (!((i + 1) % 64))
 			cond_resched();
 	}
-	kvmw_stats_fill_vm(vm, first, n, kvmw_stats_vm_at(a, vm_index));
+	kvmw_stats_fill_vm(vm, first, a->nv - first, b->vms.rec);
+	kvmw_stats_put(b, &b->vms, vm_index);
 }
 
-void kvmw_stats_answer_free(struct kvmw_stats_answer *a)
+static void kvmw_user_array_init(struct kvmw_user_array *arr, u64 ptr,
+				 u32 usize, u32 cap, u32 scope, size_t hdr)
 {
-	kvfree(a->vms);
-	kvfree(a->vcpus);
-	kvfree(a->reasons);
-	a->vms = NULL;
-	a->vcpus = NULL;
-	a->reasons = NULL;
+	arr->ptr = u64_to_user_ptr(ptr);
+	arr->usize = usize;
+	arr->cap = cap;
+	arr->ksize = hdr + kvmw_scope_values[scope] * sizeof(u64);
+	arr->rec = NULL;
 }
 
-/*
- * Buffers for @b's capacities. Not zeroed: every byte of every record
- * returned is written by the fill functions.
- */
-static int kvmw_stats_alloc(struct kvmw_stats_build *b)
+static void kvmw_stats_build_free(struct kvmw_stats_build *b)
 {
-	struct kvmw_stats_answer *a = b->a;
-
-	a->vms = kvmalloc_array(max(b->vmcap, 1U), a->vm_size, GFP_KERNEL);
-	a->vcpus = kvmalloc_array(max(b->vcap, 1U), a->vcpu_size, GFP_KERNEL);
-	a->reasons = kvmalloc_array(max(b->rcap, 1U), a->reason_size,
-				    GFP_KERNEL);
-	b->recs = kvmalloc_array(max(b->most, 1U), sizeof(*b->recs),
-				 GFP_KERNEL);
-	if (a->vms && a->vcpus && a->reasons && b->recs)
-		return 0;
+	kvfree(b->vms.rec);
+	kvfree(b->vcpus.rec);
+	kvfree(b->reasons.rec);
 	kvfree(b->recs);
-	b->recs = NULL;
-	kvmw_stats_answer_free(a);
-	return -ENOMEM;
 }
+
+/* Fault in the part of @arr an answer of @nr records writes. */
+static int kvmw_user_array_fault_in(const struct kvmw_user_array *arr, u32 nr)
+{
+	size_t len = (size_t)min(nr, arr->cap) * arr->usize;
+
+	return fault_in_writeable(arr->ptr, len) ? -EFAULT : 0;
+}
+
+/* Passes a read makes before it gives up (pages keep going away). */
+#define KVMW_STATS_TRIES	8
 
 /**
- * kvmw_stats_build() - the records of one VM or of every VM
- * @one: the VM, or NULL for every VM
- * @a: the answer: buffers (freed with kvmw_stats_answer_free()) and the
- *	number of records in each
+ * kvmw_stats_read() - answer KVMW_IOC_STATS_READ
+ * @req: the caller's request, its sizes checked; the counts and @time_ns
+ *	are set when the return value is 0 or -E2BIG
  *
- * One counting pass sizes the buffers, one fill pass writes the records.
- * VMs can gain vCPUs and reasons, and new VMs appear, in between; then
- * the answer is built again with some headroom, so that nothing that
- * existed when the call began is left out. After a third try what still
- * does not fit waits for the next call. Caller holds kvmw_mutex.
+ * A counting pass sizes the answer; when the caller's arrays hold it, a
+ * fill pass writes every record straight into them, under kvmw_mutex
+ * with page faults disabled, so the mutex never waits for a page fault
+ * and no buffer of the answer's size is allocated, zeroed, copied and
+ * freed. A write that finds its page missing ends the pass: the pages
+ * are faulted in without the mutex and the pass runs again, as it does
+ * when a VM gained vCPUs between the two passes.
  *
- * Return: 0 or -ENOMEM.
+ * Return: 0, -ENOENT (unknown @req->vm_id), -E2BIG (a capacity too
+ * small; when VMs grew during the call beyond the capacities, the arrays
+ * may hold part of an answer), -EFAULT or -ENOMEM.
  */
-int kvmw_stats_build(struct kvmw_vm *one, struct kvmw_stats_answer *a)
+int kvmw_stats_read(struct kvmw_stats_read *req)
 {
-	struct kvmw_stats_build b;
-	unsigned int tries;
+	bool count = !req->max_vms && !req->max_vcpus && !req->max_reasons;
+	struct kvmw_stats_build b = {};
+	struct kvmw_stats_answer a = {};
 	struct kvmw_vm *vm;
-	u32 most;
+	unsigned int tries;
+	u32 most, cv, cr;
+	int ret = 0;
 
-	for (tries = 0; ; tries++) {
-		kvmw_stats_count_most(one, a, &most);
-		memset(&b, 0, sizeof(b));
-		b.a = a;
-		b.vmcap = a->nvm;
-		b.vcap = a->nv;
-		b.rcap = a->nr;
-		b.most = most;
-		if (tries) {
-			b.vmcap += 4;
-			b.vcap += b.vcap / 4 + 8;
-			b.rcap += b.rcap / 4 + 64;
-			b.most += b.most / 4 + 8;
+	b.a = &a;
+	kvmw_user_array_init(&b.vms, req->vms_ptr, req->vm_rec_size,
+			     req->max_vms, KVMW_SCOPE_VM,
+			     sizeof(struct kvmw_vm_rec));
+	kvmw_user_array_init(&b.vcpus, req->vcpus_ptr, req->vcpu_rec_size,
+			     req->max_vcpus, KVMW_SCOPE_VCPU,
+			     sizeof(struct kvmw_vcpu_rec));
+	kvmw_user_array_init(&b.reasons, req->reasons_ptr,
+			     req->reason_rec_size, req->max_reasons,
+			     KVMW_SCOPE_REASON, sizeof(struct kvmw_reason_rec));
+	if (!count) {
+		b.vms.rec = kvmalloc(b.vms.ksize, GFP_KERNEL);
+		b.vcpus.rec = kvmalloc(b.vcpus.ksize, GFP_KERNEL);
+		b.reasons.rec = kvmalloc(b.reasons.ksize, GFP_KERNEL);
+		if (!b.vms.rec || !b.vcpus.rec || !b.reasons.rec) {
+			ret = -ENOMEM;
+			goto out;
 		}
-		a->vm_size = sizeof(struct kvmw_vm_rec) +
-			     kvmw_scope_values[KVMW_SCOPE_VM] * sizeof(u64);
-		a->vcpu_size = sizeof(struct kvmw_vcpu_rec) +
-			       kvmw_scope_values[KVMW_SCOPE_VCPU] * sizeof(u64);
-		a->reason_size = sizeof(struct kvmw_reason_rec) +
-			kvmw_scope_values[KVMW_SCOPE_REASON] * sizeof(u64);
-		if (kvmw_stats_alloc(&b))
-			return -ENOMEM;
-		a->nvm = 0;
-		a->nv = 0;
-		a->nr = 0;
-		if (one) {
-			kvmw_stats_fill_one(&b, one, 0);
-			a->nvm = 1;
+	}
+	for (tries = 0; ; tries++) {
+		mutex_lock(&kvmw_mutex);
+		kvmw_sweep();
+		vm = NULL;
+		if (req->vm_id) {
+			vm = kvmw_vm_by_id(req->vm_id);
+			if (!vm) {
+				ret = -ENOENT;
+				goto unlock;
+			}
+		}
+		kvmw_stats_count_most(vm, &a, &most);
+		if (count || a.nvm > req->max_vms || a.nv > req->max_vcpus ||
+		    a.nr > req->max_reasons) {
+			ret = count ? 0 : -E2BIG;
+			goto unlock;
+		}
+		cv = a.nv;
+		cr = a.nr;
+		if (most > b.most) {
+			kvfree(b.recs);
+			b.most = most + most / 4 + 8;
+			b.recs = kvmalloc_array(b.most, sizeof(*b.recs),
+						GFP_KERNEL);
+			if (!b.recs) {
+				b.most = 0;
+				ret = -ENOMEM;
+				goto unlock;
+			}
+		}
+		a.nvm = 0;
+		a.nv = 0;
+		a.nr = 0;
+		b.truncated = false;
+		b.fault = false;
+		pagefault_disable();
+		if (vm) {
+			kvmw_stats_fill_one(&b, vm, 0);
+			a.nvm = 1;
 		} else {
 			list_for_each_entry_rcu(vm, &kvmw_vms, node,
 						lockdep_is_held(&kvmw_mutex)) {
-				if (a->nvm == b.vmcap) {
-					b.truncated = true;
-					break;
-				}
-				kvmw_stats_fill_one(&b, vm, a->nvm);
-				a->nvm++;
+				kvmw_stats_fill_one(&b, vm, a.nvm);
+				a.nvm++;
 			}
 		}
-		kvfree(b.recs);
-		if (!b.truncated || tries == 2)
-			return 0;
-		kvmw_stats_answer_free(a);
+		pagefault_enable();
+		if (b.fault || b.truncated)
+			ret = -EAGAIN;
+		else if (a.nvm > req->max_vms || a.nv > req->max_vcpus ||
+			 a.nr > req->max_reasons)
+			ret = -E2BIG;
+		else
+			ret = 0;
+unlock:
+		req->time_ns = ktime_get_boottime_ns();
+		mutex_unlock(&kvmw_mutex);
+		if (ret != -EAGAIN)
+			break;
+		if (tries + 1 == KVMW_STATS_TRIES) {
+			ret = b.fault ? -EFAULT : -EAGAIN;
+			break;
+		}
+		/* The answer's pages, with room for some growth. */
+		if (b.fault &&
+		    (kvmw_user_array_fault_in(&b.vms, a.nvm + 4) ||
+		     kvmw_user_array_fault_in(&b.vcpus, cv + cv / 4 + 8) ||
+		     kvmw_user_array_fault_in(&b.reasons, cr + cr / 4 + 64))) {
+			ret = -EFAULT;
+			break;
+		}
 	}
+	req->nr_vms = a.nvm;
+	req->nr_vcpus = a.nv;
+	req->nr_reasons = a.nr;
+out:
+	kvmw_stats_build_free(&b);
+	return ret;
 }
