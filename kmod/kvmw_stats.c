@@ -240,8 +240,8 @@ void kvmw_stats_init(void)
 {
 	unsigned int next = 0;
 
-	/* Nodes beyond the internal arrays are counted as unknown. */
-	kvmw_stat_nodes = min_t(u32, nr_node_ids, KVMW_MAX_NODES);
+	/* The records count every node of the host. */
+	kvmw_stat_nodes = kvmw_nr_nodes();
 	memset(kvmw_scope_values, 0, sizeof(kvmw_scope_values));
 	kvmw_stats_scope(KVMW_SCOPE_VM, kvmw_vm_defs, KVMW_SV_NR, kvmw_off_vm,
 			 &next);
@@ -406,7 +406,7 @@ static void kvmw_stats_fill_vm(struct kvmw_vm *vm, u32 first_vcpu,
 	/* Every byte of @r is written: it is copied out whole. */
 	const u32 *off = kvmw_off_vm;
 	u64 gone = READ_ONCE(vm->gone_ns);
-	struct kvmw_vm_mem mem;
+	struct kvmw_mem_pass mem;
 	u64 *val = r->values;
 
 	r->vm_id = vm->id;
@@ -424,7 +424,7 @@ static void kvmw_stats_fill_vm(struct kvmw_vm *vm, u32 first_vcpu,
 	r->gone_ns = gone;
 	memcpy(r->comm, vm->comm, sizeof(r->comm));
 
-	kvmw_mem_read(vm, &mem);
+	kvmw_mem_read(vm, &mem, &val[off[KVMW_SV_MEM_NODE]]);
 	val[off[KVMW_SV_MEM_PAGES]] = mem.pages;
 	val[off[KVMW_SV_MEM_STRIDE]] = mem.stride;
 	val[off[KVMW_SV_MEM_SAMPLES]] = mem.sampled;
@@ -432,8 +432,6 @@ static void kvmw_stats_fill_vm(struct kvmw_vm *vm, u32 first_vcpu,
 	val[off[KVMW_SV_MEM_NODE_UNKNOWN]] = mem.node_unknown;
 	val[off[KVMW_SV_MEM_PASSES]] = mem.passes;
 	val[off[KVMW_SV_MEM_PASS_TIME]] = mem.pass_ns;
-	memcpy(&val[off[KVMW_SV_MEM_NODE]], mem.node,
-	       kvmw_stat_nodes * sizeof(u64));
 }
 
 /* A reason of a vCPU: its slot (dense, or KVMW_NR_SLOTS + overflow). */
@@ -687,7 +685,8 @@ static void kvmw_stats_fill_vcpu(struct kvmw_vcpu *v, u32 vm_index,
 	val[off[KVMW_SC_F_TIME_MAX]] = max(fmax, s->misconfig_max);
 	val[off[KVMW_SC_F_NODE_UNKNOWN]] = READ_ONCE(f->node_unknown) +
 					   s->misconfig;
-	kvmw_copy_values(&val[off[KVMW_SC_F_NODE]], f->node, kvmw_stat_nodes);
+	kvmw_copy_values(&val[off[KVMW_SC_F_NODE]], kvmw_fault_nodes(v),
+			 kvmw_stat_nodes);
 	hist = &val[off[KVMW_SC_F_HIST]];
 	kvmw_copy_values(hist, f->hist, KVMW_LAT_BUCKETS);
 	if (s->misconfig_hist)
@@ -704,7 +703,7 @@ static void kvmw_stats_fill_vcpu(struct kvmw_vcpu *v, u32 vm_index,
 	val[off[KVMW_SC_LAST_CPU]] = cpu;
 	val[off[KVMW_SC_LAST_NODE]] = cpu < nr_cpu_ids ? cpu_to_node(cpu) :
 				      KVMW_CPU_NONE;
-	kvmw_copy_values(&val[off[KVMW_SC_RUN_NODE]], sc->run_node_ns,
+	kvmw_copy_values(&val[off[KVMW_SC_RUN_NODE]], kvmw_run_nodes(v),
 			 kvmw_stat_nodes);
 	kvmw_copy_values(&val[off[KVMW_SC_RQ_HIST]], sc->rq_hist,
 			 KVMW_LAT_BUCKETS);
