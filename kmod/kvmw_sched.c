@@ -70,7 +70,7 @@ static noinline struct kvmw_vcpu *kvmw_task_vcpu(struct task_struct *p)
 	return v;
 }
 
-static void kvmw_run_close(struct kvmw_vcpu *v, u64 now)
+static __always_inline void kvmw_run_close(struct kvmw_vcpu *v, u64 now)
 {
 	struct kvmw_sched *s = &v->sched;
 	unsigned int nid;
