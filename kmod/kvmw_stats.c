@@ -777,12 +777,16 @@ static void kvmw_stats_build_free(struct kvmw_stats_build *b)
 	kvfree(b->recs);
 }
 
-/* Fault in the part of @arr an answer of @nr records writes. */
+/*
+ * Fault in the part of @arr an answer of @nr records writes, without
+ * writing to it (fault_in_writeable() would store zeroes, also past the
+ * records the answer ends up having).
+ */
 static int kvmw_user_array_fault_in(const struct kvmw_user_array *arr, u32 nr)
 {
 	size_t len = (size_t)min(nr, arr->cap) * arr->usize;
 
-	return fault_in_writeable(arr->ptr, len) ? -EFAULT : 0;
+	return fault_in_safe_writeable(arr->ptr, len) ? -EFAULT : 0;
 }
 
 /* Passes a read makes before it gives up (pages keep going away). */
