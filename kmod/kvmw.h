@@ -29,12 +29,13 @@
  *  kvmw_sched.c     the scheduler probes
  *  kvmw_budget.c    exit budgets: token buckets, the vCPU's park
  *  kvmw_probe.c     the kvm_exit/kvm_entry/kvm_page_fault probes
- *  kvmw_snapshot.c  answers built from the records
- *  kvmw_stats.c     the self-describing statistics, laid out from them
+ *  kvmw_snapshot.c  the per-struct snapshots (API 1), built from the records
+ *  kvmw_stats.c     the self-describing statistics, built from the records
  *  kvmw_dev.c       /dev/kvmwarden and its ioctls
  *  kvmw_main.c      load and unload
  *
- * probes -> records -> snapshot -> device; the records emit events.
+ * probes -> records -> snapshot, stats -> device; the records emit
+ * events. kvmw_stats.c does not use kvmw_snapshot.c.
  */
 #ifndef KVMW_H
 #define KVMW_H
@@ -46,6 +47,7 @@
 #include <linux/list.h>
 #include <linux/list_nulls.h>
 #include <linux/mutex.h>
+#include <linux/nodemask.h>
 #include <linux/percpu.h>
 #include <linux/rculist.h>
 #include <linux/sched.h>
@@ -109,10 +111,11 @@ struct kvmw_lat {
  * @total_ns: fault-to-next-entry time
  * @max_ns: longest of those
  * @node_unknown: faults without a backing page found
- * @node: faults per NUMA node of the backing page
  * @hist: latency histogram, KVMW_LAT_BUCKETS layout
  *
- * Single writer (the vCPU thread), lock-free readers.
+ * The faults per NUMA node of the backing page are in the vCPU record's
+ * per-node values (kvmw_fault_nodes()). Single writer (the vCPU thread),
+ * lock-free readers.
  */
 struct kvmw_faults {
 	u64 n;
@@ -123,7 +126,6 @@ struct kvmw_faults {
 	u64 total_ns;
 	u64 max_ns;
 	u64 node_unknown;
-	u64 node[KVMW_MAX_NODES];
 	u64 hist[KVMW_LAT_BUCKETS];
 };
 
@@ -142,8 +144,10 @@ struct kvmw_faults {
  * @sleeps: voluntary switch-outs (blocked)
  * @migrations: CPU changes
  * @node_migrations: CPU changes across NUMA nodes
- * @run_node_ns: run time per node of the CPU
  * @rq_hist: the waits, KVMW_LAT_BUCKETS layout
+ *
+ * The run time per NUMA node of the CPU is in the vCPU record's per-node
+ * values (kvmw_run_nodes()).
  *
  * Written by the scheduler probes under the scheduler's own serialisation
  * of the task (its runqueue lock or pi_lock: events of one task never run
@@ -161,8 +165,30 @@ struct kvmw_sched {
 	u64 sleeps;
 	u64 migrations;
 	u64 node_migrations;
-	u64 run_node_ns[KVMW_MAX_NODES];
 	u64 rq_hist[KVMW_LAT_BUCKETS];
+};
+
+/**
+ * struct kvmw_mem_pass - counters of one pass of the memory sampler
+ * @pages: guest pages in the memslots when the pass started
+ * @stride: pages between two samples
+ * @sampled: samples taken
+ * @unmapped: of which no page was resident
+ * @node_unknown: of which on no node known
+ * @passes: complete passes, this one included once complete
+ * @pass_ns: CLOCK_BOOTTIME when it completed
+ *
+ * The samples per node are in the VM record's per-node values
+ * (kvmw_mem_nodes()).
+ */
+struct kvmw_mem_pass {
+	u64 pages;
+	u64 stride;
+	u64 sampled;
+	u64 unmapped;
+	u64 node_unknown;
+	u64 passes;
+	u64 pass_ns;
 };
 
 /**
@@ -179,8 +205,8 @@ struct kvmw_mem {
 	unsigned long next;
 	bool active;
 	u64 gfn;
-	struct kvmw_vm_mem cur;
-	struct kvmw_vm_mem done;
+	struct kvmw_mem_pass cur;
+	struct kvmw_mem_pass done;
 };
 
 /* struct kvmw_vcpu::entry_work: what the next entry has to finish */
@@ -234,6 +260,9 @@ struct kvmw_mem {
  *	bucket starts again; at most one record per thread id is in it)
  * @vm_node: entry in vm->vcpus (RCU for readers holding kvmw_mutex)
  * @pool_next: free-list link while in the pool
+ * @node_vals: the per-node arrays, kvmw_nr_nodes() values each: run time
+ *	per node of the CPU (kvmw_run_nodes()), then faults per node of the
+ *	backing page (kvmw_fault_nodes())
  *
  * The counters are written only by the thread running the vCPU (KVM_RUN
  * holds the vCPU mutex) and read with READ_ONCE() by snapshots, so they
@@ -275,6 +304,7 @@ struct kvmw_vcpu {
 	struct hlist_nulls_node tid_node;
 	struct list_head vm_node;
 	struct kvmw_vcpu *pool_next;
+	u64 node_vals[];
 };
 
 /**
@@ -319,6 +349,9 @@ struct kvmw_vmm {
  * @node: entry in kvmw_vms
  * @hnode: entry in kvmw_vm_hash (by @kvm_key) while live
  * @pool_next: free-list link while in the pool
+ * @mem_node: the memory samples per node, kvmw_nr_nodes() values each:
+ *	of the pass in progress, then of the last complete pass
+ *	(kvmw_mem_nodes())
  */
 struct kvmw_vm {
 	const struct kvm *kvm_key;
@@ -340,7 +373,34 @@ struct kvmw_vm {
 	struct list_head node;
 	struct hlist_node hnode;
 	struct kvmw_vm *pool_next;
+	u64 mem_node[];
 };
+
+/*
+ * NUMA node numbers the per-node arrays cover: every node the host can
+ * have (nr_node_ids, fixed at boot), so that nothing is lost on hosts
+ * with many nodes. The records carry these arrays at their end.
+ */
+static __always_inline unsigned int kvmw_nr_nodes(void)
+{
+	return nr_node_ids;
+}
+
+static __always_inline u64 *kvmw_run_nodes(struct kvmw_vcpu *v)
+{
+	return v->node_vals;
+}
+
+static __always_inline u64 *kvmw_fault_nodes(struct kvmw_vcpu *v)
+{
+	return v->node_vals + kvmw_nr_nodes();
+}
+
+/* @done: the last complete pass's, else the pass in progress's */
+static __always_inline u64 *kvmw_mem_nodes(struct kvmw_vm *vm, bool done)
+{
+	return vm->mem_node + (done ? kvmw_nr_nodes() : 0);
+}
 
 /* kvmw_records.c */
 DECLARE_PER_CPU(struct kvmw_vcpu *, kvmw_last);
@@ -430,7 +490,7 @@ static inline bool kvmw_mem_due(const struct kvmw_vm *vm)
 
 void kvmw_mem_init(struct kvmw_vm *vm);
 void kvmw_mem_sample(struct kvmw_vm *vm, struct kvm_vcpu *vcpu);
-void kvmw_mem_read(struct kvmw_vm *vm, struct kvmw_vm_mem *out);
+void kvmw_mem_read(struct kvmw_vm *vm, struct kvmw_mem_pass *out, u64 *nodes);
 
 /* kvmw_sched.c */
 int kvmw_sched_init(void);
@@ -439,7 +499,6 @@ void kvmw_sched_want(void);
 bool kvmw_sched_available(void);
 void kvmw_sched_start(struct kvmw_vcpu *v, u64 now);
 void kvmw_sched_leave_kvm(struct kvmw_vcpu *v, u64 now);
-void kvmw_sched_read(const struct kvmw_vcpu *v, struct kvmw_vcpu_info *vi);
 
 /* kvmw_probe.c */
 int kvmw_probes_register(void);
@@ -475,16 +534,20 @@ void kvmw_snap_free(struct kvmw_snap_buf *b);
 void kvmw_fill_vm_info(const struct kvmw_vm *vm, struct kvmw_vm_info *out);
 
 /* kvmw_stats.c */
+/**
+ * struct kvmw_stats_answer - the size of a KVMW_IOC_STATS_READ answer
+ * @nvm: VM records
+ * @nv: vCPU records
+ * @nr: reason records
+ */
+struct kvmw_stats_answer {
+	u32 nvm, nv, nr;
+};
+
 void kvmw_stats_init(void);
 const struct kvmw_stat_desc *kvmw_stats_layout(u32 *nr, u32 *nodes,
 					       const u32 **values);
-void kvmw_stats_vm_rec(const struct kvmw_vm_info *info,
-		       const struct kvmw_vm_mem *mem, u32 first_vcpu,
-		       struct kvmw_vm_rec *r);
-void kvmw_stats_vcpu_rec(const struct kvmw_vcpu_info *vi, u32 vm_index,
-			 struct kvmw_vcpu_rec *r);
-void kvmw_stats_reason_rec(const struct kvmw_reason_stat *rs, u32 vendor,
-			   struct kvmw_reason_rec *r);
+int kvmw_stats_read(struct kvmw_stats_read *req);
 
 /* kvmw_events.c */
 int kvmw_events_init(void);

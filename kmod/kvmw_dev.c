@@ -358,69 +358,10 @@ static long kvmw_ioctl_stats_desc(void __user *uarg)
 	return kvmw_put_arg(uarg, &req, sizeof(req), usize);
 }
 
-/* Records of a stats read, in kernel buffers of the module's own sizes. */
-struct kvmw_stats_bufs {
-	void *vms, *vcpus, *reasons;
-	size_t vm_size, vcpu_size, reason_size;
-};
-
-static void kvmw_stats_bufs_free(struct kvmw_stats_bufs *r)
-{
-	kvfree(r->vms);
-	kvfree(r->vcpus);
-	kvfree(r->reasons);
-}
-
-/* Lay the snapshot in @b and @ents (@nvm VMs) out as records in @r. */
-static int kvmw_stats_records(const struct kvmw_snap_buf *b,
-			      const struct kvmw_vm_entry *ents, u32 nvm,
-			      struct kvmw_stats_bufs *r)
-{
-	const u32 *values;
-	u32 nr, nodes, i, j;
-
-	kvmw_stats_layout(&nr, &nodes, &values);
-	r->vm_size = sizeof(struct kvmw_vm_rec) +
-		     values[KVMW_SCOPE_VM] * sizeof(u64);
-	r->vcpu_size = sizeof(struct kvmw_vcpu_rec) +
-		       values[KVMW_SCOPE_VCPU] * sizeof(u64);
-	r->reason_size = sizeof(struct kvmw_reason_rec) +
-			 values[KVMW_SCOPE_REASON] * sizeof(u64);
-	r->vms = kvcalloc(max(nvm, 1U), r->vm_size, GFP_KERNEL);
-	r->vcpus = kvcalloc(max(b->nv, 1U), r->vcpu_size, GFP_KERNEL);
-	r->reasons = kvcalloc(max(b->nr, 1U), r->reason_size, GFP_KERNEL);
-	if (!r->vms || !r->vcpus || !r->reasons)
-		return -ENOMEM;
-	for (i = 0; i < nvm; i++) {
-		const struct kvmw_vm_entry *e = &ents[i];
-
-		kvmw_stats_vm_rec(&e->vm, &e->mem, e->first_vcpu,
-				  r->vms + i * r->vm_size);
-		for (j = e->first_vcpu; j < e->first_vcpu + e->vm.nr_vcpus;
-		     j++) {
-			const struct kvmw_vcpu_info *vi = &b->vbuf[j];
-			u32 k;
-
-			kvmw_stats_vcpu_rec(vi, i, r->vcpus + j * r->vcpu_size);
-			for (k = vi->first_reason;
-			     k < vi->first_reason + vi->nr_reasons; k++)
-				kvmw_stats_reason_rec(&b->rbuf[k], e->vm.vendor,
-						      r->reasons +
-						      k * r->reason_size);
-		}
-	}
-	return 0;
-}
-
 static long kvmw_ioctl_stats_read(void __user *uarg)
 {
-	struct kvmw_stats_bufs recs = {};
-	struct kvmw_vm_entry *ents = NULL;
 	struct kvmw_stats_read req;
-	struct kvmw_snap_buf b = {};
-	struct kvmw_vm *vm = NULL;
 	int usize, ret;
-	bool count;
 
 	usize = kvmw_get_arg(&req, sizeof(req), KVMW_STATS_READ_SIZE_VER0,
 			     uarg);
@@ -432,54 +373,11 @@ static long kvmw_ioctl_stats_read(void __user *uarg)
 	    kvmw_check_array(req.vcpu_rec_size, KVMW_VCPU_REC_HDR_SIZE) ||
 	    kvmw_check_array(req.reason_rec_size, KVMW_REASON_REC_HDR_SIZE))
 		return -EINVAL;
-
-	count = !req.max_vms && !req.max_vcpus && !req.max_reasons;
-	mutex_lock(&kvmw_mutex);
-	kvmw_sweep();
-	if (req.vm_id) {
-		vm = kvmw_vm_by_id(req.vm_id);
-		if (!vm) {
-			mutex_unlock(&kvmw_mutex);
-			return -ENOENT;
-		}
-	}
-	ret = kvmw_snap_build(vm, &b, &ents, &req.nr_vms, true);
-	if (!ret && !count && req.nr_vms <= req.max_vms &&
-	    b.nv <= req.max_vcpus && b.nr <= req.max_reasons) {
-		kvfree(ents);
-		ret = kvmw_snap_build(vm, &b, &ents, &req.nr_vms, false);
-	}
-	req.time_ns = ktime_get_boottime_ns();
-	mutex_unlock(&kvmw_mutex);
-	if (ret)
+	/* The records are written by kvmw_stats_read(), the counts here. */
+	ret = kvmw_stats_read(&req);
+	if (ret && ret != -E2BIG)
 		return ret;
-	req.nr_vcpus = b.nv;
-	req.nr_reasons = b.nr;
-	if (count || req.nr_vms > req.max_vms || b.nv > req.max_vcpus ||
-	    b.nr > req.max_reasons) {
-		ret = kvmw_put_arg(uarg, &req, sizeof(req), usize);
-		if (!ret && !count)
-			ret = -E2BIG;
-		goto out;
-	}
-	ret = kvmw_stats_records(&b, ents, req.nr_vms, &recs);
-	if (!ret)
-		ret = kvmw_put_array(req.vms_ptr, recs.vms, recs.vm_size,
-				     req.vm_rec_size, req.nr_vms);
-	if (!ret)
-		ret = kvmw_put_array(req.vcpus_ptr, recs.vcpus, recs.vcpu_size,
-				     req.vcpu_rec_size, b.nv);
-	if (!ret)
-		ret = kvmw_put_array(req.reasons_ptr, recs.reasons,
-				     recs.reason_size, req.reason_rec_size,
-				     b.nr);
-	if (!ret)
-		ret = kvmw_put_arg(uarg, &req, sizeof(req), usize);
-out:
-	kvmw_stats_bufs_free(&recs);
-	kvfree(ents);
-	kvmw_snap_free(&b);
-	return ret;
+	return kvmw_put_arg(uarg, &req, sizeof(req), usize) ?: ret;
 }
 
 static long kvmw_ioctl_budget(void __user *uarg, bool set)

@@ -82,7 +82,9 @@ void kvmw_mem_sample(struct kvmw_vm *vm, struct kvm_vcpu *vcpu)
 {
 	struct kvm *kvm = vcpu->kvm;
 	struct kvmw_mem *m = &vm->mem;
-	struct kvmw_vm_mem *c = &m->cur;
+	struct kvmw_mem_pass *c = &m->cur;
+	u64 *cur_node = kvmw_mem_nodes(vm, false);
+	unsigned int nodes = kvmw_nr_nodes();
 	unsigned int i, samples, batch;
 	struct kvm_memslot_iter iter;
 	struct kvm_memslots *slots;
@@ -99,6 +101,7 @@ void kvmw_mem_sample(struct kvmw_vm *vm, struct kvm_vcpu *vcpu)
 	slots = kvm_memslots(kvm);
 	if (!m->active) {
 		memset(c, 0, sizeof(*c));
+		memset(cur_node, 0, nodes * sizeof(*cur_node));
 		c->pages = kvmw_slots_pages(slots);
 		samples = max(READ_ONCE(mem_samples), 1U);
 		c->stride = max_t(u64, 1, DIV_ROUND_UP_ULL(c->pages, samples));
@@ -117,6 +120,8 @@ void kvmw_mem_sample(struct kvmw_vm *vm, struct kvm_vcpu *vcpu)
 			c->passes = m->done.passes + 1;
 			c->pass_ns = ktime_get_boottime_ns();
 			m->done = *c;
+			memcpy(kvmw_mem_nodes(vm, true), cur_node,
+			       nodes * sizeof(*cur_node));
 			m->active = false;
 			break;
 		}
@@ -136,8 +141,8 @@ void kvmw_mem_sample(struct kvmw_vm *vm, struct kvm_vcpu *vcpu)
 		nid = kvmw_hva_node(hva);
 		if (nid < 0)
 			c->unmapped++;
-		else if (nid < KVMW_MAX_NODES)
-			c->node[nid]++;
+		else if ((unsigned int)nid < nodes)
+			cur_node[nid]++;
 		else
 			c->node_unknown++;
 	}
@@ -150,11 +155,14 @@ unlock:
  * kvmw_mem_read() - the last complete memory pass of a VM
  * @vm: the VM's record
  * @out: filled with it (zeroes before the first pass)
+ * @nodes: filled with its samples per node, kvmw_nr_nodes() values
  */
-void kvmw_mem_read(struct kvmw_vm *vm, struct kvmw_vm_mem *out)
+void kvmw_mem_read(struct kvmw_vm *vm, struct kvmw_mem_pass *out, u64 *nodes)
 {
 	/* The samplers only trylock: taking it here cannot deadlock. */
 	spin_lock(&vm->mem.lock);
 	*out = vm->mem.done;
+	memcpy(nodes, kvmw_mem_nodes(vm, true),
+	       kvmw_nr_nodes() * sizeof(*nodes));
 	spin_unlock(&vm->mem.lock);
 }

@@ -209,12 +209,19 @@ static void kvmw_probe_user_exit(void *data, u32 reason, int err)
 		kvmw_user_exit_account(v, now);
 }
 
-static void kvmw_fault_node(struct kvmw_faults *f, int nid)
+/* Count a fault of @v on node @nid, -1 when not known. */
+static void kvmw_fault_node(struct kvmw_vcpu *v, int nid)
 {
-	if (nid >= 0 && nid < KVMW_MAX_NODES)
-		WRITE_ONCE(f->node[nid], f->node[nid] + 1);
-	else
+	struct kvmw_faults *f = &v->faults;
+
+	/* Every node of the host has its slot. */
+	if ((unsigned int)nid < kvmw_nr_nodes()) {
+		u64 *n = &kvmw_fault_nodes(v)[nid];
+
+		WRITE_ONCE(*n, *n + 1);
+	} else {
 		WRITE_ONCE(f->node_unknown, f->node_unknown + 1);
+	}
 }
 
 /*
@@ -247,7 +254,7 @@ static noinline u64 kvmw_entry_work(struct kvmw_vcpu *v, struct kvm_vcpu *vcpu,
 	}
 	/* A first touch maps the page only now: look again. */
 	if (work & KVMW_WORK_FAULT_NODE)
-		kvmw_fault_node(f, kvmw_hva_node(v->fault_hva));
+		kvmw_fault_node(v, kvmw_hva_node(v->fault_hva));
 	v->entry_work = 0;
 	if (work & KVMW_WORK_MEM) {
 		kvmw_mem_sample(v->vm, vcpu);
@@ -347,14 +354,14 @@ static void kvmw_probe_fault(void *data, struct kvm_vcpu *vcpu, u64 gpa,
 
 	/* A fault whose entry never came (cannot happen today): settle it. */
 	if (v->entry_work & KVMW_WORK_FAULT_NODE)
-		kvmw_fault_node(f, -1);
+		kvmw_fault_node(v, -1);
 	v->entry_work &= ~KVMW_WORK_FAULT_NODE;
 	v->entry_work |= KVMW_WORK_FAULT;
 	v->fault_ts = now;
 
 	/* An L2 guest's address is not in L1's memslots: node unknown. */
 	if (unlikely(kvmw_vcpu_in_l2(vcpu))) {
-		kvmw_fault_node(f, -1);
+		kvmw_fault_node(v, -1);
 		kvmw_budget_npf(v, false);
 		return;
 	}
@@ -362,13 +369,13 @@ static void kvmw_probe_fault(void *data, struct kvm_vcpu *vcpu, u64 gpa,
 	if (mmio || !hva) {
 		/* No memslot (or an MMIO translation): emulated MMIO. */
 		WRITE_ONCE(f->mmio, f->mmio + 1);
-		kvmw_fault_node(f, -1);
+		kvmw_fault_node(v, -1);
 		kvmw_budget_npf(v, true);
 		return;
 	}
 	kvmw_budget_npf(v, false);
 	if (nid >= 0) {
-		kvmw_fault_node(f, nid);
+		kvmw_fault_node(v, nid);
 		return;
 	}
 	v->fault_hva = hva;

@@ -608,14 +608,19 @@ static bool kvmw_refill_one(void)
 
 	if (!need_vcpu && !need_vm && !need_vmm)
 		return false;
-	/* Several pages with the latency tables: allow vmalloc. */
+	/*
+	 * Several pages with the latency tables: allow vmalloc. Both
+	 * records end in per-node arrays, two of kvmw_nr_nodes() each.
+	 */
 	if (need_vcpu) {
-		v = kvzalloc(sizeof(*v), KVMW_GFP_REFILL);
+		v = kvzalloc(struct_size(v, node_vals, 2 * kvmw_nr_nodes()),
+			     KVMW_GFP_REFILL);
 		if (!v)
 			return false;
 	}
 	if (need_vm) {
-		vm = kzalloc(sizeof(*vm), KVMW_GFP_REFILL);
+		vm = kvzalloc(struct_size(vm, mem_node, 2 * kvmw_nr_nodes()),
+			      KVMW_GFP_REFILL);
 		if (!vm)
 			goto fail;
 	}
@@ -644,7 +649,7 @@ static bool kvmw_refill_one(void)
 	spin_unlock(&kvmw_discover_lock);
 	return true;
 fail:
-	kfree(vm);
+	kvfree(vm);
 	kvfree(v);
 	return false;
 }
@@ -723,7 +728,7 @@ static void kvmw_vm_free(struct kvmw_vm *vm)
 	if (kvmw_token_valid(vm->token))
 		dput(vm->token);
 	put_pid(vm->vmm);
-	kfree(vm);
+	kvfree(vm);
 }
 
 /*
@@ -991,7 +996,7 @@ void kvmw_records_exit(void)
 	while (kvmw_vm_pool) {
 		vm = kvmw_vm_pool;
 		kvmw_vm_pool = vm->pool_next;
-		kfree(vm);
+		kvfree(vm);
 	}
 	kvmw_vm_pool_nr = 0;
 	while (kvmw_vmm_pool) {

@@ -70,16 +70,20 @@ static noinline struct kvmw_vcpu *kvmw_task_vcpu(struct task_struct *p)
 	return v;
 }
 
-static void kvmw_run_close(struct kvmw_sched *s, u64 now)
+static __always_inline void kvmw_run_close(struct kvmw_vcpu *v, u64 now)
 {
-	int nid;
+	struct kvmw_sched *s = &v->sched;
+	unsigned int nid;
 
 	if (!s->run_ts)
 		return;
+	/* Every node of the host has its slot; NUMA_NO_NODE is not counted. */
 	nid = cpu_to_node(s->run_cpu);
-	if (nid >= 0 && nid < KVMW_MAX_NODES)
-		WRITE_ONCE(s->run_node_ns[nid],
-			   s->run_node_ns[nid] + kvmw_delta_ns(now - s->run_ts));
+	if (nid < kvmw_nr_nodes()) {
+		u64 *ns = &kvmw_run_nodes(v)[nid];
+
+		WRITE_ONCE(*ns, *ns + kvmw_delta_ns(now - s->run_ts));
+	}
 	s->run_ts = 0;
 }
 
@@ -114,7 +118,7 @@ void kvmw_sched_start(struct kvmw_vcpu *v, u64 now)
  */
 void kvmw_sched_leave_kvm(struct kvmw_vcpu *v, u64 now)
 {
-	kvmw_run_close(&v->sched, now);
+	kvmw_run_close(v, now);
 	v->sched.wait_ts = 0;
 }
 
@@ -130,7 +134,7 @@ static noinline void kvmw_sched_switch_slow(bool preempt,
 	v = kvmw_task_vcpu(prev);
 	if (v) {
 		s = &v->sched;
-		kvmw_run_close(s, now);
+		kvmw_run_close(v, now);
 		/*
 		 * prev_state was read before __schedule() put a task with a
 		 * signal pending back to TASK_RUNNING instead of blocking
@@ -205,32 +209,6 @@ static void kvmw_probe_sched_migrate(void *data, struct task_struct *p,
 	WRITE_ONCE(s->migrations, s->migrations + 1);
 	if (cpu_to_node(task_cpu(p)) != cpu_to_node(dest_cpu))
 		WRITE_ONCE(s->node_migrations, s->node_migrations + 1);
-}
-
-/**
- * kvmw_sched_read() - copy the scheduler figures of @v for userspace
- * @v: vCPU record
- * @vi: its answer, VER3 fields
- */
-void kvmw_sched_read(const struct kvmw_vcpu *v, struct kvmw_vcpu_info *vi)
-{
-	const struct kvmw_sched *s = &v->sched;
-	u32 cpu = READ_ONCE(s->last_cpu);
-	int i;
-
-	vi->rq_delay_ns = READ_ONCE(s->rq_delay_ns);
-	vi->rq_delay_count = READ_ONCE(s->rq_delay_n);
-	vi->rq_delay_max_ns = READ_ONCE(s->rq_delay_max);
-	vi->preemptions = READ_ONCE(s->preemptions);
-	vi->sleeps = READ_ONCE(s->sleeps);
-	vi->migrations = READ_ONCE(s->migrations);
-	vi->node_migrations = READ_ONCE(s->node_migrations);
-	vi->last_cpu = cpu;
-	vi->last_node = cpu < nr_cpu_ids ? cpu_to_node(cpu) : KVMW_CPU_NONE;
-	for (i = 0; i < KVMW_MAX_NODES; i++)
-		vi->run_node_ns[i] = READ_ONCE(s->run_node_ns[i]);
-	for (i = 0; i < KVMW_LAT_BUCKETS; i++)
-		vi->rq_delay_hist[i] = READ_ONCE(s->rq_hist[i]);
 }
 
 static void kvmw_find_sched_tp(struct tracepoint *tp, void *priv)

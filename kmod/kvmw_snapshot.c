@@ -198,9 +198,29 @@ static void kvmw_fill_misconfig(const struct kvmw_reason_stat *r,
 		vi->fault_hist[i] += r->hist[i];
 }
 
-static void kvmw_fill_faults(const struct kvmw_faults *f,
-			     struct kvmw_vcpu_info *vi)
+/*
+ * API 1's per-node arrays stop at KVMW_MAX_NODES: nodes above count as
+ * unknown there, as they always did.
+ */
+static u64 kvmw_fill_nodes_v1(u64 *dst, const u64 *src)
 {
+	unsigned int i, n = kvmw_nr_nodes();
+	u64 above = 0;
+
+	for (i = 0; i < n; i++) {
+		u64 c = READ_ONCE(src[i]);
+
+		if (i < KVMW_MAX_NODES)
+			dst[i] = c;
+		else
+			above += c;
+	}
+	return above;
+}
+
+static void kvmw_fill_faults(struct kvmw_vcpu *v, struct kvmw_vcpu_info *vi)
+{
+	const struct kvmw_faults *f = &v->faults;
 	int i;
 
 	vi->faults = READ_ONCE(f->n);
@@ -210,15 +230,42 @@ static void kvmw_fill_faults(const struct kvmw_faults *f,
 	vi->fault_present = READ_ONCE(f->present);
 	vi->fault_lat_total_ns = READ_ONCE(f->total_ns);
 	vi->fault_lat_max_ns = READ_ONCE(f->max_ns);
-	vi->fault_node_unknown = READ_ONCE(f->node_unknown);
-	for (i = 0; i < KVMW_MAX_NODES; i++)
-		vi->fault_node[i] = READ_ONCE(f->node[i]);
+	vi->fault_node_unknown = READ_ONCE(f->node_unknown) +
+		kvmw_fill_nodes_v1(vi->fault_node, kvmw_fault_nodes(v));
 	for (i = 0; i < KVMW_LAT_BUCKETS; i++)
 		vi->fault_hist[i] = READ_ONCE(f->hist[i]);
 }
 
+/**
+ * kvmw_sched_read() - copy the scheduler figures of @v for userspace
+ * @v: vCPU record
+ * @vi: its answer, VER3 fields
+ */
+static void kvmw_sched_read(struct kvmw_vcpu *v, struct kvmw_vcpu_info *vi)
+{
+	const struct kvmw_sched *s = &v->sched;
+	const u64 *run_node = kvmw_run_nodes(v);
+	u32 cpu = READ_ONCE(s->last_cpu);
+	int i;
+
+	vi->rq_delay_ns = READ_ONCE(s->rq_delay_ns);
+	vi->rq_delay_count = READ_ONCE(s->rq_delay_n);
+	vi->rq_delay_max_ns = READ_ONCE(s->rq_delay_max);
+	vi->preemptions = READ_ONCE(s->preemptions);
+	vi->sleeps = READ_ONCE(s->sleeps);
+	vi->migrations = READ_ONCE(s->migrations);
+	vi->node_migrations = READ_ONCE(s->node_migrations);
+	vi->last_cpu = cpu;
+	vi->last_node = cpu < nr_cpu_ids ? cpu_to_node(cpu) : KVMW_CPU_NONE;
+	/* API 1's array stops at KVMW_MAX_NODES: higher nodes are cut. */
+	for (i = 0; i < min_t(int, kvmw_nr_nodes(), KVMW_MAX_NODES); i++)
+		vi->run_node_ns[i] = READ_ONCE(run_node[i]);
+	for (i = 0; i < KVMW_LAT_BUCKETS; i++)
+		vi->rq_delay_hist[i] = READ_ONCE(s->rq_hist[i]);
+}
+
 /* One vCPU's summary; its reason entries were filled at @r[0..nr). */
-static void kvmw_fill_vcpu(const struct kvmw_vcpu *v, struct kvmw_vcpu_info *vi,
+static void kvmw_fill_vcpu(struct kvmw_vcpu *v, struct kvmw_vcpu_info *vi,
 			   const struct kvmw_reason_stat *r, u32 nr, u32 vendor)
 {
 	u32 j;
@@ -231,7 +278,7 @@ static void kvmw_fill_vcpu(const struct kvmw_vcpu *v, struct kvmw_vcpu_info *vi,
 	vi->overflow_exits = READ_ONCE(v->overflow_exits);
 	vi->exits = vi->overflow_exits;
 	vi->guest_ns = kvmw_clock_to_ns(READ_ONCE(v->guest_t));
-	kvmw_fill_faults(&v->faults, vi);
+	kvmw_fill_faults(v, vi);
 	vi->untimed_exits = READ_ONCE(v->untimed_exits);
 	vi->nr_reasons = nr;
 	for (j = 0; j < nr; j++) {
@@ -250,6 +297,25 @@ static void kvmw_fill_vcpu(const struct kvmw_vcpu *v, struct kvmw_vcpu_info *vi,
 			vi->overhead_ns += r[j].lat_total_ns - user;
 		}
 	}
+}
+
+/* The last complete memory pass of @vm in API 1's layout. */
+static void kvmw_mem_read_v1(struct kvmw_vm *vm, struct kvmw_vm_mem *out)
+{
+	const struct kvmw_mem_pass *d = &vm->mem.done;
+
+	memset(out, 0, sizeof(*out));
+	/* The samplers only trylock: taking it here cannot deadlock. */
+	spin_lock(&vm->mem.lock);
+	out->pages = d->pages;
+	out->stride = d->stride;
+	out->sampled = d->sampled;
+	out->unmapped = d->unmapped;
+	out->passes = d->passes;
+	out->pass_ns = d->pass_ns;
+	out->node_unknown = d->node_unknown +
+		kvmw_fill_nodes_v1(out->node, kvmw_mem_nodes(vm, true));
+	spin_unlock(&vm->mem.lock);
 }
 
 /* Counting pass over @vm, caller holds kvmw_mutex. */
@@ -383,7 +449,7 @@ int kvmw_snap_build(struct kvmw_vm *one, struct kvmw_snap_buf *b,
 			if (!ents)
 				return -ENOMEM;
 			kvmw_fill_vm_info(one, &ents->vm);
-			kvmw_mem_read(one, &ents->mem);
+			kvmw_mem_read_v1(one, &ents->mem);
 			*entsp = ents;
 			return 0;
 		}
@@ -402,7 +468,7 @@ int kvmw_snap_build(struct kvmw_vm *one, struct kvmw_snap_buf *b,
 		i = 0;
 		if (one) {
 			kvmw_snap_fill(one, b, &ents[0].vm);
-			kvmw_mem_read(one, &ents[0].mem);
+			kvmw_mem_read_v1(one, &ents[0].mem);
 			i = 1;
 		} else {
 			list_for_each_entry_rcu(vm, &kvmw_vms, node,
@@ -413,7 +479,7 @@ int kvmw_snap_build(struct kvmw_vm *one, struct kvmw_snap_buf *b,
 				}
 				ents[i].first_vcpu = b->nv;
 				kvmw_snap_fill(vm, b, &ents[i].vm);
-				kvmw_mem_read(vm, &ents[i].mem);
+				kvmw_mem_read_v1(vm, &ents[i].mem);
 				i++;
 			}
 		}

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * scale - one VM with many vCPUs: exact counts for all, and the cost of
- * reading them in one KVMW_IOC_VM_SNAPSHOT.
+ * reading them in one KVMW_IOC_VM_SNAPSHOT and in one KVMW_IOC_STATS_READ.
  *
  * The guest library lays out at most 16 vCPUs per VM, so this test uses
  * its own minimal guest: every vCPU starts in real mode at address 0 of a
@@ -292,6 +292,103 @@ static int create_vcpu(int vm_fd, int run_size, struct scale_vcpu *v,
 	return 0;
 }
 
+/* The value index of statistic @name of @scope, -1 when there is none. */
+static int stat_offset(const struct kvmw_stat_desc *d, uint32_t n, int scope,
+		       const char *name)
+{
+	uint32_t i;
+
+	for (i = 0; i < n; i++)
+		if (d[i].scope == scope && !strcmp(d[i].name, name))
+			return (int)d[i].offset;
+	return -1;
+}
+
+/*
+ * The same VM read @rounds times with KVMW_IOC_STATS_READ, timed like
+ * the snapshot (under "make bench"'s icount, ms are millions of
+ * instructions), and once counted only. The vCPUs are stopped, so every
+ * record must agree with the snapshot @vinfo (@nv vCPUs, @nreasons
+ * reasons): vCPU ids in order, reason counts, exits.
+ */
+static void stats_read_timed(struct __test_metadata *_metadata, int dev,
+			     uint64_t vm_id, unsigned int rounds,
+			     const struct kvmw_vcpu_info *vinfo, uint32_t nv,
+			     uint32_t nreasons)
+{
+	struct kvmw_stats_desc hdr = { .size = sizeof(hdr) };
+	size_t vm_size, vcpu_size, reason_size;
+	struct kvmw_stats_read req;
+	double t0, ms[MAX_ROUNDS], count_ms;
+	struct kvmw_stat_desc *d;
+	void *vms, *vcpus, *reasons;
+	int exits_off;
+	unsigned int t;
+	uint32_t i;
+
+	ASSERT_EQ(0, ioctl(dev, KVMW_IOC_STATS_DESC, &hdr));
+	d = calloc(hdr.nr_descs, sizeof(*d));
+	ASSERT_NE(NULL, d);
+	hdr.descs_ptr = (uintptr_t)d;
+	hdr.desc_size = sizeof(*d);
+	hdr.max_descs = hdr.nr_descs;
+	ASSERT_EQ(0, ioctl(dev, KVMW_IOC_STATS_DESC, &hdr));
+	exits_off = stat_offset(d, hdr.nr_descs, KVMW_SCOPE_VCPU, "exits");
+	ASSERT_LE(0, exits_off);
+	free(d);
+	vm_size = sizeof(struct kvmw_vm_rec) + 8 * hdr.vm_values;
+	vcpu_size = sizeof(struct kvmw_vcpu_rec) + 8 * hdr.vcpu_values;
+	reason_size = sizeof(struct kvmw_reason_rec) + 8 * hdr.reason_values;
+	vms = calloc(1, vm_size);
+	vcpus = calloc(nv, vcpu_size);
+	reasons = calloc(nreasons, reason_size);
+	ASSERT_TRUE(vms && vcpus && reasons);
+
+	memset(&req, 0, sizeof(req));
+	req.size = sizeof(req);
+	req.vm_id = vm_id;
+	req.vm_rec_size = vm_size;
+	req.vcpu_rec_size = vcpu_size;
+	req.reason_rec_size = reason_size;
+	t0 = now_ms();
+	ASSERT_EQ(0, ioctl(dev, KVMW_IOC_STATS_READ, &req));
+	count_ms = now_ms() - t0;
+	ASSERT_EQ(1U, req.nr_vms);
+	ASSERT_EQ(nv, req.nr_vcpus);
+	ASSERT_EQ(nreasons, req.nr_reasons);
+	for (t = 0; t < rounds; t++) {
+		req.vms_ptr = (uintptr_t)vms;
+		req.max_vms = 1;
+		req.vcpus_ptr = (uintptr_t)vcpus;
+		req.max_vcpus = nv;
+		req.reasons_ptr = (uintptr_t)reasons;
+		req.max_reasons = nreasons;
+		t0 = now_ms();
+		ASSERT_EQ(0, ioctl(dev, KVMW_IOC_STATS_READ, &req))
+			TH_LOG("stats read: %s", strerror(errno));
+		ms[t] = now_ms() - t0;
+	}
+	qsort(ms, rounds, sizeof(ms[0]), cmp_double);
+	TH_LOG("KVMW_IOC_STATS_READ of %u vCPUs, %u reason records, %zu bytes: median %.2f ms, min %.2f, max %.2f of %u; counting only %.3f ms (TCG, not hardware time)",
+	       req.nr_vcpus, req.nr_reasons,
+	       vm_size + nv * vcpu_size + nreasons * reason_size,
+	       ms[rounds / 2], ms[0], ms[rounds - 1], rounds, count_ms);
+	ASSERT_EQ(nv, req.nr_vcpus);
+	ASSERT_EQ(nreasons, req.nr_reasons);
+	ASSERT_EQ(nv, ((struct kvmw_vm_rec *)vms)->nr_vcpus);
+	for (i = 0; i < nv; i++) {
+		const struct kvmw_vcpu_rec *r = vcpus + i * vcpu_size;
+
+		ASSERT_EQ(vinfo[i].vcpu_id, r->vcpu_id);
+		EXPECT_EQ(vinfo[i].first_reason, r->first_reason);
+		EXPECT_EQ(vinfo[i].nr_reasons, r->nr_reasons);
+		EXPECT_EQ(vinfo[i].exits, r->values[exits_off]);
+	}
+	free(vms);
+	free(vcpus);
+	free(reasons);
+}
+
 TEST_F_TIMEOUT(scale, many_vcpus_one_snapshot, 600)
 {
 	unsigned int want, threads, rounds, i, t, nr, failed = 0;
@@ -469,6 +566,8 @@ TEST_F_TIMEOUT(scale, many_vcpus_one_snapshot, 600)
 	       snap_ms[rounds / 2], snap_ms[0], snap_ms[rounds - 1], rounds);
 	ASSERT_EQ(nr, snap.nr_vcpus);
 	EXPECT_EQ(nr, snap.vm.nr_vcpus);
+	stats_read_timed(_metadata, self->dev, vm_id, rounds, vinfo,
+			 snap.nr_vcpus, snap.nr_reasons);
 
 	for (i = 0; i < snap.nr_vcpus; i++) {
 		uint64_t cpuid = 0, io = 0, sum = 0;

@@ -129,9 +129,9 @@ TEST_F(stats, descriptors)
 	values[KVMW_SCOPE_VM] = l->hdr.vm_values;
 	values[KVMW_SCOPE_VCPU] = l->hdr.vcpu_values;
 	values[KVMW_SCOPE_REASON] = l->hdr.reason_values;
+	/* Every node the host can have, not cut at API 1's 16. */
 	nodes = possible_nodes();
-	EXPECT_EQ(nodes < KVMW_MAX_NODES ? nodes : KVMW_MAX_NODES,
-		  l->hdr.nr_nodes);
+	EXPECT_EQ(nodes, l->hdr.nr_nodes);
 	ASSERT_LT(20U, l->hdr.nr_descs);
 
 	for (i = 0; i < l->hdr.nr_descs; i++) {
@@ -221,7 +221,7 @@ struct oracle {
 	const char *name;
 	size_t off;
 	int width;	/* 4 or 8 bytes */
-	int per_node;	/* 1: an array of KVMW_MAX_NODES */
+	int per_node;	/* 1: an array of KVMW_MAX_NODES (nr_nodes in v2) */
 	int buckets;	/* histogram of KVMW_LAT_BUCKETS */
 };
 
@@ -298,6 +298,13 @@ static void compare(struct __test_metadata *_metadata, const struct layout *l,
 		n = o->per_node ? l->hdr.nr_nodes :
 		    o->buckets ? KVMW_LAT_BUCKETS : 1;
 		EXPECT_EQ(n, d->count) TH_LOG("%s", o->name);
+		/*
+		 * API 1's per-node arrays stop at KVMW_MAX_NODES (and count
+		 * higher nodes as unknown): compare what both have. The
+		 * test VM has two nodes.
+		 */
+		if (o->per_node && n > KVMW_MAX_NODES)
+			n = KVMW_MAX_NODES;
 		for (k = 0; k < n && k < d->count; k++)
 			EXPECT_EQ(field(v1, o, k), values[d->offset + k])
 				TH_LOG("%s %s[%u]", what, o->name, k);

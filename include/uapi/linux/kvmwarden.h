@@ -105,7 +105,12 @@
  */
 #define KVMW_FEAT_BUDGET		(1ULL << 12)
 
-/* NUMA nodes counted one by one; faults on higher nodes count as unknown. */
+/*
+ * Length of API 1's per-node arrays (struct kvmw_vcpu_info, struct
+ * kvmw_vm_mem): higher nodes count as unknown there (faults, memory) or
+ * are left out (run time). The module counts every node of the host;
+ * the per-node statistics of KVMW_IOC_STATS_READ have nr_nodes values.
+ */
 #define KVMW_MAX_NODES		16
 
 /*
