@@ -524,23 +524,43 @@ void kvmw_budget_get(struct kvmw_vm *vm, struct kvmw_budget *out)
 	}
 }
 
-/*
- * Tokens in bucket @i of @vm's budget now (negative: owed), for the
- * statistics. Caller holds kvmw_mutex.
+/**
+ * kvmw_budget_read() - @vm's budget state, for the statistics
+ * @vm: the VM (caller holds kvmw_mutex)
+ * @mode: set to the mode in force (KVMW_BUDGET_*)
+ * @tripped: set to 1 when the guard tripped, else 0
+ * @tokens: KVMW_BUDGET_MAX_BUCKETS values: tokens left per bucket
+ * @debt: KVMW_BUDGET_MAX_BUCKETS values: tokens owed per bucket
  */
-s64 kvmw_budget_tokens(struct kvmw_vm *vm, u32 i)
+void kvmw_budget_read(struct kvmw_vm *vm, u64 *mode, u64 *tripped,
+		      u64 *tokens, u64 *debt)
 {
 	const struct kvmw_budget_state *b;
-	const struct kvmw_bucket *bk;
-	u64 t;
+	u64 now = ktime_get_mono_fast_ns();
+	u32 i;
 
 	b = rcu_dereference_protected(vm->budget.cur,
 				      lockdep_is_held(&kvmw_mutex));
-	if (!b || i >= b->nr_buckets)
-		return 0;
-	bk = &b->b[i];
-	t = kvmw_tokens(bk, ktime_get_mono_fast_ns());
-	return (s64)bk->burst - max_t(s64, 0, atomic64_read(&bk->tat) - t);
+	*mode = b ? b->mode : KVMW_BUDGET_OFF;
+	*tripped = b ? READ_ONCE(vm->budget.tripped) : 0;
+	for (i = 0; i < KVMW_BUDGET_MAX_BUCKETS; i++) {
+		const struct kvmw_bucket *bk;
+		s64 ahead;
+
+		tokens[i] = 0;
+		debt[i] = 0;
+		if (!b || i >= b->nr_buckets)
+			continue;
+		bk = &b->b[i];
+		/* How far the bucket's clock is ahead of the token clock. */
+		ahead = atomic64_read(&bk->tat) - kvmw_tokens(bk, now);
+		if (ahead <= 0)
+			tokens[i] = bk->burst;
+		else if (ahead <= bk->burst)
+			tokens[i] = bk->burst - ahead;
+		else
+			debt[i] = ahead - bk->burst;
+	}
 }
 
 /* @vm is being freed: nothing can see it any more. */

@@ -92,7 +92,8 @@ void kvmw_budget_charge(struct kvmw_vcpu *v, u32 code);
 void kvmw_budget_fault(struct kvmw_vcpu *v, bool mmio);
 int kvmw_budget_set(struct kvmw_vm *vm, const struct kvmw_budget *req);
 void kvmw_budget_get(struct kvmw_vm *vm, struct kvmw_budget *out);
-s64 kvmw_budget_tokens(struct kvmw_vm *vm, u32 i);
+void kvmw_budget_read(struct kvmw_vm *vm, u64 *mode, u64 *tripped,
+		      u64 *tokens, u64 *debt);
 void kvmw_budget_vm_free(struct kvmw_vm *vm);
 void kvmw_budget_sweep(struct kvmw_vm *vm);
 void kvmw_budget_vcpu_wait(struct kvmw_vcpu *v);

@@ -35,6 +35,7 @@
 #include <linux/topology.h>
 #include <linux/tracepoint.h>
 #include <linux/workqueue.h>
+#include <trace/events/sched.h>
 
 #include "kvmw.h"
 
@@ -209,6 +210,16 @@ static void kvmw_probe_sched_migrate(void *data, struct task_struct *p,
 	WRITE_ONCE(s->migrations, s->migrations + 1);
 	if (cpu_to_node(task_cpu(p)) != cpu_to_node(dest_cpu))
 		WRITE_ONCE(s->node_migrations, s->node_migrations + 1);
+}
+
+/* The probes are attached through void *: their types are checked here. */
+static void __maybe_unused kvmw_sched_typecheck(void)
+{
+	if (0) {
+		register_trace_sched_switch(kvmw_probe_sched_switch, NULL);
+		register_trace_sched_wakeup(kvmw_probe_sched_wakeup, NULL);
+		register_trace_sched_migrate_task(kvmw_probe_sched_migrate, NULL);
+	}
 }
 
 static void kvmw_find_sched_tp(struct tracepoint *tp, void *priv)

@@ -51,6 +51,10 @@ enum {
 	KVMW_SV_MEM_PASSES,
 	KVMW_SV_MEM_PASS_TIME,
 	KVMW_SV_MEM_NODE,
+	KVMW_SV_B_MODE,
+	KVMW_SV_B_TRIPPED,
+	KVMW_SV_B_TOKENS,
+	KVMW_SV_B_DEBT,
 	KVMW_SV_NR
 };
 
@@ -86,6 +90,11 @@ enum {
 	KVMW_SC_LAST_NODE,
 	KVMW_SC_RUN_NODE,
 	KVMW_SC_RQ_HIST,
+	KVMW_SC_B_CHARGED,
+	KVMW_SC_B_OVERRUNS,
+	KVMW_SC_B_PARKS,
+	KVMW_SC_B_PARKED,
+	KVMW_SC_B_WOULD_PARK,
 	KVMW_SC_NR
 };
 
@@ -124,6 +133,9 @@ struct kvmw_stat_def {
 #define ONE(n, k, u)	{ .name = (n), .kind = (k), .unit = (u), .count = 1 }
 #define NODES(n, k, u)	{ .name = (n), .kind = (k), .unit = (u),	\
 			  .flags = KVMW_STAT_F_PER_NODE }
+#define BUCKETS(n, k, u) { .name = (n), .kind = (k), .unit = (u),	\
+			  .flags = KVMW_STAT_F_PER_BUCKET,		\
+			  .count = KVMW_BUDGET_MAX_BUCKETS }
 #define HIST(n)		{ .name = (n), .kind = KVMW_STAT_HIST,		\
 			  .unit = KVMW_UNIT_NS, .count = KVMW_LAT_BUCKETS, \
 			  .hist_type = KVMW_HIST_LOG2 }
@@ -141,6 +153,16 @@ static const struct kvmw_stat_def kvmw_vm_defs[KVMW_SV_NR] = {
 	[KVMW_SV_MEM_PASS_TIME] = ONE("mem_pass_time", G,
 				      KVMW_UNIT_BOOTTIME_NS),
 	[KVMW_SV_MEM_NODE] = NODES("mem_samples_node", G, KVMW_UNIT_COUNT),
+
+	/*
+	 * Exit budget (kvmw_budget.c): the mode in force (KVMW_BUDGET_*),
+	 * whether the guard tripped, and per bucket the tokens left and
+	 * the tokens owed (0 for buckets the budget does not have).
+	 */
+	[KVMW_SV_B_MODE] = ONE("budget_mode", G, KVMW_UNIT_STATE),
+	[KVMW_SV_B_TRIPPED] = ONE("budget_tripped", G, KVMW_UNIT_STATE),
+	[KVMW_SV_B_TOKENS] = BUCKETS("budget_tokens", G, KVMW_UNIT_COUNT),
+	[KVMW_SV_B_DEBT] = BUCKETS("budget_debt", G, KVMW_UNIT_COUNT),
 };
 
 static const struct kvmw_stat_def kvmw_vcpu_defs[KVMW_SC_NR] = {
@@ -180,6 +202,14 @@ static const struct kvmw_stat_def kvmw_vcpu_defs[KVMW_SC_NR] = {
 	[KVMW_SC_LAST_NODE] = ONE("last_node", G, KVMW_UNIT_ID),
 	[KVMW_SC_RUN_NODE] = NODES("run_time_node", C, KVMW_UNIT_NS),
 	[KVMW_SC_RQ_HIST] = HIST("rq_delay_hist"),
+
+	/* The vCPU's side of its VM's budget: struct kvmw_vcpu_budget. */
+	[KVMW_SC_B_CHARGED] = ONE("budget_charged", C, KVMW_UNIT_COUNT),
+	[KVMW_SC_B_OVERRUNS] = ONE("budget_overruns", C, KVMW_UNIT_COUNT),
+	[KVMW_SC_B_PARKS] = ONE("budget_parks", C, KVMW_UNIT_COUNT),
+	[KVMW_SC_B_PARKED] = ONE("budget_parked_time", C, KVMW_UNIT_NS),
+	[KVMW_SC_B_WOULD_PARK] = ONE("budget_would_park_time", C,
+				     KVMW_UNIT_NS),
 };
 
 /* Per hardware reason: exits and their exit-to-entry latency. */
@@ -197,6 +227,7 @@ static const struct kvmw_stat_def kvmw_reason_defs[KVMW_SR_NR] = {
 #undef G
 #undef ONE
 #undef NODES
+#undef BUCKETS
 #undef HIST
 
 #define KVMW_NR_STATS	(KVMW_SV_NR + KVMW_SC_NR + KVMW_SR_NR)
@@ -432,6 +463,9 @@ static void kvmw_stats_fill_vm(struct kvmw_vm *vm, u32 first_vcpu,
 	val[off[KVMW_SV_MEM_NODE_UNKNOWN]] = mem.node_unknown;
 	val[off[KVMW_SV_MEM_PASSES]] = mem.passes;
 	val[off[KVMW_SV_MEM_PASS_TIME]] = mem.pass_ns;
+	kvmw_budget_read(vm, &val[off[KVMW_SV_B_MODE]],
+			 &val[off[KVMW_SV_B_TRIPPED]], &val[off[KVMW_SV_B_TOKENS]],
+			 &val[off[KVMW_SV_B_DEBT]]);
 }
 
 /* A reason of a vCPU: its slot (dense, or KVMW_NR_SLOTS + overflow). */
@@ -707,6 +741,11 @@ static void kvmw_stats_fill_vcpu(struct kvmw_vcpu *v, u32 vm_index,
 			 kvmw_stat_nodes);
 	kvmw_copy_values(&val[off[KVMW_SC_RQ_HIST]], sc->rq_hist,
 			 KVMW_LAT_BUCKETS);
+	val[off[KVMW_SC_B_CHARGED]] = READ_ONCE(v->budget.charged);
+	val[off[KVMW_SC_B_OVERRUNS]] = READ_ONCE(v->budget.overruns);
+	val[off[KVMW_SC_B_PARKS]] = READ_ONCE(v->budget.parks);
+	val[off[KVMW_SC_B_PARKED]] = READ_ONCE(v->budget.parked_ns);
+	val[off[KVMW_SC_B_WOULD_PARK]] = READ_ONCE(v->budget.would_park_ns);
 }
 
 static int kvmw_cmp_vcpu(const void *a, const void *b)

@@ -8,7 +8,8 @@
  *	CAP_SYS_ADMIN (EPERM); reading the budget needs neither.
  * throttle_rate: a guest executing CPUID as fast as it can, throttled to
  *	B CPUID exits per second, holds to B within 5% over a 10 s window,
- *	for two values of B (exits counted by KVM's own statistics).
+ *	for two values of B (exits counted by KVM's own statistics); every
+ *	one is charged, and the vCPU parks.
  * halt_not_charged: under the default scope a guest's HLT exits are not
  *	charged: 200 of them pass a budget of one exit per second (burst 5)
  *	at once.
@@ -23,11 +24,14 @@
  *	and with their payloads.
  * guard: a vCPU parked more than the guard's share of a window trips
  *	it: one event, and audit mode when asked.
+ * audit_predicts: audit mode does not slow the guest and its would-park
+ *	time predicts the share of time throttle mode parks (10 points).
  * neighbour: a VM sharing a CPU with an exit storm: its exit rate and
  *	run-queue delay alone, next to the storm, next to the storm
  *	throttled (within 10% of alone).
  */
 #include <errno.h>
+#include <math.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
@@ -203,6 +207,74 @@ static double spin_rate(struct kvm_vcpu *vcpu, uint64_t ns)
 	return (double)(n1 - n0) * NSEC / (t1 - t0);
 }
 
+/* The value of statistic @name of @scope in @values of @snap. */
+static int stat_of(const struct kvmw_snapshot *snap, enum kvmw_rec_scope scope,
+		   const __u64 *values, const char *name, uint64_t *val)
+{
+	size_t i;
+
+	if (!values)
+		return -ENODATA;
+	for (i = 0; i < snap->raw.nr; i++) {
+		const struct kvmw_stat_info *in = &snap->raw.infos[i];
+
+		if (in->scope == scope && !strcmp(in->name, name)) {
+			*val = values[in->offset];
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+/* kvmwarden's budget figures of one vCPU, and of its VM. */
+struct bstat {
+	uint64_t charged, overruns, parks, parked_ns, would_park_ns;
+	uint64_t mode, tripped, tokens, debt;
+};
+
+static int bstat_read(struct kvm_vcpu *vcpu, struct bstat *b)
+{
+	static const char * const vcpu_names[] = {
+		"budget_charged", "budget_overruns", "budget_parks",
+		"budget_parked_time", "budget_would_park_time",
+	};
+	static const char * const vm_names[] = {
+		"budget_mode", "budget_tripped", "budget_tokens", "budget_debt",
+	};
+	uint64_t *vcpu_vals[] = {
+		&b->charged, &b->overruns, &b->parks, &b->parked_ns,
+		&b->would_park_ns,
+	};
+	uint64_t *vm_vals[] = { &b->mode, &b->tripped, &b->tokens, &b->debt };
+	const struct kvmw_vcpu *v;
+	const struct kvmw_vm *vm = NULL;
+	struct kvmw_snapshot snap;
+	struct kvmw_source src;
+	unsigned int i;
+	int ret;
+
+	ret = kvmw_src_open(&src);
+	if (ret)
+		return ret;
+	ret = kvmw_take_vcpu(&src, vcpu, &snap, &v);
+	for (i = 0; !ret && i < snap.nr_vms; i++)
+		if (snap.vms[i].nr_vcpus_detail &&
+		    v >= snap.vms[i].vcpus &&
+		    v < snap.vms[i].vcpus + snap.vms[i].nr_vcpus_detail)
+			vm = &snap.vms[i];
+	if (!ret && !vm)
+		ret = -ESRCH;
+	for (i = 0; !ret && i < ARRAY_SIZE(vcpu_names); i++)
+		ret = stat_of(&snap, KVMW_REC_VCPU, v->values, vcpu_names[i],
+			      vcpu_vals[i]);
+	for (i = 0; !ret && i < ARRAY_SIZE(vm_names); i++)
+		ret = stat_of(&snap, KVMW_REC_VM, vm->values, vm_names[i],
+			      vm_vals[i]);
+	kvmw_snapshot_free(&snap);
+	kvmw_source_close(&src);
+	return ret;
+}
+
 TEST_F(budget, invalid)
 {
 	struct kvmw_budget good, b, got;
@@ -354,7 +426,8 @@ TEST_F(budget, throttle_rate)
 	static const unsigned int window_s[] = { 10, 5 };
 	struct kvmw_budget b, got;
 	double free_rate, rate;
-	uint64_t target, last = 0;
+	uint64_t target, last = 0, n0, n1;
+	struct bstat b0, b1;
 	unsigned int i;
 
 	if (self->why[0])
@@ -377,9 +450,28 @@ TEST_F(budget, throttle_rate)
 		ASSERT_EQ(0, budget_set(self->dev, &b));
 		/* The burst is spent at once; let it go by. */
 		sleep_ns(NSEC / 2);
+		ASSERT_EQ(0, bstat_read(self->vcpu, &b0));
+		ASSERT_EQ(0, cpuid_exits(self->vcpu, &n0));
 		rate = spin_rate(self->vcpu, window_s[i] * NSEC);
-		TH_LOG("budget %llu/s: %.1f CPUID exits/s over %u s",
-		       (unsigned long long)target, rate, window_s[i]);
+		ASSERT_EQ(0, cpuid_exits(self->vcpu, &n1));
+		ASSERT_EQ(0, bstat_read(self->vcpu, &b1));
+		TH_LOG("budget %llu/s: %.1f CPUID exits/s over %u s; %llu charged, %llu overruns, %llu parks, parked %.2f s",
+		       (unsigned long long)target, rate, window_s[i],
+		       (unsigned long long)(b1.charged - b0.charged),
+		       (unsigned long long)(b1.overruns - b0.overruns),
+		       (unsigned long long)(b1.parks - b0.parks),
+		       (b1.parked_ns - b0.parked_ns) / 1e9);
+		/*
+		 * Every CPUID exit charged (the two counts are read a few
+		 * ms apart: 1%), each park after an overrun (one may be
+		 * under way at the first read).
+		 */
+		EXPECT_LE(b1.charged - b0.charged, (n1 - n0) * 1.01 + 2);
+		EXPECT_GE((b1.charged - b0.charged) * 1.01 + 2, n1 - n0);
+		EXPECT_LT(0, b1.parks - b0.parks);
+		EXPECT_LE(b1.parks - b0.parks, b1.overruns - b0.overruns + 1);
+		EXPECT_EQ(0, b1.would_park_ns - b0.would_park_ns);
+		EXPECT_EQ(KVMW_BUDGET_THROTTLE, b1.mode);
 		EXPECT_LE(rate, target * 1.05);
 		EXPECT_GE(rate, target * 0.95);
 		ASSERT_EQ(0, budget_get(self->dev, self->vm_id, &got));
@@ -989,6 +1081,68 @@ TEST_F(budget, guard)
 	ASSERT_EQ(0, budget_set(self->dev, &b));
 	ASSERT_EQ(0, budget_get(self->dev, self->vm_id, &got));
 	EXPECT_EQ(0, got.tripped);
+}
+
+/*
+ * Audit mode does not slow the guest, and its would-park time predicts
+ * the time throttle mode then parks: the parked share of wall time
+ * predicted, would-park / (wall + would-park), against the share parked
+ * under the same budget enforced.
+ */
+TEST_F(budget, audit_predicts)
+{
+	const uint64_t win = 4 * NSEC;
+	struct kvmw_budget b;
+	struct bstat a0, a1, t0, t1;
+	double free_rate, audit_rate, thr_rate, predicted, parked;
+	uint64_t target, w0, w1;
+
+	if (self->why[0])
+		SKIP(return, "%s", self->why);
+	spin_start(_metadata, self);
+	sleep_ns(NSEC);
+	free_rate = spin_rate(self->vcpu, 2 * NSEC);
+	/*
+	 * The prediction leaves out what parking itself costs (a sleep and
+	 * a wake-up per park, tens of us under TCG): a budget of a tenth of
+	 * what the guest does keeps that to a few percent.
+	 */
+	target = free_rate / 10;
+	ASSERT_LE(50, target) TH_LOG("guest too slow: %.0f/s", free_rate);
+
+	budget_one(&b, self->vm_id, KVMW_BUDGET_AUDIT,
+		   1ULL << KVMW_CAT_CPUID, target, target / 20);
+	ASSERT_EQ(0, budget_set(self->dev, &b));
+	sleep_ns(NSEC / 2);
+	ASSERT_EQ(0, bstat_read(self->vcpu, &a0));
+	w0 = now_ns();
+	audit_rate = spin_rate(self->vcpu, win);
+	w1 = now_ns();
+	ASSERT_EQ(0, bstat_read(self->vcpu, &a1));
+	EXPECT_EQ(KVMW_BUDGET_AUDIT, a1.mode);
+	EXPECT_EQ(0, a1.parks - a0.parks);
+	EXPECT_EQ(0, a1.parked_ns - a0.parked_ns);
+	EXPECT_LT(0, a1.overruns - a0.overruns);
+	EXPECT_EQ(0, a1.debt);
+	predicted = (double)(a1.would_park_ns - a0.would_park_ns) /
+		    (w1 - w0 + a1.would_park_ns - a0.would_park_ns);
+
+	b.mode = KVMW_BUDGET_THROTTLE;
+	ASSERT_EQ(0, budget_set(self->dev, &b));
+	sleep_ns(NSEC / 2);
+	ASSERT_EQ(0, bstat_read(self->vcpu, &t0));
+	w0 = now_ns();
+	thr_rate = spin_rate(self->vcpu, win);
+	w1 = now_ns();
+	ASSERT_EQ(0, bstat_read(self->vcpu, &t1));
+	parked = (double)(t1.parked_ns - t0.parked_ns) / (w1 - w0);
+	TH_LOG("budget %llu/s: free %.0f/s, audit %.0f/s (would park %.1f%%), throttled %.0f/s (parked %.1f%%)",
+	       (unsigned long long)target, free_rate, audit_rate,
+	       predicted * 100, thr_rate, parked * 100);
+	/* Audit never slows the guest: well above the budget. */
+	EXPECT_GT(audit_rate, target * 2);
+	EXPECT_EQ(0, t1.would_park_ns - t0.would_park_ns);
+	EXPECT_LT(fabs(predicted - parked), 0.1);
 }
 
 TEST_HARNESS_MAIN

@@ -1040,8 +1040,9 @@ static const char *check_stat_desc(const uint8_t *p, size_t n, uint32_t j)
 	if (!d->name[0] || !memchr(d->name, 0, sizeof(d->name)))
 		return "name empty or not NUL-terminated";
 	if (d->kind < KVMW_STAT_COUNTER || d->kind > KVMW_STAT_HIST ||
-	    d->unit > KVMW_UNIT_BOOTTIME_NS ||
-	    (d->flags & ~KVMW_STAT_F_PER_NODE) || d->reserved[0] ||
+	    d->unit > KVMW_UNIT_STATE ||
+	    (d->flags & ~(KVMW_STAT_F_PER_NODE | KVMW_STAT_F_PER_BUCKET)) ||
+	    d->reserved[0] ||
 	    d->reserved[1])
 		return "kind, unit, flags or reserved out of range";
 	switch (d->scope) {

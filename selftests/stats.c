@@ -143,7 +143,7 @@ TEST_F(stats, descriptors)
 		ASSERT_GE(KVMW_SCOPE_REASON, d->scope);
 		EXPECT_LE(KVMW_STAT_COUNTER, d->kind) TH_LOG("%s", d->name);
 		EXPECT_GE(KVMW_STAT_HIST, d->kind) TH_LOG("%s", d->name);
-		EXPECT_GE(KVMW_UNIT_BOOTTIME_NS, d->unit) TH_LOG("%s", d->name);
+		EXPECT_GE(KVMW_UNIT_STATE, d->unit) TH_LOG("%s", d->name);
 		EXPECT_EQ(0U, d->reserved[0] | d->reserved[1]);
 		/* Values tile each scope's records, in table order. */
 		EXPECT_EQ(next[d->scope], d->offset) TH_LOG("%s", d->name);
@@ -154,6 +154,8 @@ TEST_F(stats, descriptors)
 			EXPECT_EQ(KVMW_HIST_LOG2, d->hist_type);
 			EXPECT_EQ((uint32_t)KVMW_LAT_BUCKETS, d->count);
 			EXPECT_EQ(KVMW_UNIT_NS, d->unit);
+		} else if (d->flags & KVMW_STAT_F_PER_BUCKET) {
+			EXPECT_EQ((uint32_t)KVMW_BUDGET_MAX_BUCKETS, d->count);
 		} else if (!(d->flags & KVMW_STAT_F_PER_NODE)) {
 			EXPECT_EQ(1U, d->count) TH_LOG("%s", d->name);
 			EXPECT_EQ(0U, d->hist_type);

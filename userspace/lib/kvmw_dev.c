@@ -1427,6 +1427,7 @@ static int raw_infos(const struct kvmw_dev_layout *l,
 		[KVMW_UNIT_PAGES] = "pages",
 		[KVMW_UNIT_ID] = "id",
 		[KVMW_UNIT_BOOTTIME_NS] = "boottime_ns",
+		[KVMW_UNIT_STATE] = "state",
 	};
 	__u32 i;
 

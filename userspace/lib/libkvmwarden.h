@@ -327,7 +327,7 @@ struct kvmw_stat_info {
 	char name[KVMW_STAT_NAME_MAX];	/* unique within its scope */
 	enum kvmw_rec_scope scope;
 	enum kvmw_stat_kind kind;
-	/* "count", "ns", "pages", "id", "boottime_ns" or "unknown" */
+	/* "count", "ns", "pages", "id", "boottime_ns", "state" or "unknown" */
 	const char *unit;
 	/* One value per NUMA node (count is the host's nr_nodes). */
 	bool per_node;

@@ -588,10 +588,16 @@ struct kvmw_snapshot_all {
 #define KVMW_UNIT_PAGES		2	/* pages of the host's page size */
 #define KVMW_UNIT_ID		3	/* a CPU or NUMA node number */
 #define KVMW_UNIT_BOOTTIME_NS	4	/* a CLOCK_BOOTTIME timestamp, ns */
+#define KVMW_UNIT_STATE		5	/* an enumerated state, e.g. KVMW_BUDGET_* */
 
 /* Flags of a descriptor */
 /* One value per NUMA node, nodes 0 .. nr_nodes - 1 (count == nr_nodes). */
 #define KVMW_STAT_F_PER_NODE	(1U << 0)
+/*
+ * One value per bucket of an exit budget, buckets 0 ..
+ * KVMW_BUDGET_MAX_BUCKETS - 1 (count == KVMW_BUDGET_MAX_BUCKETS).
+ */
+#define KVMW_STAT_F_PER_BUCKET	(1U << 1)
 
 #define KVMW_STAT_NAME_LEN	48
 
@@ -605,8 +611,9 @@ struct kvmw_snapshot_all {
  * @unit: KVMW_UNIT_*; for a histogram, the unit of the bucket bounds
  * @flags: KVMW_STAT_F_*
  * @offset: index of its first value in the values of a @scope record
- * @count: number of values: 1, nr_nodes (KVMW_STAT_F_PER_NODE) or the
- *	number of buckets (KVMW_STAT_HIST)
+ * @count: number of values: 1, nr_nodes (KVMW_STAT_F_PER_NODE),
+ *	KVMW_BUDGET_MAX_BUCKETS (KVMW_STAT_F_PER_BUCKET) or the number of
+ *	buckets (KVMW_STAT_HIST)
  * @hist_type: KVMW_HIST_* of <kvmwarden/hist.h> for a histogram, else 0
  * @hist_sub_bits: sub-bucket bits of a KVMW_HIST_LOGLIN layout, else 0
  * @reserved: 0
