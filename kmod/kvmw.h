@@ -28,6 +28,7 @@
  *  kvmw_mem.c       the memory locality sampler
  *  kvmw_sched.c     the scheduler probes
  *  kvmw_budget.c    exit budgets: token buckets, the vCPU's park
+ *  kvmw_budget_default.c  default budgets for new VMs
  *  kvmw_probe.c     the kvm_exit/kvm_entry/kvm_page_fault probes
  *  kvmw_snapshot.c  the per-struct snapshots (API 1), built from the records
  *  kvmw_stats.c     the self-describing statistics, built from the records

@@ -191,6 +191,7 @@ static void kvmw_budget_event(struct kvmw_vm *vm, struct kvmw_vcpu *v,
 		e.budget.categories = b->b[0].categories;
 		e.budget.rate = b->b[0].rate;
 		e.budget.burst = b->b[0].burst;
+		e.budget.rule = b->rule;
 	}
 	e.budget.parked_ns = parked;
 	e.budget.window_ns = window;
@@ -346,13 +347,19 @@ void kvmw_budget_vcpu_wait(struct kvmw_vcpu *v)
 	wait_var_event(&v->budget.queued, !smp_load_acquire(&v->budget.queued));
 }
 
-static int kvmw_budget_check(const struct kvmw_budget *req, u64 *scopes)
+/*
+ * kvmw_budget_check() - validate a budget as userspace gave it
+ * @req: the budget (its vm_id is the caller's business)
+ * @scopes: KVMW_BUDGET_MAX_BUCKETS values: set to each bucket's category mask
+ */
+int kvmw_budget_check(const struct kvmw_budget *req, u64 *scopes)
 {
 	u64 park = req->max_park_ns ?: KVMW_BUDGET_DEF_PARK_NS;
 	u64 seen = 0;
 	u32 i;
 
-	if (req->flags & ~KVMW_BUDGET_F_ALL || req->reserved || req->tripped)
+	if (req->flags & ~KVMW_BUDGET_F_ALL || req->reserved || req->tripped ||
+	    req->rule)
 		return -EINVAL;
 	if (req->mode == KVMW_BUDGET_OFF)
 		return req->nr_buckets || req->flags ? -EINVAL : 0;
@@ -414,11 +421,13 @@ static void kvmw_bucket_carry(struct kvmw_bucket *bk,
  * kvmw_budget_set() - set, change or remove a VM's budget
  * @vm: the VM (caller holds kvmw_mutex)
  * @req: the new budget, as userspace gave it
+ * @rule: 1 + the default-budget slot it comes from, 0 for KVMW_IOC_BUDGET_SET
  *
  * Validates everything first: on error nothing changes. A bucket whose
  * scope was already a bucket's keeps that bucket's debt and credit left.
  */
-int kvmw_budget_set(struct kvmw_vm *vm, const struct kvmw_budget *req)
+int kvmw_budget_set(struct kvmw_vm *vm, const struct kvmw_budget *req,
+		    u32 rule)
 {
 	u64 scopes[KVMW_BUDGET_MAX_BUCKETS] = {};
 	struct kvmw_budget_state *b = NULL, *old;
@@ -440,6 +449,7 @@ int kvmw_budget_set(struct kvmw_vm *vm, const struct kvmw_budget *req)
 		b->mode = req->mode;
 		b->flags = req->flags;
 		b->nr_buckets = req->nr_buckets;
+		b->rule = rule;
 		b->guard_pct = req->guard_pct ?: KVMW_BUDGET_DEF_GUARD_PCT;
 		b->max_park_ns = req->max_park_ns ?: KVMW_BUDGET_DEF_PARK_NS;
 		b->window_ns = req->guard_window_ns ?: KVMW_BUDGET_DEF_WINDOW_NS;
@@ -504,6 +514,7 @@ void kvmw_budget_get(struct kvmw_vm *vm, struct kvmw_budget *out)
 	out->guard_window_ns = 0;
 	out->guard_pct = 0;
 	out->tripped = 0;
+	out->rule = 0;
 	out->reserved = 0;
 	memset(out->buckets, 0, sizeof(out->buckets));
 	if (!b)
@@ -515,6 +526,7 @@ void kvmw_budget_get(struct kvmw_vm *vm, struct kvmw_budget *out)
 	out->guard_window_ns = b->window_ns;
 	out->guard_pct = b->guard_pct;
 	out->tripped = READ_ONCE(vm->budget.tripped);
+	out->rule = b->rule;
 	for (i = 0; i < b->nr_buckets; i++) {
 		out->buckets[i].categories = b->b[i].categories;
 		out->buckets[i].rate = b->b[i].rate;

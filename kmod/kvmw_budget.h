@@ -48,6 +48,7 @@ struct kvmw_budget_state {
 	u32 flags;
 	u32 nr_buckets;
 	u32 guard_pct;
+	u32 rule;		/* 1 + default slot it came from, or 0 */
 	u64 max_park_ns;
 	u64 window_ns;
 	s8 bucket_of[KVMW_NR_CATEGORIES];
@@ -83,6 +84,7 @@ struct kvmw_vm_budget {
 	struct kvmw_budget_state __rcu *cur;
 	u32 gen;
 	u32 tripped;
+	unsigned long dflt;		/* bit 0: default budgets not tried yet */
 	unsigned long throttled;	/* bit 0: between THROTTLE_START and _END */
 	u64 throttle_start;		/* CLOCK_MONOTONIC ns of the first park */
 	u64 last_park;			/* and of the last one */
@@ -90,7 +92,9 @@ struct kvmw_vm_budget {
 
 void kvmw_budget_charge(struct kvmw_vcpu *v, u32 code);
 void kvmw_budget_fault(struct kvmw_vcpu *v, bool mmio);
-int kvmw_budget_set(struct kvmw_vm *vm, const struct kvmw_budget *req);
+int kvmw_budget_check(const struct kvmw_budget *req, u64 *scopes);
+int kvmw_budget_set(struct kvmw_vm *vm, const struct kvmw_budget *req,
+		    u32 rule);
 void kvmw_budget_get(struct kvmw_vm *vm, struct kvmw_budget *out);
 void kvmw_budget_read(struct kvmw_vm *vm, u64 *mode, u64 *tripped,
 		      u64 *tokens, u64 *debt);
@@ -98,5 +102,15 @@ void kvmw_budget_vm_free(struct kvmw_vm *vm);
 void kvmw_budget_sweep(struct kvmw_vm *vm);
 void kvmw_budget_vcpu_wait(struct kvmw_vcpu *v);
 void kvmw_budget_exit(void);
+
+/* kvmw_budget_default.c: host-wide default budgets for new VMs. */
+void kvmw_budget_default_attach(struct kvmw_vm *vm);
+int kvmw_budget_default_check(const struct kvmw_budget_default *req,
+			      bool set);
+int kvmw_budget_default_set(const struct kvmw_budget_default *req,
+			    const struct kvmw_budget *b);
+void kvmw_budget_default_get(struct kvmw_budget_default *req,
+			     struct kvmw_budget *b);
+void kvmw_budget_default_exit(void);
 
 #endif /* KVMW_BUDGET_H */

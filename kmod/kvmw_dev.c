@@ -40,6 +40,8 @@ static_assert(sizeof(struct kvmw_vm_rec) == KVMW_VM_REC_HDR_SIZE);
 static_assert(sizeof(struct kvmw_vcpu_rec) == KVMW_VCPU_REC_HDR_SIZE);
 static_assert(sizeof(struct kvmw_reason_rec) == KVMW_REASON_REC_HDR_SIZE);
 static_assert(sizeof(struct kvmw_budget) == KVMW_BUDGET_SIZE_VER0);
+static_assert(sizeof(struct kvmw_budget_default) ==
+	      KVMW_BUDGET_DEFAULT_SIZE_VER0);
 
 /*
  * Copy a size-versioned argument in. Returns the caller's size or -errno:
@@ -115,7 +117,7 @@ static u64 kvmw_features(void)
 	if (kvmw_sched_available())
 		f |= KVMW_FEAT_SCHED;
 	f |= KVMW_FEAT_MEM_NUMA | KVMW_FEAT_EVENTS | KVMW_FEAT_SNAPSHOT_ALL |
-	     KVMW_FEAT_STATS | KVMW_FEAT_BUDGET;
+	     KVMW_FEAT_STATS | KVMW_FEAT_BUDGET | KVMW_FEAT_BUDGET_DEFAULT;
 	return f;
 }
 
@@ -393,7 +395,7 @@ static long kvmw_ioctl_budget(void __user *uarg, bool set)
 		return -EINVAL;
 	if (!set && (req.flags || req.mode || req.nr_buckets ||
 		     req.max_park_ns || req.guard_window_ns || req.guard_pct ||
-		     req.tripped || req.reserved ||
+		     req.tripped || req.rule || req.reserved ||
 		     memchr_inv(req.buckets, 0, sizeof(req.buckets))))
 		return -EINVAL;
 	mutex_lock(&kvmw_mutex);
@@ -401,13 +403,44 @@ static long kvmw_ioctl_budget(void __user *uarg, bool set)
 	if (!vm || READ_ONCE(vm->gone_ns))
 		ret = -ENOENT;
 	else if (set)
-		ret = kvmw_budget_set(vm, &req);
+		ret = kvmw_budget_set(vm, &req, 0);
 	else
 		kvmw_budget_get(vm, &req);
 	mutex_unlock(&kvmw_mutex);
 	if (ret || set)
 		return ret;
 	return kvmw_put_arg(uarg, &req, sizeof(req), usize);
+}
+
+static long kvmw_ioctl_budget_default(void __user *uarg, bool set)
+{
+	struct kvmw_budget_default req;
+	struct kvmw_budget b;
+	void __user *ub;
+	int usize, bsize, ret;
+
+	usize = kvmw_get_arg(&req, sizeof(req), KVMW_BUDGET_DEFAULT_SIZE_VER0,
+			     uarg);
+	if (usize < 0)
+		return usize;
+	ret = kvmw_budget_default_check(&req, set);
+	if (ret)
+		return ret;
+	ub = u64_to_user_ptr(req.budget_ptr);
+	bsize = kvmw_get_arg(&b, sizeof(b), KVMW_BUDGET_SIZE_VER0, ub);
+	if (bsize < 0)
+		return bsize;
+	if (set)
+		return kvmw_budget_default_set(&req, &b);
+	/* GET: the caller's budget carries only its size. */
+	if (b.flags || b.vm_id || b.mode || b.nr_buckets || b.max_park_ns ||
+	    b.guard_window_ns || b.guard_pct || b.tripped || b.rule ||
+	    b.reserved || memchr_inv(b.buckets, 0, sizeof(b.buckets)))
+		return -EINVAL;
+	kvmw_budget_default_get(&req, &b);
+	b.size = bsize;
+	return kvmw_put_arg(ub, &b, sizeof(b), bsize) ?:
+	       kvmw_put_arg(uarg, &req, sizeof(req), usize);
 }
 
 /*
@@ -418,7 +451,8 @@ static long kvmw_ioctl_budget(void __user *uarg, bool set)
  */
 static bool kvmw_ioctl_is_control(unsigned int nr)
 {
-	return nr == (KVMW_IOC_BUDGET_SET & ~IOCSIZE_MASK);
+	return nr == (KVMW_IOC_BUDGET_SET & ~IOCSIZE_MASK) ||
+	       nr == (KVMW_IOC_BUDGET_DEFAULT_SET & ~IOCSIZE_MASK);
 }
 
 static long kvmw_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
@@ -450,6 +484,10 @@ static long kvmw_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return kvmw_ioctl_budget(uarg, true);
 	case KVMW_IOC_BUDGET_GET & ~IOCSIZE_MASK:
 		return kvmw_ioctl_budget(uarg, false);
+	case KVMW_IOC_BUDGET_DEFAULT_SET & ~IOCSIZE_MASK:
+		return kvmw_ioctl_budget_default(uarg, true);
+	case KVMW_IOC_BUDGET_DEFAULT_GET & ~IOCSIZE_MASK:
+		return kvmw_ioctl_budget_default(uarg, false);
 	default:
 		return -ENOTTY;
 	}

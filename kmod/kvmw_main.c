@@ -56,6 +56,8 @@ static void __exit kvmw_exit(void)
 	kvmw_dev_exit();
 	/* Waits for every in-flight probe before records are freed. */
 	kvmw_probes_unregister();
+	/* Default budgets are applied by a work item that discovery kicks. */
+	kvmw_budget_default_exit();
 	/* Ends the parks and waits until no thread runs module code for them. */
 	kvmw_budget_exit();
 	kvmw_records_exit();

@@ -447,6 +447,7 @@ static struct kvmw_vm *kvmw_vm_attach(struct kvm *kvm)
 	hash_add(kvmw_vm_hash, &vm->hnode, (unsigned long)kvm);
 	list_add_tail_rcu(&vm->node, &kvmw_vms);
 	kvmw_nr_vms++;
+	kvmw_budget_default_attach(vm);
 	return vm;
 }
 

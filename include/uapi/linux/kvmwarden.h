@@ -104,6 +104,8 @@
  * budget statistics and the KVMW_EVENT_BUDGET_* events.
  */
 #define KVMW_FEAT_BUDGET		(1ULL << 12)
+/* Host-wide default budgets for new VMs: KVMW_IOC_BUDGET_DEFAULT_SET/_GET. */
+#define KVMW_FEAT_BUDGET_DEFAULT	(1ULL << 13)
 
 /*
  * Length of API 1's per-node arrays (struct kvmw_vcpu_info, struct
@@ -865,6 +867,9 @@ struct kvmw_budget_bucket {
  *	with KVMW_BUDGET_F_GUARD_AUDIT, turns the budget to audit mode.
  * @tripped: out (GET): the guard tripped and the budget runs in audit
  *	mode since; a new SET clears it
+ * @rule: out (GET): 1 + the slot of the host-wide default budget
+ *	(KVMW_IOC_BUDGET_DEFAULT_SET) the VM got this budget from, 0 when
+ *	it was set with KVMW_IOC_BUDGET_SET; 0 on SET
  * @reserved: must be 0
  * @buckets: the token buckets
  *
@@ -883,11 +888,58 @@ struct kvmw_budget {
 	__u64 guard_window_ns;
 	__u32 guard_pct;
 	__u32 tripped;
-	__u64 reserved;
+	__u32 rule;
+	__u32 reserved;
 	struct kvmw_budget_bucket buckets[KVMW_BUDGET_MAX_BUCKETS];
 };
 
 #define KVMW_BUDGET_SIZE_VER0		184
+
+/*
+ * Host-wide default budgets, for VMs that do not exist yet: up to
+ * KVMW_BUDGET_MAX_DEFAULTS rules, each a match on the VMM and a budget. A
+ * VM seen for the first time gets the budget of the lowest-numbered slot
+ * whose match its VMM satisfies, as if KVMW_IOC_BUDGET_SET had set it
+ * (from then on it is the VM's own budget: changing or clearing the rule
+ * changes no VM that has it). VMs that exist when a rule is set keep
+ * theirs. See Documentation/budgets.rst, "Default budgets".
+ */
+#define KVMW_BUDGET_MAX_DEFAULTS	8
+
+/**
+ * struct kvmw_budget_default - argument of KVMW_IOC_BUDGET_DEFAULT_SET/_GET
+ * @size: in: sizeof(struct kvmw_budget_default) as the caller knows it
+ * @flags: must be 0
+ * @slot: the rule, 0 to KVMW_BUDGET_MAX_DEFAULTS - 1; lower slots are
+ *	tried first
+ * @cgroup_fd: SET: -1 for any cgroup, else an open cgroup v2 directory:
+ *	the rule matches VMMs in that cgroup or below it. GET: must be 0.
+ * @comm: SET: the VMM's command name (its main thread's, as in
+ *	/proc/PID/comm), NUL-terminated; "" matches any. GET: out.
+ * @budget_ptr: address of a struct kvmw_budget, whose own @size field
+ *	versions it. SET: the budget matching VMs get, with @vm_id 0;
+ *	KVMW_BUDGET_OFF empties the slot (then @comm must be "" and
+ *	@cgroup_fd -1). GET: filled in; KVMW_BUDGET_OFF if the slot is empty.
+ * @cgroup_id: out (GET): the cgroup's id (its directory's inode number,
+ *	as in bpf and name_to_handle_at()), 0 for any; must be 0 on SET
+ * @matched: out (GET): VMs given this slot's budget since it was set;
+ *	must be 0 on SET
+ *
+ * SET needs a file opened for writing and CAP_SYS_ADMIN; nothing changes
+ * on error. Unloading the module forgets the rules.
+ */
+struct kvmw_budget_default {
+	__u32 size;
+	__u32 flags;
+	__u32 slot;
+	__s32 cgroup_fd;
+	char comm[16];
+	__u64 budget_ptr;
+	__u64 cgroup_id;
+	__u64 matched;
+};
+
+#define KVMW_BUDGET_DEFAULT_SIZE_VER0	56
 
 /*
  * Event stream: read() on /dev/kvmwarden returns whole struct kvmw_event
@@ -967,6 +1019,8 @@ struct kvmw_event_gone {
  * @parked_ns: GUARD: time the vCPU (@vcpu_id, @tid) was parked in the
  *	window; THROTTLE_END: time from the first park to the last; else 0
  * @window_ns: GUARD, THROTTLE_END: the window; else 0
+ * @rule: 1 + the default-budget slot the budget came from, 0 when it was
+ *	set with KVMW_IOC_BUDGET_SET (see struct kvmw_budget::rule)
  * @reserved: 0
  */
 struct kvmw_event_budget {
@@ -977,7 +1031,9 @@ struct kvmw_event_budget {
 	__u64 burst;
 	__u64 parked_ns;
 	__u64 window_ns;
-	__u64 reserved[2];
+	__u32 rule;
+	__u32 reserved32;
+	__u64 reserved;
 };
 
 /**
@@ -1031,5 +1087,9 @@ struct kvmw_event {
 #define KVMW_IOC_STATS_READ	_IOWR(KVMW_IOC_MAGIC, 0x05, struct kvmw_stats_read)
 #define KVMW_IOC_BUDGET_SET	_IOW(KVMW_IOC_MAGIC, 0x06, struct kvmw_budget)
 #define KVMW_IOC_BUDGET_GET	_IOWR(KVMW_IOC_MAGIC, 0x07, struct kvmw_budget)
+#define KVMW_IOC_BUDGET_DEFAULT_SET \
+	_IOW(KVMW_IOC_MAGIC, 0x08, struct kvmw_budget_default)
+#define KVMW_IOC_BUDGET_DEFAULT_GET \
+	_IOWR(KVMW_IOC_MAGIC, 0x09, struct kvmw_budget_default)
 
 #endif /* _UAPI_LINUX_KVMWARDEN_H */
