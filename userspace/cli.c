@@ -23,6 +23,8 @@ static const struct kvmw_cmd commands[] = {
 	  kvmw_cmd_stat, kvmw_usage_stat },
 	{ "events", "follow VMs and vCPUs appearing and VMs going away",
 	  kvmw_cmd_events, kvmw_usage_events },
+	{ "budget", "set, show or clear a VM's exit budget",
+	  kvmw_cmd_budget, kvmw_usage_budget },
 	{ "help", "show this help, or the help of a command",
 	  cmd_help, usage_help },
 };
@@ -45,6 +47,7 @@ static void usage_main(FILE *f)
 	fputs("\n"
 	      "Global options:\n"
 	      "  -d, --device PATH  kvmwarden device (default " KVMW_DEVICE_PATH ")\n"
+	      "      --proc DIR     where VMM command lines are read (default /proc)\n"
 	      "  -h, --help         show this help; after a command, its help\n"
 	      "  -V, --version      show the version and the UAPI version\n"
 	      "\n"
@@ -57,14 +60,21 @@ static void usage_main(FILE *f)
 	      "  kvmwarden stat -i 0 --json | jq '.vms[] | {vm_id, exits}'\n"
 	      "  kvmwarden events                  VMs and vCPUs coming and going\n"
 	      "  kvmwarden events --json -n 1      the next event as a JSON line\n"
+	      "  kvmwarden budget set web1 --rate 20k   throttle VM web1 to 20k exits/s\n"
 	      "  kvmwarden stat --help             options of stat\n"
+	      "\n"
+	      "A VM is named by its id (3), VMM pid (pid:4242) or QEMU -name\n"
+	      "(web1, name:web1); see kvmwarden(8).\n"
 	      "\n"
 	      "Exit status:\n"
 	      "  0  success\n"
 	      "  1  runtime error (device missing: load the module with\n"
-	      "     'modprobe kvmwarden'; API version mismatch; VM not found;\n"
-	      "     feature missing in the module; I/O error)\n"
-	      "  2  usage error (unknown command or option, bad argument)\n"
+	      "     'modprobe kvmwarden'; API version mismatch; feature missing\n"
+	      "     in the module; I/O error)\n"
+	      "  2  usage error (unknown command or option, bad argument,\n"
+	      "     a VM name that matches several VMs)\n"
+	      "  3  VM not found (not tracked, or gone)\n"
+	      "  4  permission denied (needs root / CAP_SYS_ADMIN)\n"
 	      "\n"
 	      "The output is explained in kvmwarden(8).\n", f);
 }
@@ -232,8 +242,14 @@ void kvmw_dev_error(struct kvmw_ctx *ctx, const char *what, int err)
 
 int kvmw_open_source(struct kvmw_ctx *ctx, struct kvmw_source *src)
 {
-	int ret = kvmw_source_open(src, &kvmw_source_dev, ctx->device,
-				   ctx->ops);
+	return kvmw_open_source_flags(ctx, src, 0) ? -EIO : 0;
+}
+
+int kvmw_open_source_flags(struct kvmw_ctx *ctx, struct kvmw_source *src,
+			   unsigned int flags)
+{
+	int ret = kvmw_source_open_flags(src, &kvmw_source_dev, ctx->device,
+					 ctx->ops, flags);
 
 	switch (ret) {
 	case 0:
@@ -248,7 +264,7 @@ int kvmw_open_source(struct kvmw_ctx *ctx, struct kvmw_source *src)
 	case -EPERM:
 		kvmw_error(ctx, "%s: %s; kvmwarden needs root (or access to the device)",
 			   ctx->device, strerror(-ret));
-		break;
+		return KVMW_EXIT_PERM;
 	case -EPROTONOSUPPORT:
 		kvmw_error(ctx, "%s: API version mismatch: the kernel module speaks version %u, this tool speaks version %u; install a matching module and tool",
 			   ctx->device, src->host.api_version, KVMW_API_VERSION);
@@ -257,7 +273,61 @@ int kvmw_open_source(struct kvmw_ctx *ctx, struct kvmw_source *src)
 		kvmw_dev_error(ctx, "handshake", ret);
 		break;
 	}
-	return ret;
+	return ret ? KVMW_EXIT_RUNTIME : 0;
+}
+
+/* "VM 3 (pid 4242, name web1)" */
+static void vm_label(const struct kvmw_vm *vm, char *buf, size_t len)
+{
+	if (vm->name[0])
+		snprintf(buf, len, "VM %llu (pid %u, name %s%s)",
+			 (unsigned long long)vm->vm_id, vm->pid, vm->name,
+			 vm->gone ? ", gone" : "");
+	else
+		snprintf(buf, len, "VM %llu (pid %u%s)",
+			 (unsigned long long)vm->vm_id, vm->pid,
+			 vm->gone ? ", gone" : "");
+}
+
+int kvmw_resolve_vm(struct kvmw_ctx *ctx, const char *cmd,
+		    const struct kvmw_snapshot *snap, const char *arg,
+		    const struct kvmw_vm **vm)
+{
+	const struct kvmw_vm *found[16];
+	struct kvmw_vm_ref ref;
+	char label[KVMW_VM_NAME_MAX + 64];
+	size_t nr, i;
+
+	if (kvmw_vm_ref_parse(arg, &ref))
+		return kvmw_usage_error(ctx, cmd,
+					"bad VM '%s' (an id, pid:PID, name:NAME or a name)",
+					arg);
+	nr = kvmw_vm_resolve(snap, ctx->proc, &ref, found,
+			     ARRAY_SIZE(found));
+	if (!nr) {
+		kvmw_error(ctx, "VM '%s': not found (no %s); 'kvmwarden list' shows the VMs",
+			   arg, ref.kind == KVMW_REF_ID ? "VM of that id is tracked" :
+			   ref.kind == KVMW_REF_PID ? "live VM of that process" :
+			   ref.kind == KVMW_REF_NAME ? "live VM of that name" :
+			   "live VM of that uuid");
+		return KVMW_EXIT_NO_VM;
+	}
+	if (nr > 1) {
+		kvmw_error(ctx, "VM '%s': %zu VMs match; name one by its id:",
+			   arg, nr);
+		for (i = 0; i < nr && i < ARRAY_SIZE(found); i++) {
+			vm_label(found[i], label, sizeof(label));
+			fprintf(ctx->err, "  %s\n", label);
+		}
+		return KVMW_EXIT_USAGE;
+	}
+	if (found[0]->gone) {
+		vm_label(found[0], label, sizeof(label));
+		kvmw_error(ctx, "%s is gone", label);
+		return KVMW_EXIT_NO_VM;
+	}
+	*vm = found[0];
+	return 0;
 }
 
 void kvmw_warn_untracked(struct kvmw_ctx *ctx, const struct kvmw_host *host)
@@ -269,6 +339,7 @@ void kvmw_warn_untracked(struct kvmw_ctx *ctx, const struct kvmw_host *host)
 
 static const struct option main_options[] = {
 	{ "device", required_argument, NULL, 'd' },
+	{ "proc", required_argument, NULL, 'P' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -280,6 +351,7 @@ int kvmw_main(int argc, char **argv, FILE *out, FILE *err,
 	struct kvmw_ctx ctx = {
 		.prog = "kvmwarden",
 		.device = KVMW_DEVICE_PATH,
+		.proc = "/proc",
 		.ops = ops,
 		.out = out,
 		.err = err,
@@ -299,6 +371,12 @@ int kvmw_main(int argc, char **argv, FILE *out, FILE *err,
 				return kvmw_usage_error(&ctx, NULL,
 							"empty device path");
 			ctx.device = optarg;
+			break;
+		case 'P':
+			if (!*optarg)
+				return kvmw_usage_error(&ctx, NULL,
+							"empty /proc path");
+			ctx.proc = optarg;
 			break;
 		case 'h':
 			usage_main(out);

@@ -25,6 +25,10 @@ struct kvmw_dev_ops;
 #define KVMW_EXIT_OK		0
 #define KVMW_EXIT_RUNTIME	1
 #define KVMW_EXIT_USAGE		2
+/* The VM named is not tracked, or gone. */
+#define KVMW_EXIT_NO_VM		3
+/* Not allowed: needs root / CAP_SYS_ADMIN, or the device's permissions. */
+#define KVMW_EXIT_PERM		4
 
 /* Returned by the commands' parsers when the command should go on. */
 #define KVMW_CONTINUE		(-1)
@@ -35,6 +39,8 @@ struct kvmw_dev_ops;
 struct kvmw_ctx {
 	const char *prog;
 	const char *device;
+	/* Where the VMMs' command lines are read (/proc; tests: a fake). */
+	const char *proc;
 	/* NULL for the real system calls; tests put a fake here. */
 	const struct kvmw_dev_ops *ops;
 	FILE *out;
@@ -81,6 +87,23 @@ int kvmw_getopt_error(struct kvmw_ctx *ctx, const char *cmd, int c,
  * -errno.
  */
 int kvmw_open_source(struct kvmw_ctx *ctx, struct kvmw_source *src);
+/*
+ * Opens the source as kvmw_open_source() with KVMW_SRC_* @flags, and
+ * returns the KVMW_EXIT_* code for its error (0 when open).
+ */
+int kvmw_open_source_flags(struct kvmw_ctx *ctx, struct kvmw_source *src,
+			   unsigned int flags);
+
+/*
+ * The one VM of @snap that @arg names (see kvmw_vm_ref_parse()); prints
+ * why not on ctx->err: not tracked or gone (KVMW_EXIT_NO_VM), several
+ * match (listed; KVMW_EXIT_USAGE), a bad reference (KVMW_EXIT_USAGE).
+ * Returns 0 with *@vm set, or the exit code.
+ */
+int kvmw_resolve_vm(struct kvmw_ctx *ctx, const char *cmd,
+		    const struct kvmw_snapshot *snap, const char *arg,
+		    const struct kvmw_vm **vm);
+
 /* Prints a device error other than at open time. */
 void kvmw_dev_error(struct kvmw_ctx *ctx, const char *what, int err);
 
@@ -94,6 +117,8 @@ int kvmw_cmd_stat(struct kvmw_ctx *ctx, int argc, char **argv);
 void kvmw_usage_stat(FILE *f);
 int kvmw_cmd_events(struct kvmw_ctx *ctx, int argc, char **argv);
 void kvmw_usage_events(FILE *f);
+int kvmw_cmd_budget(struct kvmw_ctx *ctx, int argc, char **argv);
+void kvmw_usage_budget(FILE *f);
 
 /* Options of the stat command, split from running it for the tests. */
 struct kvmw_stat_args {
@@ -106,10 +131,16 @@ struct kvmw_stat_args {
 	bool vcpus;
 	__u64 *ids;
 	size_t nr_ids;
+	/* VMs named otherwise than by id, resolved once the source is open. */
+	char **refs;
+	size_t nr_refs;
 };
 
+void kvmw_stat_args_free(struct kvmw_stat_args *a);
+
 /*
- * Parses stat's arguments into @a (free a->ids). Returns KVMW_CONTINUE, or
+ * Parses stat's arguments into @a (kvmw_stat_args_free()); VMs named by
+ * id go to @ids, the others to @refs. Returns KVMW_CONTINUE, or
  * an exit code when done (help printed, usage error).
  */
 int kvmw_stat_parse(struct kvmw_ctx *ctx, int argc, char **argv,
@@ -123,6 +154,14 @@ struct kvmw_events_args {
 	/* Seconds before exiting; < 0: no limit. */
 	double timeout;
 };
+
+/*
+ * Parses budget set's arguments (argv[0] "set") into @cfg, checked
+ * against the UAPI's limits, and the VM argument into @vm. Returns
+ * KVMW_CONTINUE, or an exit code when done (help, usage error).
+ */
+int kvmw_budget_parse_set(struct kvmw_ctx *ctx, int argc, char **argv,
+			  struct kvmw_budget_cfg *cfg, const char **vm);
 
 /* Parses events' arguments, as kvmw_stat_parse(). */
 int kvmw_events_parse(struct kvmw_ctx *ctx, int argc, char **argv,

@@ -60,14 +60,16 @@ int kvmw_cmd_list(struct kvmw_ctx *ctx, int argc, char **argv)
 		return kvmw_usage_error(ctx, "list", "unexpected argument '%s'",
 					argv[optind]);
 
-	if (kvmw_open_source(ctx, &src))
-		return KVMW_EXIT_RUNTIME;
+	ret = kvmw_open_source_flags(ctx, &src, 0);
+	if (ret)
+		return ret;
 	ret = kvmw_snapshot_take(&src, NULL, 0, false, &snap);
 	kvmw_source_close(&src);
 	if (ret) {
 		kvmw_dev_error(ctx, "list VMs", ret);
 		return KVMW_EXIT_RUNTIME;
 	}
+	kvmw_snapshot_names(&snap, ctx->proc);
 	if (json)
 		ret = kvmw_print_list_json(ctx->out, &snap);
 	else

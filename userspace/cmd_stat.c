@@ -21,19 +21,20 @@
 
 void kvmw_usage_stat(FILE *f)
 {
-	fputs("Usage: kvmwarden stat [-i SEC] [-n TOP] [-l] [--json] [VMID...]\n"
-	      "       kvmwarden stat -v VMID [-i SEC] [-n TOP] [-l] [--json]\n"
+	fputs("Usage: kvmwarden stat [-i SEC] [-n TOP] [-l] [--json] [VM...]\n"
+	      "       kvmwarden stat -v VM [-i SEC] [-n TOP] [-l] [--json]\n"
 	      "\n"
 	      "Exits per VM: totals, exits/s over SEC, overhead % and the TOP\n"
 	      "reasons, then a table per VM of its TOP reasons with their exit\n"
 	      "latency (mean, min, P50-P99.9, max). Columns and figures are\n"
-	      "explained in kvmwarden(8).\n"
+	      "explained in kvmwarden(8). VM: an id (3), pid:PID, name:NAME or\n"
+	      "a name (QEMU -name).\n"
 	      "\n"
 	      "  -i, --interval SEC  seconds between the samples (default 1; 0: no rate)\n"
 	      "  -n, --top N         reasons per VM or vCPU (default 3; 0: none)\n"
 	      "  -l, --long          add lines per VM: categories, time, faults,\n"
-	      "                      scheduler (steal) and memory (remote %)\n"
-	      "  -v, --vcpus VMID    VM VMID per vCPU\n"
+	      "                      scheduler (steal), memory (remote %) and budget\n"
+	      "  -v, --vcpus VM      VM per vCPU\n"
 	      "  -j, --json          one JSON document with everything (schema:\n"
 	      "                      kvmwarden-stat.schema.json)\n"
 	      "  -h, --help          show this help\n"
@@ -58,6 +59,8 @@ static const struct option stat_options[] = {
 int kvmw_stat_parse(struct kvmw_ctx *ctx, int argc, char **argv,
 		    struct kvmw_stat_args *a)
 {
+	const char *vcpus_arg = NULL;
+	struct kvmw_vm_ref ref;
 	unsigned long top;
 	__u64 vcpus_id = 0;
 	int c, i;
@@ -86,10 +89,12 @@ int kvmw_stat_parse(struct kvmw_ctx *ctx, int argc, char **argv,
 			a->top = top;
 			break;
 		case 'v':
-			if (kvmw_parse_vmid(optarg, &vcpus_id))
+			if (kvmw_vm_ref_parse(optarg, &ref))
 				return kvmw_usage_error(ctx, "stat",
-							"bad VM id '%s'",
+							"bad VM '%s' (an id, pid:PID, name:NAME or a name)",
 							optarg);
+			vcpus_arg = optarg;
+			vcpus_id = ref.id;
 			a->vcpus = true;
 			break;
 		case 'l':
@@ -113,29 +118,77 @@ int kvmw_stat_parse(struct kvmw_ctx *ctx, int argc, char **argv,
 		return KVMW_CONTINUE;
 
 	a->ids = calloc(a->vcpus ? 1 : argc - optind, sizeof(*a->ids));
-	if (!a->ids) {
+	a->refs = calloc(a->vcpus ? 1 : argc - optind, sizeof(*a->refs));
+	if (!a->ids || !a->refs) {
+		kvmw_stat_args_free(a);
 		kvmw_error(ctx, "out of memory");
 		return KVMW_EXIT_RUNTIME;
 	}
-	if (a->vcpus)
+	if (a->vcpus && ref.kind == KVMW_REF_ID)
 		a->ids[a->nr_ids++] = vcpus_id;
+	else if (a->vcpus)
+		a->refs[a->nr_refs++] = (char *)vcpus_arg;
 	for (i = optind; i < argc; i++) {
-		__u64 id;
 		size_t k;
 
-		if (kvmw_parse_vmid(argv[i], &id)) {
-			free(a->ids);
-			a->ids = NULL;
-			a->nr_ids = 0;
+		if (kvmw_vm_ref_parse(argv[i], &ref)) {
+			kvmw_stat_args_free(a);
 			return kvmw_usage_error(ctx, "stat",
 						"bad VM id '%s'", argv[i]);
 		}
-		for (k = 0; k < a->nr_ids && a->ids[k] != id; k++)
+		if (ref.kind != KVMW_REF_ID) {
+			a->refs[a->nr_refs++] = argv[i];
+			continue;
+		}
+		for (k = 0; k < a->nr_ids && a->ids[k] != ref.id; k++)
 			;
 		if (k == a->nr_ids)
-			a->ids[a->nr_ids++] = id;
+			a->ids[a->nr_ids++] = ref.id;
 	}
 	return KVMW_CONTINUE;
+}
+
+void kvmw_stat_args_free(struct kvmw_stat_args *a)
+{
+	free(a->ids);
+	free(a->refs);
+	a->ids = NULL;
+	a->refs = NULL;
+	a->nr_ids = 0;
+	a->nr_refs = 0;
+}
+
+/*
+ * Turns the VMs named by pid, name or uuid into ids (a->ids has room for
+ * every argument). Returns 0 or an exit code.
+ */
+static int resolve_refs(struct kvmw_ctx *ctx, struct kvmw_source *src,
+			struct kvmw_stat_args *a)
+{
+	struct kvmw_snapshot snap;
+	size_t i, k;
+	int ret, rc = 0;
+
+	if (!a->nr_refs)
+		return 0;
+	ret = kvmw_snapshot_take(src, NULL, 0, false, &snap);
+	if (ret) {
+		kvmw_dev_error(ctx, "list VMs", ret);
+		return KVMW_EXIT_RUNTIME;
+	}
+	for (i = 0; i < a->nr_refs && !rc; i++) {
+		const struct kvmw_vm *vm;
+
+		rc = kvmw_resolve_vm(ctx, "stat", &snap, a->refs[i], &vm);
+		if (rc)
+			break;
+		for (k = 0; k < a->nr_ids && a->ids[k] != vm->vm_id; k++)
+			;
+		if (k == a->nr_ids)
+			a->ids[a->nr_ids++] = vm->vm_id;
+	}
+	kvmw_snapshot_free(&snap);
+	return rc;
 }
 
 static void sleep_sec(double sec)
@@ -187,8 +240,13 @@ int kvmw_cmd_stat(struct kvmw_ctx *ctx, int argc, char **argv)
 	memset(&cur, 0, sizeof(cur));
 	have_prev = a.interval > 0;
 
-	if (kvmw_open_source(ctx, &src))
+	rc = kvmw_open_source_flags(ctx, &src, 0);
+	if (rc)
 		goto out;
+	rc = resolve_refs(ctx, &src, &a);
+	if (rc)
+		goto out_close;
+	rc = KVMW_EXIT_RUNTIME;
 	if (have_prev) {
 		ret = kvmw_snapshot_take(&src, a.ids, a.nr_ids, true, &prev);
 		if (ret) {
@@ -202,6 +260,7 @@ int kvmw_cmd_stat(struct kvmw_ctx *ctx, int argc, char **argv)
 		kvmw_dev_error(ctx, "snapshot", ret);
 		goto out_close;
 	}
+	kvmw_snapshot_names(&cur, ctx->proc);
 	ret = kvmw_delta(have_prev ? &prev : NULL, &cur, &rows, &nr);
 	if (ret) {
 		kvmw_error(ctx, "out of memory");
@@ -229,6 +288,6 @@ out:
 	free(rows);
 	kvmw_snapshot_free(&prev);
 	kvmw_snapshot_free(&cur);
-	free(a.ids);
+	kvmw_stat_args_free(&a);
 	return rc;
 }

@@ -93,6 +93,19 @@ static int finish(FILE *f)
 	return ferror(f) ? -EIO : 0;
 }
 
+void kvmw_name_for_tty(const char *in, char out[KVMW_VM_NAME_MAX])
+{
+	size_t i;
+
+	if (!in[0]) {
+		strcpy(out, "-");
+		return;
+	}
+	for (i = 0; i < KVMW_VM_NAME_MAX - 1 && in[i]; i++)
+		out[i] = in[i] > 0x20 && in[i] < 0x7f ? in[i] : '?';
+	out[i] = '\0';
+}
+
 static const char *state(const struct kvmw_vm *vm)
 {
 	return vm->gone ? "gone" : "live";
@@ -108,15 +121,18 @@ int kvmw_print_list_table(FILE *f, const struct kvmw_snapshot *snap)
 		fputs("No VMs tracked.\n", f);
 		return finish(f);
 	}
-	fprintf(f, "%6s %8s  %-16s %5s %14s  %s\n",
-		"VMID", "PID", "COMM", "VCPUS", "EXITS", "STATE");
+	char name[KVMW_VM_NAME_MAX];
+
+	fprintf(f, "%6s %8s  %-16s %-12s %5s %14s  %s\n",
+		"VMID", "PID", "COMM", "NAME", "VCPUS", "EXITS", "STATE");
 	for (i = 0; i < nr; i++) {
 		const struct kvmw_vm *vm = &vms[i];
 
 		kvmw_comm_for_tty(vm->comm, comm);
-		fprintf(f, "%6" PRIu64 " %8u  %-16s %5u %14" PRIu64 "  %s\n",
-			(uint64_t)vm->vm_id, vm->pid, comm, vm->nr_vcpus,
-			(uint64_t)vm->exits, state(vm));
+		kvmw_name_for_tty(vm->name, name);
+		fprintf(f, "%6" PRIu64 " %8u  %-16s %-12s %5u %14" PRIu64 "  %s\n",
+			(uint64_t)vm->vm_id, vm->pid, comm, name,
+			vm->nr_vcpus, (uint64_t)vm->exits, state(vm));
 	}
 	return finish(f);
 }
@@ -157,6 +173,11 @@ static void json_vm_fields(struct kvmw_json *j, const struct kvmw_vm *vm)
 	kvmw_json_kv_u64(j, "vmm_pid", vm->pid);
 	kvmw_json_key(j, "comm");
 	kvmw_json_string_n(j, (const char *)vm->comm, COMM_LEN);
+	kvmw_json_key(j, "name");
+	if (vm->name[0])
+		kvmw_json_string(j, vm->name);
+	else
+		kvmw_json_null(j);
 	kvmw_json_key(j, "vendor");
 	kvmw_json_string(j, kvmw_vendor_name(vm->vendor));
 	kvmw_json_kv_u64(j, "nr_vcpus", vm->nr_vcpus);
@@ -420,6 +441,67 @@ static void print_mem_line(FILE *f, const struct kvmw_vm *vm,
 }
 
 /*
+ * "budget: throttle, tokens 0/1500 (bucket 1/2), debt 12, overruns 100,
+ * parks 90, parked 1.20s, would park 0ns" for a VM with a budget.
+ */
+static void print_budget_line(FILE *f, const struct kvmw_raw_stats *raw,
+			      const struct kvmw_vm *vm)
+{
+	struct kvmw_budget_stats bs;
+	char a[KVMW_NS_BUF_LEN], b[KVMW_NS_BUF_LEN];
+	const char *mode;
+	unsigned int k;
+
+	kvmw_vm_budget_stats(raw, vm, &bs);
+	if (!bs.known || bs.mode == KVMW_BUDGET_OFF)
+		return;
+	mode = kvmw_budget_mode_name(bs.mode);
+	fprintf(f, "%*sbudget: %s%s, tokens", SUB_INDENT, "", mode ? mode : "?",
+		bs.tripped ? " (guard tripped)" : "");
+	for (k = 0; k < KVMW_BUDGET_MAX_BUCKETS; k++)
+		fprintf(f, "%s%" PRIu64, k ? "/" : " ", (uint64_t)bs.tokens[k]);
+	fputs(", debt", f);
+	for (k = 0; k < KVMW_BUDGET_MAX_BUCKETS; k++)
+		fprintf(f, "%s%" PRIu64, k ? "/" : " ", (uint64_t)bs.debt[k]);
+	fprintf(f, ", charged %" PRIu64 ", overruns %" PRIu64 ", parks %" PRIu64
+		", parked %s, would park %s\n", (uint64_t)bs.charged,
+		(uint64_t)bs.overruns, (uint64_t)bs.parks,
+		kvmw_fmt_ns(bs.parked_ns, a), kvmw_fmt_ns(bs.would_park_ns, b));
+}
+
+/* A VM's budget state in stat --json: null when not measured. */
+static void json_budget_state(struct kvmw_json *j,
+			      const struct kvmw_raw_stats *raw,
+			      const struct kvmw_vm *vm)
+{
+	struct kvmw_budget_stats bs;
+	const char *mode;
+
+	kvmw_vm_budget_stats(raw, vm, &bs);
+	kvmw_json_key(j, "budget");
+	if (!bs.known) {
+		kvmw_json_null(j);
+		return;
+	}
+	mode = kvmw_budget_mode_name(bs.mode);
+	kvmw_json_begin_object(j);
+	kvmw_json_key(j, "mode");
+	kvmw_json_string(j, mode ? mode : "unknown");
+	kvmw_json_key(j, "tripped");
+	kvmw_json_bool(j, bs.tripped);
+	kvmw_json_key(j, "tokens");
+	kvmw_json_u64_array(j, bs.tokens, KVMW_BUDGET_MAX_BUCKETS);
+	kvmw_json_key(j, "debt");
+	kvmw_json_u64_array(j, bs.debt, KVMW_BUDGET_MAX_BUCKETS);
+	kvmw_json_kv_u64(j, "charged", bs.charged);
+	kvmw_json_kv_u64(j, "overruns", bs.overruns);
+	kvmw_json_kv_u64(j, "parks", bs.parks);
+	kvmw_json_kv_u64(j, "parked_ns", bs.parked_ns);
+	kvmw_json_kv_u64(j, "would_park_ns", bs.would_park_ns);
+	kvmw_json_end_object(j);
+}
+
+/*
  * The VM table: a row per VM, with its categories, time, faults,
  * scheduler and memory lines under it.
  */
@@ -428,12 +510,12 @@ static void print_vm_rows(FILE *f, const struct kvmw_snapshot *cur,
 			  const struct kvmw_stat_opts *opts)
 {
 	const struct kvmw_host *hs = &cur->host;
-	char comm[COMM_LEN + 1];
+	char comm[COMM_LEN + 1], name[KVMW_VM_NAME_MAX];
 	size_t i;
 
-	fprintf(f, "%6s %8s  %-16s %5s %-5s %14s %12s %6s",
-		"VMID", "PID", "COMM", "VCPUS", "STATE", "EXITS", "EXITS/s",
-		"OVH%");
+	fprintf(f, "%6s %8s  %-16s %-12s %5s %-5s %14s %12s %6s",
+		"VMID", "PID", "COMM", "NAME", "VCPUS", "STATE", "EXITS",
+		"EXITS/s", "OVH%");
 	if (opts->top)
 		fputs("  TOP REASONS", f);
 	fputc('\n', f);
@@ -441,8 +523,9 @@ static void print_vm_rows(FILE *f, const struct kvmw_snapshot *cur,
 		const struct kvmw_vm *vm = rows[i].vm;
 
 		kvmw_comm_for_tty(vm->comm, comm);
-		fprintf(f, "%6" PRIu64 " %8u  %-16s %5u %-5s %14" PRIu64,
-			(uint64_t)vm->vm_id, vm->pid, comm, vm->nr_vcpus,
+		kvmw_name_for_tty(vm->name, name);
+		fprintf(f, "%6" PRIu64 " %8u  %-16s %-12s %5u %-5s %14" PRIu64,
+			(uint64_t)vm->vm_id, vm->pid, comm, name, vm->nr_vcpus,
 			rows[i].gone ? "gone" : "live", (uint64_t)vm->exits);
 		if (rows[i].exits_per_sec.ok)
 			fprintf(f, " %12.1f", rows[i].exits_per_sec.v);
@@ -468,6 +551,7 @@ static void print_vm_rows(FILE *f, const struct kvmw_snapshot *cur,
 			print_sched_line(f, &vm->total.sched, hs->nr_nodes);
 		if (has_mem(hs))
 			print_mem_line(f, vm, hs);
+		print_budget_line(f, &cur->raw, vm);
 	}
 }
 
@@ -1197,6 +1281,7 @@ static void json_stat_vm(struct kvmw_json *j, const struct kvmw_delta_vm *row,
 	kvmw_json_kv_u64(j, "overflow_exits", vm->total.overflow_exits);
 	json_unit(j, &vm->total, NULL, vm->vendor, hs, raw);
 	json_mem(j, vm, hs);
+	json_budget_state(j, raw, vm);
 	kvmw_json_key(j, "vcpus");
 	kvmw_json_begin_array(j);
 	for (i = 0; i < vm->nr_vcpus_detail; i++) {
@@ -1341,6 +1426,169 @@ int kvmw_print_stat_json(FILE *f, const struct kvmw_snapshot *cur,
 	kvmw_json_begin_array(&j);
 	for (i = 0; i < nr; i++)
 		json_stat_vm(&j, &rows[i], &cur->host, &cur->raw);
+	kvmw_json_end_array(&j);
+	kvmw_json_end_object(&j);
+	return kvmw_json_finish(&j) ? -EIO : 0;
+}
+
+/* Budget show */
+
+static void budget_row_head(FILE *f, const struct kvmw_budget_row *r)
+{
+	char name[KVMW_VM_NAME_MAX];
+
+	kvmw_name_for_tty(r->vm->name, name);
+	fprintf(f, "VM %" PRIu64 " pid %u name %s: ", (uint64_t)r->vm->vm_id,
+		r->vm->pid, name);
+}
+
+int kvmw_print_budget_table(FILE *f, const struct kvmw_budget_row *rows,
+			    size_t nr)
+{
+	char a[96], b[32], c[32], d[32], e[32];
+	size_t i;
+	unsigned int k;
+
+	if (!nr) {
+		fputs("No VMs tracked.\n", f);
+		return finish(f);
+	}
+	for (i = 0; i < nr; i++) {
+		const struct kvmw_budget_row *r = &rows[i];
+		const struct kvmw_budget_cfg *cfg = &r->cfg;
+		const struct kvmw_budget_stats *bs = &r->stats;
+		const char *mode = kvmw_budget_mode_name(cfg->mode);
+
+		budget_row_head(f, r);
+		if (r->gone) {
+			fputs("gone\n", f);
+			continue;
+		}
+		if (cfg->mode == KVMW_BUDGET_OFF) {
+			fputs("no budget\n", f);
+			continue;
+		}
+		fprintf(f, "%s, max park %s, guard ", mode ? mode : "?",
+			kvmw_fmt_duration(a, sizeof(a), cfg->max_park_ns));
+		if (cfg->guard_pct >= 100)
+			fputs("off", f);
+		else
+			fprintf(f, "%u%% of %s%s", cfg->guard_pct,
+				kvmw_fmt_duration(b, sizeof(b),
+						  cfg->guard_window_ns),
+				cfg->guard_audit ? " then audit" : "");
+		fprintf(f, "%s\n", cfg->tripped ?
+			", TRIPPED (running in audit mode)" : "");
+		fprintf(f, "  %-3s %-28s %10s %10s %10s %10s %10s\n", "#",
+			"CATEGORIES", "RATE/s", "BURST", "CREDIT", "TOKENS",
+			"DEBT");
+		for (k = 0; k < cfg->nr_buckets; k++) {
+			fprintf(f, "  %-3u %-28s %10s %10s %10s", k + 1,
+				kvmw_fmt_categories(a, sizeof(a),
+						    cfg->b[k].categories),
+				kvmw_fmt_count(b, sizeof(b), cfg->b[k].rate),
+				kvmw_fmt_count(c, sizeof(c), cfg->b[k].burst),
+				kvmw_fmt_count(d, sizeof(d),
+					       cfg->b[k].credit));
+			if (bs->known)
+				fprintf(f, " %10" PRIu64 " %10" PRIu64 "\n",
+					(uint64_t)bs->tokens[k],
+					(uint64_t)bs->debt[k]);
+			else
+				fprintf(f, " %10s %10s\n", "-", "-");
+		}
+		if (bs->known)
+			fprintf(f, "  charged %" PRIu64 ", overruns %" PRIu64
+				", parks %" PRIu64 ", parked %s, would park %s\n",
+				(uint64_t)bs->charged, (uint64_t)bs->overruns,
+				(uint64_t)bs->parks,
+				kvmw_fmt_ns(bs->parked_ns, d),
+				kvmw_fmt_ns(bs->would_park_ns, e));
+	}
+	return finish(f);
+}
+
+static void json_u64_or_null(struct kvmw_json *j, const char *key, bool ok,
+			     __u64 v)
+{
+	kvmw_json_key(j, key);
+	if (ok)
+		kvmw_json_u64(j, v);
+	else
+		kvmw_json_null(j);
+}
+
+int kvmw_print_budget_json(FILE *f, const struct kvmw_budget_row *rows,
+			   size_t nr)
+{
+	struct kvmw_json j;
+	size_t i;
+	unsigned int k, c;
+
+	kvmw_json_init(&j, f, true);
+	kvmw_json_begin_object(&j);
+	kvmw_json_kv_u64(&j, "schema_version", KVMW_JSON_SCHEMA_VERSION);
+	kvmw_json_key(&j, "vms");
+	kvmw_json_begin_array(&j);
+	for (i = 0; i < nr; i++) {
+		const struct kvmw_budget_row *r = &rows[i];
+		const struct kvmw_budget_cfg *cfg = &r->cfg;
+		const struct kvmw_budget_stats *bs = &r->stats;
+		const char *mode = kvmw_budget_mode_name(cfg->mode);
+
+		kvmw_json_begin_object(&j);
+		kvmw_json_kv_u64(&j, "vm_id", r->vm->vm_id);
+		kvmw_json_kv_u64(&j, "vmm_pid", r->vm->pid);
+		kvmw_json_key(&j, "name");
+		if (r->vm->name[0])
+			kvmw_json_string(&j, r->vm->name);
+		else
+			kvmw_json_null(&j);
+		kvmw_json_key(&j, "gone");
+		kvmw_json_bool(&j, r->gone);
+		kvmw_json_key(&j, "mode");
+		kvmw_json_string(&j, mode ? mode : "unknown");
+		kvmw_json_key(&j, "guard_audit");
+		kvmw_json_bool(&j, cfg->guard_audit);
+		kvmw_json_key(&j, "tripped");
+		kvmw_json_bool(&j, cfg->tripped);
+		kvmw_json_kv_u64(&j, "max_park_ns", cfg->max_park_ns);
+		kvmw_json_kv_u64(&j, "guard_window_ns", cfg->guard_window_ns);
+		kvmw_json_kv_u64(&j, "guard_pct", cfg->guard_pct);
+		kvmw_json_key(&j, "buckets");
+		kvmw_json_begin_array(&j);
+		for (k = 0; k < cfg->nr_buckets; k++) {
+			const struct kvmw_budget_bucket_cfg *q = &cfg->b[k];
+			__u64 scope = q->categories ? q->categories :
+				      KVMW_BUDGET_DEFAULT_SCOPE;
+
+			kvmw_json_begin_object(&j);
+			kvmw_json_key(&j, "default_scope");
+			kvmw_json_bool(&j, !q->categories);
+			kvmw_json_key(&j, "categories");
+			kvmw_json_begin_array(&j);
+			for (c = 0; c < KVMW_NR_CATEGORIES; c++)
+				if (scope & (1ULL << c))
+					kvmw_json_string(&j,
+							 kvmw_category_name(c));
+			kvmw_json_end_array(&j);
+			kvmw_json_kv_u64(&j, "categories_mask", q->categories);
+			kvmw_json_kv_u64(&j, "rate", q->rate);
+			kvmw_json_kv_u64(&j, "burst", q->burst);
+			kvmw_json_kv_u64(&j, "credit", q->credit);
+			json_u64_or_null(&j, "tokens", bs->known, bs->tokens[k]);
+			json_u64_or_null(&j, "debt", bs->known, bs->debt[k]);
+			kvmw_json_end_object(&j);
+		}
+		kvmw_json_end_array(&j);
+		json_u64_or_null(&j, "charged", bs->known, bs->charged);
+		json_u64_or_null(&j, "overruns", bs->known, bs->overruns);
+		json_u64_or_null(&j, "parks", bs->known, bs->parks);
+		json_u64_or_null(&j, "parked_ns", bs->known, bs->parked_ns);
+		json_u64_or_null(&j, "would_park_ns", bs->known,
+				 bs->would_park_ns);
+		kvmw_json_end_object(&j);
+	}
 	kvmw_json_end_array(&j);
 	kvmw_json_end_object(&j);
 	return kvmw_json_finish(&j) ? -EIO : 0;

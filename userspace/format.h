@@ -52,6 +52,25 @@ int kvmw_print_stat_vcpus(FILE *f, const struct kvmw_snapshot *cur,
 			  const struct kvmw_stat_opts *opts);
 
 /* Room for any kvmw_fmt_ns() text ("18446744074s") and its NUL. */
+/* One VM of budget show. */
+struct kvmw_budget_row {
+	const struct kvmw_vm *vm;
+	/* As read back (KVMW_BUDGET_OFF: no budget). */
+	struct kvmw_budget_cfg cfg;
+	/* Its statistics (stats.known false: not measured). */
+	struct kvmw_budget_stats stats;
+	/* Gone between the snapshot and the read. */
+	bool gone;
+};
+
+int kvmw_print_budget_table(FILE *f, const struct kvmw_budget_row *rows,
+			    size_t nr);
+int kvmw_print_budget_json(FILE *f, const struct kvmw_budget_row *rows,
+			   size_t nr);
+
+/* A VM name for a table: "-" for none, unprintable bytes as '?'. */
+void kvmw_name_for_tty(const char *in, char out[KVMW_VM_NAME_MAX]);
+
 #define KVMW_NS_BUF_LEN	16
 
 /*

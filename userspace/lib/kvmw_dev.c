@@ -19,12 +19,12 @@
 #include "compiler.h"
 #include "libkvmwarden.h"
 
-static int sys_open(void *priv, const char *path)
+static int sys_open(void *priv, const char *path, int flags)
 {
 	int fd;
 
 	(void)priv;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = open(path, flags | O_CLOEXEC);
 	return fd < 0 ? -errno : fd;
 }
 
@@ -104,11 +104,18 @@ int kvmw_dev_handshake(struct kvmw_dev *dev)
 int kvmw_dev_open(struct kvmw_dev *dev, const char *path,
 		  const struct kvmw_dev_ops *ops)
 {
+	return kvmw_dev_open_rw(dev, path, ops, false);
+}
+
+int kvmw_dev_open_rw(struct kvmw_dev *dev, const char *path,
+		     const struct kvmw_dev_ops *ops, bool write)
+{
 	int ret;
 
 	memset(dev, 0, sizeof(*dev));
 	dev->ops = ops ? ops : &kvmw_dev_sys_ops;
-	dev->fd = dev->ops->open(dev->ops->priv, path);
+	dev->fd = dev->ops->open(dev->ops->priv, path,
+				 write ? O_RDWR : O_RDONLY);
 	if (dev->fd < 0)
 		return dev->fd;
 
@@ -1678,7 +1685,8 @@ static int src_open(struct kvmw_source *src, const char *path,
 
 	if (!ds)
 		return -ENOMEM;
-	ret = kvmw_dev_open(&ds->dev, path ? path : KVMW_DEVICE_PATH, sys);
+	ret = kvmw_dev_open_rw(&ds->dev, path ? path : KVMW_DEVICE_PATH, sys,
+			       src->flags & KVMW_SRC_CONTROL);
 	host_from_hs(&ds->dev.hs, &src->host);
 	if (ret) {
 		free(ds);
@@ -1814,6 +1822,77 @@ static void src_close(struct kvmw_source *src)
 	src->priv = NULL;
 }
 
+static void budget_to_cfg(const struct kvmw_budget *b,
+			  struct kvmw_budget_cfg *cfg)
+{
+	unsigned int i;
+
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->mode = b->mode;
+	cfg->guard_audit = b->flags & KVMW_BUDGET_F_GUARD_AUDIT;
+	cfg->tripped = b->tripped;
+	cfg->max_park_ns = b->max_park_ns;
+	cfg->guard_window_ns = b->guard_window_ns;
+	cfg->guard_pct = b->guard_pct;
+	cfg->nr_buckets = b->nr_buckets < KVMW_BUDGET_MAX_BUCKETS ?
+			  b->nr_buckets : KVMW_BUDGET_MAX_BUCKETS;
+	for (i = 0; i < cfg->nr_buckets; i++) {
+		cfg->b[i].categories = b->buckets[i].categories;
+		cfg->b[i].rate = b->buckets[i].rate;
+		cfg->b[i].burst = b->buckets[i].burst;
+		cfg->b[i].credit = b->buckets[i].credit;
+	}
+}
+
+static int src_budget_get(struct kvmw_source *src, __u64 vm_id,
+			  struct kvmw_budget_cfg *cfg)
+{
+	struct dev_source *ds = src->priv;
+	struct kvmw_budget b;
+	int ret;
+
+	if (!(ds->dev.hs.features & KVMW_FEAT_BUDGET))
+		return -ENOTSUP;
+	memset(&b, 0, sizeof(b));
+	b.size = sizeof(b);
+	b.vm_id = vm_id;
+	ret = dev_ioctl(&ds->dev, KVMW_IOC_BUDGET_GET, &b);
+	if (ret)
+		return ret;
+	budget_to_cfg(&b, cfg);
+	return 0;
+}
+
+static int src_budget_set(struct kvmw_source *src, __u64 vm_id,
+			  const struct kvmw_budget_cfg *cfg)
+{
+	struct dev_source *ds = src->priv;
+	struct kvmw_budget b;
+	unsigned int i;
+
+	if (!(ds->dev.hs.features & KVMW_FEAT_BUDGET))
+		return -ENOTSUP;
+	/* The module checks the same; nothing out of range reaches it. */
+	if (cfg->nr_buckets > KVMW_BUDGET_MAX_BUCKETS)
+		return -EINVAL;
+	memset(&b, 0, sizeof(b));
+	b.size = sizeof(b);
+	b.vm_id = vm_id;
+	b.mode = cfg->mode;
+	b.flags = cfg->guard_audit ? KVMW_BUDGET_F_GUARD_AUDIT : 0;
+	b.nr_buckets = cfg->nr_buckets;
+	b.max_park_ns = cfg->max_park_ns;
+	b.guard_window_ns = cfg->guard_window_ns;
+	b.guard_pct = cfg->guard_pct;
+	for (i = 0; i < cfg->nr_buckets; i++) {
+		b.buckets[i].categories = cfg->b[i].categories;
+		b.buckets[i].rate = cfg->b[i].rate;
+		b.buckets[i].burst = cfg->b[i].burst;
+		b.buckets[i].credit = cfg->b[i].credit;
+	}
+	return dev_ioctl(&ds->dev, KVMW_IOC_BUDGET_SET, &b);
+}
+
 const struct kvmw_source_ops kvmw_source_dev = {
 	.name = "device",
 	.open = src_open,
@@ -1821,4 +1900,6 @@ const struct kvmw_source_ops kvmw_source_dev = {
 	.snapshot = src_snapshot,
 	.read_events = src_read_events,
 	.close = src_close,
+	.budget_get = src_budget_get,
+	.budget_set = src_budget_set,
 };

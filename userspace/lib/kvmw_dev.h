@@ -20,8 +20,8 @@
 #include <linux/kvmwarden.h>
 
 struct kvmw_dev_ops {
-	/* Returns a descriptor or -errno. */
-	int (*open)(void *priv, const char *path);
+	/* Returns a descriptor or -errno; @flags O_RDONLY or O_RDWR. */
+	int (*open)(void *priv, const char *path, int flags);
 	/* Returns 0 or -errno. */
 	int (*ioctl)(void *priv, int fd, unsigned long req, void *arg);
 	void (*close)(void *priv, int fd);
@@ -72,6 +72,9 @@ struct kvmw_vm_snap {
  */
 int kvmw_dev_open(struct kvmw_dev *dev, const char *path,
 		  const struct kvmw_dev_ops *ops);
+/* The same, opened for writing (control ioctls) when @write. */
+int kvmw_dev_open_rw(struct kvmw_dev *dev, const char *path,
+		     const struct kvmw_dev_ops *ops, bool write);
 void kvmw_dev_close(struct kvmw_dev *dev);
 
 /* Refreshes dev->hs. Returns 0 or -errno. */

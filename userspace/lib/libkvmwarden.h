@@ -227,6 +227,9 @@ struct kvmw_unit {
 	struct kvmw_opt categories_pct[KVMW_NR_CATEGORIES];
 };
 
+/* Longest VM name kept (with its NUL); longer names are cut. */
+#define KVMW_VM_NAME_MAX	64
+
 /* A CPU or node not seen yet. */
 #define KVMW_NONE	0xffffffffU
 
@@ -266,6 +269,11 @@ struct kvmw_vm {
 	/* KVMW_VENDOR_*: the VM's, or the host's when the VM has none. */
 	__u32 vendor;
 	__u8 comm[16];
+	/*
+	 * The VM's name as its VMM gave it (QEMU's -name), "" when not
+	 * known; filled by kvmw_snapshot_names() for live VMs only.
+	 */
+	char name[KVMW_VM_NAME_MAX];
 	bool gone;
 	bool no_lifetime;
 	__u64 first_seen_ns;
@@ -425,6 +433,168 @@ struct kvmw_ev {
 const char *kvmw_ev_type_name(__u32 type);
 
 /* -------------------------------------------------------------------- */
+/* Exit budgets                                                         */
+
+struct kvmw_source;
+
+/*
+ * A VM's exit budget (Documentation/budgets.rst): up to
+ * KVMW_BUDGET_MAX_BUCKETS token buckets, each over a set of exit
+ * categories (1 << KVMW_CAT_* bits; 0 is KVMW_BUDGET_DEFAULT_SCOPE). The
+ * limits are the UAPI's; kvmw_budget_check() applies them.
+ */
+struct kvmw_budget_bucket_cfg {
+	__u64 categories;
+	__u64 rate;		/* exits per second */
+	__u64 burst;		/* exits */
+	__u64 credit;		/* exits; as read back: the credit left */
+};
+
+struct kvmw_budget_cfg {
+	__u32 mode;		/* KVMW_BUDGET_OFF, _AUDIT, _THROTTLE */
+	bool guard_audit;	/* KVMW_BUDGET_F_GUARD_AUDIT */
+	bool tripped;		/* read back: the guard fell back to audit */
+	__u64 max_park_ns;	/* 0: the default */
+	__u64 guard_window_ns;	/* 0: the default */
+	__u32 guard_pct;	/* 0: the default; 100: no guard */
+	unsigned int nr_buckets;
+	struct kvmw_budget_bucket_cfg b[KVMW_BUDGET_MAX_BUCKETS];
+};
+
+/*
+ * Reads / sets the budget of VM @vm_id (a set replaces the whole budget;
+ * mode KVMW_BUDGET_OFF without buckets removes it). Returns 0 or -errno
+ * as the source gave it; -ENOTSUP when the source cannot do it.
+ */
+int kvmw_budget_get(struct kvmw_source *src, __u64 vm_id,
+		    struct kvmw_budget_cfg *cfg);
+int kvmw_budget_set(struct kvmw_source *src, __u64 vm_id,
+		    const struct kvmw_budget_cfg *cfg);
+/* Removes the budget of VM @vm_id (no budget is not an error). */
+int kvmw_budget_clear(struct kvmw_source *src, __u64 vm_id);
+
+/*
+ * Checks @cfg against the UAPI's limits, as the module would. Returns 0,
+ * or -EINVAL with what is wrong in @why (@len bytes, NUL-terminated).
+ */
+int kvmw_budget_check(const struct kvmw_budget_cfg *cfg, char *why,
+		      size_t len);
+
+/* "off", "audit", "throttle"; NULL for another value. */
+const char *kvmw_budget_mode_name(__u32 mode);
+/* The mode named @s ("audit", "throttle", "off"). 0 or -EINVAL. */
+int kvmw_parse_budget_mode(const char *s, __u32 *mode);
+
+/*
+ * A rate or a count: a decimal number, optionally with a fraction, and a
+ * suffix k (10^3), M (10^6) or G (10^9); the value must be a whole number
+ * ("1.5k" is 1500, "1.2345k" is rejected) from @min to @max. 0 or -EINVAL.
+ */
+int kvmw_parse_count(const char *s, __u64 min, __u64 max, __u64 *v);
+/*
+ * A duration: a decimal number with a unit ns, us, ms or s ("100ms",
+ * "1.5s"), a whole number of ns from @min to @max. 0 or -EINVAL.
+ */
+int kvmw_parse_duration(const char *s, __u64 min, __u64 max, __u64 *ns);
+/*
+ * Exit categories, names separated by commas ("io,msr"): each a name of
+ * kvmw_category_name(); "default" is KVMW_BUDGET_DEFAULT_SCOPE and gives 0
+ * (alone only). 0 or -EINVAL, the first bad name then in @bad (@len).
+ */
+int kvmw_parse_categories(const char *s, __u64 *mask, char *bad,
+			  size_t len);
+
+/*
+ * Writes @v as the shortest of "1500", "1.5k", "20k", "1M" that is exact
+ * (into @buf of @len bytes); returns @buf.
+ */
+char *kvmw_fmt_count(char *buf, size_t len, __u64 v);
+/* Writes @ns as "100ms", "1.5s", "250us", "7ns" (exact); returns @buf. */
+char *kvmw_fmt_duration(char *buf, size_t len, __u64 ns);
+/* Writes @mask as "io,msr", or "default" for 0; returns @buf. */
+char *kvmw_fmt_categories(char *buf, size_t len, __u64 mask);
+
+/*
+ * A VM's budget state as its statistics give it (the device's
+ * self-describing statistics): mode in force, tripped, tokens and debt
+ * per bucket, and the vCPUs' counters added up. @known is false when the
+ * source does not describe them (then everything is 0).
+ */
+struct kvmw_budget_stats {
+	bool known;
+	__u64 mode;
+	__u64 tripped;
+	__u64 tokens[KVMW_BUDGET_MAX_BUCKETS];
+	__u64 debt[KVMW_BUDGET_MAX_BUCKETS];
+	/* Added up over the vCPUs of a detailed snapshot. */
+	__u64 charged;
+	__u64 overruns;
+	__u64 parks;
+	__u64 parked_ns;
+	__u64 would_park_ns;
+};
+
+void kvmw_vm_budget_stats(const struct kvmw_raw_stats *raw,
+			  const struct kvmw_vm *vm,
+			  struct kvmw_budget_stats *bs);
+
+/* -------------------------------------------------------------------- */
+/* Naming VMs                                                           */
+
+/*
+ * How a VM is named on a command line (kvmw_vm_ref_parse()):
+ *
+ *   3, 0x3      the module's VM id (a plain number is always an id)
+ *   id:3        the same
+ *   pid:4242    the VM of the VMM process 4242 (an error when it has
+ *               several live VMs: they are listed)
+ *   name:web1   the VM whose VMM was started with QEMU's "-name web1" or
+ *               "-name guest=web1,..." (read from /proc/PID/cmdline)
+ *   uuid:U      the same with QEMU's "-uuid U" (case-insensitive)
+ *   web1        anything else that is not a number: a name
+ *
+ * Only live VMs are found by pid, name or uuid; a name or uuid shared by
+ * several live VMs is an error that lists them.
+ */
+enum kvmw_vm_ref_kind {
+	KVMW_REF_ID,
+	KVMW_REF_PID,
+	KVMW_REF_NAME,
+	KVMW_REF_UUID,
+};
+
+struct kvmw_vm_ref {
+	enum kvmw_vm_ref_kind kind;
+	__u64 id;
+	__u32 pid;
+	/* KVMW_REF_NAME, KVMW_REF_UUID: points into the parsed string. */
+	const char *name;
+};
+
+/* 0 or -EINVAL (an empty name, a bad number). */
+int kvmw_vm_ref_parse(const char *s, struct kvmw_vm_ref *ref);
+
+/*
+ * Reads QEMU's -name and -uuid of process @pid from @proc/PID/cmdline
+ * (@proc NULL: "/proc"); "" for what it has not. Returns 0 or -errno
+ * (-ENOENT: no such process).
+ */
+int kvmw_vmm_ident(const char *proc, __u32 pid, char *name, size_t name_len,
+		   char *uuid, size_t uuid_len);
+
+/* Fills the name of every live VM of @snap from @proc (NULL: "/proc"). */
+void kvmw_snapshot_names(struct kvmw_snapshot *snap, const char *proc);
+
+/*
+ * The VMs of @snap that @ref names, into @out (at most @max, the count
+ * returned; more may match than fit). For KVMW_REF_ID the VM of that id,
+ * live or gone; otherwise the live ones (names read from @proc).
+ */
+size_t kvmw_vm_resolve(const struct kvmw_snapshot *snap, const char *proc,
+		       const struct kvmw_vm_ref *ref,
+		       const struct kvmw_vm **out, size_t max);
+
+/* -------------------------------------------------------------------- */
 /* Data sources                                                         */
 
 struct kvmw_source;
@@ -457,12 +627,28 @@ struct kvmw_source_ops {
 			   size_t max, size_t *nr, int timeout_ms,
 			   const sigset_t *mask);
 	void (*close)(struct kvmw_source *src);
+	/*
+	 * Exit budgets (see "Exit budgets" below). NULL in a source that
+	 * cannot control the VMs (it then gives -ENOTSUP). Return 0 or the
+	 * -errno of the source as it came: -ENOENT for a VM not tracked,
+	 * -EINVAL for a budget it rejects, -EPERM without the privilege,
+	 * -EBADF when not opened for control (KVMW_SRC_CONTROL).
+	 */
+	int (*budget_get)(struct kvmw_source *src, __u64 vm_id,
+			  struct kvmw_budget_cfg *cfg);
+	int (*budget_set)(struct kvmw_source *src, __u64 vm_id,
+			  const struct kvmw_budget_cfg *cfg);
 };
+
+/* kvmw_source_open_flags(): open for control (budgets), not only reading. */
+#define KVMW_SRC_CONTROL	(1U << 0)
 
 struct kvmw_source {
 	const struct kvmw_source_ops *ops;
 	struct kvmw_host host;
 	void *priv;
+	/* KVMW_SRC_* asked for at open. */
+	unsigned int flags;
 };
 
 /* /dev/kvmwarden, through the UAPI. */
@@ -477,6 +663,10 @@ extern const struct kvmw_source_ops kvmw_source_dev;
 int kvmw_source_open(struct kvmw_source *src,
 		     const struct kvmw_source_ops *ops, const char *path,
 		     const void *sys);
+/* The same with KVMW_SRC_* @flags (set in src->flags before ops->open). */
+int kvmw_source_open_flags(struct kvmw_source *src,
+			   const struct kvmw_source_ops *ops, const char *path,
+			   const void *sys, unsigned int flags);
 void kvmw_source_close(struct kvmw_source *src);
 
 /* Reads the source's host info again into src->host. Returns 0 or -errno. */

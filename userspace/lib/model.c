@@ -774,8 +774,16 @@ int kvmw_source_open(struct kvmw_source *src,
 		     const struct kvmw_source_ops *ops, const char *path,
 		     const void *sys)
 {
+	return kvmw_source_open_flags(src, ops, path, sys, 0);
+}
+
+int kvmw_source_open_flags(struct kvmw_source *src,
+			   const struct kvmw_source_ops *ops, const char *path,
+			   const void *sys, unsigned int flags)
+{
 	memset(src, 0, sizeof(*src));
 	src->ops = ops;
+	src->flags = flags;
 	return ops->open(src, path, sys);
 }
 

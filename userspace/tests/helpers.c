@@ -3,6 +3,7 @@
  * Test helpers (see helpers.h).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -211,7 +212,7 @@ void snap_add_rq_hist(struct kvmw_vm_snap *s, unsigned int vcpu,
 
 /* The fake module. */
 
-static int fake_open(void *priv, const char *path)
+static int fake_open(void *priv, const char *path, int flags)
 {
 	struct fake_dev *f = priv;
 
@@ -219,6 +220,7 @@ static int fake_open(void *priv, const char *path)
 	if (f->open_err)
 		return f->open_err;
 	f->opens++;
+	f->open_flags = flags;
 	return 42;
 }
 
@@ -828,6 +830,50 @@ static int fake_poll(void *priv, int fd, int timeout_ms, const sigset_t *mask)
 	return -EINTR;
 }
 
+/* The index of VM @vm_id in @f, live, or -ENOENT. */
+static int fake_vm_index(struct fake_dev *f, __u64 vm_id)
+{
+	unsigned int i;
+
+	for (i = 0; i < f->nr_vms; i++)
+		if (f->vms[i].vm.vm_id == vm_id &&
+		    !(f->vms[i].vm.flags & KVMW_VM_F_GONE))
+			return i;
+	return -ENOENT;
+}
+
+static int fake_budget(struct fake_dev *f, unsigned long cmd,
+		       struct kvmw_budget *b)
+{
+	int i;
+
+	if (!(f->hs.features & KVMW_FEAT_BUDGET))
+		return -ENOTTY;
+	if (b->size != sizeof(*b)) {
+		f->bad_requests++;
+		return -EINVAL;
+	}
+	if (cmd == KVMW_IOC_BUDGET_SET) {
+		f->budget_sets++;
+		if ((f->open_flags & O_ACCMODE) == O_RDONLY)
+			return -EBADF;
+		if (f->budget_err)
+			return f->budget_err;
+	} else {
+		f->budget_gets++;
+	}
+	i = fake_vm_index(f, b->vm_id);
+	if (i < 0)
+		return i;
+	if (cmd == KVMW_IOC_BUDGET_SET) {
+		f->budgets[i] = *b;
+		return 0;
+	}
+	*b = f->budgets[i];
+	b->size = sizeof(*b);
+	return 0;
+}
+
 static int fake_ioctl(void *priv, int fd, unsigned long cmd, void *arg)
 {
 	struct fake_dev *f = priv;
@@ -861,6 +907,9 @@ static int fake_ioctl(void *priv, int fd, unsigned long cmd, void *arg)
 		if (!(f->hs.features & KVMW_FEAT_STATS))
 			return -ENOTTY;
 		return fake_stats_read(f, arg);
+	case KVMW_IOC_BUDGET_SET:
+	case KVMW_IOC_BUDGET_GET:
+		return fake_budget(f, cmd, arg);
 	default:
 		return -ENOTTY;
 	}

@@ -155,7 +155,15 @@ struct fake_dev {
 	 * queue raises SIGTERM when this is 0, so that no test hangs.
 	 */
 	int ev_signal;
+	/*
+	 * KVMW_FEAT_BUDGET: the budget of each VM (by index in @vms) as
+	 * last set; the -errno the next BUDGET_SETs fail with (0: none).
+	 */
+	struct kvmw_budget budgets[FAKE_MAX_VMS];
+	int budget_err;
 	/* Observations. */
+	int open_flags;			/* of the last open */
+	unsigned int budget_sets, budget_gets;
 	unsigned int opens, closes;
 	unsigned int list_calls, snap_calls, all_calls, e2bigs;
 	unsigned int desc_calls, read_calls;

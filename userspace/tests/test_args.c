@@ -114,7 +114,7 @@ static void test_stat_parse(void)
 	      "interval 0.25, top 5, json (options after VM ids too)");
 	CHECK(a.nr_ids == 2 && a.ids[0] == 3 && a.ids[1] == 4,
 	      "VM ids 3 and 0x4, duplicate dropped");
-	free(a.ids);
+	kvmw_stat_args_free(&a);
 
 	ret = parse_stat(&ctx, &a, NULL);
 	CHECK(ret == KVMW_CONTINUE && a.interval == 1 && a.top == 3 &&
@@ -123,11 +123,11 @@ static void test_stat_parse(void)
 	ret = parse_stat(&ctx, &a, "-v", "3", "-n", "10", NULL);
 	CHECK(ret == KVMW_CONTINUE && a.vcpus && a.top == 10 &&
 	      a.nr_ids == 1 && a.ids[0] == 3, "-v 3: VM 3 per vCPU");
-	free(a.ids);
+	kvmw_stat_args_free(&a);
 	ret = parse_stat(&ctx, &a, "--vcpus=0x2", "-j", NULL);
 	CHECK(ret == KVMW_CONTINUE && a.vcpus && a.json && a.nr_ids == 1 &&
 	      a.ids[0] == 2, "--vcpus=0x2 --json");
-	free(a.ids);
+	kvmw_stat_args_free(&a);
 	ret = parse_stat(&ctx, &a, "-v", "3", "4", NULL);
 	CHECK(ret == KVMW_EXIT_USAGE && !a.ids,
 	      "-v with another VM id is a usage error");
@@ -228,7 +228,7 @@ static void test_cli(void)
 	       "--help", NULL, NULL);
 	expect(0, "Examples:", NULL, "stat -h has examples", "stat", "-h",
 	       NULL, NULL);
-	expect(0, "-v, --vcpus VMID", NULL, "stat --help documents -v",
+	expect(0, "-v, --vcpus VM", NULL, "stat --help documents -v",
 	       "stat", "--help", NULL, NULL);
 	expect(0, "-l, --long", NULL, "stat --help documents -l", "stat",
 	       "--help", NULL, NULL);
@@ -272,10 +272,12 @@ static void test_cli(void)
 	       "-v", NULL, NULL);
 	expect(2, NULL, "--vcpus shows one VM: unexpected VM id '2'",
 	       "-v and another VM id", "stat", "-v", "1", "2");
-	expect(2, NULL, "bad VM id 'x'", "-v with a bad VM id", "stat", "-v",
-	       "x", NULL);
-	expect(2, NULL, "bad VM id 'qemu'", "VM id not a number", "stat",
-	       "-i", "0", "qemu");
+	expect(2, NULL, "bad VM '0x'", "-v with a bad VM id", "stat", "-v",
+	       "0x", NULL);
+	expect(2, NULL, "bad VM id '12x'", "VM id not a number", "stat",
+	       "-i", "0", "12x");
+	expect(2, NULL, "bad VM id 'name:'", "empty VM name", "stat",
+	       "-i", "0", "name:");
 	expect(2, NULL, "unexpected argument", "list takes no argument",
 	       "list", "1", NULL, NULL);
 	expect(2, NULL, "'--device' needs an argument", "missing device",

@@ -268,7 +268,8 @@ static void test_cli_on_fake(void)
 
 	f.open_err = -EACCES;
 	run_cli(&r, &f.ops, "list", NULL);
-	CHECK(r.rc == 1 && strstr(r.err, "needs root"), "permission denied");
+	CHECK(r.rc == 4 && strstr(r.err, "needs root"),
+	      "permission denied: exit 4");
 	run_free(&r);
 	f.open_err = 0;
 

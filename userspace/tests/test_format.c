@@ -392,7 +392,7 @@ static void test_list(struct fixture *fx)
 	ret = kvmw_print_list_table(b.f, &fx->mcur);
 	buf_close(&b);
 	CHECK(ret == 0 && strstr(b.s, "STATE"), "list table printed");
-	check_line(b.s, "1", "4242  qemu-system-x86      2           1000  live",
+	check_line(b.s, "1", "4242  qemu-system-x86  -                2           1000  live",
 		   "list");
 	check_line(b.s, "2", "gone", "list gone VM");
 	free(b.s);
