@@ -143,6 +143,7 @@ static int open_vm(struct kvmw_ctx *ctx, const char *cmd, const char *arg,
 		kvmw_source_close(src);
 		return KVMW_EXIT_RUNTIME;
 	}
+	kvmw_snapshot_names(&snap, ctx->proc);
 	rc = kvmw_resolve_vm(ctx, cmd, &snap, arg, &vm);
 	if (!rc)
 		*vm_id = vm->vm_id;
@@ -153,11 +154,15 @@ static int open_vm(struct kvmw_ctx *ctx, const char *cmd, const char *arg,
 }
 
 /* One bucket of --bucket CATS:RATE[:BURST[:CREDIT]]. */
-static int parse_bucket(struct kvmw_ctx *ctx, char *spec,
+static int parse_bucket(struct kvmw_ctx *ctx, const char *arg,
 			struct kvmw_budget_bucket_cfg *b, bool *burst_given)
 {
-	char *field[4] = { NULL }, *p = spec, bad[32];
+	char *field[4] = { NULL }, spec[256], *p = spec, bad[32];
 	unsigned int n = 0;
+
+	if (strlen(arg) >= sizeof(spec))
+		return kvmw_usage_error(ctx, "budget", "--bucket too long");
+	strcpy(spec, arg);
 
 	while (n < 4) {
 		field[n++] = p;
@@ -211,7 +216,7 @@ int kvmw_budget_parse_set(struct kvmw_ctx *ctx, int argc, char **argv,
 	struct kvmw_budget_bucket_cfg one = { 0 };
 	bool burst_given[KVMW_BUDGET_MAX_BUCKETS] = { false };
 	bool one_used = false, one_burst = false;
-	char bad[32], why[160], *slash;
+	char bad[32], why[160], guard[64], *slash;
 	unsigned int i;
 	__u64 v;
 	int c, rc;
@@ -286,7 +291,11 @@ int kvmw_budget_parse_set(struct kvmw_ctx *ctx, int argc, char **argv,
 							optarg);
 			break;
 		case 'g':
-			slash = strchr(optarg, '/');
+			if (strlen(optarg) >= sizeof(guard))
+				return kvmw_usage_error(ctx, "budget",
+							"--guard too long");
+			strcpy(guard, optarg);
+			slash = strchr(guard, '/');
 			if (slash) {
 				*slash = '\0';
 				if (kvmw_parse_duration(slash + 1,
@@ -297,10 +306,10 @@ int kvmw_budget_parse_set(struct kvmw_ctx *ctx, int argc, char **argv,
 								"bad guard window '%s' (10ms to 60s)",
 								slash + 1);
 			}
-			if (kvmw_parse_count(optarg, 1, 100, &v))
+			if (kvmw_parse_count(guard, 1, 100, &v))
 				return kvmw_usage_error(ctx, "budget",
 							"bad guard share '%s' (percent, 1 to 100)",
-							optarg);
+							guard);
 			cfg->guard_pct = (__u32)v;
 			break;
 		case 'a':

@@ -176,6 +176,7 @@ static int resolve_refs(struct kvmw_ctx *ctx, struct kvmw_source *src,
 		kvmw_dev_error(ctx, "list VMs", ret);
 		return KVMW_EXIT_RUNTIME;
 	}
+	kvmw_snapshot_names(&snap, ctx->proc);
 	for (i = 0; i < a->nr_refs && !rc; i++) {
 		const struct kvmw_vm *vm;
 

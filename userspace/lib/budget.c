@@ -374,8 +374,10 @@ void kvmw_vm_budget_stats(const struct kvmw_raw_stats *raw,
 		return;
 	for (k = 0; k < ARRAY_SIZE(vcpu_names); k++) {
 		in = raw_find(raw, KVMW_REC_VCPU, vcpu_names[k]);
-		if (!in || in->count != 1)
+		if (!in || in->count != 1) {
+			memset(bs, 0, sizeof(*bs));
 			return;
+		}
 		for (i = 0; i < vm->nr_vcpus_detail; i++)
 			if (vm->vcpus[i].values)
 				*vcpu_vals[k] += vm->vcpus[i].values[in->offset];

@@ -871,6 +871,15 @@ static int fake_budget(struct fake_dev *f, unsigned long cmd,
 	}
 	*b = f->budgets[i];
 	b->size = sizeof(*b);
+	/* As the module: the defaults filled in. */
+	if (b->mode != KVMW_BUDGET_OFF) {
+		if (!b->max_park_ns)
+			b->max_park_ns = KVMW_BUDGET_DEF_PARK_NS;
+		if (!b->guard_window_ns)
+			b->guard_window_ns = KVMW_BUDGET_DEF_WINDOW_NS;
+		if (!b->guard_pct)
+			b->guard_pct = KVMW_BUDGET_DEF_GUARD_PCT;
+	}
 	return 0;
 }
 

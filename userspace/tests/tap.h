@@ -42,5 +42,6 @@ void test_format(void);
 void test_dev(void);
 void test_stats_dev(void);
 void test_schema(void);
+void test_budget(void);
 
 #endif /* KVMW_TAP_H */

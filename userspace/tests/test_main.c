@@ -64,6 +64,7 @@ int main(int argc, char **argv)
 	test_dev();
 	test_stats_dev();
 	test_events();
+	test_budget();
 	test_schema();
 	return tap_done();
 }

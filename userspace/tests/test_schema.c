@@ -117,6 +117,76 @@ static void test_one(const struct tmp *t, const char *suffix, bool schema)
 	      suffix);
 }
 
+/*
+ * budget show --json of the fake module against its schema, and a stat
+ * document whose VM has a budget state (the fixture's have none).
+ */
+static void test_budget_docs(const struct tmp *t, bool schema)
+{
+	char doc[128], bad[128], sch[256], cmd[768];
+	struct fake_dev f;
+	struct run r;
+	FILE *out;
+	int ret;
+
+	fake_init(&f);
+	f.hs.features |= KVMW_FEAT_BUDGET;
+	fake_add_vm(&f, 1, 4242, "qemu", 1);
+	fake_add_vm(&f, 2, 4243, "qemu", 1);
+	run_cli(&r, &f.ops, "budget", "set", "1", "-B", "io:20k",
+		"-B", "msr,cpuid:1k", "--mode", "audit", NULL);
+	CHECK(r.rc == 0, "budget set on the fake module");
+	run_free(&r);
+	run_cli(&r, &f.ops, "budget", "show", "--json", NULL);
+	out = fopen(tmp_path(t, "budget.json", doc, sizeof(doc)), "w");
+	CHECK(r.rc == 0 && out && fwrite(r.out, 1, r.out_len, out) ==
+	      r.out_len, "budget-json written");
+	if (out)
+		fclose(out);
+	run_free(&r);
+	fake_free(&f);
+	if (!schema) {
+		tap_skip("budget JSON schemas", "python3 module jsonschema is missing");
+		return;
+	}
+	snprintf(sch, sizeof(sch), "%s/kvmwarden-budget.schema.json",
+		 KVMW_SRCDIR);
+	CHECK(check("schema", sch, doc) == 0,
+	      "budget-json is valid against kvmwarden-budget.schema.json");
+	/* A fifth bucket is caught. */
+	tmp_path(t, "budget-bad.json", bad, sizeof(bad));
+	snprintf(cmd, sizeof(cmd),
+		 "python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); "
+		 "b = d[\"vms\"][0][\"buckets\"]; b.extend(b + b); "
+		 "json.dump(d, open(sys.argv[2], \"w\"))' '%s' '%s'", doc, bad);
+	CHECK(run(cmd) == 0, "broken budget document written");
+	CHECK(check("schema", sch, bad) == 1,
+	      "a sixth bucket is caught by the schema");
+
+	/* stat: a VM with a budget state, then a malformed one. */
+	snprintf(sch, sizeof(sch), "%s/kvmwarden-stat.schema.json",
+		 KVMW_SRCDIR);
+	tmp_path(t, "stat-json.json", doc, sizeof(doc));
+	tmp_path(t, "stat-budget.json", bad, sizeof(bad));
+	snprintf(cmd, sizeof(cmd),
+		 "python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); "
+		 "d[\"vms\"][0][\"budget\"] = {\"mode\": \"throttle\", "
+		 "\"tripped\": False, \"tokens\": [1, 0, 0, 0], "
+		 "\"debt\": [0, 0, 0, 0], \"charged\": 5, \"overruns\": 1, "
+		 "\"parks\": 1, \"parked_ns\": 10, \"would_park_ns\": 0}; "
+		 "json.dump(d, open(sys.argv[2], \"w\"))' '%s' '%s'", doc, bad);
+	CHECK(run(cmd) == 0, "stat document with a budget written");
+	ret = check("schema", sch, bad);
+	CHECK(ret == 0, "a VM's budget state is valid against kvmwarden-stat.schema.json");
+	snprintf(cmd, sizeof(cmd),
+		 "python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); "
+		 "d[\"vms\"][0][\"budget\"][\"tokens\"].pop(); "
+		 "json.dump(d, open(sys.argv[1], \"w\"))' '%s'", bad);
+	CHECK(run(cmd) == 0, "stat document with a bad budget written");
+	CHECK(check("schema", sch, bad) == 1,
+	      "three tokens instead of four are caught by the schema");
+}
+
 /* A document that breaks the contract must be caught by both checks. */
 static void test_broken(const struct tmp *t, bool schema)
 {
@@ -171,6 +241,7 @@ void test_schema(void)
 	test_one(&t, "-stats", schema);
 	test_one(&t, "-extra-stats", schema);
 	test_broken(&t, schema);
+	test_budget_docs(&t, schema);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", t.dir);
 	run(cmd);
 }
