@@ -281,8 +281,11 @@ int kvmw_cmd_stat(struct kvmw_ctx *ctx, int argc, char **argv)
 		ret = kvmw_print_stat_table(ctx->out, &cur, rows, nr, &opts);
 	kvmw_warn_untracked(ctx, &cur.host);
 	/* Write errors are reported by kvmw_main(). */
-	rc = ret || report_missing(ctx, &a, rows, nr) ?
-		KVMW_EXIT_RUNTIME : KVMW_EXIT_OK;
+	if (ret)
+		rc = KVMW_EXIT_RUNTIME;
+	else
+		rc = report_missing(ctx, &a, rows, nr) ? KVMW_EXIT_NO_VM :
+		     KVMW_EXIT_OK;
 out_close:
 	kvmw_source_close(&src);
 out:

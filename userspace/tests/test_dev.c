@@ -224,9 +224,9 @@ static void test_cli_on_fake(void)
 	run_free(&r);
 
 	run_cli(&r, &f.ops, "stat", "-i", "0", "1", "99", NULL);
-	CHECK(r.rc == 1 && strstr(r.err, "VM 99: not tracked") &&
+	CHECK(r.rc == 3 && strstr(r.err, "VM 99: not tracked") &&
 	      strstr(r.out, "qemu-system-x86"),
-	      "unknown VM: error, exit 1, the others still shown");
+	      "unknown VM: error, exit 3, the others still shown");
 	run_free(&r);
 
 	run_cli(&r, &f.ops, "stat", "-i", "0", "-v", "1", NULL);
@@ -243,8 +243,8 @@ static void test_cli_on_fake(void)
 	run_free(&r);
 
 	run_cli(&r, &f.ops, "stat", "-i", "0", "-v", "99", NULL);
-	CHECK(r.rc == 1 && strstr(r.err, "VM 99: not tracked") && !r.out_len,
-	      "stat -v of an unknown VM: error, exit 1");
+	CHECK(r.rc == 3 && strstr(r.err, "VM 99: not tracked") && !r.out_len,
+	      "stat -v of an unknown VM: error, exit 3");
 	run_free(&r);
 
 	run_cli(&r, &f.ops, "stat", "-i", "0", "--json", "-v", "2", NULL);
