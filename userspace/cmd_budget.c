@@ -24,10 +24,8 @@ static int budget_show_cmd(struct kvmw_ctx *ctx, int argc, char **argv);
 static int budget_clear_cmd(struct kvmw_ctx *ctx, int argc, char **argv);
 
 static const struct budget_sub subs[] = {
-	{ "set", "set VM [--mode audit|throttle] --rate R [--burst B] [--credit C]\n"
-		 "               [--categories LIST] [--max-park DUR] [--guard PCT[/WINDOW]]\n"
-		 "               [--guard-audit]\n"
-		 "       kvmwarden budget set VM --bucket CATS:RATE[:BURST[:CREDIT]]... [...]",
+	{ "set", "set VM --rate R [OPTIONS]\n"
+		 "       kvmwarden budget set VM --bucket CATS:RATE[:BURST[:CREDIT]]... [OPTIONS]",
 	  budget_set_cmd },
 	{ "show", "show [VM...] [--json]", budget_show_cmd },
 	{ "clear", "clear VM", budget_clear_cmd },
@@ -42,36 +40,29 @@ void kvmw_usage_budget(FILE *f)
 		fprintf(f, "%s kvmwarden budget %s\n", i ? "      " : "",
 			subs[i].synopsis);
 	fputs("\n"
-	      "An exit budget limits the exits a VM may cause per second: a token\n"
-	      "bucket of RATE exits/s holding up to BURST, over a set of exit\n"
-	      "categories. 'audit' only counts what throttling would do; 'throttle'\n"
-	      "parks an over-budget vCPU before it re-enters the guest. set replaces\n"
-	      "the VM's whole budget (debt and counters are kept). Needs root.\n"
+	      "Limit a VM's exits per second (token buckets; needs root). set replaces\n"
+	      "the whole budget. VM: id (3), pid:PID, name:NAME, uuid:UUID or a name.\n"
 	      "\n"
-	      "  VM                   id (3), pid:PID, name:NAME, uuid:UUID, or a name\n"
-	      "  -m, --mode MODE      audit or throttle (default throttle)\n"
+	      "  -m, --mode MODE      audit (count only) or throttle (default)\n"
 	      "  -r, --rate R         exits per second: 500, 20k, 1.5M (1 to 1G)\n"
-	      "  -b, --burst B        bucket size in exits (default RATE/10, at least 1)\n"
+	      "  -b, --burst B        bucket size in exits (default RATE/10)\n"
 	      "  -c, --credit C       one-time boot credit in exits (default 0)\n"
-	      "  -C, --categories L   io,mmio,npf,msr,cpuid,... or default (every\n"
-	      "                       category but halt and interrupt; the default)\n"
-	      "  -B, --bucket SPEC    one bucket CATS:RATE[:BURST[:CREDIT]]; repeat for\n"
-	      "                       up to 4 buckets (instead of -r/-b/-c/-C)\n"
-	      "  -p, --max-park DUR   longest single park: 100ms (default), up to 1s\n"
-	      "  -g, --guard PCT[/W]  guard: parked more than PCT% of a window W\n"
-	      "                       (default 90/1s; 100 turns it off)\n"
-	      "  -a, --guard-audit    when the guard trips, go on in audit mode\n"
+	      "  -C, --categories L   io,msr,... or default (all but halt, interrupt)\n"
+	      "  -B, --bucket SPEC    CATS:RATE[:BURST[:CREDIT]], up to 4 (not with -rbcC)\n"
+	      "  -p, --max-park DUR   longest park, 1us to 1s (default 100ms)\n"
+	      "  -g, --guard PCT[/W]  guard: parked > PCT% of W (default 90/1s; 100: off)\n"
+	      "  -a, --guard-audit    fall back to audit mode when the guard trips\n"
 	      "  -j, --json           show: one JSON document\n"
 	      "\n"
 	      "Examples:\n"
 	      "  kvmwarden budget set web1 --mode audit --rate 20k   size it first\n"
 	      "  kvmwarden budget show web1                          overruns, would park\n"
-	      "  kvmwarden budget set web1 --rate 20k --burst 40k    then enforce\n"
-	      "  kvmwarden budget set pid:4242 --bucket io:20k --bucket msr:5k\n"
+	      "  kvmwarden budget set web1 --rate 20k --burst 40k    then throttle\n"
+	      "  kvmwarden budget set pid:4242 -B io:20k -B msr:5k\n"
 	      "  kvmwarden budget clear 3\n"
 	      "\n"
-	      "Exit status: 0 ok, 1 error, 2 usage or a bad value, 3 VM not found,\n"
-	      "4 permission denied. Details in kvmwarden(8).\n", f);
+	      "Exit status: 0 ok, 1 error, 2 usage or bad value, 3 VM not found,\n"
+	      "4 permission denied. Details: kvmwarden(8).\n", f);
 }
 
 int kvmw_cmd_budget(struct kvmw_ctx *ctx, int argc, char **argv)
@@ -486,9 +477,9 @@ static int budget_show_cmd(struct kvmw_ctx *ctx, int argc, char **argv)
 	for (i = 0; i < nr; i++) {
 		ret = kvmw_budget_get(&src, rows[i].vm->vm_id, &rows[i].cfg);
 		/* Gone since the snapshot: shown without a budget. */
-		if (ret == -ENOENT)
+		if (ret == -ENOENT) {
 			rows[i].gone = true;
-		else if (ret) {
+		} else if (ret) {
 			rc = budget_error(ctx, "read budget of",
 					  rows[i].vm->vm_id, ret);
 			goto out;

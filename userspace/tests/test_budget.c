@@ -692,6 +692,48 @@ static void test_cli_show(struct fake_proc *p)
 	fake_free(&f);
 }
 
+/* Every option of budget set in --help and the man page, exit codes too. */
+static void test_budget_docs(void)
+{
+	static const char * const opts[] = {
+		"--mode", "--rate", "--burst", "--credit", "--categories",
+		"--bucket", "--max-park", "--guard", "--guard-audit", "--json",
+	};
+	char *man = read_source_file("kvmwarden.8");
+	char want[64], *p;
+	struct run r;
+	size_t i;
+
+	run_cli(&r, NULL, "budget", "--help", NULL);
+	for (i = 0; i < ARRAY_SIZE(opts); i++) {
+		check_has(r.out, opts[i], "budget --help documents the option");
+		/* The man page escapes every dash. */
+		snprintf(want, sizeof(want), "\\-\\-%s", opts[i] + 2);
+		for (p = want + 4; *p; p++)
+			if (*p == '-')
+				break;
+		if (*p) {
+			memmove(p + 1, p, strlen(p) + 1);
+			*p = '\\';
+		}
+		check_has(man, want, "kvmwarden(8) documents the option");
+	}
+	CHECK(count_of(r.out, "\n") <= 30, "budget --help is short (%zu lines)",
+	      count_of(r.out, "\n"));
+	run_free(&r);
+	check_has(man, ".B 3\nVM not found", "kvmwarden(8): exit status 3");
+	check_has(man, ".B 4\nPermission denied", "kvmwarden(8): exit status 4");
+	check_has(man, ".BI pid: PID", "kvmwarden(8): naming a VM by pid");
+	check_has(man, "kvmwarden\\-budget.schema.json",
+		  "kvmwarden(8): the budget schema");
+	run_cli(&r, NULL, "--help", NULL);
+	check_has(r.out, "3  VM not found", "--help: exit status 3");
+	check_has(r.out, "4  permission denied", "--help: exit status 4");
+	check_has(r.out, "budget   set, show or clear", "--help lists budget");
+	run_free(&r);
+	free(man);
+}
+
 void test_budget(void)
 {
 	struct fake_proc p;
@@ -711,4 +753,5 @@ void test_budget(void)
 	test_cli_errors(&p);
 	test_cli_show(&p);
 	proc_free(&p);
+	test_budget_docs();
 }
