@@ -240,11 +240,6 @@ void kvmw_dev_error(struct kvmw_ctx *ctx, const char *what, int err)
 	}
 }
 
-int kvmw_open_source(struct kvmw_ctx *ctx, struct kvmw_source *src)
-{
-	return kvmw_open_source_flags(ctx, src, 0) ? -EIO : 0;
-}
-
 int kvmw_open_source_flags(struct kvmw_ctx *ctx, struct kvmw_source *src,
 			   unsigned int flags)
 {

@@ -82,14 +82,9 @@ int kvmw_getopt_error(struct kvmw_ctx *ctx, const char *cmd, int c,
 		      char **argv);
 
 /*
- * Opens the data source (the device); on error prints what went wrong
- * and how to fix it (modprobe, permissions, API version). Returns 0 or
- * -errno.
- */
-int kvmw_open_source(struct kvmw_ctx *ctx, struct kvmw_source *src);
-/*
- * Opens the source as kvmw_open_source() with KVMW_SRC_* @flags, and
- * returns the KVMW_EXIT_* code for its error (0 when open).
+ * Opens the data source (the device) with KVMW_SRC_* @flags; on error
+ * prints what went wrong and how to fix it (modprobe, permissions, API
+ * version) and returns its KVMW_EXIT_* code (0 when open).
  */
 int kvmw_open_source_flags(struct kvmw_ctx *ctx, struct kvmw_source *src,
 			   unsigned int flags);

@@ -297,8 +297,9 @@ int kvmw_cmd_events(struct kvmw_ctx *ctx, int argc, char **argv)
 	ret = kvmw_events_parse(ctx, argc, argv, &a);
 	if (ret != KVMW_CONTINUE)
 		return ret;
-	if (kvmw_open_source(ctx, &src))
-		return KVMW_EXIT_RUNTIME;
+	ret = kvmw_open_source_flags(ctx, &src, 0);
+	if (ret)
+		return ret;
 	if (!(src.host.features & KVMW_FEAT_EVENTS)) {
 		kvmw_error(ctx, "%s: this kernel module has no event stream (no 'events' feature); update the module",
 			   ctx->device);
