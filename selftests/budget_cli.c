@@ -383,6 +383,11 @@ TEST_F(cli, by_id)
 	ASSERT_EQ(0, run(c, 0, "stat", "-i", "0", "-l", self->id, NULL));
 	EXPECT_EQ(0, c->status) TH_LOG("%s", c->err);
 	EXPECT_NE(NULL, strstr(c->out, "budget: throttle")) TH_LOG("%s", c->out);
+	/* What an operator sees, for the record. */
+	ASSERT_EQ(0, run(c, 0, "budget", "show", self->id, NULL));
+	EXPECT_EQ(0, c->status) TH_LOG("%s", c->err);
+	EXPECT_NE(NULL, strstr(c->out, "throttle, max park 100ms, guard off"));
+	TH_LOG("budget show:\n%s", c->out);
 
 	ASSERT_EQ(0, run(c, 0, "budget", "clear", self->id, NULL));
 	EXPECT_EQ(0, c->status) TH_LOG("%s", c->err);
