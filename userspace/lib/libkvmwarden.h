@@ -227,7 +227,10 @@ struct kvmw_unit {
 	struct kvmw_opt categories_pct[KVMW_NR_CATEGORIES];
 };
 
-/* Longest VM name kept (with its NUL); longer names are cut. */
+/*
+ * Longest VM name kept in a snapshot (with its NUL); longer names are cut
+ * there, but resolving a VM by name compares up to 255 bytes.
+ */
 #define KVMW_VM_NAME_MAX	64
 
 /* A CPU or node not seen yet. */

@@ -14,6 +14,8 @@
 
 #include "libkvmwarden.h"
 
+/* Longest name compared when resolving (stored names are shorter). */
+#define NAME_MATCH_MAX	256
 /* Longest command line read; QEMU's are far shorter. */
 #define CMDLINE_MAX	(256 * 1024)
 
@@ -89,7 +91,7 @@ static void name_of_arg(const char *arg, char *name, size_t len)
 	bool first = true;
 
 	while (*p) {
-		char item[KVMW_VM_NAME_MAX * 2];
+		char item[NAME_MATCH_MAX];
 		size_t n = 0;
 
 		/* One option, ",," unescaped. */
@@ -180,7 +182,7 @@ size_t kvmw_vm_resolve(const struct kvmw_snapshot *snap, const char *proc,
 		       const struct kvmw_vm_ref *ref,
 		       const struct kvmw_vm **out, size_t max)
 {
-	char name[KVMW_VM_NAME_MAX], uuid[64];
+	char name[NAME_MATCH_MAX], uuid[64];
 	size_t i, nr = 0;
 
 	for (i = 0; i < snap->nr_vms; i++) {

@@ -260,6 +260,10 @@ static void test_ref_parse(void)
 	CHECK(kvmw_vm_ref_parse("", &r), "empty argument");
 }
 
+#define LONG_NAME	"n123456789" "0123456789" "0123456789" "0123456789" \
+			"0123456789" "0123456789" "0123456789" "0123456789" \
+			"0123456789" "0123456789"
+
 /* A fake /proc: PID/cmdline for a few VMMs. */
 struct fake_proc {
 	char dir[64];
@@ -297,6 +301,8 @@ static void proc_init(struct fake_proc *p)
 	PROC_ADD(p, 4248, "qemu\0-name\0twins\0");
 	/* Another VMM with the same name as 4243. */
 	PROC_ADD(p, 4249, "qemu\0-name\0guest=db\0");
+	/* A name longer than a snapshot keeps (100 bytes). */
+	PROC_ADD(p, 4250, "qemu\0-name\0" LONG_NAME "\0");
 }
 
 static void proc_free(struct fake_proc *p)
@@ -342,7 +348,7 @@ static void make_snap(struct kvmw_snapshot *s)
 	} vms[] = {
 		{ 1, 4242, false }, { 2, 4243, false }, { 3, 4244, false },
 		{ 4, 4248, false }, { 5, 4248, false }, { 6, 4249, false },
-		{ 7, 4245, true }, { 8, 4246, false },
+		{ 7, 4245, true }, { 8, 4246, false }, { 9, 4250, false },
 	};
 	size_t i;
 
@@ -400,9 +406,14 @@ static void test_resolve(struct fake_proc *p)
 		      &id) == 1 && id == 1, "by uuid, any case");
 	CHECK(resolve(&s, p->dir, "uuid:0b9c36b2", &id) == 0,
 	      "a uuid matches whole");
+	CHECK(resolve(&s, p->dir, LONG_NAME, &id) == 1 && id == 9,
+	      "a 100-byte name resolves whole");
 	kvmw_snapshot_names(&s, p->dir);
 	CHECK(!strcmp(s.vms[0].name, "web1") && !s.vms[6].name[0] &&
 	      !s.vms[7].name[0], "names of live VMs only");
+	CHECK(strlen(s.vms[8].name) == KVMW_VM_NAME_MAX - 1 &&
+	      !strncmp(s.vms[8].name, LONG_NAME, KVMW_VM_NAME_MAX - 1),
+	      "a long name is cut in the snapshot");
 	kvmw_snapshot_free(&s);
 }
 
