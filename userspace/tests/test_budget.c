@@ -483,6 +483,22 @@ static void test_stats_of(void)
 	CHECK(!bs.known, "no values (not self-describing): not measured");
 }
 
+/* A source that cannot control VMs says so. */
+static void test_no_control(void)
+{
+	static const struct kvmw_source_ops ops = { .name = "read-only" };
+	struct kvmw_source src = { .ops = &ops };
+	struct kvmw_budget_cfg cfg;
+
+	good_cfg(&cfg);
+	CHECK(kvmw_budget_get(&src, 1, &cfg) == -ENOTSUP && !cfg.nr_buckets,
+	      "budget_get without the operation: -ENOTSUP, nothing read");
+	good_cfg(&cfg);
+	CHECK(kvmw_budget_set(&src, 1, &cfg) == -ENOTSUP &&
+	      kvmw_budget_clear(&src, 1) == -ENOTSUP,
+	      "budget_set and clear without the operation: -ENOTSUP");
+}
+
 /* A fake module with budgets and VMs of the fake /proc's VMMs. */
 static void fake_budget_init(struct fake_dev *f)
 {
@@ -760,6 +776,7 @@ void test_budget(void)
 	test_ident(&p);
 	test_resolve(&p);
 	test_stats_of();
+	test_no_control();
 	test_cli_set(&p);
 	test_cli_errors(&p);
 	test_cli_show(&p);
