@@ -308,6 +308,8 @@ FIXTURE(cli) {
 
 FIXTURE_SETUP(cli)
 {
+	struct kvmw_budget off;
+
 	self->vm = NULL;
 	self->dev = kvmw_test_open(KVMW_FEAT_BUDGET | KVMW_FEAT_EXIT_COUNTS,
 				   "exit budgets", self->why,
@@ -318,6 +320,11 @@ FIXTURE_SETUP(cli)
 	self->vm = storm_start(&self->vcpu);
 	ASSERT_NE(NULL, self->vm);
 	ASSERT_EQ(0, vm_id_of_pid(getpid(), &self->vm_id));
+	/* Without a budget, whatever default budget the host may have. */
+	memset(&off, 0, sizeof(off));
+	off.size = sizeof(off);
+	off.vm_id = self->vm_id;
+	ASSERT_EQ(0, ioctl(self->dev, KVMW_IOC_BUDGET_SET, &off));
 	snprintf(self->id, sizeof(self->id), "%llu",
 		 (unsigned long long)self->vm_id);
 }
