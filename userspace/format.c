@@ -1477,6 +1477,8 @@ int kvmw_print_budget_table(FILE *f, const struct kvmw_budget_row *rows,
 				kvmw_fmt_duration(b, sizeof(b),
 						  cfg->guard_window_ns),
 				cfg->guard_audit ? " then audit" : "");
+		if (cfg->rule)
+			fprintf(f, ", from default rule %u", cfg->rule - 1);
 		fprintf(f, "%s\n", cfg->tripped ?
 			", TRIPPED (running in audit mode)" : "");
 		fprintf(f, "  %-3s %-28s %10s %10s %10s %10s %10s\n", "#",
@@ -1552,6 +1554,11 @@ int kvmw_print_budget_json(FILE *f, const struct kvmw_budget_row *rows,
 		kvmw_json_bool(&j, cfg->guard_audit);
 		kvmw_json_key(&j, "tripped");
 		kvmw_json_bool(&j, cfg->tripped);
+		kvmw_json_key(&j, "default_rule");
+		if (cfg->rule)
+			kvmw_json_u64(&j, cfg->rule - 1);
+		else
+			kvmw_json_null(&j);
 		kvmw_json_kv_u64(&j, "max_park_ns", cfg->max_park_ns);
 		kvmw_json_kv_u64(&j, "guard_window_ns", cfg->guard_window_ns);
 		kvmw_json_kv_u64(&j, "guard_pct", cfg->guard_pct);

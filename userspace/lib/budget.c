@@ -80,8 +80,8 @@ int kvmw_budget_check(const struct kvmw_budget_cfg *cfg, char *why,
 	unsigned int i;
 
 #define BAD(...) do { snprintf(why, len, __VA_ARGS__); return -EINVAL; } while (0)
-	if (cfg->tripped)
-		BAD("tripped is read-only");
+	if (cfg->tripped || cfg->rule)
+		BAD("tripped and rule are read-only");
 	if (cfg->mode == KVMW_BUDGET_OFF) {
 		if (cfg->nr_buckets || cfg->guard_audit)
 			BAD("mode off takes no buckets and no guard");

@@ -28,6 +28,8 @@ static const struct kvmw_feature kvmw_feature_table[] = {
 	{ KVMW_FEAT_EVENTS,		"events" },
 	{ KVMW_FEAT_SNAPSHOT_ALL,	"snapshot_all" },
 	{ KVMW_FEAT_STATS,		"stats" },
+	{ KVMW_FEAT_BUDGET,		"budget" },
+	{ KVMW_FEAT_BUDGET_DEFAULT,	"budget_default" },
 };
 
 size_t kvmw_features(const struct kvmw_feature **table)

@@ -1831,6 +1831,7 @@ static void budget_to_cfg(const struct kvmw_budget *b,
 	cfg->mode = b->mode;
 	cfg->guard_audit = b->flags & KVMW_BUDGET_F_GUARD_AUDIT;
 	cfg->tripped = b->tripped;
+	cfg->rule = b->rule;
 	cfg->max_park_ns = b->max_park_ns;
 	cfg->guard_window_ns = b->guard_window_ns;
 	cfg->guard_pct = b->guard_pct;

@@ -457,6 +457,8 @@ struct kvmw_budget_cfg {
 	__u32 mode;		/* KVMW_BUDGET_OFF, _AUDIT, _THROTTLE */
 	bool guard_audit;	/* KVMW_BUDGET_F_GUARD_AUDIT */
 	bool tripped;		/* read back: the guard fell back to audit */
+	/* Read back: 1 + the host-wide default rule it came from, else 0. */
+	__u32 rule;
 	__u64 max_park_ns;	/* 0: the default */
 	__u64 guard_window_ns;	/* 0: the default */
 	__u32 guard_pct;	/* 0: the default; 100: no guard */

@@ -206,6 +206,7 @@ static void test_check(void)
 		case 18: c.b[0].rate = 9; c.max_park_ns = 100000000; break;
 		case 19: c.b[0].rate = 1; break;	/* default park */
 		case 20: memset(&c, 0, sizeof(c)); c.guard_audit = true; break;
+		case 21: c.rule = 1; break;
 		default: goto done;
 		}
 		why[0] = '\0';
@@ -680,9 +681,10 @@ static void test_cli_show(struct fake_proc *p)
 		"-B", "io:20k", "-B", "msr:5k:1k:300", NULL);
 	run_free(&r);
 	f.budgets[0].tripped = 1;
+	f.budgets[0].rule = 3;
 	run_cli(&r, &f.ops, "--proc", p->dir, "budget", "show", NULL);
 	CHECK(r.rc == 0 && f.budget_gets == 6, "show: every live VM read");
-	check_has(r.out, "VM 1 pid 4242 name web1: throttle, max park 100ms, guard 90% of 1s, TRIPPED",
+	check_has(r.out, "VM 1 pid 4242 name web1: throttle, max park 100ms, guard 90% of 1s, from default rule 2, TRIPPED",
 		  "show: the settings");
 	check_has(r.out, "  2   msr                                  5k         1k        300          -          -",
 		  "show: a bucket row, tokens not measured");
@@ -695,7 +697,8 @@ static void test_cli_show(struct fake_proc *p)
 	check_has(r.out, "\"name\": \"web1\"", "show --json: the name");
 	check_has(r.out, "\"categories\": [\n            \"msr\"\n          ],\n          \"categories_mask\": 64,\n          \"rate\": 5000,\n          \"burst\": 1000,\n          \"credit\": 300,\n          \"tokens\": null,",
 		  "show --json: a bucket");
-	check_has(r.out, "\"tripped\": true", "show --json: tripped");
+	check_has(r.out, "\"tripped\": true,\n      \"default_rule\": 2,",
+		  "show --json: tripped, the default rule");
 	run_free(&r);
 	run_cli(&r, &f.ops, "--proc", p->dir, "list", NULL);
 	check_has(r.out, "4242  qemu             web1", "list: the name");
