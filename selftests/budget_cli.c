@@ -282,6 +282,7 @@ static int vmm_main(void)
 {
 	struct kvm_vcpu *vcpu;
 	struct kvm_vm *vm;
+	ssize_t n;
 	char c;
 
 	vm = storm_start(&vcpu);
@@ -289,8 +290,9 @@ static int vmm_main(void)
 		return 1;
 	if (write(1, "ready\n", 6) != 6)
 		return 1;
-	while (read(0, &c, 1) > 0 || errno == EINTR)
-		;
+	do
+		n = read(0, &c, 1);
+	while (n > 0 || (n < 0 && errno == EINTR));
 	vcpu_spin_stop(vcpu);
 	vcpu_join(vcpu);
 	vm_destroy(vm);
