@@ -48,6 +48,77 @@ static bool measured(__u64 features, __u64 need)
 	return (features & need) == need;
 }
 
+static bool is_budget(__u32 type)
+{
+	return type >= KVMW_EV_BUDGET_SET && type <= KVMW_EV_THROTTLE_END;
+}
+
+/* The vCPU whose thread an event names: the guard's and the first park. */
+static bool names_vcpu(__u32 type)
+{
+	return type == KVMW_EV_BUDGET_GUARD || type == KVMW_EV_THROTTLE_START;
+}
+
+/* The window numbers: the guard's and the end of throttling. */
+static bool has_window(__u32 type)
+{
+	return type == KVMW_EV_BUDGET_GUARD || type == KVMW_EV_THROTTLE_END;
+}
+
+static void print_budget_text(FILE *f, const struct kvmw_ev *ev)
+{
+	const struct kvmw_ev_budget *b = &ev->budget;
+	const char *mode = kvmw_budget_mode_name(b->mode);
+	char cats[128], t1[KVMW_NS_BUF_LEN], t2[KVMW_NS_BUF_LEN];
+
+	if (names_vcpu(ev->type))
+		fprintf(f, " vcpu=%u tid=%u", ev->vcpu_id, ev->tid);
+	if (mode)
+		fprintf(f, " mode=%s", mode);
+	else
+		fprintf(f, " mode=%u", b->mode);
+	fprintf(f, " buckets=%u categories=%s rate=%" PRIu64 " burst=%" PRIu64,
+		b->nr_buckets, kvmw_fmt_categories(cats, sizeof(cats),
+						   b->categories),
+		(uint64_t)b->rate, (uint64_t)b->burst);
+	if (b->rule)
+		fprintf(f, " default_rule=%u", b->rule - 1);
+	if (has_window(ev->type))
+		fprintf(f, " parked=%s window=%s", kvmw_fmt_ns(b->parked_ns, t1),
+			kvmw_fmt_ns(b->window_ns, t2));
+}
+
+static void print_budget_json(struct kvmw_json *j, const struct kvmw_ev *ev)
+{
+	const struct kvmw_ev_budget *b = &ev->budget;
+	const char *mode = kvmw_budget_mode_name(b->mode);
+	char cats[128];
+
+	kvmw_json_key(j, "budget");
+	kvmw_json_begin_object(j);
+	kvmw_json_key(j, "mode");
+	if (mode)
+		kvmw_json_string(j, mode);
+	else
+		kvmw_json_null(j);
+	kvmw_json_kv_u64(j, "nr_buckets", b->nr_buckets);
+	kvmw_json_key(j, "categories");
+	kvmw_json_string(j, kvmw_fmt_categories(cats, sizeof(cats),
+						b->categories));
+	kvmw_json_kv_u64(j, "rate", b->rate);
+	kvmw_json_kv_u64(j, "burst", b->burst);
+	kvmw_json_key(j, "default_rule");
+	if (b->rule)
+		kvmw_json_u64(j, b->rule - 1);
+	else
+		kvmw_json_null(j);
+	if (has_window(ev->type)) {
+		kvmw_json_kv_u64(j, "parked_ns", b->parked_ns);
+		kvmw_json_kv_u64(j, "window_ns", b->window_ns);
+	}
+	kvmw_json_end_object(j);
+}
+
 static void print_text(FILE *f, const struct kvmw_ev *ev, __u64 features)
 {
 	const char *name = kvmw_ev_type_name(ev->type);
@@ -86,7 +157,10 @@ static void print_text(FILE *f, const struct kvmw_ev *ev, __u64 features)
 		}
 		break;
 	default:
-		fputs(" (unknown event type, skipped)", f);
+		if (is_budget(ev->type))
+			print_budget_text(f, ev);
+		else
+			fputs(" (unknown event type, skipped)", f);
 		break;
 	}
 	fputc('\n', f);
@@ -125,6 +199,8 @@ static void print_json(FILE *f, const struct kvmw_ev *ev, __u64 features)
 				kvmw_json_null(&j);
 		}
 		kvmw_json_end_object(&j);
+	} else if (is_budget(ev->type)) {
+		print_budget_json(&j, ev);
 	} else if (!name) {
 		/* Unknown to this tool: the numbers as they came. */
 		kvmw_json_key(&j, "data");

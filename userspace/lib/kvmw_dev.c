@@ -1528,6 +1528,16 @@ static __u32 ev_type(__u16 type)
 		return KVMW_EV_VM_GONE;
 	case KVMW_EVENT_VCPU_NEW:
 		return KVMW_EV_VCPU_NEW;
+	case KVMW_EVENT_BUDGET_SET:
+		return KVMW_EV_BUDGET_SET;
+	case KVMW_EVENT_BUDGET_CLEAR:
+		return KVMW_EV_BUDGET_CLEAR;
+	case KVMW_EVENT_BUDGET_GUARD:
+		return KVMW_EV_BUDGET_GUARD;
+	case KVMW_EVENT_BUDGET_THROTTLE_START:
+		return KVMW_EV_THROTTLE_START;
+	case KVMW_EVENT_BUDGET_THROTTLE_END:
+		return KVMW_EV_THROTTLE_END;
 	default:
 		return type;
 	}
@@ -1574,6 +1584,18 @@ ssize_t kvmw_dev_event_decode(const void *buf, size_t len,
 			.user_ns = rec.data[KVMW_EVENT_GONE_USER_NS],
 			.faults = rec.data[KVMW_EVENT_GONE_FAULTS],
 			.untimed_exits = rec.data[KVMW_EVENT_GONE_UNTIMED],
+		};
+	if (rec.type >= KVMW_EVENT_BUDGET_SET &&
+	    rec.type <= KVMW_EVENT_BUDGET_THROTTLE_END)
+		ev->budget = (struct kvmw_ev_budget){
+			.mode = rec.budget.mode,
+			.nr_buckets = rec.budget.nr_buckets,
+			.categories = rec.budget.categories,
+			.rate = rec.budget.rate,
+			.burst = rec.budget.burst,
+			.parked_ns = rec.budget.parked_ns,
+			.window_ns = rec.budget.window_ns,
+			.rule = rec.budget.rule,
 		};
 	return rec.size;
 }

@@ -389,6 +389,28 @@ enum kvmw_ev_type {
 	KVMW_EV_VM_NEW = 1,	/* a VM's first vCPU ran */
 	KVMW_EV_VM_GONE = 2,	/* a VM was found destroyed: final totals */
 	KVMW_EV_VCPU_NEW = 3,	/* another vCPU of a known VM ran */
+	KVMW_EV_BUDGET_SET = 4,	/* a VM's budget was set or changed */
+	KVMW_EV_BUDGET_CLEAR = 5,	/* and removed */
+	KVMW_EV_BUDGET_GUARD = 6,	/* a vCPU was parked too long */
+	KVMW_EV_THROTTLE_START = 7,	/* a VM's first park */
+	KVMW_EV_THROTTLE_END = 8,	/* no park for a guard window */
+};
+
+/* The budget concerned, in the KVMW_EV_BUDGET_* and THROTTLE_* events. */
+struct kvmw_ev_budget {
+	/* KVMW_BUDGET_*: set, removed, or in force after the guard. */
+	__u32 mode;
+	__u32 nr_buckets;
+	/* The first bucket's: categories as set (0: default scope). */
+	__u64 categories;
+	__u64 rate;
+	__u64 burst;
+	/* GUARD: parked in the window; THROTTLE_END: first to last park. */
+	__u64 parked_ns;
+	/* GUARD, THROTTLE_END: the window. */
+	__u64 window_ns;
+	/* 1 + the default-budget slot it came from, 0 if set per VM. */
+	__u32 rule;
 };
 
 /* The final totals of a VM in KVMW_EV_VM_GONE. */
@@ -428,11 +450,17 @@ struct kvmw_ev {
 	__u32 nr_vcpus;
 	/* KVMW_EV_VM_GONE. */
 	struct kvmw_ev_totals totals;
+	/* KVMW_EV_BUDGET_*, KVMW_EV_THROTTLE_*. */
+	struct kvmw_ev_budget budget;
 	/* A type this library does not know: the numbers as they came. */
 	__u64 data[KVMW_EV_DATA];
 };
 
-/* "vm_new", "vm_gone", "vcpu_new"; NULL for a type not known here. */
+/*
+ * "vm_new", "vm_gone", "vcpu_new", "budget_set", "budget_clear",
+ * "budget_guard", "throttle_start", "throttle_end"; NULL for a type not
+ * known here.
+ */
 const char *kvmw_ev_type_name(__u32 type);
 
 /* -------------------------------------------------------------------- */

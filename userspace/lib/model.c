@@ -818,6 +818,16 @@ const char *kvmw_ev_type_name(__u32 type)
 		return "vm_gone";
 	case KVMW_EV_VCPU_NEW:
 		return "vcpu_new";
+	case KVMW_EV_BUDGET_SET:
+		return "budget_set";
+	case KVMW_EV_BUDGET_CLEAR:
+		return "budget_clear";
+	case KVMW_EV_BUDGET_GUARD:
+		return "budget_guard";
+	case KVMW_EV_THROTTLE_START:
+		return "throttle_start";
+	case KVMW_EV_THROTTLE_END:
+		return "throttle_end";
 	default:
 		return NULL;
 	}

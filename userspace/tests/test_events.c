@@ -18,6 +18,8 @@
 #include "json_check.h"
 #include "tap.h"
 
+#include <kvmwarden/categories.h>
+
 #define NS	1000000000ULL
 
 static struct kvmw_event ev_make(__u16 type, __u64 seq, __u64 time_ns,
@@ -167,8 +169,114 @@ static void test_decode(void)
 	      "vm_gone: the final totals in the model");
 	CHECK(kvmw_ev_type_name(KVMW_EV_VM_NEW) &&
 	      !strcmp(kvmw_ev_type_name(KVMW_EV_VM_GONE), "vm_gone") &&
-	      !kvmw_ev_type_name(0) && !kvmw_ev_type_name(4),
-	      "type names; 0 and 4 unknown");
+	      !strcmp(kvmw_ev_type_name(KVMW_EV_BUDGET_SET), "budget_set") &&
+	      !strcmp(kvmw_ev_type_name(KVMW_EV_THROTTLE_END),
+		      "throttle_end") &&
+	      !kvmw_ev_type_name(0) && !kvmw_ev_type_name(9),
+	      "type names; 0 and 9 unknown");
+}
+
+/*
+ * The budget events of one VM: set by default slot 2, throttled from its
+ * vCPU 1, the guard trips into audit mode, throttling ends, cleared.
+ */
+static void push_budget(struct fake_dev *f)
+{
+	struct kvmw_event ev;
+
+	ev = ev_make(KVMW_EVENT_BUDGET_SET, 1, 30 * NS, 6);
+	ev.nr_vcpus = 2;
+	ev.budget.mode = KVMW_BUDGET_THROTTLE;
+	ev.budget.nr_buckets = 2;
+	ev.budget.categories = 1ULL << KVMW_CAT_CPUID;
+	ev.budget.rate = 200;
+	ev.budget.burst = 20;
+	ev.budget.rule = 3;
+	fake_push_event(f, &ev);
+	ev.type = KVMW_EVENT_BUDGET_THROTTLE_START;
+	ev.seq = 2;
+	ev.time_ns = 30 * NS + 1000000;
+	ev.vcpu_id = 1;
+	ev.tid = 4251;
+	fake_push_event(f, &ev);
+	ev.type = KVMW_EVENT_BUDGET_GUARD;
+	ev.seq = 3;
+	ev.time_ns = 31 * NS;
+	ev.budget.mode = KVMW_BUDGET_AUDIT;
+	ev.budget.parked_ns = 950000000;
+	ev.budget.window_ns = NS;
+	fake_push_event(f, &ev);
+	ev.type = KVMW_EVENT_BUDGET_THROTTLE_END;
+	ev.seq = 4;
+	ev.time_ns = 33 * NS;
+	ev.vcpu_id = 0;
+	ev.tid = 0;
+	ev.budget.parked_ns = 2 * NS;
+	fake_push_event(f, &ev);
+	ev = ev_make(KVMW_EVENT_BUDGET_CLEAR, 5, 34 * NS, 6);
+	ev.budget.mode = KVMW_BUDGET_AUDIT;
+	ev.budget.nr_buckets = 1;
+	ev.budget.rate = 1000;
+	ev.budget.burst = 100;
+	fake_push_event(f, &ev);
+}
+
+static const char budget_text[] =
+	"30.000000 budget_set seq=1 vm=6 pid=4242 mode=throttle buckets=2 "
+	"categories=cpuid rate=200 burst=20 default_rule=2\n"
+	"30.001000 throttle_start seq=2 vm=6 pid=4242 vcpu=1 tid=4251 "
+	"mode=throttle buckets=2 categories=cpuid rate=200 burst=20 "
+	"default_rule=2\n"
+	"31.000000 budget_guard seq=3 vm=6 pid=4242 vcpu=1 tid=4251 "
+	"mode=audit buckets=2 categories=cpuid rate=200 burst=20 "
+	"default_rule=2 parked=950ms window=1.00s\n"
+	"33.000000 throttle_end seq=4 vm=6 pid=4242 mode=audit buckets=2 "
+	"categories=cpuid rate=200 burst=20 default_rule=2 parked=2.00s "
+	"window=1.00s\n"
+	"34.000000 budget_clear seq=5 vm=6 pid=4242 mode=audit buckets=1 "
+	"categories=default rate=1000 burst=100\n";
+
+static const char budget_json_guard[] =
+	"{\"seq\":3,\"time_ns\":31000000000,\"type\":\"budget_guard\",\"type_code\":6,\"vm_id\":6,\"vmm_pid\":4242,\"vcpu_id\":1,\"tid\":4251,\"nr_vcpus\":2,\"lost\":0,\"budget\":{\"mode\":\"audit\",\"nr_buckets\":2,\"categories\":\"cpuid\",\"rate\":200,\"burst\":20,\"default_rule\":2,\"parked_ns\":950000000,\"window_ns\":1000000000}}\n";
+
+static void test_budget_events(void)
+{
+	struct fake_dev f;
+	struct kvmw_ev got;
+	struct run r;
+	char *line;
+	int n = 0;
+
+	fake_init(&f);
+	f.hs.features |= KVMW_FEAT_EVENTS | KVMW_FEAT_BUDGET;
+	push_budget(&f);
+	CHECK(kvmw_dev_event_decode(f.ev_buf + 2 * sizeof(struct kvmw_event),
+				    sizeof(struct kvmw_event), &got) > 0 &&
+	      got.type == KVMW_EV_BUDGET_GUARD && got.vcpu_id == 1 &&
+	      got.budget.mode == KVMW_BUDGET_AUDIT &&
+	      got.budget.parked_ns == 950000000 &&
+	      got.budget.window_ns == NS && got.budget.rule == 3 &&
+	      got.budget.rate == 200 && got.budget.nr_buckets == 2,
+	      "budget_guard: the payload in the model");
+	run_cli(&r, &f.ops, "events", "-n", "5", NULL);
+	CHECK(r.rc == 0, "events -n 5 of budget events: exit 0");
+	check_out(&r, budget_text, "events: the budget events as text");
+	run_free(&r);
+	f.ev_pos = 0;
+	run_cli(&r, &f.ops, "events", "--json", "-n", "5", NULL);
+	CHECK(r.rc == 0, "events --json of budget events: exit 0");
+	for (line = r.out; line && *line; line = strchr(line, '\n') + 1, n++)
+		if (!json_valid(line, strchr(line, '\n') - line))
+			break;
+	CHECK(line && !*line && n == 5, "5 budget events, valid JSON lines");
+	CHECK(r.out && strstr(r.out, budget_json_guard),
+	      "budget_guard as JSON: payload, default rule, window");
+	if (!r.out || !strstr(r.out, budget_json_guard))
+		tap_diag("got:\n%s", r.out ? r.out : "(null)");
+	CHECK(r.out && strstr(r.out, "\"type\":\"budget_clear\"") &&
+	      strstr(r.out, "\"default_rule\":null}}"),
+	      "budget_clear as JSON: set per VM, no window");
+	run_free(&r);
 }
 
 static void test_stream(void)
@@ -446,6 +554,7 @@ void test_events(void)
 	test_decode();
 	test_source();
 	test_stream();
+	test_budget_events();
 	test_errors();
 	test_usage();
 }
