@@ -277,6 +277,7 @@ static void test_budget_events(void)
 	      strstr(r.out, "\"default_rule\":null}}"),
 	      "budget_clear as JSON: set per VM, no window");
 	run_free(&r);
+	fake_free(&f);
 }
 
 static void test_stream(void)
