@@ -1685,9 +1685,15 @@ static void op_badcmd(struct fuzz_thread *t)
 			for (i = 0; i < NR_IOCTLS; i++)
 				if (_IOC_NR(fuzz_ioctls[i].cmd) == nr)
 					break;
-			/* The budget ioctls are known (op_budget()). */
+			/*
+			 * The budget ioctls are known (op_budget()), and so
+			 * are the default budgets' (not fuzzed yet: their
+			 * selftest, budget_default, checks their arguments).
+			 */
 			if (nr == _IOC_NR(KVMW_IOC_BUDGET_SET) ||
-			    nr == _IOC_NR(KVMW_IOC_BUDGET_GET))
+			    nr == _IOC_NR(KVMW_IOC_BUDGET_GET) ||
+			    nr == _IOC_NR(KVMW_IOC_BUDGET_DEFAULT_SET) ||
+			    nr == _IOC_NR(KVMW_IOC_BUDGET_DEFAULT_GET))
 				i = 0;
 		} while (i < NR_IOCTLS);
 		cmd = _IOC(rng_below(r, 4), KVMW_IOC_MAGIC, nr,
@@ -1749,7 +1755,8 @@ static bool b_model_valid(const struct kvmw_budget *q)
 			KVMW_BUDGET_DEF_PARK_NS, seen = 0;
 	unsigned int i;
 
-	if ((q->flags & ~KVMW_BUDGET_F_ALL) || q->reserved || q->tripped)
+	if ((q->flags & ~KVMW_BUDGET_F_ALL) || q->reserved || q->tripped ||
+	    q->rule)
 		return false;
 	if (q->mode == KVMW_BUDGET_OFF)
 		return !q->nr_buckets && !q->flags;
@@ -1884,6 +1891,8 @@ static void b_random(struct rng *r, struct kvmw_budget *q)
 		q->tripped = 1 + rng_below(r, 3);
 	if (rng_chance(r, 1, 40))
 		q->reserved = rng_next(r) | 1;
+	if (rng_chance(r, 1, 40))
+		q->rule = 1 + rng_below(r, KVMW_BUDGET_MAX_DEFAULTS + 1);
 	/* Scopes: each category in one bucket or none, now and then not. */
 	for (i = 0; i < KVMW_NR_CATEGORIES; i++)
 		owner[i] = rng_below(r, KVMW_BUDGET_MAX_BUCKETS + 1);
@@ -1917,7 +1926,8 @@ static bool b_get_args_ok(const struct kvmw_budget *q)
 
 	return !q->flags && !q->mode && !q->nr_buckets && !q->max_park_ns &&
 	       !q->guard_window_ns && !q->guard_pct && !q->tripped &&
-	       !q->reserved && !memcmp(q->buckets, zero, sizeof(zero));
+	       !q->rule && !q->reserved &&
+	       !memcmp(q->buckets, zero, sizeof(zero));
 }
 
 /* GET of @id on @fd into @out: 0 or an errno. */
@@ -2001,11 +2011,11 @@ static int b_cap_admin(bool on)
 static const char *b_str(const struct kvmw_budget *b, char *buf, size_t size)
 {
 	int n = snprintf(buf, size,
-			 "id %llu mode %u flags %#x nr %u park %llu win %llu pct %u tripped %u res %llu",
+			 "id %llu mode %u flags %#x nr %u park %llu win %llu pct %u tripped %u rule %u res %u",
 			 (unsigned long long)b->vm_id, b->mode, b->flags,
 			 b->nr_buckets, (unsigned long long)b->max_park_ns,
 			 (unsigned long long)b->guard_window_ns, b->guard_pct,
-			 b->tripped, (unsigned long long)b->reserved);
+			 b->tripped, b->rule, b->reserved);
 	unsigned int i;
 
 	for (i = 0; i < KVMW_BUDGET_MAX_BUCKETS && n > 0 && (size_t)n < size;
@@ -2050,6 +2060,8 @@ static void op_budget(struct fuzz_thread *t)
 		q.buckets[rng_below(r, KVMW_BUDGET_MAX_BUCKETS)].rate = 1;
 	else if (!set && rng_chance(r, 1, 10))
 		q.mode = KVMW_BUDGET_AUDIT;
+	else if (!set && rng_chance(r, 1, 10))
+		q.rule = 1;
 	valid = b_model_valid(&q);
 
 	x = rng_below(r, 100);
@@ -3163,6 +3175,47 @@ load:
 	return 0;
 }
 
+/*
+ * A host-wide default budget left set would throttle every VM the fuzzer
+ * and its churn create (a VM whose first exits are parked at a few per
+ * second keeps its thread from the reload protocol for minutes). The
+ * reloads forget them anyway: clear them now and say so.
+ */
+static void clear_default_budgets(struct __test_metadata *_metadata)
+{
+	struct kvmw_budget_default d;
+	struct kvmw_budget b;
+	unsigned int slot;
+	int fd = open_dev(O_RDWR);
+
+	if (fd < 0)
+		return;
+	for (slot = 0; slot < KVMW_BUDGET_MAX_DEFAULTS; slot++) {
+		memset(&d, 0, sizeof(d));
+		memset(&b, 0, sizeof(b));
+		d.size = sizeof(d);
+		d.slot = slot;
+		d.budget_ptr = (uintptr_t)&b;
+		b.size = sizeof(b);
+		if (ioctl(fd, KVMW_IOC_BUDGET_DEFAULT_GET, &d))
+			break;	/* ENOTTY: a module without them */
+		if (b.mode == KVMW_BUDGET_OFF)
+			continue;
+		TH_LOG("default budget in slot %u (comm \"%.16s\", rate %llu/s) left set: cleared",
+		       slot, d.comm, (unsigned long long)b.buckets[0].rate);
+		memset(&d, 0, sizeof(d));
+		memset(&b, 0, sizeof(b));
+		d.size = sizeof(d);
+		d.slot = slot;
+		d.cgroup_fd = -1;
+		d.budget_ptr = (uintptr_t)&b;
+		b.size = sizeof(b);
+		EXPECT_EQ(0, ioctl(fd, KVMW_IOC_BUDGET_DEFAULT_SET, &d) ?
+			  errno : 0);
+	}
+	close(fd);
+}
+
 /* ---- the test ---- */
 
 FIXTURE(fuzz) {
@@ -3266,6 +3319,7 @@ TEST_F_TIMEOUT(fuzz, uapi, 86400)
 	       f->nr_threads, f->nr_churn, reload ? f->reload_ms : 0,
 	       reload ? "" : " (no reloads: not root, no module file or disabled)");
 
+	clear_default_budgets(_metadata);
 	fd = open_dev(O_RDONLY);
 	ASSERT_LE(0, fd) TH_LOG("%s: %s", KVMW_DEVICE_PATH, strerror(-fd));
 	ret = layout_init(fd, self->why, sizeof(self->why));
