@@ -440,7 +440,7 @@ TEST_F_TIMEOUT(hotplug, exits_exact, 600)
 	ASSERT_LE(0, self->rd.events_fd);
 
 	ASSERT_EQ(0, util_read_str(PARAMS "max_vcpus_per_vmm", self->old_cap,
-			      sizeof(self->old_cap)));
+				   sizeof(self->old_cap)));
 	ASSERT_EQ(0, util_write_str(PARAMS "max_vcpus_per_vmm", "4"));
 	self->cap_set = true;
 
