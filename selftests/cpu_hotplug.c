@@ -59,49 +59,6 @@
 #define UNLOAD_MS	10000
 #define PARAMS		"/sys/module/kvmwarden/parameters/"
 
-static double now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-static void sleep_ms(int ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	nanosleep(&ts, NULL);
-}
-
-static int write_str(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC), ret = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, val, strlen(val)) < 0)
-		ret = -errno;
-	close(fd);
-	return ret;
-}
-
-static int read_str(const char *path, char *buf, size_t size)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, size - 1);
-	close(fd);
-	if (n < 0)
-		return -errno;
-	buf[n] = 0;
-	buf[strcspn(buf, "\n")] = 0;
-	return 0;
-}
-
 static char *online_path(int cpu, char *buf, size_t size)
 {
 	snprintf(buf, size, "/sys/devices/system/cpu/cpu%d/online", cpu);
@@ -112,14 +69,14 @@ static int cpu_set_online(int cpu, bool on)
 {
 	char p[64];
 
-	return write_str(online_path(cpu, p, sizeof(p)), on ? "1" : "0");
+	return util_write_str(online_path(cpu, p, sizeof(p)), on ? "1" : "0");
 }
 
 static bool cpu_is_online(int cpu)
 {
 	char p[64], v[8];
 
-	if (read_str(online_path(cpu, p, sizeof(p)), v, sizeof(v)))
+	if (util_read_str(online_path(cpu, p, sizeof(p)), v, sizeof(v)))
 		return cpu == 0;
 	return v[0] == '1';
 }
@@ -142,7 +99,7 @@ static long module_refcnt(const char *name)
 	char path[128], v[32];
 
 	snprintf(path, sizeof(path), "/sys/module/%s/refcnt", name);
-	if (read_str(path, v, sizeof(v)))
+	if (util_read_str(path, v, sizeof(v)))
 		return -1;
 	return strtol(v, NULL, 10);
 }
@@ -345,7 +302,7 @@ FIXTURE_TEARDOWN(hotplug)
 	if (!module_loaded(KVMW_MODULE_NAME))
 		module_load(kvmw_module_path(), "");
 	if (self->cap_set)
-		write_str(PARAMS "max_vcpus_per_vmm", self->old_cap);
+		util_write_str(PARAMS "max_vcpus_per_vmm", self->old_cap);
 }
 
 /* A VM of @n vCPUs running CPUID batches, started. */
@@ -382,7 +339,7 @@ static bool wait_batches(struct kvm_vm *vm, uint64_t more, int timeout_ms)
 		}
 		if (all)
 			return true;
-		sleep_ms(10);
+		util_sleep_ms(10);
 	}
 	return false;
 }
@@ -482,13 +439,13 @@ TEST_F_TIMEOUT(hotplug, exits_exact, 600)
 				  O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	ASSERT_LE(0, self->rd.events_fd);
 
-	ASSERT_EQ(0, read_str(PARAMS "max_vcpus_per_vmm", self->old_cap,
-			      sizeof(self->old_cap)));
-	ASSERT_EQ(0, write_str(PARAMS "max_vcpus_per_vmm", "4"));
+	ASSERT_EQ(0, util_read_str(PARAMS "max_vcpus_per_vmm", self->old_cap,
+				   sizeof(self->old_cap)));
+	ASSERT_EQ(0, util_write_str(PARAMS "max_vcpus_per_vmm", "4"));
 	self->cap_set = true;
 
 	/* The tracked VM first, so that it gets the four records. */
-	t_start = now_ms();
+	t_start = util_now_ms();
 	self->a = spin_vm(_metadata, NR_A);
 	for (c = 0; c < NR_A; c++) {
 		ASSERT_EQ(0, vcpu_start(self->a->vcpus[c]));
@@ -511,26 +468,26 @@ TEST_F_TIMEOUT(hotplug, exits_exact, 600)
 				    events_reader, &self->rd));
 	self->reading = true;
 
-	t0 = now_ms();
+	t0 = util_now_ms();
 	for (r = 0; r < rounds; r++) {
 		for (h = 0; h < self->nr_hot; h++) {
 			int cpu = self->hot[h];
-			double t = now_ms();
+			double t = util_now_ms();
 
 			ret = cpu_set_online(cpu, false);
 			ASSERT_EQ(0, ret) TH_LOG("round %u: CPU %d offline: %s",
 						 r, cpu, strerror(-ret));
-			t = now_ms() - t;
+			t = util_now_ms() - t;
 			t_off = t > t_off ? t : t_off;
 			/* Guests keep running on the remaining CPUs. */
 			EXPECT_TRUE(wait_batches(self->a, 2, 60000))
 				TH_LOG("round %u: stalled with CPU %d offline",
 				       r, cpu);
-			t = now_ms();
+			t = util_now_ms();
 			ret = cpu_set_online(cpu, true);
 			ASSERT_EQ(0, ret) TH_LOG("round %u: CPU %d online: %s",
 						 r, cpu, strerror(-ret));
-			t = now_ms() - t;
+			t = util_now_ms() - t;
 			t_on = t > t_on ? t : t_on;
 			/* Back onto the CPU that came back. */
 			for (c = 0; c < NR_A; c++)
@@ -546,11 +503,11 @@ TEST_F_TIMEOUT(hotplug, exits_exact, 600)
 		}
 	}
 	TH_LOG("%u offline/online cycles in %.0f ms (longest offline %.0f ms, online %.0f ms)",
-	       moves, now_ms() - t0, t_off, t_on);
+	       moves, util_now_ms() - t0, t_off, t_on);
 
 	stop_vm(self->b);
 	stop_vm(self->a);
-	elapsed = now_ms() - t_start;
+	elapsed = util_now_ms() - t_start;
 	__atomic_store_n(&self->rd.stop, 1, __ATOMIC_RELEASE);
 	pthread_join(self->rd.stats_thread, NULL);
 	pthread_join(self->rd.events_thread, NULL);
@@ -608,9 +565,9 @@ TEST_F_TIMEOUT(hotplug, exits_exact, 600)
 	self->a = NULL;
 	vm_destroy(self->b);
 	self->b = NULL;
-	ASSERT_EQ(0, write_str(PARAMS "max_vcpus_per_vmm", self->old_cap));
+	ASSERT_EQ(0, util_write_str(PARAMS "max_vcpus_per_vmm", self->old_cap));
 	self->cap_set = false;
-	t_start = now_ms();
+	t_start = util_now_ms();
 	self->c = spin_vm(_metadata, self->nr_hot);
 	for (h = 0; h < self->nr_hot; h++) {
 		ASSERT_EQ(0, vcpu_start(self->c->vcpus[h]));
@@ -619,7 +576,7 @@ TEST_F_TIMEOUT(hotplug, exits_exact, 600)
 	}
 	ASSERT_TRUE(wait_batches(self->c, 3, 120000));
 	stop_vm(self->c);
-	elapsed = now_ms() - t_start;
+	elapsed = util_now_ms() - t_start;
 	ASSERT_EQ(0, kvmw_find_kvm_vm(fd, self->c, &s));
 	for (h = 0; h < self->nr_hot; h++) {
 		struct kvm_vcpu *v = self->c->vcpus[h];
@@ -639,7 +596,7 @@ static void run_across(struct __test_metadata *_metadata,
 		       FIXTURE_DATA(hotplug) *self, int cpu,
 		       uint32_t cpuid_code, bool online_first)
 {
-	double t_start = now_ms();
+	double t_start = util_now_ms();
 	struct kvmw_snap s;
 	int c, fd;
 
@@ -669,7 +626,7 @@ static void run_across(struct __test_metadata *_metadata,
 		EXPECT_TRUE(vcpu_ok(self->c->vcpus[c]))
 			TH_LOG("%s", self->c->vcpus[c]->res.msg);
 		check_spin_vcpu(_metadata, &s, self->c->vcpus[c], cpuid_code,
-				now_ms() - t_start);
+				util_now_ms() - t_start);
 	}
 	kvmw_snap_free(&s);
 	close(fd);

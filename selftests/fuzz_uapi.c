@@ -39,7 +39,17 @@
  *    are the "known" sizes of the STATS_READ records), event records
  *    whole and in sequence;
  *  - a "valid call" per ioctl, made now and then and after every reload,
- *    must succeed.
+ *    must succeed;
+ *  - the budget ioctls (KVMW_IOC_BUDGET_SET, _GET) against a model of
+ *    their contract (Documentation/budgets.rst): each fuzzing thread owns
+ *    a VM (a new one after every reload) and SETs random budgets on it
+ *    (sizes, tails, flags, modes, bucket counts and scopes, rates, bursts,
+ *    credits, park and guard values at and around their limits, vm ids
+ *    0, unknown and of other VMs, the read-only file, CAP_SYS_ADMIN
+ *    dropped from the thread, unreadable arguments). The model decides
+ *    the errno; a call that fails changes nothing (GET before and after
+ *    equal), a SET that succeeds reads back exactly as the model says
+ *    (defaults filled in, the credit left of a bucket of the same scope).
  * Kernel splats fail the run in scripts/vmtest.sh anyway. While allocation
  * failures are injected (failslab or fail_page_alloc armed in debugfs, as
  * scripts/failslab.sh does on the debug kernel), ENOMEM is also accepted
@@ -72,6 +82,8 @@
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <linux/capability.h>
 
 #include <kvmwarden/categories.h>
 
@@ -143,7 +155,7 @@ static bool rng_chance(struct rng *r, uint32_t num, uint32_t den)
 
 static const int err_classes[] = {
 	0, EINVAL, EFAULT, E2BIG, ENOENT, ENOTTY, ENOMEM, EAGAIN, EINTR,
-	EPERM, EACCES, EBUSY, ENODEV, ENXIO,
+	EPERM, EACCES, EBUSY, ENODEV, ENXIO, EBADF,
 };
 
 #define NR_ERR	(ARRAY_SIZE(err_classes) + 1)	/* last: any other */
@@ -163,7 +175,7 @@ static const char *err_name(unsigned int cls)
 	static const char *const names[NR_ERR] = {
 		"ok", "EINVAL", "EFAULT", "E2BIG", "ENOENT", "ENOTTY",
 		"ENOMEM", "EAGAIN", "EINTR", "EPERM", "EACCES", "EBUSY",
-		"ENODEV", "ENXIO", "other",
+		"ENODEV", "ENXIO", "EBADF", "other",
 	};
 
 	return names[cls];
@@ -365,6 +377,8 @@ enum {
 	ROW_OPEN_DRAIN,
 	ROW_RMMOD_OPEN,
 	ROW_RMMOD,
+	ROW_BUDGET_SET,
+	ROW_BUDGET_GET,
 	NR_ROWS,
 };
 
@@ -373,7 +387,7 @@ static void row_name(unsigned int row, char *buf, size_t size)
 	static const char *const names[] = {
 		"bad command", "read()", "poll()", "open()",
 		"open() during unload", "rmmod with files open",
-		"rmmod after close",
+		"rmmod after close", "BUDGET_SET", "BUDGET_GET",
 	};
 
 	if (row < NR_IOCTLS)
@@ -412,6 +426,7 @@ struct fuzz {
 	unsigned int churn_vms;
 	unsigned int churn_failed;
 	bool inject;		/* allocation failures are being injected */
+	bool kvm;		/* KVM can create VMs (for op_budget()) */
 	char churn_msg[512];
 };
 
@@ -437,6 +452,14 @@ struct fuzz_thread {
 	unsigned int gen_seen;
 	uint64_t stats[NR_ROWS][NR_ERR];
 	uint8_t buf[2 * KPAGE];	/* argument as built */
+	/* The thread's own VM for the budget ioctls (see op_budget()). */
+	struct kvm_vm *bvm;
+	uint64_t bvm_id;	/* 0: none in this generation */
+	unsigned int bvm_gen;	/* the generation it was found in */
+	struct kvmw_budget bcur; /* its budget as GET must return it */
+	uint64_t bsets;		/* SETs that changed it */
+	unsigned int bvms;	/* VMs made for it */
+	unsigned int bmissed;	/* times it was not (yet) tracked */
 };
 
 static double now_ms(void)
@@ -1663,12 +1686,14 @@ static void op_badcmd(struct fuzz_thread *t)
 				if (_IOC_NR(fuzz_ioctls[i].cmd) == nr)
 					break;
 			/*
-			 * The budget ioctls are not fuzzed here yet (the
-			 * budget selftest checks their arguments): their
-			 * numbers are not unknown either.
+			 * The budget ioctls are known (op_budget()), and so
+			 * are the default budgets' (not fuzzed yet: their
+			 * selftest, budget_default, checks their arguments).
 			 */
 			if (nr == _IOC_NR(KVMW_IOC_BUDGET_SET) ||
-			    nr == _IOC_NR(KVMW_IOC_BUDGET_GET))
+			    nr == _IOC_NR(KVMW_IOC_BUDGET_GET) ||
+			    nr == _IOC_NR(KVMW_IOC_BUDGET_DEFAULT_SET) ||
+			    nr == _IOC_NR(KVMW_IOC_BUDGET_DEFAULT_GET))
 				i = 0;
 		} while (i < NR_IOCTLS);
 		cmd = _IOC(rng_below(r, 4), KVMW_IOC_MAGIC, nr,
@@ -1699,6 +1724,461 @@ static void op_badcmd(struct fuzz_thread *t)
 		if (i < 64 && i < pl.wr)
 			call_fail(t, &c, "unknown command wrote its argument");
 		memset(pl.p, CANARY, pl.wr < 64 ? pl.wr : 64);
+	}
+}
+
+/* ---- the budget ioctls, against a model of their contract ---- */
+
+#define B_MAX_RATE	KVMW_BUDGET_MAX_RATE
+#define B_MAX_BURST	KVMW_BUDGET_MAX_BURST
+#define B_ALL_CATS	((1ULL << KVMW_NR_CATEGORIES) - 1)
+
+/* The categories a bucket covers: 0 is the default scope. */
+static uint64_t b_scope(uint64_t cats)
+{
+	return cats ? cats : KVMW_BUDGET_DEFAULT_SCOPE;
+}
+
+/*
+ * Whether SET accepts @q, by Documentation/budgets.rst and uapi.rst:
+ * known flags and mode, reserved and tripped zero; OFF with no bucket and
+ * no flag; otherwise 1 to KVMW_BUDGET_MAX_BUCKETS buckets, max_park_ns 0
+ * or 1 us to KVMW_BUDGET_MAX_PARK_NS, guard window 0 or within its
+ * limits, guard_pct at most 100; each used bucket's categories known,
+ * rate 1 to the maximum and refilling a token within the longest park,
+ * burst 1 to the maximum, credit at most the maximum, no category in two
+ * buckets; unused buckets all zero.
+ */
+static bool b_model_valid(const struct kvmw_budget *q)
+{
+	uint64_t park = q->max_park_ns ? q->max_park_ns :
+			KVMW_BUDGET_DEF_PARK_NS, seen = 0;
+	unsigned int i;
+
+	if ((q->flags & ~KVMW_BUDGET_F_ALL) || q->reserved || q->tripped ||
+	    q->rule)
+		return false;
+	if (q->mode == KVMW_BUDGET_OFF)
+		return !q->nr_buckets && !q->flags;
+	if (q->mode != KVMW_BUDGET_AUDIT && q->mode != KVMW_BUDGET_THROTTLE)
+		return false;
+	if (!q->nr_buckets || q->nr_buckets > KVMW_BUDGET_MAX_BUCKETS)
+		return false;
+	if (q->max_park_ns > KVMW_BUDGET_MAX_PARK_NS ||
+	    (q->max_park_ns && q->max_park_ns < 1000))
+		return false;
+	if (q->guard_window_ns &&
+	    (q->guard_window_ns < KVMW_BUDGET_MIN_WINDOW_NS ||
+	     q->guard_window_ns > KVMW_BUDGET_MAX_WINDOW_NS))
+		return false;
+	if (q->guard_pct > 100)
+		return false;
+	for (i = 0; i < KVMW_BUDGET_MAX_BUCKETS; i++) {
+		const struct kvmw_budget_bucket *k = &q->buckets[i];
+
+		if (i >= q->nr_buckets) {
+			if (k->categories || k->rate || k->burst || k->credit)
+				return false;
+			continue;
+		}
+		if (k->categories & ~B_ALL_CATS)
+			return false;
+		if (!k->rate || k->rate > B_MAX_RATE ||
+		    k->rate * park < 1000000000ULL)
+			return false;
+		if (!k->burst || k->burst > B_MAX_BURST ||
+		    k->credit > B_MAX_BURST)
+			return false;
+		if (b_scope(k->categories) & seen)
+			return false;
+		seen |= b_scope(k->categories);
+	}
+	return true;
+}
+
+/*
+ * What GET returns after @q was set over @old: the defaults filled in, and
+ * a bucket whose scope was a bucket's before gets at most the credit that
+ * one had left (a credit is once per VM, not per set).
+ */
+static void b_model_after(const struct kvmw_budget *old,
+			  const struct kvmw_budget *q, struct kvmw_budget *out)
+{
+	unsigned int i, j;
+
+	memset(out, 0, sizeof(*out));
+	out->size = sizeof(*out);
+	out->vm_id = q->vm_id;
+	if (q->mode == KVMW_BUDGET_OFF)
+		return;
+	out->mode = q->mode;
+	out->flags = q->flags;
+	out->nr_buckets = q->nr_buckets;
+	out->max_park_ns = q->max_park_ns ? q->max_park_ns :
+			   KVMW_BUDGET_DEF_PARK_NS;
+	out->guard_window_ns = q->guard_window_ns ? q->guard_window_ns :
+			       KVMW_BUDGET_DEF_WINDOW_NS;
+	out->guard_pct = q->guard_pct ? q->guard_pct :
+			 KVMW_BUDGET_DEF_GUARD_PCT;
+	for (i = 0; i < q->nr_buckets; i++) {
+		out->buckets[i] = q->buckets[i];
+		for (j = 0; j < old->nr_buckets; j++)
+			if (b_scope(old->buckets[j].categories) ==
+			    b_scope(q->buckets[i].categories) &&
+			    old->buckets[j].credit < out->buckets[i].credit)
+				out->buckets[i].credit = old->buckets[j].credit;
+	}
+}
+
+/* A value around the limits of a field, or anything. */
+static uint64_t b_pick(struct rng *r, const uint64_t *edges, unsigned int n,
+		       uint64_t lo, uint64_t hi)
+{
+	uint32_t x = rng_below(r, 100);
+
+	if (x < 55)
+		return lo + rng_next(r) % (hi - lo + 1);
+	if (x < 90)
+		return edges[rng_below(r, n)];
+	return x < 95 ? rng_next(r) : rng_next(r) >> rng_below(r, 64);
+}
+
+/* A random budget, valid more often than not. */
+static void b_random(struct rng *r, struct kvmw_budget *q)
+{
+	static const uint64_t rates[] = {
+		0, 1, 9, 10, 11, 1000, B_MAX_RATE, B_MAX_RATE + 1, ~0ULL,
+	};
+	static const uint64_t bursts[] = {
+		0, 1, 2, B_MAX_BURST, B_MAX_BURST + 1, ~0ULL,
+	};
+	static const uint64_t parks[] = {
+		0, 0, 999, 1000, 1001, 100000000, KVMW_BUDGET_MAX_PARK_NS,
+		KVMW_BUDGET_MAX_PARK_NS + 1, ~0ULL,
+	};
+	static const uint64_t windows[] = {
+		0, 0, KVMW_BUDGET_MIN_WINDOW_NS - 1, KVMW_BUDGET_MIN_WINDOW_NS,
+		KVMW_BUDGET_MAX_WINDOW_NS, KVMW_BUDGET_MAX_WINDOW_NS + 1,
+		~0ULL,
+	};
+	static const uint64_t pcts[] = { 0, 0, 1, 90, 100, 101, ~0U };
+	static const uint64_t modes[] = {
+		KVMW_BUDGET_OFF, KVMW_BUDGET_AUDIT, KVMW_BUDGET_THROTTLE, 3,
+		~0U,
+	};
+	unsigned int i, owner[KVMW_NR_CATEGORIES];
+
+	memset(q, 0, sizeof(*q));
+	q->mode = b_pick(r, modes, ARRAY_SIZE(modes), KVMW_BUDGET_OFF,
+			 KVMW_BUDGET_THROTTLE);
+	if (rng_chance(r, 1, 3))
+		q->flags = rng_chance(r, 9, 10) ? KVMW_BUDGET_F_GUARD_AUDIT :
+			   1U << rng_below(r, 32);
+	if (q->mode == KVMW_BUDGET_OFF && rng_chance(r, 4, 5)) {
+		q->flags = 0;
+		return;
+	}
+	q->nr_buckets = rng_chance(r, 19, 20) ?
+			1 + rng_below(r, KVMW_BUDGET_MAX_BUCKETS) :
+			(rng_chance(r, 1, 2) ? 0 : rng_next(r));
+	q->max_park_ns = b_pick(r, parks, ARRAY_SIZE(parks), 1000,
+				KVMW_BUDGET_MAX_PARK_NS);
+	q->guard_window_ns = b_pick(r, windows, ARRAY_SIZE(windows),
+				    KVMW_BUDGET_MIN_WINDOW_NS,
+				    KVMW_BUDGET_MAX_WINDOW_NS);
+	q->guard_pct = b_pick(r, pcts, ARRAY_SIZE(pcts), 0, 100);
+	if (rng_chance(r, 1, 40))
+		q->tripped = 1 + rng_below(r, 3);
+	if (rng_chance(r, 1, 40))
+		q->reserved = rng_next(r) | 1;
+	if (rng_chance(r, 1, 40))
+		q->rule = 1 + rng_below(r, KVMW_BUDGET_MAX_DEFAULTS + 1);
+	/* Scopes: each category in one bucket or none, now and then not. */
+	for (i = 0; i < KVMW_NR_CATEGORIES; i++)
+		owner[i] = rng_below(r, KVMW_BUDGET_MAX_BUCKETS + 1);
+	for (i = 0; i < KVMW_BUDGET_MAX_BUCKETS; i++) {
+		struct kvmw_budget_bucket *k = &q->buckets[i];
+		unsigned int c;
+
+		if (i >= q->nr_buckets && rng_chance(r, 19, 20))
+			continue;
+		for (c = 0; c < KVMW_NR_CATEGORIES; c++)
+			if (owner[c] == i)
+				k->categories |= 1ULL << c;
+		if (rng_chance(r, 1, 6))
+			k->categories = 0;	/* the default scope */
+		else if (rng_chance(r, 1, 20))
+			k->categories = rng_next(r) & (rng_chance(r, 1, 2) ?
+				B_ALL_CATS : ~0ULL);
+		else if (!k->categories)
+			k->categories = 1ULL << rng_below(r, KVMW_NR_CATEGORIES);
+		k->rate = b_pick(r, rates, ARRAY_SIZE(rates), 10, 2000000);
+		k->burst = b_pick(r, bursts, ARRAY_SIZE(bursts), 1, 100000);
+		k->credit = rng_chance(r, 1, 2) ? 0 :
+			    b_pick(r, bursts, ARRAY_SIZE(bursts), 0, 100000);
+	}
+}
+
+/* GET takes the VM's id and nothing else. */
+static bool b_get_args_ok(const struct kvmw_budget *q)
+{
+	static const struct kvmw_budget_bucket zero[KVMW_BUDGET_MAX_BUCKETS];
+
+	return !q->flags && !q->mode && !q->nr_buckets && !q->max_park_ns &&
+	       !q->guard_window_ns && !q->guard_pct && !q->tripped &&
+	       !q->rule && !q->reserved &&
+	       !memcmp(q->buckets, zero, sizeof(zero));
+}
+
+/* GET of @id on @fd into @out: 0 or an errno. */
+static int b_get(int fd, uint64_t id, struct kvmw_budget *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->size = sizeof(*out);
+	out->vm_id = id;
+	return ioctl(fd, KVMW_IOC_BUDGET_GET, out) ? errno : 0;
+}
+
+/*
+ * The thread's own VM of this module generation: a new VM whose one vCPU
+ * ran once on this thread (so that the module tracks it), and no budget.
+ * Returns 0 when there is one, -1 when not (now; nothing recorded unless
+ * something is wrong).
+ */
+static int b_own_vm(struct fuzz_thread *t)
+{
+	struct kvmw_budget got;
+	struct kvmw_snap s;
+	struct kvm_vcpu *v;
+	int err;
+
+	if (t->bvm_id && t->bvm_gen == t->gen_seen)
+		return 0;
+	if (!t->bvm || t->bvm_gen != t->gen_seen) {
+		if (t->bvm)
+			vm_destroy(t->bvm);
+		t->bvm_id = 0;
+		t->bvm_gen = t->gen_seen;
+		t->bvm = vm_create(NULL);
+		if (!t->bvm)
+			return -1;
+		t->bvms++;
+		v = vcpu_add(t->bvm);
+		if (!v || vcpu_load_prog(v, GUEST_PROG_CPUID, 1) ||
+		    vcpu_run(v)) {
+			thread_fail(t, "budget VM: %s",
+				    v ? v->res.msg : "no vCPU");
+			vm_destroy(t->bvm);
+			t->bvm = NULL;
+			return -1;
+		}
+	}
+	/* Over the per-VMM cap of tracked VMs, say: try again later. */
+	if (kvmw_find_kvm_vm(t->fd[0], t->bvm, &s)) {
+		t->bmissed++;
+		return -1;
+	}
+	t->bvm_id = s.hdr.vm.vm_id;
+	kvmw_snap_free(&s);
+	err = b_get(t->fd[0], t->bvm_id, &got);
+	if (err || got.mode != KVMW_BUDGET_OFF || got.nr_buckets) {
+		thread_fail(t, "budget of a new VM: %s, mode %u",
+			    err ? strerror(err) : "ok", got.mode);
+		t->bvm_id = 0;
+		return -1;
+	}
+	t->bcur = got;
+	return 0;
+}
+
+/* Drop (or take back) CAP_SYS_ADMIN from this thread's effective set. */
+static int b_cap_admin(bool on)
+{
+	struct __user_cap_header_struct h = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+	};
+	struct __user_cap_data_struct d[2];
+
+	if (syscall(SYS_capget, &h, d))
+		return -errno;
+	if (on)
+		d[CAP_SYS_ADMIN / 32].effective |= 1U << (CAP_SYS_ADMIN % 32);
+	else
+		d[CAP_SYS_ADMIN / 32].effective &= ~(1U << (CAP_SYS_ADMIN % 32));
+	return syscall(SYS_capset, &h, d) ? -errno : 0;
+}
+
+static const char *b_str(const struct kvmw_budget *b, char *buf, size_t size)
+{
+	int n = snprintf(buf, size,
+			 "id %llu mode %u flags %#x nr %u park %llu win %llu pct %u tripped %u rule %u res %u",
+			 (unsigned long long)b->vm_id, b->mode, b->flags,
+			 b->nr_buckets, (unsigned long long)b->max_park_ns,
+			 (unsigned long long)b->guard_window_ns, b->guard_pct,
+			 b->tripped, b->rule, b->reserved);
+	unsigned int i;
+
+	for (i = 0; i < KVMW_BUDGET_MAX_BUCKETS && n > 0 && (size_t)n < size;
+	     i++)
+		n += snprintf(buf + n, size - n, " [%#llx %llu %llu %llu]",
+			      (unsigned long long)b->buckets[i].categories,
+			      (unsigned long long)b->buckets[i].rate,
+			      (unsigned long long)b->buckets[i].burst,
+			      (unsigned long long)b->buckets[i].credit);
+	return buf;
+}
+
+/*
+ * One budget call. SET and GET on the thread's own VM (mostly), on id 0,
+ * an unknown id or a VM of the churn threads (then only GET and SETs the
+ * model rejects: a valid budget would slow the churn), with the argument
+ * short, long with a zero or non-zero tail, too long, unreadable; through
+ * the read-only file or without CAP_SYS_ADMIN. The errno must be the
+ * model's (ENOMEM too while allocations fail); the own VM's budget,
+ * read before and after, changes only by a successful SET, and then to
+ * exactly what the model says.
+ */
+static void op_budget(struct fuzz_thread *t)
+{
+	struct rng *r = &t->rng;
+	struct kvmw_budget q, want, after;
+	uint8_t arg[KPAGE + 64] __attribute__((aligned(8)));
+	bool set = rng_chance(r, 3, 4), own = false, churn = false;
+	bool valid, unpriv = false, ro, bad_ptr = false, tail_nz = false;
+	uint32_t usize = sizeof(q), x;
+	int fd, err, want_err, alt_err = -1;
+	char s1[384], s2[384];
+	void *p = arg;
+
+	if (!t->f->kvm || b_own_vm(t))
+		return;
+	if (set)
+		b_random(r, &q);
+	else
+		memset(&q, 0, sizeof(q));
+	if (!set && rng_chance(r, 1, 10))
+		q.buckets[rng_below(r, KVMW_BUDGET_MAX_BUCKETS)].rate = 1;
+	else if (!set && rng_chance(r, 1, 10))
+		q.mode = KVMW_BUDGET_AUDIT;
+	else if (!set && rng_chance(r, 1, 10))
+		q.rule = 1;
+	valid = b_model_valid(&q);
+
+	x = rng_below(r, 100);
+	if (x < 80) {
+		q.vm_id = t->bvm_id;
+		own = true;
+	} else if (x < 85) {
+		q.vm_id = 0;
+	} else if (x < 90) {
+		q.vm_id = rng_chance(r, 1, 2) ? ~0ULL : (1ULL << 32) +
+			  rng_below(r, 1000);
+	} else {
+		q.vm_id = t->f->ids[rng_below(r, NR_IDS)];
+		churn = q.vm_id && q.vm_id != t->bvm_id;
+		if (!churn)
+			q.vm_id = t->bvm_id;
+		own = !churn;
+		/* Never a budget that would slow the churn down. */
+		if (churn && set && valid) {
+			q.reserved = 1;
+			valid = false;
+		}
+	}
+
+	x = rng_below(r, 100);
+	if (x < 5)
+		usize = rng_below(r, KVMW_BUDGET_SIZE_VER0);
+	else if (x < 15)
+		usize = sizeof(q) + 1 + rng_below(r, KPAGE - sizeof(q));
+	else if (x < 17)
+		usize = KPAGE + 1 + rng_below(r, 60);
+	memset(arg, 0, sizeof(arg));
+	memcpy(arg, &q, sizeof(q));
+	*(uint32_t *)arg = usize;
+	if (usize > sizeof(q) && usize <= sizeof(arg) && rng_chance(r, 1, 2))
+		arg[sizeof(q) + rng_below(r, usize - sizeof(q))] =
+			1 + rng_below(r, 255);
+	if (rng_chance(r, 1, 30)) {
+		p = rng_chance(r, 1, 2) ? NULL : t->m.none;
+		bad_ptr = true;
+	}
+	ro = rng_chance(r, 1, 8);
+	fd = t->fd[ro ? 0 : 1];
+	if (set && rng_chance(r, 1, 12))
+		unpriv = !b_cap_admin(false);
+
+	for (x = sizeof(q); x < usize && x < sizeof(arg); x++)
+		tail_nz |= arg[x] != 0;
+
+	/* The model's answer, in the order the contract checks. */
+	if (set && ro)
+		want_err = EBADF;
+	else if (set && unpriv)
+		want_err = EPERM;
+	else if (bad_ptr)
+		want_err = EFAULT;
+	else if (usize < KVMW_BUDGET_SIZE_VER0 || usize > KPAGE)
+		want_err = EINVAL;
+	else if (tail_nz)
+		want_err = E2BIG;
+	else if (!q.vm_id)
+		want_err = EINVAL;
+	else if (!set && !b_get_args_ok(&q))
+		want_err = EINVAL;
+	else if (!own && !churn)
+		want_err = ENOENT;
+	else if (set && !valid)
+		want_err = EINVAL;
+	else
+		want_err = 0;
+	/* A churn VM may be gone by now (SET looks it up first). */
+	if (churn && (!want_err || (set && want_err == EINVAL)))
+		alt_err = ENOENT;
+	if (t->f->inject && set && !want_err)
+		alt_err = ENOMEM;
+
+	err = ioctl(fd, set ? KVMW_IOC_BUDGET_SET : KVMW_IOC_BUDGET_GET, p) ?
+	      errno : 0;
+	if (unpriv && b_cap_admin(true))
+		thread_fail(t, "could not take CAP_SYS_ADMIN back");
+	count_call(t, set ? ROW_BUDGET_SET : ROW_BUDGET_GET, err);
+	if (err != want_err && err != alt_err)
+		thread_fail(t, "BUDGET_%s: %s, the model says %s (size %u%s%s%s): %s",
+			    set ? "SET" : "GET", err ? strerror(err) : "ok",
+			    want_err ? strerror(want_err) : "ok", usize,
+			    ro ? ", read-only" : "", unpriv ? ", no CAP_SYS_ADMIN" : "",
+			    bad_ptr ? ", bad pointer" : "", b_str(&q, s1, sizeof(s1)));
+
+	/* A GET answers the budget, and leaves the tail alone. */
+	if (!set && !err && own) {
+		const struct kvmw_budget *a = (const void *)arg;
+
+		if (memcmp(arg + 4, (const uint8_t *)&t->bcur + 4,
+			   sizeof(q) - 4))
+			thread_fail(t, "BUDGET_GET: %s, not %s",
+				    b_str(a, s1, sizeof(s1)),
+				    b_str(&t->bcur, s2, sizeof(s2)));
+	}
+
+	if (set && !err && own) {
+		b_model_after(&t->bcur, &q, &want);
+		t->bcur = want;
+		t->bsets++;
+	}
+	err = b_get(t->fd[0], t->bvm_id, &after);
+	if (err) {
+		if (!injected(t, err))
+			thread_fail(t, "BUDGET_GET of the own VM: %s",
+				    strerror(err));
+		return;
+	}
+	if (memcmp(&after, &t->bcur, sizeof(after))) {
+		thread_fail(t, "own VM's budget after BUDGET_%s (%s): %s, want %s",
+			    set ? "SET" : "GET", b_str(&q, s1, sizeof(s1)),
+			    b_str(&after, s2, sizeof(s2)),
+			    b_str(&t->bcur, s1, sizeof(s1)));
+		t->bcur = after;
 	}
 }
 
@@ -2495,8 +2975,10 @@ static void one_op(struct fuzz_thread *t)
 	struct rng *r = &t->rng;
 	uint32_t x = rng_below(r, 100);
 
-	if (x < 70) {
+	if (x < 64) {
 		op_ioctl(t, rng_below(r, NR_IOCTLS));
+	} else if (x < 70) {
+		op_budget(t);
 	} else if (x < 76) {
 		op_badcmd(t);
 	} else if (x < 86) {
@@ -2549,6 +3031,9 @@ static void *fuzz_thread_fn(void *arg)
 		one_op(t);
 	}
 	close_fds(t);
+	if (t->bvm)
+		vm_destroy(t->bvm);
+	t->bvm = NULL;
 	if (t->timer_ok)
 		timer_delete(t->timer);
 	return NULL;
@@ -2690,6 +3175,47 @@ load:
 	return 0;
 }
 
+/*
+ * A host-wide default budget left set would throttle every VM the fuzzer
+ * and its churn create (a VM whose first exits are parked at a few per
+ * second keeps its thread from the reload protocol for minutes). The
+ * reloads forget them anyway: clear them now and say so.
+ */
+static void clear_default_budgets(struct __test_metadata *_metadata)
+{
+	struct kvmw_budget_default d;
+	struct kvmw_budget b;
+	unsigned int slot;
+	int fd = open_dev(O_RDWR);
+
+	if (fd < 0)
+		return;
+	for (slot = 0; slot < KVMW_BUDGET_MAX_DEFAULTS; slot++) {
+		memset(&d, 0, sizeof(d));
+		memset(&b, 0, sizeof(b));
+		d.size = sizeof(d);
+		d.slot = slot;
+		d.budget_ptr = (uintptr_t)&b;
+		b.size = sizeof(b);
+		if (ioctl(fd, KVMW_IOC_BUDGET_DEFAULT_GET, &d))
+			break;	/* ENOTTY: a module without them */
+		if (b.mode == KVMW_BUDGET_OFF)
+			continue;
+		TH_LOG("default budget in slot %u (comm \"%.16s\", rate %llu/s) left set: cleared",
+		       slot, d.comm, (unsigned long long)b.buckets[0].rate);
+		memset(&d, 0, sizeof(d));
+		memset(&b, 0, sizeof(b));
+		d.size = sizeof(d);
+		d.slot = slot;
+		d.cgroup_fd = -1;
+		d.budget_ptr = (uintptr_t)&b;
+		b.size = sizeof(b);
+		EXPECT_EQ(0, ioctl(fd, KVMW_IOC_BUDGET_DEFAULT_SET, &d) ?
+			  errno : 0);
+	}
+	close(fd);
+}
+
 /* ---- the test ---- */
 
 FIXTURE(fuzz) {
@@ -2780,7 +3306,8 @@ TEST_F_TIMEOUT(fuzz, uapi, 86400)
 	f->path = kvmw_module_path();
 	pthread_mutex_init(&f->lock, NULL);
 	ASSERT_LT(0, f->nr_threads);
-	if (!kvm_available())
+	f->kvm = kvm_available();
+	if (!f->kvm)
 		f->nr_churn = 0;
 	reload = f->reload_ms && !geteuid() && !access(f->path, R_OK);
 	TH_LOG("seed %#llx (KVMW_FUZZ_SEED=%#llx repeats each thread's calls)",
@@ -2792,6 +3319,7 @@ TEST_F_TIMEOUT(fuzz, uapi, 86400)
 	       f->nr_threads, f->nr_churn, reload ? f->reload_ms : 0,
 	       reload ? "" : " (no reloads: not root, no module file or disabled)");
 
+	clear_default_budgets(_metadata);
 	fd = open_dev(O_RDONLY);
 	ASSERT_LE(0, fd) TH_LOG("%s: %s", KVMW_DEVICE_PATH, strerror(-fd));
 	ret = layout_init(fd, self->why, sizeof(self->why));
@@ -2897,6 +3425,21 @@ TEST_F_TIMEOUT(fuzz, uapi, 86400)
 
 		EXPECT_LT(0, stats[NR_IOCTLS + i][0])
 			TH_LOG("no successful valid %s", io->name);
+	}
+	/* Budgets were set, and the model's rejections met. */
+	if (f->kvm) {
+		uint64_t sets = 0;
+		unsigned int vms = 0, missed = 0;
+
+		for (i = 0; i < f->nr_threads; i++) {
+			sets += self->threads[i].bsets;
+			vms += self->threads[i].bvms;
+			missed += self->threads[i].bmissed;
+		}
+		TH_LOG("%llu budgets set on the threads' own VMs, each read back as the model said (%u own VMs, not found %u times)",
+		       (unsigned long long)sets, vms, missed);
+		EXPECT_LT(0, sets);
+		EXPECT_LT(0, stats[ROW_BUDGET_SET][err_class(EINVAL)]);
 	}
 
 	for (i = 0; i < f->nr_threads; i++)

@@ -59,55 +59,12 @@
 #define ITERATIONS_MAX	500
 #define PARAMS		"/sys/module/kvmwarden/parameters/"
 
-static double now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-static void sleep_ms(int ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	nanosleep(&ts, NULL);
-}
-
-static int write_str(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC), ret = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, val, strlen(val)) < 0)
-		ret = -errno;
-	close(fd);
-	return ret;
-}
-
-static int read_str(const char *path, char *buf, size_t size)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, size - 1);
-	close(fd);
-	if (n < 0)
-		return -errno;
-	buf[n] = 0;
-	buf[strcspn(buf, "\n")] = 0;
-	return 0;
-}
-
 static long module_refcnt(const char *name)
 {
 	char path[128], v[32];
 
 	snprintf(path, sizeof(path), "/sys/module/%s/refcnt", name);
-	if (read_str(path, v, sizeof(v)))
+	if (util_read_str(path, v, sizeof(v)))
 		return -1;
 	return strtol(v, NULL, 10);
 }
@@ -169,7 +126,7 @@ static void vmm(int ready_fd)
 			parked++;
 	for (v = 0; v < NR_VMS; v++)
 		while (vcpu_spin_batches(vms[v]->vcpus[0]) < 1)
-			sleep_ms(1);
+			util_sleep_ms(1);
 	if (ready_fd >= 0 && write(ready_fd, "r", 1) != 1)
 		_exit(2);
 	for (;;)
@@ -369,7 +326,7 @@ FIXTURE_TEARDOWN(crash)
 			char p[128];
 
 			snprintf(p, sizeof(p), PARAMS "%s", saved_params[i]);
-			write_str(p, self->old[i]);
+			util_write_str(p, self->old[i]);
 		}
 }
 
@@ -453,25 +410,25 @@ TEST_F_TIMEOUT(crash, sigkill_loop, 600)
 		char p[128];
 
 		snprintf(p, sizeof(p), PARAMS "%s", saved_params[i]);
-		ASSERT_EQ(0, read_str(p, self->old[i], sizeof(self->old[i])));
+		ASSERT_EQ(0, util_read_str(p, self->old[i], sizeof(self->old[i])));
 	}
 	self->saved = true;
 	/* Quick detection of the dead; gone VMs kept until the end. */
-	ASSERT_EQ(0, write_str(PARAMS "sweep_interval_ms", "100"));
+	ASSERT_EQ(0, util_write_str(PARAMS "sweep_interval_ms", "100"));
 	fd = kvmw_open();
 	ASSERT_LE(0, fd);
 	self->rd.stats_fd = fd;
 	/* The baseline: earlier tests' gone VMs reaped first. */
-	ASSERT_EQ(0, write_str(PARAMS "gone_retention_ms", "0"));
-	t0 = now_ms();
+	ASSERT_EQ(0, util_write_str(PARAMS "gone_retention_ms", "0"));
+	t0 = util_now_ms();
 	do {
-		sleep_ms(100);
+		util_sleep_ms(100);
 		ASSERT_EQ(0, kvmw_handshake(fd, &hs0));
 		ASSERT_EQ(0, kvmw_handshake(fd, &hs));
 	} while ((hs.nr_vms != hs0.nr_vms || !gone_free(fd)) &&
-		 now_ms() - t0 < GONE_MS);
+		 util_now_ms() - t0 < GONE_MS);
 	ASSERT_TRUE(gone_free(fd));
-	ASSERT_EQ(0, write_str(PARAMS "gone_retention_ms", "600000"));
+	ASSERT_EQ(0, util_write_str(PARAMS "gone_retention_ms", "600000"));
 	self->rd.events_fd = open(KVMW_DEVICE_PATH,
 				  O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	ASSERT_LE(0, self->rd.events_fd);
@@ -483,10 +440,10 @@ TEST_F_TIMEOUT(crash, sigkill_loop, 600)
 				    events_reader, &self->rd));
 	self->reading = true;
 
-	t0 = now_ms();
+	t0 = util_now_ms();
 	for (it = 0; it < iterations; it++) {
 		bool wait_ready = !(it & 1);
-		double t = now_ms();
+		double t = util_now_ms();
 
 		ASSERT_EQ(0, pipe(ready));
 		self->child = fork();
@@ -502,7 +459,7 @@ TEST_F_TIMEOUT(crash, sigkill_loop, 600)
 		if (wait_ready) {
 			ASSERT_EQ(1, read(ready[0], &b, 1))
 				TH_LOG("iteration %u: the VMM died", it);
-			t_ready = now_ms() - t;
+			t_ready = util_now_ms() - t;
 			/* Both VMs tracked with their two vCPUs that ran. */
 			n = child_vms(fd, self->child, vms, ARRAY_SIZE(vms),
 				      &gone);
@@ -510,9 +467,9 @@ TEST_F_TIMEOUT(crash, sigkill_loop, 600)
 			for (i = 0; i < NR_VMS; i++)
 				EXPECT_EQ(2, vms[i].nr_vcpus);
 			/* Mid-run: some exits happen after the ready byte. */
-			sleep_ms(rand() % 10);
+			util_sleep_ms(rand() % 10);
 		} else {
-			sleep_ms(rand() % (int)(t_ready * 1.5 + 1));
+			util_sleep_ms(rand() % (int)(t_ready * 1.5 + 1));
 		}
 		close(ready[0]);
 		ASSERT_EQ(0, kill(self->child, SIGKILL));
@@ -522,16 +479,16 @@ TEST_F_TIMEOUT(crash, sigkill_loop, 600)
 			TH_LOG("iteration %u: VMM status %#x", it, status);
 
 		/* Every VM it had is found gone. */
-		t = now_ms();
+		t = util_now_ms();
 		do {
 			n = child_vms(fd, self->child, vms, ARRAY_SIZE(vms),
 				      &gone);
 			ASSERT_LE(0, n);
 			if ((unsigned int)n == gone)
 				break;
-			sleep_ms(20);
-		} while (now_ms() - t < GONE_MS);
-		t = now_ms() - t;
+			util_sleep_ms(20);
+		} while (util_now_ms() - t < GONE_MS);
+		t = util_now_ms() - t;
 		gone_max = t > gone_max ? t : gone_max;
 		EXPECT_EQ(n, (int)gone)
 			TH_LOG("iteration %u: %d VMs, %u gone after %d ms", it,
@@ -541,11 +498,11 @@ TEST_F_TIMEOUT(crash, sigkill_loop, 600)
 		self->child = 0;
 	}
 	TH_LOG("%u VMMs killed in %.0f ms, %u VMs tracked (%u killed at random); slowest gone %.0f ms",
-	       iterations, now_ms() - t0, tracked, odd_tracked, gone_max);
+	       iterations, util_now_ms() - t0, tracked, odd_tracked, gone_max);
 	EXPECT_LE(iterations / 2 * NR_VMS, tracked);
 
 	/* Let the event reader catch the last VM_GONE events. */
-	sleep_ms(500);
+	util_sleep_ms(500);
 	__atomic_store_n(&self->rd.stop, 1, __ATOMIC_RELEASE);
 	pthread_join(self->rd.stats_thread, NULL);
 	pthread_join(self->rd.events_thread, NULL);
@@ -579,13 +536,13 @@ TEST_F_TIMEOUT(crash, sigkill_loop, 600)
 	}
 
 	/* Reaped: back to the counts before, nothing of the children. */
-	ASSERT_EQ(0, write_str(PARAMS "gone_retention_ms", "0"));
-	t0 = now_ms();
+	ASSERT_EQ(0, util_write_str(PARAMS "gone_retention_ms", "0"));
+	t0 = util_now_ms();
 	do {
-		sleep_ms(100);
+		util_sleep_ms(100);
 		ASSERT_EQ(0, kvmw_handshake(fd, &hs));
 	} while ((hs.nr_vms > hs0.nr_vms || hs.nr_vcpus > hs0.nr_vcpus) &&
-		 now_ms() - t0 < GONE_MS);
+		 util_now_ms() - t0 < GONE_MS);
 	/*
 	 * At most as many as before: a VM of an earlier test may have been
 	 * reaped meanwhile (gone_retention_ms is 0 now), ours are checked

@@ -382,6 +382,50 @@ guest_prog_mixed:
 	movl $GUEST_FAIL_HCALL_RET, %eax
 	jmp guest_fail
 
+/*
+ * Category storm until the host sets the flag at RSI + GCS_STOP: rounds of
+ * GCS_N_IO OUTs to GUEST_PORT_KERNEL, GCS_N_MSR RDMSRs of GUEST_MSR and
+ * GCS_N_CPUID CPUIDs (counts read from the page at RSI every round), each
+ * operation followed by an increment of its GCS_*_DONE counter there, so
+ * the host can count the guest's exits of each kind without KVM or
+ * kvmwarden. Nothing in the loop exits to userspace (the port has an
+ * ioeventfd); the page is touched before the phase report.
+ */
+	.globl guest_prog_cat_spin
+guest_prog_cat_spin:
+	lock orb $0, (%rsi)
+	call guest_warmup
+	movq %rsi, %rbp
+1:	movq GCS_N_IO(%rbp), %r8
+	testq %r8, %r8
+	jz 3f
+2:	xorl %eax, %eax
+	outb %al, $GUEST_PORT_KERNEL
+	incq GCS_IO_DONE(%rbp)
+	decq %r8
+	jnz 2b
+3:	movq GCS_N_MSR(%rbp), %r8
+	testq %r8, %r8
+	jz 5f
+4:	movl $GUEST_MSR, %ecx
+	rdmsr
+	incq GCS_MSR_DONE(%rbp)
+	decq %r8
+	jnz 4b
+5:	movq GCS_N_CPUID(%rbp), %r8
+	testq %r8, %r8
+	jz 7f
+6:	xorl %eax, %eax
+	xorl %ecx, %ecx
+	cpuid
+	incq GCS_CPUID_DONE(%rbp)
+	decq %r8
+	jnz 6b
+7:	incq GCS_ROUNDS(%rbp)
+	cmpq $0, GCS_STOP(%rbp)
+	je 1b
+	jmp guest_done
+
 	.globl guest_blob_end
 guest_blob_end:
 

@@ -120,4 +120,20 @@
 #define GM_FLAGS		0x68
 #define GM_SIZE			0x70
 
+/*
+ * Page of the category storm (guest_prog_cat_spin, address in RSI): the
+ * host's stop flag, the operations per round of each kind (read again every
+ * round, so the host may change the mix while the guest runs) and the
+ * guest's own count of each kind of operation it completed. All 64-bit.
+ */
+#define GCS_STOP		0x00
+#define GCS_N_IO		0x08	/* OUTs to GUEST_PORT_KERNEL per round */
+#define GCS_N_MSR		0x10	/* RDMSRs of GUEST_MSR per round */
+#define GCS_N_CPUID		0x18	/* CPUIDs per round */
+#define GCS_IO_DONE		0x20
+#define GCS_MSR_DONE		0x28
+#define GCS_CPUID_DONE		0x30
+#define GCS_ROUNDS		0x38
+#define GCS_SIZE		0x40
+
 #endif /* KVMW_SELFTEST_GUEST_ABI_H */

@@ -106,4 +106,12 @@ const char *kvmw_module_path(void);
 bool kvm_backend_is_hw(void);
 int sysctl_write(const char *path, const char *val, char *old, size_t size);
 
+/* Small helpers shared by the test programs. */
+double util_now_ms(void);
+void util_sleep_ms(int ms);
+uint64_t util_now_ns(void);
+void util_sleep_ns(uint64_t ns);
+int util_write_str(const char *path, const char *val);
+int util_read_str(const char *path, char *buf, size_t size);
+
 #endif /* KVMW_SELFTEST_KVMW_UTIL_H */
