@@ -16,12 +16,17 @@
  *	VMM in the cgroup and in a child cgroup, and none to a VMM outside.
  * unload_forgets: unloading the module with rules set (one holding a
  *	cgroup) is clean, and the reloaded module has no rules.
+ * cli: kvmwarden budget default set|show|clear, the real CLI against
+ *	the module: what it sets is in the slot, a VMM it matches gets it,
+ *	show --json counts the match, clear empties the slot, a bad slot
+ *	changes nothing.
  *
  * Every VMM is a child process (so it has its own name and cgroup)
  * running a CPUID storm on one vCPU until it is killed.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -649,6 +654,107 @@ TEST_F(bd, unload_forgets)
 	ASSERT_EQ(0, dflt_get(self->dev, 7, &d, &b));
 	EXPECT_EQ(KVMW_BUDGET_OFF, b.mode);
 	EXPECT_STREQ("", d.comm);
+}
+
+/*
+ * Runs "kvmwarden ARGS..." (NULL-terminated) with its output in @out
+ * (@len bytes, NUL-terminated). Returns its exit code, or -1.
+ */
+static int cli(char *out, size_t len, ...)
+{
+	char *argv[24];
+	int p[2], st, n = 0;
+	size_t got = 0;
+	va_list ap;
+	ssize_t r;
+	pid_t pid;
+
+	argv[n++] = "kvmwarden";
+	va_start(ap, len);
+	while (n < 23 && (argv[n] = va_arg(ap, char *)))
+		n++;
+	va_end(ap);
+	argv[n] = NULL;
+	if (pipe(p))
+		return -1;
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (!pid) {
+		dup2(p[1], 1);
+		dup2(p[1], 2);
+		close(p[0]);
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	close(p[1]);
+	while ((r = read(p[0], out + got, len - 1 - got)) > 0 ||
+	       (r < 0 && errno == EINTR))
+		if (r > 0)
+			got += r;
+	out[got] = '\0';
+	close(p[0]);
+	if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st))
+		return -1;
+	return WEXITSTATUS(st);
+}
+
+TEST_F(bd, cli)
+{
+	struct kvmw_budget_default d;
+	struct kvmw_budget b;
+	char out[8192];
+	uint64_t id;
+
+	if (self->why[0])
+		SKIP(return, "%s", self->why);
+	ASSERT_EQ(0, cli(out, sizeof(out), "budget", "default", "set", "4",
+			 "--comm", "kvmw-bd-cli", "--mode", "audit", "-B",
+			 "io,msr:3k:500", "--max-park", "20ms", NULL))
+		TH_LOG("%s", out);
+	ASSERT_EQ(0, dflt_get(self->dev, 4, &d, &b));
+	EXPECT_STREQ("kvmw-bd-cli", d.comm);
+	EXPECT_EQ(0, d.cgroup_id);
+	EXPECT_EQ(KVMW_BUDGET_AUDIT, b.mode);
+	EXPECT_EQ(1, b.nr_buckets);
+	EXPECT_EQ((1ULL << KVMW_CAT_IO) | (1ULL << KVMW_CAT_MSR),
+		  b.buckets[0].categories);
+	EXPECT_EQ(3000, b.buckets[0].rate);
+	EXPECT_EQ(500, b.buckets[0].burst);
+	EXPECT_EQ(20000000, b.max_park_ns);
+
+	self->vmm[0] = vmm_start("kvmw-bd-cli", NULL);
+	ASSERT_LT(0, self->vmm[0]);
+	ASSERT_EQ(0, vmm_vm_id(self->vmm[0], &id));
+	ASSERT_EQ(0, budget_wait(self->dev, id, &b));
+	EXPECT_EQ(KVMW_BUDGET_AUDIT, b.mode);
+	EXPECT_EQ(5, b.rule);
+	EXPECT_EQ(3000, b.buckets[0].rate);
+
+	ASSERT_EQ(0, cli(out, sizeof(out), "budget", "default", "show", "4",
+			 "--json", NULL));
+	EXPECT_NE(NULL, strstr(out, "\"comm\": \"kvmw-bd-cli\"")) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "\"matched\": 1")) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "\"rate\": 3000")) TH_LOG("%s", out);
+	ASSERT_EQ(0, cli(out, sizeof(out), "budget", "show", "--json", NULL));
+	EXPECT_NE(NULL, strstr(out, "\"default_rule\": 4")) TH_LOG("%s", out);
+
+	EXPECT_EQ(2, cli(out, sizeof(out), "budget", "default", "set", "4",
+			 "--rate", "0", NULL));
+	EXPECT_EQ(2, cli(out, sizeof(out), "budget", "default", "clear", "8",
+			 NULL));
+	ASSERT_EQ(0, dflt_get(self->dev, 4, &d, &b));
+	EXPECT_EQ(3000, b.buckets[0].rate);
+	EXPECT_EQ(1, d.matched);
+
+	ASSERT_EQ(0, cli(out, sizeof(out), "budget", "default", "clear", "4",
+			 NULL));
+	ASSERT_EQ(0, dflt_get(self->dev, 4, &d, &b));
+	EXPECT_EQ(KVMW_BUDGET_OFF, b.mode);
+	EXPECT_STREQ("", d.comm);
+	/* The VM keeps what it got. */
+	ASSERT_EQ(0, budget_get(self->dev, id, &b));
+	EXPECT_EQ(KVMW_BUDGET_AUDIT, b.mode);
 }
 
 TEST_HARNESS_MAIN

@@ -5,10 +5,14 @@
  * commands: a new one is a function and a line.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "format.h"
@@ -22,6 +26,7 @@ struct budget_sub {
 static int budget_set_cmd(struct kvmw_ctx *ctx, int argc, char **argv);
 static int budget_show_cmd(struct kvmw_ctx *ctx, int argc, char **argv);
 static int budget_clear_cmd(struct kvmw_ctx *ctx, int argc, char **argv);
+static int budget_default_cmd(struct kvmw_ctx *ctx, int argc, char **argv);
 
 static const struct budget_sub subs[] = {
 	{ "set", "set VM --rate R [OPTIONS]\n"
@@ -29,6 +34,9 @@ static const struct budget_sub subs[] = {
 	  budget_set_cmd },
 	{ "show", "show [VM...] [--json]", budget_show_cmd },
 	{ "clear", "clear VM", budget_clear_cmd },
+	{ "default", "default set SLOT [--comm NAME] [--cgroup DIR] [OPTIONS]\n"
+		     "       kvmwarden budget default show [SLOT...] | clear SLOT",
+	  budget_default_cmd },
 };
 
 void kvmw_usage_budget(FILE *f)
@@ -42,6 +50,7 @@ void kvmw_usage_budget(FILE *f)
 	fputs("\n"
 	      "Limit a VM's exits per second (token buckets; needs root). set replaces\n"
 	      "the whole budget. VM: id (3), pid:PID, name:NAME, uuid:UUID or a name.\n"
+	      "default: what new VMs get, by VMM name and/or cgroup (lowest slot wins).\n"
 	      "\n"
 	      "  -m, --mode MODE      audit (count only) or throttle (default)\n"
 	      "  -r, --rate R         exits per second: 500, 20k, 1.5M (1 to 1G)\n"
@@ -60,6 +69,7 @@ void kvmw_usage_budget(FILE *f)
 	      "  kvmwarden budget set web1 --rate 20k --burst 40k    then throttle\n"
 	      "  kvmwarden budget set pid:4242 -B io:20k -B msr:5k\n"
 	      "  kvmwarden budget clear 3\n"
+	      "  kvmwarden budget default set 0 --comm qemu-system-x86 --rate 50k\n"
 	      "\n"
 	      "Exit status: 0 ok, 1 error, 2 usage or bad value, 3 VM not found,\n"
 	      "4 permission denied. Details: kvmwarden(8).\n", f);
@@ -496,4 +506,350 @@ out:
 	kvmw_snapshot_free(&snap);
 	kvmw_source_close(&src);
 	return rc;
+}
+
+/* Host-wide default budgets: "budget default set|show|clear". */
+
+#define CGROUP_ROOT	"/sys/fs/cgroup"
+
+static int default_error(struct kvmw_ctx *ctx, const char *what, __u32 slot,
+			 int err)
+{
+	switch (err) {
+	case -EPERM:
+		kvmw_error(ctx, "%s default budget %u: permission denied: needs root (CAP_SYS_ADMIN)",
+			   what, slot);
+		return KVMW_EXIT_PERM;
+	case -EBADF:
+		kvmw_error(ctx, "%s default budget %u: %s is open read-only, or the cgroup is not a cgroup v2 directory",
+			   what, slot, ctx->device);
+		return KVMW_EXIT_PERM;
+	case -EINVAL:
+		kvmw_error(ctx, "%s default budget %u: the kernel module rejected a value (EINVAL); nothing changed",
+			   what, slot);
+		return KVMW_EXIT_RUNTIME;
+	case -ENOTSUP:
+	case -ENOTTY:
+		kvmw_error(ctx, "%s default budget %u: the kernel module has no default budgets (feature 'budget_default')",
+			   what, slot);
+		return KVMW_EXIT_RUNTIME;
+	default:
+		kvmw_error(ctx, "%s default budget %u: %s", what, slot,
+			   strerror(-err));
+		return KVMW_EXIT_RUNTIME;
+	}
+}
+
+static int parse_slot(struct kvmw_ctx *ctx, const char *arg, __u32 *slot)
+{
+	__u64 v;
+
+	if (kvmw_parse_count(arg, 0, KVMW_BUDGET_MAX_DEFAULTS - 1, &v))
+		return kvmw_usage_error(ctx, "budget",
+					"bad slot '%s' (0 to %u)", arg,
+					KVMW_BUDGET_MAX_DEFAULTS - 1);
+	*slot = (__u32)v;
+	return KVMW_CONTINUE;
+}
+
+/* The value of option @name in argv[*i] ("--name V" or "--name=V"). */
+static const char *take_opt(char **argv, int argc, int *i, const char *name)
+{
+	size_t n = strlen(name);
+
+	if (strncmp(argv[*i], name, n))
+		return NULL;
+	if (argv[*i][n] == '=')
+		return argv[*i] + n + 1;
+	if (argv[*i][n] || *i + 1 >= argc)
+		return NULL;
+	return argv[++*i];
+}
+
+static int default_set(struct kvmw_ctx *ctx, int argc, char **argv)
+{
+	const char *comm = NULL, *cgroup = NULL, *slot_arg, *v;
+	struct kvmw_budget_default_cfg d;
+	char path[4096], **rest;
+	struct kvmw_source src;
+	int i, nrest = 0, rc;
+	__u32 slot = 0;
+
+	/* --comm and --cgroup are default set's own; the rest is set's. */
+	rest = calloc(argc + 1, sizeof(*rest));
+	if (!rest) {
+		kvmw_error(ctx, "out of memory");
+		return KVMW_EXIT_RUNTIME;
+	}
+	for (i = 0; i < argc; i++) {
+		v = i ? take_opt(argv, argc, &i, "--comm") : NULL;
+		if (v) {
+			comm = v;
+			continue;
+		}
+		v = i ? take_opt(argv, argc, &i, "--cgroup") : NULL;
+		if (v) {
+			cgroup = v;
+			continue;
+		}
+		rest[nrest++] = argv[i];
+	}
+	memset(&d, 0, sizeof(d));
+	d.cgroup_fd = -1;
+	rc = kvmw_budget_parse_set(ctx, nrest, rest, &d.budget, &slot_arg);
+	if (rc == KVMW_CONTINUE)
+		rc = parse_slot(ctx, slot_arg, &slot);
+	free(rest);
+	if (rc != KVMW_CONTINUE)
+		return rc;
+	if (comm && (!comm[0] || strlen(comm) >= sizeof(d.comm)))
+		return kvmw_usage_error(ctx, "budget",
+					"bad --comm '%s' (1 to 15 characters, as /proc/PID/comm)",
+					comm);
+	if (comm)
+		strcpy(d.comm, comm);
+	if (cgroup) {
+		snprintf(path, sizeof(path), "%s%s%s",
+			 cgroup[0] == '/' ? "" : CGROUP_ROOT,
+			 cgroup[0] == '/' ? "" : "/", cgroup);
+		d.cgroup_fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (d.cgroup_fd < 0) {
+			kvmw_error(ctx, "cgroup %s: %s", path, strerror(errno));
+			return KVMW_EXIT_RUNTIME;
+		}
+	}
+	rc = kvmw_open_source_flags(ctx, &src, KVMW_SRC_CONTROL);
+	if (rc)
+		goto out;
+	rc = kvmw_budget_default_set(&src, slot, &d);
+	kvmw_source_close(&src);
+	if (rc) {
+		rc = default_error(ctx, "set", slot, rc);
+		goto out;
+	}
+	fprintf(ctx->out, "default budget %u set: comm %s, cgroup %s: ", slot,
+		comm ? comm : "any", cgroup ? path : "any");
+	print_cfg(ctx->out, &d.budget);
+	fputc('\n', ctx->out);
+	rc = KVMW_EXIT_OK;
+out:
+	if (d.cgroup_fd >= 0)
+		close(d.cgroup_fd);
+	return rc;
+}
+
+static int default_clear(struct kvmw_ctx *ctx, int argc, char **argv)
+{
+	struct kvmw_source src;
+	__u32 slot = 0;
+	int rc;
+
+	if (argc != 2)
+		return kvmw_usage_error(ctx, "budget",
+					argc < 2 ? "no slot given" :
+					"default clear takes one slot");
+	rc = parse_slot(ctx, argv[1], &slot);
+	if (rc != KVMW_CONTINUE)
+		return rc;
+	rc = kvmw_open_source_flags(ctx, &src, KVMW_SRC_CONTROL);
+	if (rc)
+		return rc;
+	rc = kvmw_budget_default_clear(&src, slot);
+	kvmw_source_close(&src);
+	if (rc)
+		return default_error(ctx, "clear", slot, rc);
+	fprintf(ctx->out, "default budget %u cleared\n", slot);
+	return KVMW_EXIT_OK;
+}
+
+/* The cgroup directory of id (inode) @id under CGROUP_ROOT, found by nftw. */
+static __u64 cg_want;
+static char cg_found[4096];
+
+static int cg_visit(const char *path, const struct stat *st, int type,
+		    struct FTW *ftw)
+{
+	(void)ftw;
+	if (type == FTW_D && (__u64)st->st_ino == cg_want) {
+		snprintf(cg_found, sizeof(cg_found), "%s", path);
+		return 1;
+	}
+	return 0;
+}
+
+static const char *cgroup_path(__u64 id)
+{
+	cg_want = id;
+	cg_found[0] = '\0';
+	if (nftw(CGROUP_ROOT, cg_visit, 16, FTW_PHYS) != 1)
+		return NULL;
+	return cg_found;
+}
+
+static void default_json(struct kvmw_json *j, __u32 slot,
+			 const struct kvmw_budget_default_cfg *d)
+{
+	const struct kvmw_budget_cfg *cfg = &d->budget;
+	const char *mode = kvmw_budget_mode_name(cfg->mode);
+	const char *cg = d->cgroup_id ? cgroup_path(d->cgroup_id) : NULL;
+	unsigned int k, c;
+
+	kvmw_json_begin_object(j);
+	kvmw_json_kv_u64(j, "slot", slot);
+	kvmw_json_key(j, "comm");
+	if (d->comm[0])
+		kvmw_json_string(j, d->comm);
+	else
+		kvmw_json_null(j);
+	kvmw_json_key(j, "cgroup_id");
+	if (d->cgroup_id)
+		kvmw_json_u64(j, d->cgroup_id);
+	else
+		kvmw_json_null(j);
+	kvmw_json_key(j, "cgroup");
+	if (cg)
+		kvmw_json_string(j, cg);
+	else
+		kvmw_json_null(j);
+	kvmw_json_kv_u64(j, "matched", d->matched);
+	kvmw_json_key(j, "mode");
+	kvmw_json_string(j, mode ? mode : "unknown");
+	kvmw_json_key(j, "guard_audit");
+	kvmw_json_bool(j, cfg->guard_audit);
+	kvmw_json_kv_u64(j, "max_park_ns", cfg->max_park_ns);
+	kvmw_json_kv_u64(j, "guard_window_ns", cfg->guard_window_ns);
+	kvmw_json_kv_u64(j, "guard_pct", cfg->guard_pct);
+	kvmw_json_key(j, "buckets");
+	kvmw_json_begin_array(j);
+	for (k = 0; k < cfg->nr_buckets; k++) {
+		const struct kvmw_budget_bucket_cfg *q = &cfg->b[k];
+		__u64 scope = q->categories ? q->categories :
+			      KVMW_BUDGET_DEFAULT_SCOPE;
+
+		kvmw_json_begin_object(j);
+		kvmw_json_key(j, "categories");
+		kvmw_json_begin_array(j);
+		for (c = 0; c < KVMW_NR_CATEGORIES; c++)
+			if (scope & (1ULL << c))
+				kvmw_json_string(j, kvmw_category_name(c));
+		kvmw_json_end_array(j);
+		kvmw_json_kv_u64(j, "categories_mask", q->categories);
+		kvmw_json_kv_u64(j, "rate", q->rate);
+		kvmw_json_kv_u64(j, "burst", q->burst);
+		kvmw_json_kv_u64(j, "credit", q->credit);
+		kvmw_json_end_object(j);
+	}
+	kvmw_json_end_array(j);
+	kvmw_json_end_object(j);
+}
+
+static void default_text(FILE *f, __u32 slot,
+			 const struct kvmw_budget_default_cfg *d)
+{
+	const char *cg;
+
+	if (d->budget.mode == KVMW_BUDGET_OFF) {
+		fprintf(f, "slot %u: empty\n", slot);
+		return;
+	}
+	fprintf(f, "slot %u: comm %s, cgroup ", slot,
+		d->comm[0] ? d->comm : "any");
+	if (!d->cgroup_id) {
+		fputs("any", f);
+	} else {
+		cg = cgroup_path(d->cgroup_id);
+		if (cg)
+			fprintf(f, "%s", cg);
+		else
+			fprintf(f, "id %" PRIu64, (uint64_t)d->cgroup_id);
+	}
+	fprintf(f, ", matched %" PRIu64 ": ", (uint64_t)d->matched);
+	print_cfg(f, &d->budget);
+	fputc('\n', f);
+}
+
+static int default_show(struct kvmw_ctx *ctx, int argc, char **argv)
+{
+	struct kvmw_budget_default_cfg d;
+	__u32 slots[KVMW_BUDGET_MAX_DEFAULTS], nr = 0, i;
+	struct kvmw_source src;
+	struct kvmw_json j;
+	bool json = false;
+	int c, rc, ret;
+
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":jh", show_options,
+				NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			json = true;
+			break;
+		case 'h':
+			kvmw_usage_budget(ctx->out);
+			return KVMW_EXIT_OK;
+		default:
+			return kvmw_getopt_error(ctx, "budget", c, argv);
+		}
+	}
+	if (argc - optind > KVMW_BUDGET_MAX_DEFAULTS)
+		return kvmw_usage_error(ctx, "budget", "too many slots");
+	for (i = optind; i < (__u32)argc; i++) {
+		rc = parse_slot(ctx, argv[i], &slots[nr++]);
+		if (rc != KVMW_CONTINUE)
+			return rc;
+	}
+	if (!nr)
+		for (nr = 0; nr < KVMW_BUDGET_MAX_DEFAULTS; nr++)
+			slots[nr] = nr;
+	rc = kvmw_open_source_flags(ctx, &src, 0);
+	if (rc)
+		return rc;
+	if (json) {
+		kvmw_json_init(&j, ctx->out, true);
+		kvmw_json_begin_object(&j);
+		kvmw_json_kv_u64(&j, "schema_version",
+				 KVMW_JSON_SCHEMA_VERSION);
+		kvmw_json_key(&j, "defaults");
+		kvmw_json_begin_array(&j);
+	}
+	rc = KVMW_EXIT_OK;
+	for (i = 0; i < nr; i++) {
+		ret = kvmw_budget_default_get(&src, slots[i], &d);
+		if (ret) {
+			rc = default_error(ctx, "read", slots[i], ret);
+			break;
+		}
+		if (json)
+			default_json(&j, slots[i], &d);
+		else
+			default_text(ctx->out, slots[i], &d);
+	}
+	if (json) {
+		kvmw_json_end_array(&j);
+		kvmw_json_end_object(&j);
+		if (kvmw_json_finish(&j) && !rc)
+			rc = KVMW_EXIT_RUNTIME;
+	}
+	kvmw_source_close(&src);
+	return rc;
+}
+
+static int budget_default_cmd(struct kvmw_ctx *ctx, int argc, char **argv)
+{
+	if (argc < 2)
+		return kvmw_usage_error(ctx, "budget",
+					"no default subcommand (set, show, clear)");
+	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+		kvmw_usage_budget(ctx->out);
+		return KVMW_EXIT_OK;
+	}
+	if (!strcmp(argv[1], "set"))
+		return default_set(ctx, argc - 1, argv + 1);
+	if (!strcmp(argv[1], "show"))
+		return default_show(ctx, argc - 1, argv + 1);
+	if (!strcmp(argv[1], "clear"))
+		return default_clear(ctx, argc - 1, argv + 1);
+	return kvmw_usage_error(ctx, "budget",
+				"unknown default subcommand '%s'", argv[1]);
 }

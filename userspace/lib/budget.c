@@ -34,6 +34,33 @@ int kvmw_budget_set(struct kvmw_source *src, __u64 vm_id,
 	return src->ops->budget_set(src, vm_id, cfg);
 }
 
+int kvmw_budget_default_get(struct kvmw_source *src, __u32 slot,
+			    struct kvmw_budget_default_cfg *d)
+{
+	memset(d, 0, sizeof(*d));
+	if (!src->ops->budget_default_get)
+		return -ENOTSUP;
+	return src->ops->budget_default_get(src, slot, d);
+}
+
+int kvmw_budget_default_set(struct kvmw_source *src, __u32 slot,
+			    const struct kvmw_budget_default_cfg *d)
+{
+	if (!src->ops->budget_default_set)
+		return -ENOTSUP;
+	return src->ops->budget_default_set(src, slot, d);
+}
+
+int kvmw_budget_default_clear(struct kvmw_source *src, __u32 slot)
+{
+	struct kvmw_budget_default_cfg d;
+
+	memset(&d, 0, sizeof(d));
+	d.cgroup_fd = -1;
+	d.budget.mode = KVMW_BUDGET_OFF;
+	return kvmw_budget_default_set(src, slot, &d);
+}
+
 int kvmw_budget_clear(struct kvmw_source *src, __u64 vm_id)
 {
 	struct kvmw_budget_cfg off;

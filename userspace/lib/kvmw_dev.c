@@ -1886,34 +1886,98 @@ static int src_budget_get(struct kvmw_source *src, __u64 vm_id,
 	return 0;
 }
 
+/* The UAPI budget of @cfg for VM @vm_id; -EINVAL if it cannot be one. */
+static int cfg_to_budget(const struct kvmw_budget_cfg *cfg, __u64 vm_id,
+			 struct kvmw_budget *b)
+{
+	unsigned int i;
+
+	/* The module checks the same; nothing out of range reaches it. */
+	if (cfg->nr_buckets > KVMW_BUDGET_MAX_BUCKETS)
+		return -EINVAL;
+	memset(b, 0, sizeof(*b));
+	b->size = sizeof(*b);
+	b->vm_id = vm_id;
+	b->mode = cfg->mode;
+	b->flags = cfg->guard_audit ? KVMW_BUDGET_F_GUARD_AUDIT : 0;
+	b->nr_buckets = cfg->nr_buckets;
+	b->max_park_ns = cfg->max_park_ns;
+	b->guard_window_ns = cfg->guard_window_ns;
+	b->guard_pct = cfg->guard_pct;
+	for (i = 0; i < cfg->nr_buckets; i++) {
+		b->buckets[i].categories = cfg->b[i].categories;
+		b->buckets[i].rate = cfg->b[i].rate;
+		b->buckets[i].burst = cfg->b[i].burst;
+		b->buckets[i].credit = cfg->b[i].credit;
+	}
+	return 0;
+}
+
 static int src_budget_set(struct kvmw_source *src, __u64 vm_id,
 			  const struct kvmw_budget_cfg *cfg)
 {
 	struct dev_source *ds = src->priv;
 	struct kvmw_budget b;
-	unsigned int i;
+	int ret;
 
 	if (!(ds->dev.hs.features & KVMW_FEAT_BUDGET))
 		return -ENOTSUP;
-	/* The module checks the same; nothing out of range reaches it. */
-	if (cfg->nr_buckets > KVMW_BUDGET_MAX_BUCKETS)
-		return -EINVAL;
-	memset(&b, 0, sizeof(b));
-	b.size = sizeof(b);
-	b.vm_id = vm_id;
-	b.mode = cfg->mode;
-	b.flags = cfg->guard_audit ? KVMW_BUDGET_F_GUARD_AUDIT : 0;
-	b.nr_buckets = cfg->nr_buckets;
-	b.max_park_ns = cfg->max_park_ns;
-	b.guard_window_ns = cfg->guard_window_ns;
-	b.guard_pct = cfg->guard_pct;
-	for (i = 0; i < cfg->nr_buckets; i++) {
-		b.buckets[i].categories = cfg->b[i].categories;
-		b.buckets[i].rate = cfg->b[i].rate;
-		b.buckets[i].burst = cfg->b[i].burst;
-		b.buckets[i].credit = cfg->b[i].credit;
-	}
+	ret = cfg_to_budget(cfg, vm_id, &b);
+	if (ret)
+		return ret;
 	return dev_ioctl(&ds->dev, KVMW_IOC_BUDGET_SET, &b);
+}
+
+static int src_budget_default_get(struct kvmw_source *src, __u32 slot,
+				  struct kvmw_budget_default_cfg *d)
+{
+	struct dev_source *ds = src->priv;
+	struct kvmw_budget_default a;
+	struct kvmw_budget b;
+	int ret;
+
+	if (!(ds->dev.hs.features & KVMW_FEAT_BUDGET_DEFAULT))
+		return -ENOTSUP;
+	memset(&a, 0, sizeof(a));
+	memset(&b, 0, sizeof(b));
+	a.size = sizeof(a);
+	a.slot = slot;
+	a.budget_ptr = (uintptr_t)&b;
+	b.size = sizeof(b);
+	ret = dev_ioctl(&ds->dev, KVMW_IOC_BUDGET_DEFAULT_GET, &a);
+	if (ret)
+		return ret;
+	memset(d, 0, sizeof(*d));
+	memcpy(d->comm, a.comm, sizeof(d->comm));
+	d->comm[sizeof(d->comm) - 1] = '\0';
+	d->cgroup_fd = -1;
+	d->cgroup_id = a.cgroup_id;
+	d->matched = a.matched;
+	budget_to_cfg(&b, &d->budget);
+	return 0;
+}
+
+static int src_budget_default_set(struct kvmw_source *src, __u32 slot,
+				  const struct kvmw_budget_default_cfg *d)
+{
+	struct dev_source *ds = src->priv;
+	struct kvmw_budget_default a;
+	struct kvmw_budget b;
+	int ret;
+
+	if (!(ds->dev.hs.features & KVMW_FEAT_BUDGET_DEFAULT))
+		return -ENOTSUP;
+	ret = cfg_to_budget(&d->budget, 0, &b);
+	if (ret)
+		return ret;
+	memset(&a, 0, sizeof(a));
+	a.size = sizeof(a);
+	a.slot = slot;
+	a.cgroup_fd = d->cgroup_fd;
+	/* NUL-terminated and NUL-padded, as the module wants it. */
+	memcpy(a.comm, d->comm, strnlen(d->comm, sizeof(a.comm) - 1));
+	a.budget_ptr = (uintptr_t)&b;
+	return dev_ioctl(&ds->dev, KVMW_IOC_BUDGET_DEFAULT_SET, &a);
 }
 
 const struct kvmw_source_ops kvmw_source_dev = {
@@ -1925,4 +1989,6 @@ const struct kvmw_source_ops kvmw_source_dev = {
 	.close = src_close,
 	.budget_get = src_budget_get,
 	.budget_set = src_budget_set,
+	.budget_default_get = src_budget_default_get,
+	.budget_default_set = src_budget_default_set,
 };

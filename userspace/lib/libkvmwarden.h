@@ -507,6 +507,31 @@ int kvmw_budget_set(struct kvmw_source *src, __u64 vm_id,
 int kvmw_budget_clear(struct kvmw_source *src, __u64 vm_id);
 
 /*
+ * A host-wide default budget (Documentation/budgets.rst, "Default
+ * budgets"): slot 0 to KVMW_BUDGET_MAX_DEFAULTS - 1 of the module's; a
+ * new VM gets the budget of the lowest slot whose match its VMM
+ * satisfies. @budget.mode KVMW_BUDGET_OFF is an empty slot.
+ */
+struct kvmw_budget_default_cfg {
+	/* The VMM's command name (/proc/PID/comm), "" for any. */
+	char comm[16];
+	/* Set: an open cgroup v2 directory, -1 for any. */
+	int cgroup_fd;
+	/* Read back: the cgroup's id (its inode number), 0 for any. */
+	__u64 cgroup_id;
+	/* Read back: VMs given this budget since it was set. */
+	__u64 matched;
+	struct kvmw_budget_cfg budget;
+};
+
+int kvmw_budget_default_get(struct kvmw_source *src, __u32 slot,
+			    struct kvmw_budget_default_cfg *d);
+int kvmw_budget_default_set(struct kvmw_source *src, __u32 slot,
+			    const struct kvmw_budget_default_cfg *d);
+/* Empties slot @slot (an empty one is not an error). */
+int kvmw_budget_default_clear(struct kvmw_source *src, __u32 slot);
+
+/*
  * Checks @cfg against the UAPI's limits, as the module would. Returns 0,
  * or -EINVAL with what is wrong in @why (@len bytes, NUL-terminated).
  */
@@ -671,6 +696,11 @@ struct kvmw_source_ops {
 			  struct kvmw_budget_cfg *cfg);
 	int (*budget_set)(struct kvmw_source *src, __u64 vm_id,
 			  const struct kvmw_budget_cfg *cfg);
+	/* Host-wide default budgets, the same way; -EINVAL for a bad slot. */
+	int (*budget_default_get)(struct kvmw_source *src, __u32 slot,
+				  struct kvmw_budget_default_cfg *d);
+	int (*budget_default_set)(struct kvmw_source *src, __u32 slot,
+				  const struct kvmw_budget_default_cfg *d);
 };
 
 /* kvmw_source_open_flags(): open for control (budgets), not only reading. */

@@ -883,6 +883,42 @@ static int fake_budget(struct fake_dev *f, unsigned long cmd,
 	return 0;
 }
 
+static int fake_budget_default(struct fake_dev *f, unsigned long cmd,
+			       struct kvmw_budget_default *d)
+{
+	struct kvmw_budget *b = (struct kvmw_budget *)(uintptr_t)d->budget_ptr;
+
+	if (!(f->hs.features & KVMW_FEAT_BUDGET_DEFAULT))
+		return -ENOTTY;
+	if (d->size != sizeof(*d) || !b || b->size != sizeof(*b) ||
+	    d->slot >= KVMW_BUDGET_MAX_DEFAULTS || d->flags) {
+		f->bad_requests++;
+		return -EINVAL;
+	}
+	if (cmd == KVMW_IOC_BUDGET_DEFAULT_GET) {
+		*b = f->default_budgets[d->slot];
+		b->size = sizeof(*b);
+		memcpy(d->comm, f->defaults[d->slot].comm, sizeof(d->comm));
+		d->cgroup_id = f->defaults[d->slot].cgroup_id;
+		d->matched = f->defaults[d->slot].matched;
+		return 0;
+	}
+	f->budget_sets++;
+	if ((f->open_flags & O_ACCMODE) == O_RDONLY)
+		return -EBADF;
+	if (f->budget_err)
+		return f->budget_err;
+	if (b->vm_id || d->comm[sizeof(d->comm) - 1]) {
+		f->bad_requests++;
+		return -EINVAL;
+	}
+	f->defaults[d->slot] = *d;
+	f->defaults[d->slot].cgroup_id = d->cgroup_fd >= 0 ?
+					 1000 + d->cgroup_fd : 0;
+	f->default_budgets[d->slot] = *b;
+	return 0;
+}
+
 static int fake_ioctl(void *priv, int fd, unsigned long cmd, void *arg)
 {
 	struct fake_dev *f = priv;
@@ -919,6 +955,9 @@ static int fake_ioctl(void *priv, int fd, unsigned long cmd, void *arg)
 	case KVMW_IOC_BUDGET_SET:
 	case KVMW_IOC_BUDGET_GET:
 		return fake_budget(f, cmd, arg);
+	case KVMW_IOC_BUDGET_DEFAULT_SET:
+	case KVMW_IOC_BUDGET_DEFAULT_GET:
+		return fake_budget_default(f, cmd, arg);
 	default:
 		return -ENOTTY;
 	}

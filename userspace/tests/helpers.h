@@ -161,6 +161,12 @@ struct fake_dev {
 	 */
 	struct kvmw_budget budgets[FAKE_MAX_VMS];
 	int budget_err;
+	/*
+	 * KVMW_FEAT_BUDGET_DEFAULT: the slots as last set (a cgroup fd set
+	 * becomes cgroup_id 1000 + fd) and their budgets.
+	 */
+	struct kvmw_budget_default defaults[KVMW_BUDGET_MAX_DEFAULTS];
+	struct kvmw_budget default_budgets[KVMW_BUDGET_MAX_DEFAULTS];
 	/* Observations. */
 	int open_flags;			/* of the last open */
 	unsigned int budget_sets, budget_gets;

@@ -656,8 +656,8 @@ static void test_cli_errors(struct fake_proc *p)
 	run_cli(&r, &f.ops, "budget", NULL);
 	CHECK(r.rc == 2, "no subcommand");
 	run_free(&r);
-	run_cli(&r, &f.ops, "budget", "default", NULL);
-	CHECK(r.rc == 2 && strstr(r.err, "unknown subcommand 'default'"),
+	run_cli(&r, &f.ops, "budget", "frob", NULL);
+	CHECK(r.rc == 2 && strstr(r.err, "unknown subcommand 'frob'"),
 	      "unknown subcommand");
 	run_free(&r);
 	run_cli(&r, &f.ops, "budget", "clear", NULL);
@@ -723,6 +723,97 @@ static void test_cli_show(struct fake_proc *p)
 }
 
 /* Every option of budget set in --help and the man page, exit codes too. */
+/* budget default set|show|clear against the fake module. */
+static void test_cli_default(void)
+{
+	const struct kvmw_budget_default *d;
+	const struct kvmw_budget *b;
+	struct fake_dev f;
+	char dir[] = "/tmp/kvmw-cg-XXXXXX";
+	struct run r;
+
+	fake_budget_init(&f);
+	f.hs.features |= KVMW_FEAT_BUDGET_DEFAULT;
+	d = &f.defaults[3];
+	b = &f.default_budgets[3];
+	run_cli(&r, &f.ops, "budget", "default", "set", "3", "--comm",
+		"qemu-system-x86", "--mode", "audit", "--rate", "50k", NULL);
+	CHECK(r.rc == 0 && (f.open_flags & O_ACCMODE) == O_RDWR &&
+	      !strcmp(d->comm, "qemu-system-x86") && d->cgroup_fd == -1 &&
+	      b->mode == KVMW_BUDGET_AUDIT && !b->vm_id &&
+	      b->nr_buckets == 1 && b->buckets[0].rate == 50000 &&
+	      b->buckets[0].burst == 5000,
+	      "default set: slot 3, comm, any cgroup, the budget");
+	check_has(r.out, "default budget 3 set: comm qemu-system-x86, cgroup any: audit, default 50k/s",
+		  "default set says what it set");
+	run_free(&r);
+
+	CHECK(mkdtemp(dir) != NULL, "a directory for --cgroup");
+	run_cli(&r, &f.ops, "budget", "default", "set", "0", "-B", "io:1k",
+		"--cgroup", dir, NULL);
+	CHECK(r.rc == 0 && f.defaults[0].cgroup_fd >= 0 &&
+	      !f.defaults[0].comm[0] &&
+	      f.default_budgets[0].buckets[0].categories ==
+	      1ULL << KVMW_CAT_IO,
+	      "default set --cgroup DIR: an fd of the directory, any comm");
+	run_free(&r);
+	rmdir(dir);
+	run_cli(&r, &f.ops, "budget", "default", "set", "1", "--cgroup",
+		"/nonexistent-kvmw", "--rate", "1k", NULL);
+	CHECK(r.rc == 1 && strstr(r.err, "cgroup /nonexistent-kvmw"),
+	      "a cgroup that does not open: exit 1, named");
+	run_free(&r);
+	run_cli(&r, &f.ops, "budget", "default", "set", "8", "--rate", "1k",
+		NULL);
+	CHECK(r.rc == 2 && strstr(r.err, "bad slot '8'"), "slot 8: exit 2");
+	run_free(&r);
+	run_cli(&r, &f.ops, "budget", "default", "set", "2", "--comm",
+		"0123456789abcdef", "--rate", "1k", NULL);
+	CHECK(r.rc == 2 && strstr(r.err, "bad --comm"),
+	      "a comm of 16 characters: exit 2");
+	run_free(&r);
+	CHECK(!f.defaults[2].size && !f.defaults[1].size,
+	      "nothing set by the bad calls");
+
+	f.defaults[3].matched = 7;
+	run_cli(&r, &f.ops, "budget", "default", "show", NULL);
+	CHECK(r.rc == 0 && (f.open_flags & O_ACCMODE) == O_RDONLY,
+	      "default show: read-only");
+	check_has(r.out, "slot 3: comm qemu-system-x86, cgroup any, matched 7: audit",
+		  "default show: a slot with its match count");
+	check_has(r.out, "slot 0: comm any, cgroup id ",
+		  "default show: a cgroup not under /sys/fs/cgroup by id");
+	check_has(r.out, "slot 7: empty", "default show: an empty slot");
+	run_free(&r);
+	run_cli(&r, &f.ops, "budget", "default", "show", "3", "--json", NULL);
+	CHECK(r.rc == 0 && r.out && json_valid(r.out, strlen(r.out)) &&
+	      strstr(r.out, "\"slot\": 3") &&
+	      strstr(r.out, "\"comm\": \"qemu-system-x86\"") &&
+	      strstr(r.out, "\"matched\": 7") &&
+	      strstr(r.out, "\"rate\": 50000") && !strstr(r.out, "\"slot\": 0"),
+	      "default show 3 --json: valid, that slot only");
+	run_free(&r);
+
+	run_cli(&r, &f.ops, "budget", "default", "clear", "3", NULL);
+	CHECK(r.rc == 0 && f.default_budgets[3].mode == KVMW_BUDGET_OFF &&
+	      !f.defaults[3].comm[0] && f.defaults[3].cgroup_fd == -1,
+	      "default clear: mode off, no match");
+	run_free(&r);
+	f.budget_err = -EPERM;
+	run_cli(&r, &f.ops, "budget", "default", "clear", "3", NULL);
+	CHECK(r.rc == 4 && strstr(r.err, "needs root"),
+	      "default clear without CAP_SYS_ADMIN: exit 4");
+	run_free(&r);
+	f.budget_err = 0;
+	f.hs.features &= ~KVMW_FEAT_BUDGET_DEFAULT;
+	run_cli(&r, &f.ops, "budget", "default", "show", NULL);
+	CHECK(r.rc == 1 && strstr(r.err, "no default budgets"),
+	      "a module without default budgets: exit 1");
+	run_free(&r);
+	CHECK(f.opens == f.closes, "device closed after every command");
+	fake_free(&f);
+}
+
 static void test_budget_docs(void)
 {
 	static const char * const opts[] = {
@@ -748,7 +839,7 @@ static void test_budget_docs(void)
 		}
 		check_has(man, want, "kvmwarden(8) documents the option");
 	}
-	CHECK(count_of(r.out, "\n") <= 30, "budget --help is short (%zu lines)",
+	CHECK(count_of(r.out, "\n") <= 32, "budget --help is short (%zu lines)",
 	      count_of(r.out, "\n"));
 	run_free(&r);
 	check_has(man, ".B 3\nVM not found", "kvmwarden(8): exit status 3");
@@ -783,6 +874,7 @@ void test_budget(void)
 	test_cli_set(&p);
 	test_cli_errors(&p);
 	test_cli_show(&p);
+	test_cli_default();
 	proc_free(&p);
 	test_budget_docs();
 }
