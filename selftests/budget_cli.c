@@ -177,13 +177,14 @@ static int budget_get(int fd, uint64_t vm_id, struct kvmw_budget *b)
 /* CPUID exits of @vcpu so far, by KVM's statistics (see budget.c). */
 static int cpuid_exits(struct kvm_vcpu *vcpu, uint64_t *n)
 {
-	uint64_t exits, io, irq;
+	uint64_t exits, io, irq, pf;
 
 	if (kvm_vcpu_stat(vcpu, "exits", &exits) ||
 	    kvm_vcpu_stat(vcpu, "io_exits", &io) ||
-	    kvm_vcpu_stat(vcpu, "irq_exits", &irq))
+	    kvm_vcpu_stat(vcpu, "irq_exits", &irq) ||
+	    kvm_vcpu_stat(vcpu, "pf_taken", &pf))
 		return -1;
-	*n = exits - io - irq;
+	*n = exits - io - irq - pf;
 	return 0;
 }
 
