@@ -2,8 +2,8 @@
 /*
  * exit_bench - host time per VM exit for a guest that loops on CPUID.
  *
- *   exit_bench [-b | -l | -t] [-B audit|throttle] [-n EXITS] [-r ROUNDS]
- *              [LABEL]
+ *   exit_bench [-b | -l | -t] [-c] [-B audit|throttle] [-n EXITS]
+ *              [-r ROUNDS] [LABEL]
  *
  * Runs a vCPU whose guest executes CPUID EXITS times (each one an exit
  * handled inside KVM) and prints, per round, the CLOCK_MONOTONIC time of
@@ -19,16 +19,20 @@
  * oracle first, as a reference point; -l the BPF latency program on its
  * fast path (tp_btf), -t the same program on classic tracepoints.
  *
+ * -c checks kvmwarden's figures of the run (the module loaded): exactly
+ * EXITS exits of category cpuid, and as many entries at least; a run the
+ * module did not count right prints no figure and fails.
+ *
  * -B gives the bench's own VM an exit budget through KVMW_IOC_BUDGET_SET
- * (kvmwarden loaded, CAP_SYS_ADMIN), in audit or throttle mode, with the
- * highest rate and burst the module accepts: every exit is charged and
- * the bucket is never empty, so this is the cost of the budget check on
- * a VM that stays within its budget. The budget's statistics are read
- * back after the run: every CPUID exit must have been charged, and none
- * may have overrun or parked, or the figure is not what it claims.
+ * (CAP_SYS_ADMIN), in audit or throttle mode, with the highest rate and
+ * burst the module accepts: every exit is charged and the bucket is never
+ * empty, so this is the cost of the budget check on a VM that stays
+ * within its budget. It implies -c, which then also requires every CPUID
+ * exit to have been charged, and none to have overrun or parked.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,7 +46,7 @@
 #include "oracle.h"
 
 static const char usage[] =
-	"usage: exit_bench [-b | -l | -t] [-B audit|throttle] [-n EXITS] [-r ROUNDS] [LABEL]\n";
+	"usage: exit_bench [-b | -l | -t] [-c] [-B audit|throttle] [-n EXITS] [-r ROUNDS] [LABEL]\n";
 
 static double bench_now_ns(void)
 {
@@ -70,12 +74,15 @@ static int bench_stat(const struct kvmw_snapshot *snap,
 	return -ENOENT;
 }
 
-/*
- * The budget figures of @vcpu: @charged exits charged, @missed overruns
- * plus parks (0 unless the bucket ran empty).
- */
-static int bench_budget_read(struct kvm_vcpu *vcpu, uint64_t *charged,
-			     uint64_t *missed)
+/* kvmwarden's figures of the bench's vCPU. */
+struct bench_figs {
+	uint64_t cpuid;		/* exits of category cpuid */
+	uint64_t entries;
+	uint64_t charged;	/* exits charged to the budget */
+	uint64_t missed;	/* budget overruns plus parks */
+};
+
+static int bench_read(struct kvm_vcpu *vcpu, bool budget, struct bench_figs *f)
 {
 	const struct kvmw_vcpu *v;
 	struct kvmw_snapshot snap;
@@ -87,14 +94,42 @@ static int bench_budget_read(struct kvm_vcpu *vcpu, uint64_t *charged,
 	if (ret)
 		return ret;
 	ret = kvmw_take_vcpu(&src, vcpu, &snap, &v);
-	if (!ret)
-		ret = bench_stat(&snap, v, "budget_charged", charged) ?:
+	if (!ret) {
+		f->cpuid = v->u.categories[KVMW_CAT_CPUID];
+		f->entries = v->u.entries;
+	}
+	if (!ret && budget)
+		ret = bench_stat(&snap, v, "budget_charged", &f->charged) ?:
 		      bench_stat(&snap, v, "budget_overruns", &overruns) ?:
 		      bench_stat(&snap, v, "budget_parks", &parks);
-	*missed = overruns + parks;
+	f->missed = overruns + parks;
 	kvmw_snapshot_free(&snap);
 	kvmw_source_close(&src);
 	return ret;
+}
+
+/*
+ * Are kvmwarden's figures of the run, from @a to @b, those of @exits
+ * CPUID exits: each counted, entered after, and with a budget charged
+ * without overrun or park?
+ */
+static bool bench_figs_ok(const struct bench_figs *a,
+			  const struct bench_figs *b, bool budget,
+			  unsigned long exits)
+{
+	bool ok = b->cpuid - a->cpuid == exits &&
+		  b->entries - a->entries >= exits;
+
+	if (budget)
+		ok = ok && b->charged - a->charged >= exits &&
+		     b->missed == a->missed;
+	if (!ok)
+		fprintf(stderr, "exit_bench: kvmwarden saw %llu CPUID exits of %lu, %llu entries, %llu charged, %llu overruns and parks\n",
+			(unsigned long long)(b->cpuid - a->cpuid), exits,
+			(unsigned long long)(b->entries - a->entries),
+			(unsigned long long)(b->charged - a->charged),
+			(unsigned long long)(b->missed - a->missed));
+	return ok;
 }
 
 /*
@@ -138,11 +173,16 @@ int main(int argc, char **argv)
 	unsigned long exits = 100000, rounds = 1, r;
 	const char *label = "run";
 	uint32_t budget = KVMW_BUDGET_OFF;
+	bool check = false;
 	int opt, ret;
 
-	while ((opt = getopt(argc, argv, "bltB:n:r:")) != -1) {
+	while ((opt = getopt(argc, argv, "bcltB:n:r:")) != -1) {
 		switch (opt) {
+		case 'c':
+			check = true;
+			break;
 		case 'B':
+			check = true;
 			if (!strcmp(optarg, "audit")) {
 				budget = KVMW_BUDGET_AUDIT;
 			} else if (!strcmp(optarg, "throttle")) {
@@ -188,7 +228,7 @@ int main(int argc, char **argv)
 	for (r = 0; r < rounds; r++) {
 		struct kvm_vm *vm = vm_create(NULL);
 		struct kvm_vcpu *vcpu;
-		uint64_t charged = 0, missed = 0;
+		struct bench_figs f0, f1;
 		double t0, t1;
 
 		if (!vm)
@@ -198,14 +238,15 @@ int main(int argc, char **argv)
 		if (!vcpu || vcpu_load_prog(vcpu, GUEST_PROG_CPUID, 1000) ||
 		    vcpu_run(vcpu))
 			return 1;
-		if (budget != KVMW_BUDGET_OFF) {
-			ret = bench_budget_set(vm, budget) ?:
-			      bench_budget_read(vcpu, &charged, &missed);
-			if (ret) {
-				fprintf(stderr, "exit_bench: no budget: %s\n",
-					strerror(-ret));
-				return 1;
-			}
+		ret = 0;
+		if (budget != KVMW_BUDGET_OFF)
+			ret = bench_budget_set(vm, budget);
+		if (!ret && check)
+			ret = bench_read(vcpu, budget != KVMW_BUDGET_OFF, &f0);
+		if (ret) {
+			fprintf(stderr, "exit_bench: kvmwarden: %s\n",
+				strerror(-ret));
+			return 1;
 		}
 		if (vcpu_load_prog(vcpu, GUEST_PROG_CPUID, exits))
 			return 1;
@@ -215,19 +256,11 @@ int main(int argc, char **argv)
 			return 1;
 		}
 		t1 = bench_now_ns();
-		if (budget != KVMW_BUDGET_OFF) {
-			uint64_t c0 = charged, m0 = missed;
-
-			ret = bench_budget_read(vcpu, &charged, &missed);
-			if (ret || charged - c0 < exits || missed != m0) {
-				fprintf(stderr, "exit_bench: budget not as meant: %llu of %lu exits charged, %llu overruns and parks (%s)\n",
-					(unsigned long long)(charged - c0),
-					exits,
-					(unsigned long long)(missed - m0),
-					strerror(-ret));
-				return 1;
-			}
-		}
+		if (check &&
+		    (bench_read(vcpu, budget != KVMW_BUDGET_OFF, &f1) ||
+		     !bench_figs_ok(&f0, &f1, budget != KVMW_BUDGET_OFF,
+				    exits)))
+			return 1;
 		printf("%s ns_per_exit %.1f\n", label, (t1 - t0) / exits);
 		fflush(stdout);
 		vm_destroy(vm);
