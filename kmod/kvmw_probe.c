@@ -177,8 +177,9 @@ static __always_inline struct kvmw_vcpu *kvmw_exit_vcpu(struct kvm_vcpu *vcpu)
  * interval opened by the previous entry and leave the exit pending until
  * the next entry. Every case; kvmw_probe_exit() inlines the common one.
  */
-static noinline void kvmw_exit_account(struct kvmw_vcpu *v,
-				       struct kvm_vcpu *vcpu, u32 isa, u64 now)
+static __always_inline void __kvmw_exit_account(struct kvmw_vcpu *v,
+						struct kvm_vcpu *vcpu, u32 isa,
+						u64 now)
 {
 	struct kvmw_budget_state *b;
 	struct kvmw_lat *e;
@@ -207,6 +208,12 @@ static noinline void kvmw_exit_account(struct kvmw_vcpu *v,
 	v->exit_ts = now;
 }
 
+static noinline void kvmw_exit_account(struct kvmw_vcpu *v,
+				       struct kvm_vcpu *vcpu, u32 isa, u64 now)
+{
+	__kvmw_exit_account(v, vcpu, isa, now);
+}
+
 /* An exit whose record the fast path did not find. */
 static noinline void kvmw_exit_slow(struct kvm_vcpu *vcpu, u32 isa, u64 now)
 {
@@ -216,13 +223,20 @@ static noinline void kvmw_exit_slow(struct kvm_vcpu *vcpu, u32 isa, u64 now)
 		kvmw_count_untracked();
 		return;
 	}
-	kvmw_exit_account(v, vcpu, isa, now);
+	__kvmw_exit_account(v, vcpu, isa, now);
 }
 
-/* An exit with the local_clock() clock. */
+/* An exit with the local_clock() clock: one function, as the slow path. */
 static noinline void kvmw_exit_local(struct kvm_vcpu *vcpu, u32 isa)
 {
-	kvmw_exit_slow(vcpu, isa, kvmw_now());
+	u64 now = kvmw_now();
+	struct kvmw_vcpu *v = kvmw_exit_vcpu(vcpu);
+
+	if (unlikely(!v)) {
+		kvmw_count_untracked();
+		return;
+	}
+	__kvmw_exit_account(v, vcpu, isa, now);
 }
 
 /*
