@@ -455,6 +455,34 @@ bool kvmw_lifetime_available(void);
 DECLARE_STATIC_KEY_FALSE(kvmw_clock_tsc);
 extern u64 kvmw_tsc_mult;
 
+/*
+ * (@a * @b) >> 32 and >> 64, by one MULQ: mul_u64_u64_shr() does it with
+ * an unsigned __int128, for which GCC realigns the stack of every function
+ * it is inlined into (four more instructions per probe).
+ */
+static __always_inline u64 kvmw_mul_shr32(u64 a, u64 b)
+{
+	u64 lo, hi;
+
+	asm("mulq %[b]\n\t"
+	    "shrdq $32, %[hi], %[lo]"
+	    : [lo] "=a" (lo), [hi] "=d" (hi)
+	    : "0" (a), [b] "rm" (b)
+	    : "cc");
+	return lo;
+}
+
+static __always_inline u64 kvmw_mul_hi(u64 a, u64 b)
+{
+	u64 lo, hi;
+
+	asm("mulq %[b]"
+	    : [lo] "=a" (lo), [hi] "=d" (hi)
+	    : "0" (a), [b] "rm" (b)
+	    : "cc");
+	return hi;
+}
+
 static __always_inline u64 kvmw_now(void)
 {
 	if (static_branch_likely(&kvmw_clock_tsc))
@@ -468,8 +496,58 @@ static __always_inline u64 kvmw_delta_ns(u64 d)
 	if (unlikely((s64)d < 0))
 		return 0;
 	if (static_branch_likely(&kvmw_clock_tsc))
-		return mul_u64_u64_shr(d, kvmw_tsc_mult, 32);
+		return kvmw_mul_shr32(d, kvmw_tsc_mult);
 	return d;
+}
+
+/*
+ * The budgets' clock (kvmw_budget.c): the probes' TSC when they read it and
+ * it runs at least at the highest budget rate, so that the exit probe's
+ * own reading serves; else CLOCK_MONOTONIC, which unlike local_clock() is
+ * one clock for all CPUs, as a bucket shared by a VM's vCPUs needs.
+ * kvmw_budget_hz is its rate in units per second.
+ */
+DECLARE_STATIC_KEY_FALSE(kvmw_budget_tsc);
+extern u64 kvmw_budget_hz;
+
+/* @now: the caller's kvmw_now() */
+static __always_inline u64 kvmw_budget_clock(u64 now)
+{
+	if (static_branch_likely(&kvmw_budget_tsc))
+		return now;
+	return ktime_get_mono_fast_ns();
+}
+
+static inline u64 kvmw_budget_now(void)
+{
+	if (static_branch_likely(&kvmw_budget_tsc))
+		return rdtsc();
+	return ktime_get_mono_fast_ns();
+}
+
+/*
+ * Take a token from @bk at @t on the budgets' clock, for @pb's vCPU, if
+ * the bucket is within its burst. An exit at token time tau finds the
+ * bucket empty when max(tat, tau) + 1 - tau > burst, which with burst >= 1
+ * is tat >= tau + burst. Returns false, having changed nothing, when it
+ * is: kvmw_budget_charge() then takes the token with overruns, credit and
+ * parks.
+ */
+static __always_inline bool kvmw_budget_take_fast(struct kvmw_vcpu_budget *pb,
+						  struct kvmw_bucket *bk,
+						  u64 t)
+{
+	u64 tau = kvmw_mul_hi(t, bk->mult_clk);
+	s64 old = atomic64_read(&bk->tat);
+
+	do {
+		if (unlikely(old >= (s64)(tau + bk->burst)))
+			return false;
+	} while (!atomic64_try_cmpxchg(&bk->tat, &old,
+				       max_t(s64, old, tau) + 1));
+	/* Single writer, whole aligned word: readers use READ_ONCE(). */
+	pb->charged++;
+	return true;
 }
 
 /* Bucket of @ns in the KVMW_LAT_BUCKETS histogram layout (UAPI header). */

@@ -46,10 +46,17 @@ static bool kvmw_parks_stopping;
 /* Sleepers wait here; woken when a budget changes and at unload. */
 static DECLARE_WAIT_QUEUE_HEAD(kvmw_park_wq);
 
-/* Token clock of @bk at @ns: ns * rate / 10^9. */
+/* Tokens that @ns nanoseconds refill: ns * rate / 10^9. */
 static inline u64 kvmw_tokens(const struct kvmw_bucket *bk, u64 ns)
 {
 	return mul_u64_u64_shr(ns, bk->mult, 64);
+}
+
+/* Token clock of @bk at @t on the budgets' clock (kvmw_budget_now()). */
+static __always_inline u64 kvmw_clk_tokens(const struct kvmw_bucket *bk,
+					   u64 t)
+{
+	return kvmw_mul_hi(t, bk->mult_clk);
 }
 
 /* Nanoseconds that @tokens tokens take to refill. */
@@ -60,12 +67,16 @@ static inline u64 kvmw_tokens_ns(const struct kvmw_bucket *bk, u64 tokens)
 
 static void kvmw_park_fn(struct callback_head *cb);
 
+struct kvmw_bucket kvmw_bucket_npf = {
+	.tat = ATOMIC64_INIT(S64_MAX),
+};
+
 /* Make the vCPU thread sleep @ns before it enters the guest again. */
 static void kvmw_park(struct kvmw_vcpu *v, const struct kvmw_budget_state *b,
-		      u64 now, u64 ns)
+		      u64 ns)
 {
 	struct kvmw_vcpu_budget *pb = &v->budget;
-	u64 until = now + min(ns, b->max_park_ns);
+	u64 until = ktime_get_mono_fast_ns() + min(ns, b->max_park_ns);
 
 	if (until > pb->park_until)
 		WRITE_ONCE(pb->park_until, until);
@@ -81,29 +92,21 @@ static void kvmw_park(struct kvmw_vcpu *v, const struct kvmw_budget_state *b,
 		WRITE_ONCE(kvmw_parks_used, true);
 }
 
-/* Take a token for an exit of category @cat. */
-static void kvmw_budget_take(struct kvmw_vcpu *v, u32 cat)
+/*
+ * Take a token from @bk at token time @t when the bucket would go past
+ * its burst: the credit, an overrun, the park.
+ */
+static noinline void kvmw_take_over(struct kvmw_vcpu *v,
+				    const struct kvmw_budget_state *b,
+				    struct kvmw_bucket *bk, u64 t)
 {
-	struct kvmw_vm *vm = v->vm;
 	struct kvmw_vcpu_budget *pb = &v->budget;
-	struct kvmw_budget_state *b;
-	struct kvmw_bucket *bk;
-	u64 now, t, old, new;
+	u64 old, new;
 	bool throttle;
 	s64 over;
-	int k;
 
-	b = rcu_dereference_sched(vm->budget.cur);
-	if (!b || cat >= KVMW_NR_CATEGORIES)
-		return;
-	k = b->bucket_of[cat];
-	if (k < 0)
-		return;
-	bk = &b->b[k];
 	throttle = b->mode == KVMW_BUDGET_THROTTLE &&
-		   !READ_ONCE(vm->budget.tripped);
-	now = ktime_get_mono_fast_ns();
-	t = kvmw_tokens(bk, now);
+		   !READ_ONCE(v->vm->budget.tripped);
 	old = atomic64_read(&bk->tat);
 	do {
 		new = max(old, t) + 1;
@@ -133,40 +136,79 @@ static void kvmw_budget_take(struct kvmw_vcpu *v, u32 cat)
 			   pb->would_park_ns + kvmw_tokens_ns(bk, 1));
 		return;
 	}
-	kvmw_park(v, b, now, kvmw_tokens_ns(bk, over));
+	kvmw_park(v, b, kvmw_tokens_ns(bk, over));
+}
+
+/* Take a token from @bk of @b at @now (budgets' clock). */
+static __always_inline void kvmw_take(struct kvmw_vcpu *v,
+				      const struct kvmw_budget_state *b,
+				      struct kvmw_bucket *bk, u64 now)
+{
+	if (!kvmw_budget_take_fast(&v->budget, bk, now))
+		kvmw_take_over(v, b, bk, kvmw_clk_tokens(bk, now));
+}
+
+/* Bucket of category @cat in @b, KVMW_BUCKET_NPF for npf (deferred). */
+static struct kvmw_bucket *kvmw_bucket_of_cat(struct kvmw_budget_state *b,
+					      u32 cat)
+{
+	if (cat == KVMW_CAT_NPF)
+		return KVMW_BUCKET_NPF;
+	if (cat >= KVMW_NR_CATEGORIES || b->bucket_of[cat] < 0)
+		return NULL;
+	return &b->b[b->bucket_of[cat]];
 }
 
 /**
  * kvmw_budget_charge() - charge an exit to its VM's budget
- * @v: the vCPU (its VM has a budget)
+ * @v: the vCPU
+ * @b: its VM's budget (the caller's RCU-sched read side)
  * @code: the exit's decoded reason
+ * @now: the exit probe's kvmw_now()
  *
  * Called by the exit probe. Nested page faults are charged by the fault
  * probe, which knows whether they were MMIO; one whose fault probe did not
  * run is charged as npf with the next exit.
  */
-void kvmw_budget_charge(struct kvmw_vcpu *v, u32 code)
+void kvmw_budget_charge(struct kvmw_vcpu *v, struct kvmw_budget_state *b,
+			u32 code, u64 now)
 {
-	u32 cat = kvmw_reason_category(v->vm->vendor, code);
+	struct kvmw_bucket *bk;
+	int npf;
 
+	now = kvmw_budget_clock(now);
 	if (unlikely(v->budget.defer)) {
 		v->budget.defer = 0;
-		kvmw_budget_take(v, KVMW_CAT_NPF);
+		npf = b->bucket_of[KVMW_CAT_NPF];
+		if (npf >= 0)
+			kvmw_take(v, b, &b->b[npf], now);
 	}
-	if (cat == KVMW_CAT_NPF) {
+	if (likely(code < KVMW_BUDGET_DIRECT_CODES))
+		bk = b->bucket_of_code[code];
+	else
+		bk = kvmw_bucket_of_cat(b, kvmw_reason_category(v->vm->vendor,
+								code));
+	if (bk == KVMW_BUCKET_NPF)
 		v->budget.defer = 1;
-		return;
-	}
-	kvmw_budget_take(v, cat);
+	else if (bk)
+		kvmw_take(v, b, bk, now);
 }
 
 /* The fault probe saw the nested page fault of the pending exit. */
 void kvmw_budget_fault(struct kvmw_vcpu *v, bool mmio)
 {
+	struct kvmw_budget_state *b;
+	int k;
+
 	if (!v->budget.defer)
 		return;
 	v->budget.defer = 0;
-	kvmw_budget_take(v, mmio ? KVMW_CAT_MMIO : KVMW_CAT_NPF);
+	b = rcu_dereference_sched(v->vm->budget.cur);
+	if (!b)
+		return;
+	k = b->bucket_of[mmio ? KVMW_CAT_MMIO : KVMW_CAT_NPF];
+	if (k >= 0)
+		kvmw_take(v, b, &b->b[k], kvmw_budget_now());
 }
 
 /* A KVMW_EVENT_BUDGET_* event of @vm (and @v's thread, if given). */
@@ -406,7 +448,7 @@ int kvmw_budget_check(const struct kvmw_budget *req, u64 *scopes)
 static void kvmw_bucket_carry(struct kvmw_bucket *bk,
 			      const struct kvmw_bucket *old, u64 now)
 {
-	u64 t_old = kvmw_tokens(old, now);
+	u64 t_old = kvmw_clk_tokens(old, now);
 	s64 owed = atomic64_read(&old->tat) - t_old;
 	u64 ns;
 
@@ -414,7 +456,7 @@ static void kvmw_bucket_carry(struct kvmw_bucket *bk,
 		return;
 	/* Owed in time, then in the new bucket's tokens. */
 	ns = kvmw_tokens_ns(old, owed);
-	atomic64_set(&bk->tat, kvmw_tokens(bk, now) + kvmw_tokens(bk, ns));
+	atomic64_set(&bk->tat, kvmw_clk_tokens(bk, now) + kvmw_tokens(bk, ns));
 }
 
 /**
@@ -431,7 +473,7 @@ int kvmw_budget_set(struct kvmw_vm *vm, const struct kvmw_budget *req,
 {
 	u64 scopes[KVMW_BUDGET_MAX_BUCKETS] = {};
 	struct kvmw_budget_state *b = NULL, *old;
-	u64 now = ktime_get_mono_fast_ns();
+	u64 now = kvmw_budget_now();
 	u16 type = 0;
 	u32 i, j;
 	int ret;
@@ -463,6 +505,8 @@ int kvmw_budget_set(struct kvmw_vm *vm, const struct kvmw_budget *req,
 			bk->categories = q->categories;
 			bk->scope = scopes[i];
 			bk->mult = q->rate * div64_u64(U64_MAX, NSEC_PER_SEC);
+			bk->mult_clk = q->rate *
+				       div64_u64(U64_MAX, kvmw_budget_hz);
 			bk->ns_q32 = div64_u64((u64)NSEC_PER_SEC << 32, q->rate);
 			bk->max_debt = kvmw_tokens(bk, b->max_park_ns);
 			atomic64_set(&bk->tat, 0);
@@ -482,6 +526,11 @@ int kvmw_budget_set(struct kvmw_vm *vm, const struct kvmw_budget *req,
 						   atomic64_read(&old->b[j].credit)));
 			}
 		}
+		for (j = 0; j < KVMW_BUDGET_DIRECT_CODES; j++)
+			b->bucket_of_code[j] =
+				kvmw_bucket_of_cat(b,
+						   kvmw_reason_category(vm->vendor,
+									j));
 		type = KVMW_EVENT_BUDGET_SET;
 	} else if (old) {
 		type = KVMW_EVENT_BUDGET_CLEAR;
@@ -548,7 +597,7 @@ void kvmw_budget_read(struct kvmw_vm *vm, u64 *mode, u64 *tripped,
 		      u64 *tokens, u64 *debt)
 {
 	const struct kvmw_budget_state *b;
-	u64 now = ktime_get_mono_fast_ns();
+	u64 now = kvmw_budget_now();
 	u32 i;
 
 	b = rcu_dereference_protected(vm->budget.cur,
@@ -565,7 +614,7 @@ void kvmw_budget_read(struct kvmw_vm *vm, u64 *mode, u64 *tripped,
 			continue;
 		bk = &b->b[i];
 		/* How far the bucket's clock is ahead of the token clock. */
-		ahead = atomic64_read(&bk->tat) - kvmw_tokens(bk, now);
+		ahead = atomic64_read(&bk->tat) - kvmw_clk_tokens(bk, now);
 		if (ahead <= 0)
 			tokens[i] = bk->burst;
 		else if (ahead <= bk->burst)

@@ -17,20 +17,31 @@ struct kvmw_vm;
 struct kvmw_vcpu;
 
 /*
+ * struct kvmw_budget_state::bucket_of_code covers the exit codes below
+ * this (every VMX basic reason, SVM codes up to the CR write traps), for
+ * the VM's vendor: the bucket of the code's category, resolved when the
+ * budget is set, so that the exit probe's charge is one load. Higher
+ * codes (SVM NPF, AVIC, VMGEXIT) are resolved per exit.
+ */
+#define KVMW_BUDGET_DIRECT_CODES	0xa0
+
+/*
  * One token bucket, as a GCRA: @tat is the "theoretical arrival time" in
  * token units, the token clock value at which the bucket is full again.
- * The token clock is CLOCK_MONOTONIC scaled by the rate, computed from the
- * absolute time (tau = ns * rate / 10^9), so no remainder is ever lost.
- * An exit at token time t moves @tat to max(@tat, t) + 1; the bucket is
- * empty when @tat - t exceeds @burst. One atomic word: the VM's vCPUs
- * share it without a lock.
+ * The token clock is the budgets' clock (kvmw_budget_now(): the TSC where
+ * the probes read it, else CLOCK_MONOTONIC) scaled by the rate, computed
+ * from the absolute time (tau = t * rate / clock rate), so no remainder
+ * is ever lost. An exit at token time t moves @tat to max(@tat, t) + 1;
+ * the bucket is empty when @tat - t exceeds @burst. One atomic word: the
+ * VM's vCPUs share it without a lock.
  */
 struct kvmw_bucket {
 	atomic64_t tat;
+	u64 mult_clk;		/* rate * 2^64 / the clock's rate */
+	u64 burst;
 	atomic64_t credit;
 	u64 mult;		/* rate * 2^64 / NSEC_PER_SEC */
 	u64 ns_q32;		/* NSEC_PER_SEC * 2^32 / rate: ns per token */
-	u64 burst;
 	u64 max_debt;		/* tokens one max_park_ns refills */
 	u64 rate;
 	u64 categories;		/* as set (0 = default scope) */
@@ -42,7 +53,21 @@ struct kvmw_bucket {
  * KVMW_IOC_BUDGET_SET builds a new one and frees the old after an RCU
  * grace period (the probes read it under rcu_read_lock_sched()).
  */
+/*
+ * struct kvmw_budget_state::bucket_of_code of npf, whose charge waits for
+ * the fault probe: a bucket that is always empty (its @tat is S64_MAX,
+ * never written), so that the exit probe's inline take fails and leaves
+ * the exit to kvmw_budget_charge() without a compare of its own.
+ */
+extern struct kvmw_bucket kvmw_bucket_npf;
+#define KVMW_BUCKET_NPF		(&kvmw_bucket_npf)
+
+/*
+ * @bucket_of_code: per exit code below KVMW_BUDGET_DIRECT_CODES, the
+ * bucket it is charged to, NULL for none, KVMW_BUCKET_NPF for npf
+ */
 struct kvmw_budget_state {
+	struct kvmw_bucket *bucket_of_code[KVMW_BUDGET_DIRECT_CODES];
 	struct rcu_head rcu;
 	u32 mode;
 	u32 flags;
@@ -90,7 +115,8 @@ struct kvmw_vm_budget {
 	u64 last_park;			/* and of the last one */
 };
 
-void kvmw_budget_charge(struct kvmw_vcpu *v, u32 code);
+void kvmw_budget_charge(struct kvmw_vcpu *v, struct kvmw_budget_state *b,
+			u32 code, u64 now);
 void kvmw_budget_fault(struct kvmw_vcpu *v, bool mmio);
 int kvmw_budget_check(const struct kvmw_budget *req, u64 *scopes);
 int kvmw_budget_set(struct kvmw_vm *vm, const struct kvmw_budget *req,

@@ -13,6 +13,10 @@
  * without the invariant-TSC CPUID bit, as in "make bench"); if the kernel
  * later marks the TSC unstable, the module keeps the TSC and says so in
  * the log: a cross-CPU difference that comes out negative is counted as 0.
+ *
+ * The exit budgets' token clock is the same TSC, so that the exit probe's
+ * reading serves them too, or CLOCK_MONOTONIC with local_clock(): a bucket
+ * shared by vCPUs on several CPUs needs one clock for all of them.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -31,6 +35,8 @@ MODULE_PARM_DESC(clock,
 DEFINE_STATIC_KEY_FALSE(kvmw_clock_tsc);
 /* ns per TSC cycle as a 32.32 fixed-point number. */
 u64 kvmw_tsc_mult __read_mostly;
+DEFINE_STATIC_KEY_FALSE(kvmw_budget_tsc);
+u64 kvmw_budget_hz __read_mostly = NSEC_PER_SEC;
 
 static bool kvmw_tsc_usable(void)
 {
@@ -61,6 +67,11 @@ int kvmw_clock_init(void)
 		goto local;
 	kvmw_tsc_mult = div_u64((u64)USEC_PER_SEC << 32, tsc_khz);
 	static_branch_enable(&kvmw_clock_tsc);
+	/* A token per cycle at most: the buckets' factor stays below 2^64. */
+	if ((u64)tsc_khz * 1000 >= KVMW_BUDGET_MAX_RATE) {
+		kvmw_budget_hz = (u64)tsc_khz * 1000;
+		static_branch_enable(&kvmw_budget_tsc);
+	}
 	pr_info("clock: TSC at %u kHz%s\n", tsc_khz,
 		kvmw_tsc_usable() ? "" : " (forced: the kernel does not trust it)");
 	return 0;

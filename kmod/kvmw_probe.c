@@ -112,8 +112,11 @@ static noinline struct kvmw_vcpu *kvmw_vcpu_get_slow(struct kvm_vcpu *vcpu)
 		u64 now = kvmw_now();
 
 		v = kvmw_vcpu_discover(vcpu, now, &new_vm);
-		if (!v)
+		if (!v) {
+			/* An exit after this entry must not find another record. */
+			this_cpu_write(kvmw_last, NULL);
 			return NULL;
+		}
 		/* The thread runs inside KVM_RUN from now on, as far as seen. */
 		kvmw_sched_start(v, now);
 		if (new_vm)
@@ -126,11 +129,11 @@ static noinline struct kvmw_vcpu *kvmw_vcpu_get_slow(struct kvm_vcpu *vcpu)
 }
 
 /*
- * The record of a running vCPU. The exit probe also checks the thread: a
- * record must never keep the id of a thread that no longer runs it, or
- * that thread's return to userspace could be charged to it. Every return
- * to userspace follows an exit on the same thread, so checking there is
- * enough: the entry and fault probes skip the compare.
+ * The record of a running vCPU. The entry and exit probes also check the
+ * thread: a record must never keep the id of a thread that no longer runs
+ * it, or that thread's return to userspace could be charged to it. Every
+ * return to userspace follows an exit on the same thread, and every exit
+ * an entry, so the fault probe skips the compare.
  */
 static __always_inline struct kvmw_vcpu *
 kvmw_vcpu_get(struct kvm_vcpu *vcpu, bool check_thread)
@@ -144,23 +147,49 @@ kvmw_vcpu_get(struct kvm_vcpu *vcpu, bool check_thread)
 }
 
 /*
- * The exit: count it by reason, close the guest-time interval opened by
- * the previous entry and leave the exit pending until the next entry.
+ * kvm_exit with interrupts off: KVM traced it in the same interrupts-off
+ * section of its run loop (vcpu_enter_guest()) as the kvm_entry of the
+ * same guest entry, on the same CPU. So the entry probe has just left in
+ * kvmw_last this vCPU's record, checked against all three keys and the
+ * thread, or NULL (untracked), and nothing else can have run on this CPU
+ * since: the reaper only clears entries, and only an entry changes them.
+ * That is the case of VMX on every supported kernel (both tracepoints in
+ * vmx_vcpu_run()) and of SVM from 6.12 (both in svm_vcpu_run()); 6.1
+ * traces SVM's kvm_exit from svm_handle_exit(), with interrupts on and
+ * the thread preemptible, where the full compare stays. Checking the
+ * interrupt flag at each exit, rather than assuming a kernel's layout,
+ * keeps that true on kernels not looked at.
  */
-static void kvmw_probe_exit(void *data, struct kvm_vcpu *vcpu, u32 isa)
+static __always_inline struct kvmw_vcpu *kvmw_exit_vcpu(struct kvm_vcpu *vcpu)
 {
-	u64 now = kvmw_now();
-	struct kvmw_vcpu *v = kvmw_vcpu_get(vcpu, true);
+	struct kvmw_vcpu *v;
+
+	if (!irqs_disabled())
+		return kvmw_vcpu_get(vcpu, true);
+	v = this_cpu_read(kvmw_last);
+	if (likely(v && v->key == vcpu))
+		return v;
+	return kvmw_vcpu_get_slow(vcpu);
+}
+
+/*
+ * The exit of tracked vCPU @v: count it by reason, close the guest-time
+ * interval opened by the previous entry and leave the exit pending until
+ * the next entry. Every case; kvmw_probe_exit() inlines the common one.
+ */
+static __always_inline void __kvmw_exit_account(struct kvmw_vcpu *v,
+						struct kvm_vcpu *vcpu, u32 isa,
+						u64 now)
+{
+	struct kvmw_budget_state *b;
 	struct kvmw_lat *e;
 	u32 code;
 
-	if (unlikely(!v)) {
-		kvmw_count_untracked();
-		return;
-	}
 	code = kvmw_exit_code(vcpu, isa);
-	if (unlikely(rcu_access_pointer(v->vm->budget.cur)))
-		kvmw_budget_charge(v, code);
+	/* Probes run with preemption off: an RCU-sched read side. */
+	b = rcu_dereference_sched(v->vm->budget.cur);
+	if (unlikely(b))
+		kvmw_budget_charge(v, b, code, now);
 	if (likely(code < KVMW_SLOT_DIRECT)) {
 		v->counts[code]++;
 		e = kvmw_lat_of(v, &v->lat_of[code], code);
@@ -175,6 +204,93 @@ static void kvmw_probe_exit(void *data, struct kvm_vcpu *vcpu, u32 isa)
 	v->guest_t += now - v->entry_ts;
 	if (unlikely(!e))
 		v->untimed_exits++;
+	v->pending = e;
+	v->exit_ts = now;
+}
+
+static noinline void kvmw_exit_account(struct kvmw_vcpu *v,
+				       struct kvm_vcpu *vcpu, u32 isa, u64 now)
+{
+	__kvmw_exit_account(v, vcpu, isa, now);
+}
+
+/* An exit whose record the fast path did not find. */
+static noinline void kvmw_exit_slow(struct kvm_vcpu *vcpu, u32 isa, u64 now)
+{
+	struct kvmw_vcpu *v = kvmw_exit_vcpu(vcpu);
+
+	if (unlikely(!v)) {
+		kvmw_count_untracked();
+		return;
+	}
+	__kvmw_exit_account(v, vcpu, isa, now);
+}
+
+/* An exit with the local_clock() clock: one function, as the slow path. */
+static noinline void kvmw_exit_local(struct kvm_vcpu *vcpu, u32 isa)
+{
+	u64 now = kvmw_now();
+	struct kvmw_vcpu *v = kvmw_exit_vcpu(vcpu);
+
+	if (unlikely(!v)) {
+		kvmw_count_untracked();
+		return;
+	}
+	__kvmw_exit_account(v, vcpu, isa, now);
+}
+
+/*
+ * kvm_exit. The common case inline, without a call that returns here, so
+ * that it needs no callee-saved register: the TSC clock, the record found
+ * as kvmw_exit_vcpu() finds it in kvmw_last, a validated SVM exit code or a VMX
+ * basic reason below KVMW_SLOT_DIRECT whose latency entry exists, and
+ * either no budget or a budget check that kvmw_budget_take_fast() settles.
+ * Every other case goes, before anything is written, to
+ * kvmw_exit_account(), which does it all (and decodes again: the VMCB or
+ * VMCS is still the exit's).
+ */
+static notrace void kvmw_probe_exit(void *data, struct kvm_vcpu *vcpu, u32 isa)
+{
+	struct kvmw_budget_state *b;
+	struct kvmw_bucket *bk;
+	struct kvmw_vcpu *v;
+	struct kvmw_lat *e;
+	u64 now;
+	u32 code;
+
+	BUILD_BUG_ON(KVMW_SLOT_DIRECT != KVMW_BUDGET_DIRECT_CODES);
+	if (!static_branch_likely(&kvmw_clock_tsc))
+		return kvmw_exit_local(vcpu, isa);
+	now = rdtsc();
+	v = this_cpu_read(kvmw_last);
+	if (unlikely(!v || v->key != vcpu))
+		return kvmw_exit_slow(vcpu, isa, now);
+	/* As kvmw_exit_vcpu(). */
+	if (!irqs_disabled() &&
+	    unlikely(!kvmw_vcpu_matches(v, vcpu) || v->run_tid != current->pid))
+		return kvmw_exit_slow(vcpu, isa, now);
+	if (likely(isa == KVMW_VENDOR_SVM) &&
+	    likely(READ_ONCE(kvmw_svm_state) > 0))
+		code = kvmw_svm_vmcb(vcpu)->control.exit_code;
+	else
+		return kvmw_exit_account(v, vcpu, isa, now);
+	if (unlikely(code >= KVMW_SLOT_DIRECT))
+		return kvmw_exit_account(v, vcpu, isa, now);
+	e = v->lat_of[code];
+	if (unlikely(!e))
+		return kvmw_exit_account(v, vcpu, isa, now);
+	b = rcu_dereference_sched(v->vm->budget.cur);
+	if (unlikely(b)) {
+		/* As kvmw_budget_charge(); an npf's bucket is always empty. */
+		if (!static_branch_likely(&kvmw_budget_tsc) ||
+		    unlikely(v->budget.defer))
+			return kvmw_exit_account(v, vcpu, isa, now);
+		bk = b->bucket_of_code[code];
+		if (bk && unlikely(!kvmw_budget_take_fast(&v->budget, bk, now)))
+			return kvmw_exit_account(v, vcpu, isa, now);
+	}
+	v->counts[code]++;
+	v->guest_t += now - v->entry_ts;
 	v->pending = e;
 	v->exit_ts = now;
 }
@@ -226,11 +342,12 @@ static void kvmw_fault_node(struct kvmw_vcpu *v, int nid)
 
 /*
  * The rare parts of an entry: VMM time, fault time and node, memory
- * samples. Returns the clock at which guest time starts: a memory sample
- * is neither guest time nor part of the pending exit's latency.
+ * samples; then the start of guest time, which a memory sample is not
+ * part of (nor of the pending exit's latency).
  */
-static noinline u64 kvmw_entry_work(struct kvmw_vcpu *v, struct kvm_vcpu *vcpu,
-				    struct kvmw_lat *e, u64 now)
+static noinline void kvmw_entry_work(struct kvmw_vcpu *v,
+				     struct kvm_vcpu *vcpu,
+				     struct kvmw_lat *e, u64 now)
 {
 	unsigned long work = v->entry_work;
 	struct kvmw_faults *f = &v->faults;
@@ -258,9 +375,9 @@ static noinline u64 kvmw_entry_work(struct kvmw_vcpu *v, struct kvm_vcpu *vcpu,
 	v->entry_work = 0;
 	if (work & KVMW_WORK_MEM) {
 		kvmw_mem_sample(v->vm, vcpu);
-		return kvmw_now();
+		now = kvmw_now();
 	}
-	return now;
+	v->entry_ts = now;
 }
 
 static __always_inline void kvmw_lat_account(struct kvmw_vcpu *v,
@@ -278,23 +395,61 @@ static __always_inline void kvmw_lat_account(struct kvmw_vcpu *v,
 	e->hist[b]++;
 }
 
-/* The entry: time the pending exit and open a guest-time interval. */
-static void kvmw_probe_entry(void *data, struct kvm_vcpu *vcpu,
-			     bool force_immediate_exit)
+/*
+ * The entry of tracked vCPU @v: time the pending exit and open a
+ * guest-time interval. The rare work is a tail call.
+ */
+static __always_inline void kvmw_entry_account(struct kvmw_vcpu *v,
+					       struct kvm_vcpu *vcpu, u64 now)
 {
-	u64 now = kvmw_now();
-	struct kvmw_vcpu *v = kvmw_vcpu_get(vcpu, false);
 	struct kvmw_lat *e;
 
-	if (unlikely(!v))
-		return;
 	v->entries++;
 	e = v->pending;
 	if (likely(e))
 		kvmw_lat_account(v, e, now);
 	if (unlikely(v->entry_work))
-		now = kvmw_entry_work(v, vcpu, e, now);
+		return kvmw_entry_work(v, vcpu, e, now);
 	v->entry_ts = now;
+}
+
+/* An entry whose record the fast path did not find. */
+static noinline void kvmw_entry_slow(struct kvm_vcpu *vcpu, u64 now)
+{
+	struct kvmw_vcpu *v = kvmw_vcpu_get_slow(vcpu);
+
+	if (likely(v))
+		kvmw_entry_account(v, vcpu, now);
+}
+
+/* An entry with the local_clock() clock. */
+static noinline void kvmw_entry_local(struct kvm_vcpu *vcpu)
+{
+	u64 now = kvmw_now();
+	struct kvmw_vcpu *v = kvmw_vcpu_get(vcpu, true);
+
+	if (likely(v))
+		kvmw_entry_account(v, vcpu, now);
+}
+
+/*
+ * kvm_entry. As for the exit, the common case (TSC clock, record found)
+ * makes no call that returns here.
+ */
+static notrace void kvmw_probe_entry(void *data, struct kvm_vcpu *vcpu,
+				     bool force_immediate_exit)
+{
+	struct kvmw_vcpu *v;
+	u64 now;
+
+	if (!static_branch_likely(&kvmw_clock_tsc))
+		return kvmw_entry_local(vcpu);
+	now = rdtsc();
+	v = this_cpu_read(kvmw_last);
+	if (unlikely(!v || !kvmw_vcpu_matches(v, vcpu) ||
+		     v->run_tid != current->pid))
+		return kvmw_entry_slow(vcpu, now);
+	kvmw_entry_account(v, vcpu, now);
 }
 
 /* Was the exit being handled an EPT violation / NPF (not a guest #PF)? */
@@ -415,21 +570,26 @@ int kvmw_probes_register(void)
 	kvmw_find_user_exit_tp();
 	if (!kvmw_tp_user_exit)
 		pr_warn("kvm_userspace_exit not found: VMM time counts as overhead\n");
-	ret = register_trace_kvm_exit(kvmw_probe_exit, NULL);
-	if (ret)
-		goto err_user;
 	ret = register_trace_kvm_entry(kvmw_probe_entry, NULL);
 	if (ret)
-		goto err_exit;
-	ret = register_trace_kvm_page_fault(kvmw_probe_fault, NULL);
+		goto err_user;
+	/*
+	 * Every interrupts-off section that starts from here on runs the
+	 * entry probe: so does any whose kvm_exit the exit probe sees.
+	 */
+	synchronize_rcu();
+	ret = register_trace_kvm_exit(kvmw_probe_exit, NULL);
 	if (ret)
 		goto err_entry;
+	ret = register_trace_kvm_page_fault(kvmw_probe_fault, NULL);
+	if (ret)
+		goto err_exit;
 	return 0;
 
-err_entry:
-	unregister_trace_kvm_entry(kvmw_probe_entry, NULL);
 err_exit:
 	unregister_trace_kvm_exit(kvmw_probe_exit, NULL);
+err_entry:
+	unregister_trace_kvm_entry(kvmw_probe_entry, NULL);
 err_user:
 	if (kvmw_tp_user_exit)
 		tracepoint_probe_unregister(kvmw_tp_user_exit,
