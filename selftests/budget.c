@@ -463,18 +463,21 @@ TEST_F(budget, access)
 	EXPECT_EQ(0, budget_set(self->dev, &b));
 }
 
-TEST_F(budget, throttle_rate)
+/*
+ * Throttle the storm to B and then B/2 CPUID exits per second for
+ * @window_s[i] seconds each (@nr windows), checking the rate against KVM's
+ * counts, then clear the budget. The storm runs (spin_start()).
+ */
+static void throttle_windows(struct __test_metadata *_metadata,
+			     FIXTURE_DATA(budget) *self,
+			     const unsigned int *window_s, unsigned int nr)
 {
-	static const unsigned int window_s[] = { 10, 5 };
 	struct kvmw_budget b, got;
 	double free_rate, rate;
 	uint64_t target, last = 0, na, nb, nc, nd;
 	struct bstat b0, b1;
 	unsigned int i;
 
-	if (self->why[0])
-		SKIP(return, "%s", self->why);
-	spin_start(_metadata, self);
 	/* Past the start (page faults, first exits), at full speed. */
 	util_sleep_ns(NSEC);
 	free_rate = spin_rate(self->vcpu, 2 * NSEC);
@@ -486,7 +489,7 @@ TEST_F(budget, throttle_rate)
 	target = free_rate / 4 > 2000 ? 2000 : free_rate / 4;
 	ASSERT_LE(50, target) TH_LOG("guest too slow: %.0f/s", free_rate);
 
-	for (i = 0; i < 2; i++, target /= 2) {
+	for (i = 0; i < nr; i++, target /= 2) {
 		budget_one(&b, self->vm_id, KVMW_BUDGET_THROTTLE,
 			   1ULL << KVMW_CAT_CPUID, target, target / 20);
 		ASSERT_EQ(0, budget_set(self->dev, &b));
@@ -537,6 +540,65 @@ TEST_F(budget, throttle_rate)
 	rate = spin_rate(self->vcpu, 2 * NSEC);
 	TH_LOG("cleared: %.0f CPUID exits/s", rate);
 	EXPECT_GT(rate, last * 2);
+}
+
+TEST_F(budget, throttle_rate)
+{
+	static const unsigned int window_s[] = { 10, 5 };
+
+	if (self->why[0])
+		SKIP(return, "%s", self->why);
+	spin_start(_metadata, self);
+	throttle_windows(_metadata, self, window_s, ARRAY_SIZE(window_s));
+}
+
+/* Reload the module with parameters @params (the fixture's file too). */
+static int reload(FIXTURE_DATA(budget) *self, const char *params)
+{
+	int ret;
+
+	if (self->dev >= 0)
+		close(self->dev);
+	self->dev = -1;
+	ret = module_unload(KVMW_MODULE_NAME, 10000);
+	if (ret)
+		return ret;
+	ret = module_load(kvmw_module_path(), params);
+	if (ret)
+		return ret;
+	self->dev = kvmw_open();
+	return self->dev < 0 ? self->dev : 0;
+}
+
+/*
+ * The same with the module's TSC clock (clock=tsc), the one production
+ * hosts with an invariant TSC use: the probes' TSC reading is then also
+ * the budget's token clock. (TCG has no invariant TSC, so every other
+ * test runs the local_clock() path.)
+ */
+TEST_F(budget, throttle_rate_tsc)
+{
+	static const unsigned int window_s[] = { 5 };
+	char clock[16] = "";
+	int fd;
+
+	if (self->why[0])
+		SKIP(return, "%s", self->why);
+	ASSERT_EQ(0, reload(self, "clock=tsc"));
+	fd = open("/sys/module/" KVMW_MODULE_NAME "/parameters/clock",
+		  O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	ASSERT_LT(0, read(fd, clock, sizeof(clock) - 1));
+	close(fd);
+	EXPECT_EQ(0, strncmp(clock, "tsc", 3)) TH_LOG("clock=%s", clock);
+	spin_start(_metadata, self);
+	throttle_windows(_metadata, self, window_s, ARRAY_SIZE(window_s));
+	/* The VM first: the next tests get the module as it was loaded. */
+	vcpu_spin_stop(self->vcpu);
+	vcpu_join(self->vcpu);
+	vm_destroy(self->vm);
+	self->vm = NULL;
+	ASSERT_EQ(0, reload(self, ""));
 }
 
 TEST_F(budget, halt_not_charged)
