@@ -72,20 +72,6 @@
 #define KILLS		5
 #define NSEC		1000000000ULL
 
-static int budget_set(int fd, struct kvmw_budget *b)
-{
-	b->size = sizeof(*b);
-	return ioctl(fd, KVMW_IOC_BUDGET_SET, b) ? -errno : 0;
-}
-
-static int budget_get(int fd, uint64_t vm_id, struct kvmw_budget *b)
-{
-	memset(b, 0, sizeof(*b));
-	b->size = sizeof(*b);
-	b->vm_id = vm_id;
-	return ioctl(fd, KVMW_IOC_BUDGET_GET, b) ? -errno : 0;
-}
-
 /* A one-bucket budget. */
 static void budget_one(struct kvmw_budget *b, uint64_t vm_id, uint32_t mode,
 		       uint64_t cats, uint64_t rate, uint64_t burst)
@@ -195,35 +181,16 @@ static int spin_start(struct __test_metadata *_metadata,
 	return 0;
 }
 
-/*
- * CPUID exits of @vcpu so far, by KVM's own statistics: every exit but
- * the batch reports (port I/O), external interrupts and nested page
- * faults (automatic NUMA balancing in the two-node test VM makes KVM zap
- * the guest's mappings now and then; see budget_share.c).
- */
-static int cpuid_exits(struct kvm_vcpu *vcpu, uint64_t *n)
-{
-	uint64_t exits, io, irq, pf;
-
-	if (kvm_vcpu_stat(vcpu, "exits", &exits) ||
-	    kvm_vcpu_stat(vcpu, "io_exits", &io) ||
-	    kvm_vcpu_stat(vcpu, "irq_exits", &irq) ||
-	    kvm_vcpu_stat(vcpu, "pf_taken", &pf))
-		return -1;
-	*n = exits - io - irq - pf;
-	return 0;
-}
-
 /* CPUID exits per second of the storm over @ns (-1 on error). */
 static double spin_rate(struct kvm_vcpu *vcpu, uint64_t ns)
 {
 	uint64_t n0, n1, t0, t1;
 
-	if (cpuid_exits(vcpu, &n0))
+	if (util_cpuid_exits(vcpu, &n0))
 		return -1;
 	t0 = util_now_ns();
 	util_sleep_ns(ns);
-	if (cpuid_exits(vcpu, &n1))
+	if (util_cpuid_exits(vcpu, &n1))
 		return -1;
 	t1 = util_now_ns();
 	return (double)(n1 - n0) * NSEC / (t1 - t0);
@@ -325,7 +292,7 @@ TEST_F(budget, invalid)
 		SKIP(return, "%s", self->why);
 	spin_start(_metadata, self);
 	budget_one(&good, self->vm_id, KVMW_BUDGET_AUDIT, 0, 1000000, 1000);
-	ASSERT_EQ(0, budget_set(self->dev, &good));
+	ASSERT_EQ(0, util_budget_set(self->dev, &good));
 
 	for (i = 0; ; i++) {
 		int want = -EINVAL;
@@ -375,8 +342,8 @@ TEST_F(budget, invalid)
 		case 25: b.rule = 1; break;	/* out only */
 		default: goto done;
 		}
-		EXPECT_EQ(want, budget_set(self->dev, &b)) TH_LOG("case %u", i);
-		ASSERT_EQ(0, budget_get(self->dev, self->vm_id, &got));
+		EXPECT_EQ(want, util_budget_set(self->dev, &b)) TH_LOG("case %u", i);
+		ASSERT_EQ(0, util_budget_get(self->dev, self->vm_id, &got));
 		EXPECT_EQ(KVMW_BUDGET_AUDIT, got.mode) TH_LOG("case %u", i);
 		EXPECT_EQ(1, got.nr_buckets) TH_LOG("case %u", i);
 		EXPECT_EQ(1000000, got.buckets[0].rate) TH_LOG("case %u", i);
@@ -405,10 +372,10 @@ done:
 	b.mode = 1;
 	EXPECT_EQ(-1, ioctl(self->dev, KVMW_IOC_BUDGET_GET, &b));
 	EXPECT_EQ(EINVAL, errno);
-	EXPECT_EQ(-ENOENT, budget_get(self->dev, ~0ULL, &got));
+	EXPECT_EQ(-ENOENT, util_budget_get(self->dev, ~0ULL, &got));
 
 	/* The defaults are filled in and read back. */
-	ASSERT_EQ(0, budget_get(self->dev, self->vm_id, &got));
+	ASSERT_EQ(0, util_budget_get(self->dev, self->vm_id, &got));
 	EXPECT_EQ(KVMW_BUDGET_DEF_PARK_NS, got.max_park_ns);
 	EXPECT_EQ(KVMW_BUDGET_DEF_WINDOW_NS, got.guard_window_ns);
 	EXPECT_EQ(KVMW_BUDGET_DEF_GUARD_PCT, got.guard_pct);
@@ -417,9 +384,9 @@ done:
 	/* Removed, and removing again is fine. */
 	budget_one(&b, self->vm_id, KVMW_BUDGET_OFF, 0, 0, 0);
 	b.nr_buckets = 0;
-	EXPECT_EQ(0, budget_set(self->dev, &b));
-	EXPECT_EQ(0, budget_set(self->dev, &b));
-	ASSERT_EQ(0, budget_get(self->dev, self->vm_id, &got));
+	EXPECT_EQ(0, util_budget_set(self->dev, &b));
+	EXPECT_EQ(0, util_budget_set(self->dev, &b));
+	ASSERT_EQ(0, util_budget_get(self->dev, self->vm_id, &got));
 	EXPECT_EQ(KVMW_BUDGET_OFF, got.mode);
 	EXPECT_EQ(0, got.nr_buckets);
 }
@@ -437,8 +404,8 @@ TEST_F(budget, access)
 
 	ro = open(KVMW_DEVICE_PATH, O_RDONLY | O_CLOEXEC);
 	ASSERT_LE(0, ro);
-	EXPECT_EQ(-EBADF, budget_set(ro, &b));
-	EXPECT_EQ(0, budget_get(ro, self->vm_id, &got));
+	EXPECT_EQ(-EBADF, util_budget_set(ro, &b));
+	EXPECT_EQ(0, util_budget_get(ro, self->vm_id, &got));
 	EXPECT_EQ(KVMW_BUDGET_OFF, got.mode);
 	close(ro);
 
@@ -448,9 +415,9 @@ TEST_F(budget, access)
 	if (!pid) {
 		if (setresuid(65534, 65534, 65534))
 			_exit(10);
-		if (budget_set(self->dev, &b) != -EPERM)
+		if (util_budget_set(self->dev, &b) != -EPERM)
 			_exit(11);
-		if (budget_get(self->dev, self->vm_id, &got) ||
+		if (util_budget_get(self->dev, self->vm_id, &got) ||
 		    got.mode != KVMW_BUDGET_OFF)
 			_exit(12);
 		_exit(0);
@@ -458,9 +425,9 @@ TEST_F(budget, access)
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	EXPECT_TRUE(WIFEXITED(status));
 	EXPECT_EQ(0, WEXITSTATUS(status));
-	ASSERT_EQ(0, budget_get(self->dev, self->vm_id, &got));
+	ASSERT_EQ(0, util_budget_get(self->dev, self->vm_id, &got));
 	EXPECT_EQ(KVMW_BUDGET_OFF, got.mode);
-	EXPECT_EQ(0, budget_set(self->dev, &b));
+	EXPECT_EQ(0, util_budget_set(self->dev, &b));
 }
 
 /*
@@ -492,17 +459,17 @@ static void throttle_windows(struct __test_metadata *_metadata,
 	for (i = 0; i < nr; i++, target /= 2) {
 		budget_one(&b, self->vm_id, KVMW_BUDGET_THROTTLE,
 			   1ULL << KVMW_CAT_CPUID, target, target / 20);
-		ASSERT_EQ(0, budget_set(self->dev, &b));
+		ASSERT_EQ(0, util_budget_set(self->dev, &b));
 		/* The burst is spent at once; let it go by. */
 		util_sleep_ns(NSEC / 2);
 		/* KVM's counts bracket each read of kvmwarden's. */
-		ASSERT_EQ(0, cpuid_exits(self->vcpu, &na));
+		ASSERT_EQ(0, util_cpuid_exits(self->vcpu, &na));
 		ASSERT_EQ(0, bstat_read(self->vcpu, &b0));
-		ASSERT_EQ(0, cpuid_exits(self->vcpu, &nb));
+		ASSERT_EQ(0, util_cpuid_exits(self->vcpu, &nb));
 		rate = spin_rate(self->vcpu, window_s[i] * NSEC);
-		ASSERT_EQ(0, cpuid_exits(self->vcpu, &nc));
+		ASSERT_EQ(0, util_cpuid_exits(self->vcpu, &nc));
 		ASSERT_EQ(0, bstat_read(self->vcpu, &b1));
-		ASSERT_EQ(0, cpuid_exits(self->vcpu, &nd));
+		ASSERT_EQ(0, util_cpuid_exits(self->vcpu, &nd));
 		TH_LOG("budget %llu/s: %.1f CPUID exits/s over %u s; %llu charged, %llu overruns, %llu parks, parked %.2f s",
 		       (unsigned long long)target, rate, window_s[i],
 		       (unsigned long long)(b1.charged - b0.charged),
@@ -527,7 +494,7 @@ static void throttle_windows(struct __test_metadata *_metadata,
 		EXPECT_EQ(KVMW_BUDGET_THROTTLE, b1.mode);
 		EXPECT_LE(rate, target * 1.05);
 		EXPECT_GE(rate, target * 0.95);
-		ASSERT_EQ(0, budget_get(self->dev, self->vm_id, &got));
+		ASSERT_EQ(0, util_budget_get(self->dev, self->vm_id, &got));
 		EXPECT_EQ(KVMW_BUDGET_THROTTLE, got.mode);
 		EXPECT_EQ(target, got.buckets[0].rate);
 		EXPECT_EQ(0, got.tripped);
@@ -536,7 +503,7 @@ static void throttle_windows(struct __test_metadata *_metadata,
 	/* Cleared: back to full speed. */
 	memset(&b, 0, sizeof(b));
 	b.vm_id = self->vm_id;
-	ASSERT_EQ(0, budget_set(self->dev, &b));
+	ASSERT_EQ(0, util_budget_set(self->dev, &b));
 	rate = spin_rate(self->vcpu, 2 * NSEC);
 	TH_LOG("cleared: %.0f CPUID exits/s", rate);
 	EXPECT_GT(rate, last * 2);
@@ -624,7 +591,7 @@ TEST_F(budget, halt_not_charged)
 		/* A burst of 5 for the program's few other exits. */
 		budget_one(&b, self->vm_id, KVMW_BUDGET_THROTTLE, 0, 1, 5);
 		b.max_park_ns = KVMW_BUDGET_MAX_PARK_NS;
-		ASSERT_EQ(0, budget_set(self->dev, &b));
+		ASSERT_EQ(0, util_budget_set(self->dev, &b));
 		ASSERT_EQ(0, vcpu_load_prog(vcpu, GUEST_PROG_HLT, 200));
 		memset(&vcpu->res, 0, sizeof(vcpu->res));
 		t0 = util_now_ns();
@@ -710,7 +677,7 @@ TEST_F(budget, signal_prompt)
 		budget_one(&b, self->vm_id, KVMW_BUDGET_THROTTLE,
 			   1ULL << KVMW_CAT_CPUID, 1, 1);
 		b.max_park_ns = KVMW_BUDGET_MAX_PARK_NS;
-		ASSERT_EQ(0, budget_set(self->dev, &b));
+		ASSERT_EQ(0, util_budget_set(self->dev, &b));
 		for (i = 0; i < 5; i++) {
 			uint64_t n = p.eintr, t0, d;
 
@@ -773,7 +740,7 @@ static pid_t vmm_spawn(int dev, bool throttle, volatile uint64_t *progress)
 		budget_one(&b, id, KVMW_BUDGET_THROTTLE,
 			   1ULL << KVMW_CAT_CPUID, 1, 1);
 		b.max_park_ns = KVMW_BUDGET_MAX_PARK_NS;
-		if (throttle && budget_set(dev, &b))
+		if (throttle && util_budget_set(dev, &b))
 			_exit(13);
 		/* A VMM does not hold the module: rmmod must stay possible. */
 		close(dev);
@@ -1071,7 +1038,7 @@ TEST_F(budget, neighbour)
 	ASSERT_EQ(0, nb_measure(nb.vcpu, win, &w[1]));
 
 	budget_one(&b, storm_id, KVMW_BUDGET_THROTTLE, 0, 50, 5);
-	ASSERT_EQ(0, budget_set(self->dev, &b));
+	ASSERT_EQ(0, util_budget_set(self->dev, &b));
 	util_sleep_ns(NSEC / 2);
 	ASSERT_EQ(0, nb_measure(nb.vcpu, win, &w[2]));
 
@@ -1125,11 +1092,11 @@ TEST_F(budget, events)
 	budget_one(&b, self->vm_id, KVMW_BUDGET_THROTTLE,
 		   1ULL << KVMW_CAT_CPUID, 100, 10);
 	b.guard_pct = 100;	/* parked ~99% of the time: no guard here */
-	ASSERT_EQ(0, budget_set(self->dev, &b));
+	ASSERT_EQ(0, util_budget_set(self->dev, &b));
 	util_sleep_ns(NSEC / 2);
 	memset(&b, 0, sizeof(b));
 	b.vm_id = self->vm_id;
-	ASSERT_EQ(0, budget_set(self->dev, &b));
+	ASSERT_EQ(0, util_budget_set(self->dev, &b));
 	/* The sweep runs every second; the window is 1 s. */
 	util_sleep_ns(3 * NSEC);
 	n = events_of(fd, self->vm_id, ev, 16);
@@ -1174,9 +1141,9 @@ TEST_F(budget, guard)
 	b.guard_pct = 50;
 	b.guard_window_ns = 200000000;
 	b.flags = KVMW_BUDGET_F_GUARD_AUDIT;
-	ASSERT_EQ(0, budget_set(self->dev, &b));
+	ASSERT_EQ(0, util_budget_set(self->dev, &b));
 	util_sleep_ns(NSEC);
-	ASSERT_EQ(0, budget_get(self->dev, self->vm_id, &got));
+	ASSERT_EQ(0, util_budget_get(self->dev, self->vm_id, &got));
 	EXPECT_EQ(1, got.tripped);
 	EXPECT_EQ(KVMW_BUDGET_THROTTLE, got.mode);
 	rate = spin_rate(self->vcpu, NSEC);
@@ -1197,8 +1164,8 @@ TEST_F(budget, guard)
 	/* Audit since: once. */
 	EXPECT_EQ(1, guards);
 	/* A new set clears it. */
-	ASSERT_EQ(0, budget_set(self->dev, &b));
-	ASSERT_EQ(0, budget_get(self->dev, self->vm_id, &got));
+	ASSERT_EQ(0, util_budget_set(self->dev, &b));
+	ASSERT_EQ(0, util_budget_get(self->dev, self->vm_id, &got));
 	EXPECT_EQ(0, got.tripped);
 }
 
@@ -1231,7 +1198,7 @@ TEST_F(budget, audit_predicts)
 
 	budget_one(&b, self->vm_id, KVMW_BUDGET_AUDIT,
 		   1ULL << KVMW_CAT_CPUID, target, target / 20);
-	ASSERT_EQ(0, budget_set(self->dev, &b));
+	ASSERT_EQ(0, util_budget_set(self->dev, &b));
 	util_sleep_ns(NSEC / 2);
 	ASSERT_EQ(0, bstat_read(self->vcpu, &a0));
 	w0 = util_now_ns();
@@ -1247,7 +1214,7 @@ TEST_F(budget, audit_predicts)
 		    (w1 - w0 + a1.would_park_ns - a0.would_park_ns);
 
 	b.mode = KVMW_BUDGET_THROTTLE;
-	ASSERT_EQ(0, budget_set(self->dev, &b));
+	ASSERT_EQ(0, util_budget_set(self->dev, &b));
 	util_sleep_ns(NSEC / 2);
 	ASSERT_EQ(0, bstat_read(self->vcpu, &t0));
 	w0 = util_now_ns();
@@ -1489,7 +1456,7 @@ TEST_F(budget, per_category)
 		b.guard_pct = 100;
 		bucket_set(&b, 0, 1ULL << KVMW_CAT_IO, r_io);
 		bucket_set(&b, 1, 1ULL << KVMW_CAT_MSR, r_msr);
-		ASSERT_EQ(0, budget_set(self->dev, &b));
+		ASSERT_EQ(0, util_budget_set(self->dev, &b));
 		util_sleep_ns(NSEC / 2);
 
 		/*
@@ -1600,7 +1567,7 @@ TEST_F(budget, per_category)
 			vcpu_spin_stop(vc[i]);
 		memset(&b, 0, sizeof(b));
 		b.vm_id = self->vm_id;
-		ASSERT_EQ(0, budget_set(self->dev, &b));
+		ASSERT_EQ(0, util_budget_set(self->dev, &b));
 		for (i = 0; i < N; i++) {
 			struct kvm_vcpu *v = vc[i];
 			const char *nm = name[i];
@@ -1671,7 +1638,7 @@ TEST_F(budget, per_category_shared_park)
 		b.guard_pct = 100;
 		bucket_set(&b, 0, 1ULL << KVMW_CAT_IO, pass ? lo : hi);
 		bucket_set(&b, 1, 1ULL << KVMW_CAT_MSR, pass ? hi : lo);
-		ASSERT_EQ(0, budget_set(self->dev, &b));
+		ASSERT_EQ(0, util_budget_set(self->dev, &b));
 		util_sleep_ns(NSEC / 2);
 		/* As in per_category: the tight bucket empty at both ends. */
 		for (attempt = 0;; attempt++) {
@@ -1722,7 +1689,7 @@ TEST_F(budget, per_category_shared_park)
 	}
 	memset(&b, 0, sizeof(b));
 	b.vm_id = self->vm_id;
-	ASSERT_EQ(0, budget_set(self->dev, &b));
+	ASSERT_EQ(0, util_budget_set(self->dev, &b));
 }
 
 TEST_HARNESS_MAIN

@@ -166,37 +166,15 @@ static uint64_t json_num(const char *doc, const char *key)
 	return strtoull(p, NULL, 10);
 }
 
-static int budget_get(int fd, uint64_t vm_id, struct kvmw_budget *b)
-{
-	memset(b, 0, sizeof(*b));
-	b->size = sizeof(*b);
-	b->vm_id = vm_id;
-	return ioctl(fd, KVMW_IOC_BUDGET_GET, b) ? -errno : 0;
-}
-
-/* CPUID exits of @vcpu so far, by KVM's statistics (see budget.c). */
-static int cpuid_exits(struct kvm_vcpu *vcpu, uint64_t *n)
-{
-	uint64_t exits, io, irq, pf;
-
-	if (kvm_vcpu_stat(vcpu, "exits", &exits) ||
-	    kvm_vcpu_stat(vcpu, "io_exits", &io) ||
-	    kvm_vcpu_stat(vcpu, "irq_exits", &irq) ||
-	    kvm_vcpu_stat(vcpu, "pf_taken", &pf))
-		return -1;
-	*n = exits - io - irq - pf;
-	return 0;
-}
-
 static double spin_rate(struct kvm_vcpu *vcpu, uint64_t ns)
 {
 	uint64_t n0, n1, t0, t1;
 
-	if (cpuid_exits(vcpu, &n0))
+	if (util_cpuid_exits(vcpu, &n0))
 		return -1;
 	t0 = now_ns();
 	sleep_ns(ns);
-	if (cpuid_exits(vcpu, &n1))
+	if (util_cpuid_exits(vcpu, &n1))
 		return -1;
 	t1 = now_ns();
 	return (double)(n1 - n0) * NSEC / (t1 - t0);
@@ -368,7 +346,7 @@ TEST_F(cli, by_id)
 	EXPECT_EQ(0, c->status) TH_LOG("%s", c->err);
 	EXPECT_NE(NULL, strstr(c->out, "budget set"));
 
-	ASSERT_EQ(0, budget_get(self->dev, self->vm_id, &b));
+	ASSERT_EQ(0, util_budget_get(self->dev, self->vm_id, &b));
 	EXPECT_EQ(KVMW_BUDGET_THROTTLE, b.mode);
 	EXPECT_EQ(0, b.flags);
 	EXPECT_EQ(1, b.nr_buckets);
@@ -415,7 +393,7 @@ TEST_F(cli, by_id)
 
 	ASSERT_EQ(0, run(c, 0, "budget", "clear", self->id, NULL));
 	EXPECT_EQ(0, c->status) TH_LOG("%s", c->err);
-	ASSERT_EQ(0, budget_get(self->dev, self->vm_id, &b));
+	ASSERT_EQ(0, util_budget_get(self->dev, self->vm_id, &b));
 	EXPECT_EQ(KVMW_BUDGET_OFF, b.mode);
 	EXPECT_EQ(0, b.nr_buckets);
 	/* No park after the clear. */
@@ -445,7 +423,7 @@ TEST_F(cli, by_pid)
 			 "msr,cpuid:1.5k:300:2k", "--max-park", "250ms",
 			 "--guard", "50/2s", "--guard-audit", NULL));
 	EXPECT_EQ(0, c->status) TH_LOG("%s", c->err);
-	ASSERT_EQ(0, budget_get(self->dev, self->vm_id, &b));
+	ASSERT_EQ(0, util_budget_get(self->dev, self->vm_id, &b));
 	EXPECT_EQ(KVMW_BUDGET_AUDIT, b.mode);
 	EXPECT_EQ(KVMW_BUDGET_F_GUARD_AUDIT, b.flags);
 	EXPECT_EQ(2, b.nr_buckets);
@@ -471,7 +449,7 @@ TEST_F(cli, by_pid)
 	EXPECT_NE(NULL, strstr(c->out, "io,mmio"));
 	ASSERT_EQ(0, run(c, 0, "budget", "clear", pid, NULL));
 	EXPECT_EQ(0, c->status) TH_LOG("%s", c->err);
-	ASSERT_EQ(0, budget_get(self->dev, self->vm_id, &b));
+	ASSERT_EQ(0, util_budget_get(self->dev, self->vm_id, &b));
 	EXPECT_EQ(KVMW_BUDGET_OFF, b.mode);
 	log_runs(_metadata);
 	free(c);
@@ -514,14 +492,14 @@ TEST_F(cli, by_name)
 		ASSERT_EQ(0, run(c, 0, "budget", "set", name, "--rate",
 				 "100k", "--burst", "1M", NULL));
 		EXPECT_EQ(0, c->status) TH_LOG("%s", c->err);
-		ASSERT_EQ(0, budget_get(self->dev, id, &b));
+		ASSERT_EQ(0, util_budget_get(self->dev, id, &b));
 		EXPECT_EQ(KVMW_BUDGET_THROTTLE, b.mode);
 		EXPECT_EQ(1, b.nr_buckets);
 		EXPECT_EQ(0, b.buckets[0].categories);
 		EXPECT_EQ(100000, b.buckets[0].rate);
 		EXPECT_EQ(1000000, b.buckets[0].burst);
 		/* The other VM (this process's) is untouched. */
-		ASSERT_EQ(0, budget_get(self->dev, self->vm_id, &b));
+		ASSERT_EQ(0, util_budget_get(self->dev, self->vm_id, &b));
 		EXPECT_EQ(KVMW_BUDGET_OFF, b.mode);
 
 		snprintf(ref, sizeof(ref), "name:%s", name);
@@ -548,7 +526,7 @@ TEST_F(cli, by_name)
 
 		ASSERT_EQ(0, run(c, 0, "budget", "clear", name, NULL));
 		EXPECT_EQ(0, c->status) TH_LOG("%s", c->err);
-		ASSERT_EQ(0, budget_get(self->dev, id, &b));
+		ASSERT_EQ(0, util_budget_get(self->dev, id, &b));
 		EXPECT_EQ(KVMW_BUDGET_OFF, b.mode);
 	}
 	close(in[1]);
@@ -590,7 +568,7 @@ TEST_F(cli, bad_values)
 		EXPECT_EQ(EXIT_USAGE, c->status) TH_LOG("case %u: %s", i,
 							c->err);
 		EXPECT_NE(NULL, strstr(c->err, "kvmwarden: ")) TH_LOG("case %u", i);
-		ASSERT_EQ(0, budget_get(self->dev, self->vm_id, &b));
+		ASSERT_EQ(0, util_budget_get(self->dev, self->vm_id, &b));
 		EXPECT_EQ(KVMW_BUDGET_AUDIT, b.mode) TH_LOG("case %u", i);
 		EXPECT_EQ(1, b.nr_buckets) TH_LOG("case %u", i);
 		EXPECT_EQ(1000000, b.buckets[0].rate) TH_LOG("case %u", i);
@@ -608,7 +586,7 @@ TEST_F(cli, bad_values)
 	EXPECT_NE(NULL, strstr(c->err, "not found"));
 	ASSERT_EQ(0, run(c, 0, "budget", "clear", "pid:1", NULL));
 	EXPECT_EQ(EXIT_NO_VM, c->status) TH_LOG("%s", c->err);
-	ASSERT_EQ(0, budget_get(self->dev, self->vm_id, &b));
+	ASSERT_EQ(0, util_budget_get(self->dev, self->vm_id, &b));
 	EXPECT_EQ(KVMW_BUDGET_AUDIT, b.mode);
 	EXPECT_EQ(1000000, b.buckets[0].rate);
 	log_runs(_metadata);
@@ -646,7 +624,7 @@ TEST_F(cli, non_root)
 	EXPECT_NE(NULL, strstr(c->out, "no budget"));
 	ASSERT_EQ(0, chmod(KVMW_DEVICE_PATH, st.st_mode & 07777));
 
-	ASSERT_EQ(0, budget_get(self->dev, self->vm_id, &b));
+	ASSERT_EQ(0, util_budget_get(self->dev, self->vm_id, &b));
 	EXPECT_EQ(KVMW_BUDGET_OFF, b.mode);
 	log_runs(_metadata);
 	free(c);

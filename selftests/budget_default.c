@@ -93,14 +93,6 @@ static int dflt_get(int fd, uint32_t slot, struct kvmw_budget_default *d,
 	return ioctl(fd, KVMW_IOC_BUDGET_DEFAULT_GET, d) ? -errno : 0;
 }
 
-static int budget_get(int fd, uint64_t vm_id, struct kvmw_budget *b)
-{
-	memset(b, 0, sizeof(*b));
-	b->size = sizeof(*b);
-	b->vm_id = vm_id;
-	return ioctl(fd, KVMW_IOC_BUDGET_GET, b) ? -errno : 0;
-}
-
 static void budget_one(struct kvmw_budget *b, uint32_t mode, uint64_t cats,
 		       uint64_t rate, uint64_t burst)
 {
@@ -191,7 +183,7 @@ static int budget_wait(int fd, uint64_t id, struct kvmw_budget *b)
 	int ret;
 
 	do {
-		ret = budget_get(fd, id, b);
+		ret = util_budget_get(fd, id, b);
 		if (ret || b->mode != KVMW_BUDGET_OFF)
 			return ret;
 		usleep(5000);
@@ -538,7 +530,7 @@ TEST_F(bd, by_comm)
 
 	/* Emptying a slot leaves the VMs their budget. */
 	ASSERT_EQ(0, dflt_clear(self->dev, 2));
-	ASSERT_EQ(0, budget_get(self->dev, id_a, &b));
+	ASSERT_EQ(0, util_budget_get(self->dev, id_a, &b));
 	EXPECT_EQ(KVMW_BUDGET_THROTTLE, b.mode);
 	EXPECT_EQ(3, b.rule);
 	ASSERT_EQ(0, dflt_get(self->dev, 2, &d, &b));
@@ -753,7 +745,7 @@ TEST_F(bd, cli)
 	EXPECT_EQ(KVMW_BUDGET_OFF, b.mode);
 	EXPECT_STREQ("", d.comm);
 	/* The VM keeps what it got. */
-	ASSERT_EQ(0, budget_get(self->dev, id, &b));
+	ASSERT_EQ(0, util_budget_get(self->dev, id, &b));
 	EXPECT_EQ(KVMW_BUDGET_AUDIT, b.mode);
 }
 

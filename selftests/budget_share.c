@@ -43,26 +43,6 @@ static uint64_t now_ns(void)
 	return ts.tv_sec * NSEC + ts.tv_nsec;
 }
 
-/*
- * CPUID exits of @vcpu so far by KVM's statistics: every exit but the
- * batch reports (I/O), host interrupts and nested page faults. The test
- * VM has two NUMA nodes and automatic NUMA balancing: its PTE scans make
- * KVM zap the guest's mappings, and the vCPUs of a VM spread over both
- * nodes took about 1,000 nested page faults per second each.
- */
-static int cpuid_exits(struct kvm_vcpu *vcpu, uint64_t *n)
-{
-	uint64_t exits, io, irq, pf;
-
-	if (kvm_vcpu_stat(vcpu, "exits", &exits) ||
-	    kvm_vcpu_stat(vcpu, "io_exits", &io) ||
-	    kvm_vcpu_stat(vcpu, "irq_exits", &irq) ||
-	    kvm_vcpu_stat(vcpu, "pf_taken", &pf))
-		return -1;
-	*n = exits - io - irq - pf;
-	return 0;
-}
-
 /* kvmwarden's budget_charged and CPUID count of @vm's vCPUs, by index. */
 static int charged_of(struct kvm_vm *vm, int nr, uint64_t *charged,
 		      uint64_t *cpuid)
@@ -197,19 +177,19 @@ TEST_F(share, fair)
 	 * its charges over the window lie between them.
 	 */
 	for (i = 0; i < n; i++)
-		ASSERT_EQ(0, cpuid_exits(self->vm->vcpus[i], &a0[i]));
+		ASSERT_EQ(0, util_cpuid_exits(self->vm->vcpus[i], &a0[i]));
 	ASSERT_EQ(0, charged_of(self->vm, n, k0, q0));
 	for (i = 0; i < n; i++)
-		ASSERT_EQ(0, cpuid_exits(self->vm->vcpus[i], &b0[i]));
+		ASSERT_EQ(0, util_cpuid_exits(self->vm->vcpus[i], &b0[i]));
 	t0 = now_ns();
 	usleep(WINDOW_S * 1000000);
 	for (i = 0; i < n; i++)
-		ASSERT_EQ(0, cpuid_exits(self->vm->vcpus[i], &a1[i]));
+		ASSERT_EQ(0, util_cpuid_exits(self->vm->vcpus[i], &a1[i]));
 	t1 = now_ns();
 	ASSERT_EQ(0, charged_of(self->vm, n, k1, q1));
 
 	for (i = 0; i < n; i++)
-		ASSERT_EQ(0, cpuid_exits(self->vm->vcpus[i], &b1[i]));
+		ASSERT_EQ(0, util_cpuid_exits(self->vm->vcpus[i], &b1[i]));
 
 	fair = (double)RATE / n;
 	for (i = 0; i < n; i++) {

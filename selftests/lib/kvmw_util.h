@@ -111,6 +111,10 @@ double util_now_ms(void);
 void util_sleep_ms(int ms);
 uint64_t util_now_ns(void);
 void util_sleep_ns(uint64_t ns);
+struct kvm_vcpu;
+int util_cpuid_exits(struct kvm_vcpu *vcpu, uint64_t *n);
+int util_budget_set(int fd, struct kvmw_budget *b);
+int util_budget_get(int fd, uint64_t vm_id, struct kvmw_budget *b);
 int util_write_str(const char *path, const char *val);
 int util_read_str(const char *path, char *buf, size_t size);
 
