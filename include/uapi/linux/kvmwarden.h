@@ -106,6 +106,11 @@
 #define KVMW_FEAT_BUDGET		(1ULL << 12)
 /* Host-wide default budgets for new VMs: KVMW_IOC_BUDGET_DEFAULT_SET/_GET. */
 #define KVMW_FEAT_BUDGET_DEFAULT	(1ULL << 13)
+/*
+ * NUMA placement of vCPU threads: KVMW_IOC_NUMA_SET / KVMW_IOC_NUMA_GET,
+ * the numa_* statistics and the KVMW_EVENT_NUMA_* events.
+ */
+#define KVMW_FEAT_NUMA_PLACE		(1ULL << 14)
 
 /*
  * Length of API 1's per-node arrays (struct kvmw_vcpu_info, struct
@@ -942,6 +947,163 @@ struct kvmw_budget_default {
 #define KVMW_BUDGET_DEFAULT_SIZE_VER0	56
 
 /*
+ * NUMA placement (Documentation/numa.rst). A policy per VM places its vCPU
+ * threads: KVMW_NUMA_PIN confines every vCPU thread to the CPUs of a set
+ * of nodes, KVMW_NUMA_FOLLOW moves them to the node that holds most of the
+ * VM's resident memory (the module's own sampling, struct kvmw_vm_mem).
+ * A thread's new CPU mask is always the intersection of the nodes' CPUs
+ * with the affinity the thread had before (set by the VMM, its manager or
+ * a cpuset), applied by the thread itself before its next guest entry;
+ * clearing the policy, the VM going away and unloading the module give
+ * every thread back the mask it had before, unless someone else changed
+ * it meanwhile (then theirs stays: a conflict).
+ *
+ * Statistics (KVMW_IOC_STATS_DESC): VM scope numa_policy (gauge, state:
+ * KVMW_NUMA_*), numa_node (gauge, id: cur_node below), numa_moves,
+ * numa_suppressed_dwell, numa_suppressed_hysteresis, numa_suppressed_rate,
+ * numa_suppressed_conflict (counters, as below) and numa_local_share
+ * (gauge, count: local_pml below, per mille); vCPU scope numa_moves (the
+ * thread's own KVMW_EVENT_NUMA_MOVE placements).
+ */
+#define KVMW_NUMA_NONE		0
+#define KVMW_NUMA_PIN		1
+#define KVMW_NUMA_FOLLOW	2
+
+/* kvmw_numa_policy::flags */
+/*
+ * Refuse rather than widen: a vCPU thread whose CPUs do not meet the
+ * policy's nodes (its affinity was changed by someone else) waits before
+ * its next guest entry, killable, until they meet again or the policy
+ * changes; a KVMW_NUMA_FOLLOW move happens only if every vCPU thread can
+ * make it. Without it such a thread runs where its own affinity allows
+ * and is reported (KVMW_EVENT_NUMA_CONFLICT).
+ */
+#define KVMW_NUMA_F_STRICT	(1U << 0)
+/*
+ * Also place the VMM's threads that run no vCPU (I/O, emulator). A module
+ * that cannot do it rejects the flag with EOPNOTSUPP.
+ */
+#define KVMW_NUMA_F_ALL_THREADS	(1U << 1)
+#define KVMW_NUMA_F_ALL		(KVMW_NUMA_F_STRICT | KVMW_NUMA_F_ALL_THREADS)
+
+/* Defaults (a field left 0) and limits of the KVMW_NUMA_FOLLOW parameters. */
+#define KVMW_NUMA_DEF_THRESHOLD_PCT	90
+#define KVMW_NUMA_DEF_MARGIN_PCT	20
+#define KVMW_NUMA_DEF_PASSES		3
+#define KVMW_NUMA_MAX_PASSES		1000
+#define KVMW_NUMA_DEF_DWELL_MS		60000
+#define KVMW_NUMA_MAX_DWELL_MS		86400000
+#define KVMW_NUMA_DEF_INTERVAL_MS	1000
+#define KVMW_NUMA_MIN_INTERVAL_MS	10
+#define KVMW_NUMA_MAX_INTERVAL_MS	60000
+
+/* kvmw_numa_policy::cur_node when no single node is current. */
+#define KVMW_NUMA_NODE_NONE		0xffffffffU
+/* kvmw_numa_policy::numa_balancing when the kernel does not tell. */
+#define KVMW_NUMA_BALANCING_UNKNOWN	0xffffffffU
+
+/**
+ * struct kvmw_numa_policy - argument of KVMW_IOC_NUMA_SET and _GET
+ * @size: in: sizeof(struct kvmw_numa_policy) as the caller knows it
+ * @flags: KVMW_NUMA_F_*; other bits are rejected (EINVAL)
+ * @vm_id: in: the VM (from KVMW_IOC_STATS_READ); ENOENT if not tracked
+ * @policy: KVMW_NUMA_NONE (SET: clear the policy), _PIN or _FOLLOW
+ * @nr_node_words: in: number of __u64 words at @nodes_ptr, 0 for none
+ * @nodes: KVMW_NUMA_PIN: nodes 0 to 63, bit n = node n. Nodes from 64 up
+ *	are in the words at @nodes_ptr: word i, bit b is node 64 * (i + 1)
+ *	+ b. Every node given must be below the host's nr_node_ids
+ *	(nr_nodes of KVMW_IOC_STATS_DESC) and have CPUs; at least one node.
+ *	Must be 0 (and no word) for the other policies. GET: the policy's
+ *	nodes, the words at @nodes_ptr written up to @nr_node_words.
+ * @nodes_ptr: in: user address of @nr_node_words further node words
+ * @threshold_pct: KVMW_NUMA_FOLLOW: the vCPUs' node is fine while at least
+ *	this share (percent, 1 to 100) of the VM's sampled resident memory
+ *	is on it; 0 for KVMW_NUMA_DEF_THRESHOLD_PCT
+ * @margin_pct: KVMW_NUMA_FOLLOW hysteresis: a move goes only to a node
+ *	holding at least this many percentage points more of the resident
+ *	memory than the current node (1 to 100, 0 for
+ *	KVMW_NUMA_DEF_MARGIN_PCT), so memory split evenly never moves the
+ *	vCPUs and a move back needs the memory to move back
+ * @passes: KVMW_NUMA_FOLLOW: consecutive decision passes that must find
+ *	a move due before it is made (1 to KVMW_NUMA_MAX_PASSES, 0 for
+ *	KVMW_NUMA_DEF_PASSES)
+ * @dwell_ms: KVMW_NUMA_FOLLOW: no move sooner than this after the last
+ *	one (0 for KVMW_NUMA_DEF_DWELL_MS, at most KVMW_NUMA_MAX_DWELL_MS);
+ *	KVMW_NUMA_F_STRICT aside, the first move after SET is not held back
+ * @interval_ms: KVMW_NUMA_FOLLOW: time between decision passes, each on
+ *	the memory sample pass completed last (0 for
+ *	KVMW_NUMA_DEF_INTERVAL_MS, KVMW_NUMA_MIN_INTERVAL_MS to
+ *	KVMW_NUMA_MAX_INTERVAL_MS)
+ * @reserved: must be 0
+ *
+ * Output only (GET; ignored on SET, written back as 0 by SET):
+ * @cur_node: the node the vCPU threads are placed on (FOLLOW: the node
+ *	chosen; PIN with one node: that node), KVMW_NUMA_NODE_NONE if none
+ * @numa_balancing: the kernel's automatic NUMA balancing as the module
+ *	reads it (0 off, else the kernel.numa_balancing mode),
+ *	KVMW_NUMA_BALANCING_UNKNOWN if it cannot be read
+ * @ran_nodes: nodes 0 to 63 on which the VM's vCPU threads last ran
+ * @local_pml: per mille of the VM's sampled resident memory on @cur_node
+ *	(PIN: on the policy's nodes) at the last memory pass; 1000 with no
+ *	memory sampled
+ * @max_moves_per_min: the host-wide rate limit of KVMW_NUMA_FOLLOW moves
+ *	(module parameter numa_max_moves_per_min)
+ * @moves: placements done: SET of a pin and each follow move (the VM's
+ *	vCPU threads given a new node), since the policy was first set
+ * @suppressed_dwell: follow moves due but held back by @dwell_ms
+ * @suppressed_hysteresis: decision passes that found the local share
+ *	below @threshold_pct but no node @margin_pct ahead, or not yet for
+ *	@passes passes
+ * @suppressed_rate: follow moves held back by the host-wide rate limit
+ * @suppressed_conflict: placements of one vCPU thread not made because
+ *	its affinity did not meet the nodes (each also a
+ *	KVMW_EVENT_NUMA_CONFLICT), or a strict follow move not made
+ * @nr_threads: vCPU threads under the policy
+ * @nr_placed: of which now running with the mask the policy gave them
+ * @last_move_ns: CLOCK_BOOTTIME (ns) of the last placement, 0 if none
+ * @reserved2: 0
+ *
+ * KVMW_IOC_NUMA_SET replaces the VM's policy (a new policy starts from
+ * the threads' original masks); the counters are never reset. It fails
+ * with EINVAL, changing nothing, when a vCPU thread's current affinity
+ * does not meet the nodes' CPUs (PIN). Needs a file opened for writing
+ * and CAP_SYS_ADMIN. KVMW_IOC_NUMA_GET of a VM without a policy gives
+ * KVMW_NUMA_NONE with the counters.
+ */
+struct kvmw_numa_policy {
+	__u32 size;
+	__u32 flags;
+	__u64 vm_id;
+	__u32 policy;
+	__u32 nr_node_words;
+	__u64 nodes;
+	__u64 nodes_ptr;
+	__u32 threshold_pct;
+	__u32 margin_pct;
+	__u32 passes;
+	__u32 dwell_ms;
+	__u32 interval_ms;
+	__u32 reserved;
+	/* out */
+	__u32 cur_node;
+	__u32 numa_balancing;
+	__u64 ran_nodes;
+	__u32 local_pml;
+	__u32 max_moves_per_min;
+	__u64 moves;
+	__u64 suppressed_dwell;
+	__u64 suppressed_hysteresis;
+	__u64 suppressed_rate;
+	__u64 suppressed_conflict;
+	__u32 nr_threads;
+	__u32 nr_placed;
+	__u64 last_move_ns;
+	__u64 reserved2;
+};
+
+#define KVMW_NUMA_POLICY_SIZE_VER0	152
+
+/*
  * Event stream: read() on /dev/kvmwarden returns whole struct kvmw_event
  * records (a buffer smaller than one record gives EINVAL); it blocks until
  * an event arrives unless the file is O_NONBLOCK (then EAGAIN); poll()
@@ -975,6 +1137,16 @@ struct kvmw_budget_default {
  */
 #define KVMW_EVENT_BUDGET_THROTTLE_START	7
 #define KVMW_EVENT_BUDGET_THROTTLE_END		8
+/*
+ * NUMA placement (numa payload): a vCPU thread got a new CPU mask (one
+ * event per thread, in its own context), a thread's affinity did not
+ * meet the policy's nodes, a policy was set, a policy was cleared (also
+ * at unload and when the VM went away; @cause says which).
+ */
+#define KVMW_EVENT_NUMA_MOVE		9
+#define KVMW_EVENT_NUMA_CONFLICT	10
+#define KVMW_EVENT_NUMA_SET		11
+#define KVMW_EVENT_NUMA_CLEAR		12
 
 /* data[] of KVMW_EVENT_VM_GONE: the VM's final totals. */
 #define KVMW_EVENT_GONE_EXITS		0
@@ -1036,6 +1208,46 @@ struct kvmw_event_budget {
 	__u64 reserved;
 };
 
+/* struct kvmw_event_numa::cause */
+#define KVMW_NUMA_CAUSE_SET		1	/* KVMW_IOC_NUMA_SET */
+#define KVMW_NUMA_CAUSE_FOLLOW		2	/* a follow decision */
+#define KVMW_NUMA_CAUSE_NEW_VCPU	3	/* a vCPU thread seen later */
+#define KVMW_NUMA_CAUSE_CLEAR		4	/* policy cleared or replaced */
+#define KVMW_NUMA_CAUSE_GONE		5	/* the VM went away */
+#define KVMW_NUMA_CAUSE_UNLOAD		6	/* the module is unloaded */
+#define KVMW_NUMA_CAUSE_AFFINITY	7	/* affinity changed by others */
+
+/**
+ * struct kvmw_event_numa - payload of the KVMW_EVENT_NUMA_* events
+ * @policy: KVMW_NUMA_* in force (CLEAR: the policy removed)
+ * @flags: its KVMW_NUMA_F_* flags
+ * @cause: KVMW_NUMA_CAUSE_*
+ * @tid: MOVE, CONFLICT: the thread concerned (also in kvmw_event::tid)
+ * @from_node: MOVE: the node the thread last ran on, KVMW_NUMA_NODE_NONE
+ *	if unknown; SET/CLEAR: the VM's previous cur_node
+ * @to_node: MOVE: the node it was placed on, KVMW_NUMA_NODE_NONE for a
+ *	mask spanning several nodes or a restore; CONFLICT, SET: the
+ *	policy's node (FOLLOW: its chosen node), likewise
+ * @local_pml: per mille of the VM's sampled resident memory on @to_node
+ *	at the last memory pass (1000 if none sampled)
+ * @nodes: nodes 0 to 63 of the policy (PIN) or the node chosen (FOLLOW)
+ * @moves: the VM's placements so far (struct kvmw_numa_policy::moves)
+ * @reserved: 0
+ */
+struct kvmw_event_numa {
+	__u32 policy;
+	__u32 flags;
+	__u32 cause;
+	__u32 tid;
+	__u32 from_node;
+	__u32 to_node;
+	__u32 local_pml;
+	__u32 reserved32;
+	__u64 nodes;
+	__u64 moves;
+	__u64 reserved[2];
+};
+
 /**
  * struct kvmw_event - one record of the event stream
  * @size: sizeof(struct kvmw_event) of the module: records are this long
@@ -1055,6 +1267,7 @@ struct kvmw_event_budget {
  *	below (KVMW_EVENT_GONE_* index @data for VM_GONE), else 0
  * @gone: KVMW_EVENT_VM_GONE: the VM's final totals
  * @budget: KVMW_EVENT_BUDGET_*: the budget concerned
+ * @numa: KVMW_EVENT_NUMA_*: the placement concerned
  */
 struct kvmw_event {
 	__u32 size;
@@ -1072,6 +1285,7 @@ struct kvmw_event {
 		__u64 data[8];
 		struct kvmw_event_gone gone;
 		struct kvmw_event_budget budget;
+		struct kvmw_event_numa numa;
 	};
 };
 
@@ -1091,5 +1305,7 @@ struct kvmw_event {
 	_IOW(KVMW_IOC_MAGIC, 0x08, struct kvmw_budget_default)
 #define KVMW_IOC_BUDGET_DEFAULT_GET \
 	_IOWR(KVMW_IOC_MAGIC, 0x09, struct kvmw_budget_default)
+#define KVMW_IOC_NUMA_SET	_IOW(KVMW_IOC_MAGIC, 0x0a, struct kvmw_numa_policy)
+#define KVMW_IOC_NUMA_GET	_IOWR(KVMW_IOC_MAGIC, 0x0b, struct kvmw_numa_policy)
 
 #endif /* _UAPI_LINUX_KVMWARDEN_H */
