@@ -25,6 +25,8 @@ static const struct kvmw_cmd commands[] = {
 	  kvmw_cmd_events, kvmw_usage_events },
 	{ "budget", "set, show or clear a VM's exit budget",
 	  kvmw_cmd_budget, kvmw_usage_budget },
+	{ "numa", "pin a VM's vCPUs to NUMA nodes or let them follow its memory",
+	  kvmw_cmd_numa, kvmw_usage_numa },
 	{ "help", "show this help, or the help of a command",
 	  cmd_help, usage_help },
 };
@@ -61,6 +63,7 @@ static void usage_main(FILE *f)
 	      "  kvmwarden events                  VMs and vCPUs coming and going\n"
 	      "  kvmwarden events --json -n 1      the next event as a JSON line\n"
 	      "  kvmwarden budget set web1 --rate 20k   throttle VM web1 to 20k exits/s\n"
+	      "  kvmwarden numa set web1 pin 1     run web1's vCPUs on node 1 only\n"
 	      "  kvmwarden stat --help             options of stat\n"
 	      "\n"
 	      "A VM is named by its id (3), VMM pid (pid:4242) or QEMU -name\n"

@@ -114,6 +114,8 @@ int kvmw_cmd_events(struct kvmw_ctx *ctx, int argc, char **argv);
 void kvmw_usage_events(FILE *f);
 int kvmw_cmd_budget(struct kvmw_ctx *ctx, int argc, char **argv);
 void kvmw_usage_budget(FILE *f);
+int kvmw_cmd_numa(struct kvmw_ctx *ctx, int argc, char **argv);
+void kvmw_usage_numa(FILE *f);
 
 /* Options of the stat command, split from running it for the tests. */
 struct kvmw_stat_args {
@@ -157,6 +159,15 @@ struct kvmw_events_args {
  */
 int kvmw_budget_parse_set(struct kvmw_ctx *ctx, int argc, char **argv,
 			  struct kvmw_budget_cfg *cfg, const char **vm);
+
+/*
+ * Parses numa set's arguments (argv[0] "set": VM, policy, nodes,
+ * options) into @cfg, checked against the UAPI's limits, and the VM
+ * argument into @vm (NULL on entry). Returns KVMW_CONTINUE, or an exit
+ * code when done (help, usage error).
+ */
+int kvmw_numa_parse_set(struct kvmw_ctx *ctx, int argc, char **argv,
+			struct kvmw_numa_cfg *cfg, const char **vm);
 
 /* Parses events' arguments, as kvmw_stat_parse(). */
 int kvmw_events_parse(struct kvmw_ctx *ctx, int argc, char **argv,

@@ -119,6 +119,89 @@ static void print_budget_json(struct kvmw_json *j, const struct kvmw_ev *ev)
 	kvmw_json_end_object(j);
 }
 
+static bool is_numa(__u32 type)
+{
+	return type >= KVMW_EV_NUMA_MOVE && type <= KVMW_EV_NUMA_CLEAR;
+}
+
+/* A node number, or "-" for KVMW_NUMA_NODE_NONE. */
+static void print_node(FILE *f, const char *key, __u32 node)
+{
+	if (node == KVMW_NUMA_NODE_NONE)
+		fprintf(f, " %s=-", key);
+	else
+		fprintf(f, " %s=%u", key, node);
+}
+
+static void print_numa_text(FILE *f, const struct kvmw_ev *ev)
+{
+	const struct kvmw_ev_numa *n = &ev->numa;
+	const char *pol = kvmw_numa_policy_name(n->policy);
+	const char *cause = kvmw_numa_cause_name(n->cause);
+	char nodes[128];
+
+	if (ev->type == KVMW_EV_NUMA_MOVE || ev->type == KVMW_EV_NUMA_CONFLICT)
+		fprintf(f, " tid=%u", ev->tid);
+	if (pol)
+		fprintf(f, " policy=%s", pol);
+	else
+		fprintf(f, " policy=%u", n->policy);
+	if (n->flags & KVMW_NUMA_F_STRICT)
+		fputs(" strict", f);
+	if (cause)
+		fprintf(f, " cause=%s", cause);
+	else
+		fprintf(f, " cause=%u", n->cause);
+	print_node(f, "from", n->from_node);
+	print_node(f, "to", n->to_node);
+	fprintf(f, " nodes=%s local=%.1f%% moves=%" PRIu64,
+		n->nodes ? kvmw_fmt_nodelist(nodes, sizeof(nodes), &n->nodes, 1) :
+		"-", n->local_pml / 10.0, (uint64_t)n->moves);
+}
+
+static void json_node(struct kvmw_json *j, const char *key, __u32 node)
+{
+	kvmw_json_key(j, key);
+	if (node == KVMW_NUMA_NODE_NONE)
+		kvmw_json_null(j);
+	else
+		kvmw_json_u64(j, node);
+}
+
+static void print_numa_json(struct kvmw_json *j, const struct kvmw_ev *ev)
+{
+	const struct kvmw_ev_numa *n = &ev->numa;
+	const char *pol = kvmw_numa_policy_name(n->policy);
+	const char *cause = kvmw_numa_cause_name(n->cause);
+	unsigned int b;
+
+	kvmw_json_key(j, "numa");
+	kvmw_json_begin_object(j);
+	kvmw_json_key(j, "policy");
+	if (pol)
+		kvmw_json_string(j, pol);
+	else
+		kvmw_json_null(j);
+	kvmw_json_key(j, "strict");
+	kvmw_json_bool(j, n->flags & KVMW_NUMA_F_STRICT);
+	kvmw_json_key(j, "cause");
+	if (cause)
+		kvmw_json_string(j, cause);
+	else
+		kvmw_json_null(j);
+	json_node(j, "from_node", n->from_node);
+	json_node(j, "to_node", n->to_node);
+	kvmw_json_key(j, "nodes");
+	kvmw_json_begin_array(j);
+	for (b = 0; b < 64; b++)
+		if (n->nodes & (1ULL << b))
+			kvmw_json_u64(j, b);
+	kvmw_json_end_array(j);
+	kvmw_json_kv_u64(j, "local_permille", n->local_pml);
+	kvmw_json_kv_u64(j, "moves", n->moves);
+	kvmw_json_end_object(j);
+}
+
 static void print_text(FILE *f, const struct kvmw_ev *ev, __u64 features)
 {
 	const char *name = kvmw_ev_type_name(ev->type);
@@ -159,6 +242,8 @@ static void print_text(FILE *f, const struct kvmw_ev *ev, __u64 features)
 	default:
 		if (is_budget(ev->type))
 			print_budget_text(f, ev);
+		else if (is_numa(ev->type))
+			print_numa_text(f, ev);
 		else
 			fputs(" (unknown event type, skipped)", f);
 		break;
@@ -201,6 +286,8 @@ static void print_json(FILE *f, const struct kvmw_ev *ev, __u64 features)
 		kvmw_json_end_object(&j);
 	} else if (is_budget(ev->type)) {
 		print_budget_json(&j, ev);
+	} else if (is_numa(ev->type)) {
+		print_numa_json(&j, ev);
 	} else if (!name) {
 		/* Unknown to this tool: the numbers as they came. */
 		kvmw_json_key(&j, "data");

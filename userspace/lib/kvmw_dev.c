@@ -1538,6 +1538,14 @@ static __u32 ev_type(__u16 type)
 		return KVMW_EV_THROTTLE_START;
 	case KVMW_EVENT_BUDGET_THROTTLE_END:
 		return KVMW_EV_THROTTLE_END;
+	case KVMW_EVENT_NUMA_MOVE:
+		return KVMW_EV_NUMA_MOVE;
+	case KVMW_EVENT_NUMA_CONFLICT:
+		return KVMW_EV_NUMA_CONFLICT;
+	case KVMW_EVENT_NUMA_SET:
+		return KVMW_EV_NUMA_SET;
+	case KVMW_EVENT_NUMA_CLEAR:
+		return KVMW_EV_NUMA_CLEAR;
 	default:
 		return type;
 	}
@@ -1596,6 +1604,18 @@ ssize_t kvmw_dev_event_decode(const void *buf, size_t len,
 			.parked_ns = rec.budget.parked_ns,
 			.window_ns = rec.budget.window_ns,
 			.rule = rec.budget.rule,
+		};
+	if (rec.type >= KVMW_EVENT_NUMA_MOVE &&
+	    rec.type <= KVMW_EVENT_NUMA_CLEAR)
+		ev->numa = (struct kvmw_ev_numa){
+			.policy = rec.numa.policy,
+			.flags = rec.numa.flags,
+			.cause = rec.numa.cause,
+			.from_node = rec.numa.from_node,
+			.to_node = rec.numa.to_node,
+			.local_pml = rec.numa.local_pml,
+			.nodes = rec.numa.nodes,
+			.moves = rec.numa.moves,
 		};
 	return rec.size;
 }
@@ -1980,6 +2000,88 @@ static int src_budget_default_set(struct kvmw_source *src, __u32 slot,
 	return dev_ioctl(&ds->dev, KVMW_IOC_BUDGET_DEFAULT_SET, &a);
 }
 
+static void numa_to_cfg(const struct kvmw_numa_policy *p, const __u64 *more,
+			size_t nr_more, struct kvmw_numa_cfg *cfg)
+{
+	size_t i;
+
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->policy = p->policy;
+	cfg->flags = p->flags;
+	cfg->nodes[0] = p->nodes;
+	for (i = 0; i < nr_more && i + 1 < KVMW_NUMA_NODE_WORDS; i++)
+		cfg->nodes[i + 1] = more[i];
+	cfg->threshold_pct = p->threshold_pct;
+	cfg->margin_pct = p->margin_pct;
+	cfg->passes = p->passes;
+	cfg->dwell_ms = p->dwell_ms;
+	cfg->interval_ms = p->interval_ms;
+	cfg->cur_node = p->cur_node;
+	cfg->numa_balancing = p->numa_balancing;
+	cfg->local_pml = p->local_pml;
+	cfg->max_moves_per_min = p->max_moves_per_min;
+	cfg->nr_threads = p->nr_threads;
+	cfg->nr_placed = p->nr_placed;
+	cfg->ran_nodes = p->ran_nodes;
+	cfg->moves = p->moves;
+	cfg->suppressed_dwell = p->suppressed_dwell;
+	cfg->suppressed_hysteresis = p->suppressed_hysteresis;
+	cfg->suppressed_rate = p->suppressed_rate;
+	cfg->suppressed_conflict = p->suppressed_conflict;
+	cfg->last_move_ns = p->last_move_ns;
+}
+
+static int src_numa_get(struct kvmw_source *src, __u64 vm_id,
+			struct kvmw_numa_cfg *cfg)
+{
+	__u64 more[KVMW_NUMA_NODE_WORDS - 1] = { 0 };
+	struct dev_source *ds = src->priv;
+	struct kvmw_numa_policy p;
+	int ret;
+
+	if (!(ds->dev.hs.features & KVMW_FEAT_NUMA_PLACE))
+		return -ENOTSUP;
+	memset(&p, 0, sizeof(p));
+	p.size = sizeof(p);
+	p.vm_id = vm_id;
+	p.nr_node_words = ARRAY_SIZE(more);
+	p.nodes_ptr = (uintptr_t)more;
+	ret = dev_ioctl(&ds->dev, KVMW_IOC_NUMA_GET, &p);
+	if (ret)
+		return ret;
+	numa_to_cfg(&p, more, ARRAY_SIZE(more), cfg);
+	return 0;
+}
+
+static int src_numa_set(struct kvmw_source *src, __u64 vm_id,
+			const struct kvmw_numa_cfg *cfg)
+{
+	struct dev_source *ds = src->priv;
+	struct kvmw_numa_policy p;
+	__u32 words = 0, i;
+
+	if (!(ds->dev.hs.features & KVMW_FEAT_NUMA_PLACE))
+		return -ENOTSUP;
+	/* Only the words up to the highest node given go to the module. */
+	for (i = 1; i < KVMW_NUMA_NODE_WORDS; i++)
+		if (cfg->nodes[i])
+			words = i;
+	memset(&p, 0, sizeof(p));
+	p.size = sizeof(p);
+	p.flags = cfg->flags;
+	p.vm_id = vm_id;
+	p.policy = cfg->policy;
+	p.nodes = cfg->nodes[0];
+	p.nr_node_words = words;
+	p.nodes_ptr = words ? (uintptr_t)&cfg->nodes[1] : 0;
+	p.threshold_pct = cfg->threshold_pct;
+	p.margin_pct = cfg->margin_pct;
+	p.passes = cfg->passes;
+	p.dwell_ms = cfg->dwell_ms;
+	p.interval_ms = cfg->interval_ms;
+	return dev_ioctl(&ds->dev, KVMW_IOC_NUMA_SET, &p);
+}
+
 const struct kvmw_source_ops kvmw_source_dev = {
 	.name = "device",
 	.open = src_open,
@@ -1991,4 +2093,6 @@ const struct kvmw_source_ops kvmw_source_dev = {
 	.budget_set = src_budget_set,
 	.budget_default_get = src_budget_default_get,
 	.budget_default_set = src_budget_default_set,
+	.numa_get = src_numa_get,
+	.numa_set = src_numa_set,
 };

@@ -394,6 +394,10 @@ enum kvmw_ev_type {
 	KVMW_EV_BUDGET_GUARD = 6,	/* a vCPU was parked too long */
 	KVMW_EV_THROTTLE_START = 7,	/* a VM's first park */
 	KVMW_EV_THROTTLE_END = 8,	/* no park for a guard window */
+	KVMW_EV_NUMA_MOVE = 9,	/* a vCPU thread got a new CPU mask */
+	KVMW_EV_NUMA_CONFLICT = 10,	/* its affinity missed the nodes */
+	KVMW_EV_NUMA_SET = 11,	/* a VM's placement policy was set */
+	KVMW_EV_NUMA_CLEAR = 12,	/* and removed */
 };
 
 /* The budget concerned, in the KVMW_EV_BUDGET_* and THROTTLE_* events. */
@@ -411,6 +415,25 @@ struct kvmw_ev_budget {
 	__u64 window_ns;
 	/* 1 + the default-budget slot it came from, 0 if set per VM. */
 	__u32 rule;
+};
+
+/* The placement concerned, in the KVMW_EV_NUMA_* events. */
+struct kvmw_ev_numa {
+	/* KVMW_NUMA_* in force (CLEAR: the policy removed), its flags. */
+	__u32 policy;
+	__u32 flags;
+	/* KVMW_NUMA_CAUSE_* */
+	__u32 cause;
+	/* MOVE: from the node last run on; SET/CLEAR: the previous node. */
+	__u32 from_node;
+	/* KVMW_NUMA_NODE_NONE: several nodes, a restore, or unknown. */
+	__u32 to_node;
+	/* Per mille of the sampled resident memory on @to_node. */
+	__u32 local_pml;
+	/* Nodes 0 to 63 of the policy (FOLLOW: the node chosen). */
+	__u64 nodes;
+	/* The VM's placements so far. */
+	__u64 moves;
 };
 
 /* The final totals of a VM in KVMW_EV_VM_GONE. */
@@ -452,14 +475,17 @@ struct kvmw_ev {
 	struct kvmw_ev_totals totals;
 	/* KVMW_EV_BUDGET_*, KVMW_EV_THROTTLE_*. */
 	struct kvmw_ev_budget budget;
+	/* KVMW_EV_NUMA_*. */
+	struct kvmw_ev_numa numa;
 	/* A type this library does not know: the numbers as they came. */
 	__u64 data[KVMW_EV_DATA];
 };
 
 /*
  * "vm_new", "vm_gone", "vcpu_new", "budget_set", "budget_clear",
- * "budget_guard", "throttle_start", "throttle_end"; NULL for a type not
- * known here.
+ * "budget_guard", "throttle_start", "throttle_end", "numa_move",
+ * "numa_conflict", "numa_set", "numa_clear"; NULL for a type not known
+ * here.
  */
 const char *kvmw_ev_type_name(__u32 type);
 
@@ -597,6 +623,79 @@ void kvmw_vm_budget_stats(const struct kvmw_raw_stats *raw,
 			  struct kvmw_budget_stats *bs);
 
 /* -------------------------------------------------------------------- */
+/* NUMA placement                                                       */
+
+/* Node numbers a policy can name: Linux's largest MAX_NUMNODES. */
+#define KVMW_NUMA_NODE_WORDS	16
+#define KVMW_NUMA_MAX_NODES	(64 * KVMW_NUMA_NODE_WORDS)
+
+/*
+ * A VM's NUMA placement policy (Documentation/numa.rst) and, read back,
+ * its state. Parameters left 0 take the module's defaults.
+ */
+struct kvmw_numa_cfg {
+	/* KVMW_NUMA_NONE, _PIN or _FOLLOW, and KVMW_NUMA_F_* flags. */
+	__u32 policy;
+	__u32 flags;
+	/* PIN: the nodes, bit n of word n / 64 = node n. */
+	__u64 nodes[KVMW_NUMA_NODE_WORDS];
+	/* FOLLOW: as in struct kvmw_numa_policy. */
+	__u32 threshold_pct;
+	__u32 margin_pct;
+	__u32 passes;
+	__u32 dwell_ms;
+	__u32 interval_ms;
+
+	/* Read back only (ignored by a set). */
+	__u32 cur_node;
+	__u32 numa_balancing;
+	__u32 local_pml;
+	__u32 max_moves_per_min;
+	__u32 nr_threads;
+	__u32 nr_placed;
+	__u64 ran_nodes;
+	__u64 moves;
+	__u64 suppressed_dwell;
+	__u64 suppressed_hysteresis;
+	__u64 suppressed_rate;
+	__u64 suppressed_conflict;
+	__u64 last_move_ns;
+};
+
+/*
+ * Reads / sets the placement policy of VM @vm_id (a set replaces it);
+ * clear is a set of KVMW_NUMA_NONE. 0 or -errno as for budgets.
+ */
+int kvmw_numa_get(struct kvmw_source *src, __u64 vm_id,
+		  struct kvmw_numa_cfg *cfg);
+int kvmw_numa_set(struct kvmw_source *src, __u64 vm_id,
+		  const struct kvmw_numa_cfg *cfg);
+int kvmw_numa_clear(struct kvmw_source *src, __u64 vm_id);
+
+/*
+ * Checks @cfg against the UAPI's limits, as the module would (not the
+ * host's nodes: the module knows those). 0, or -EINVAL with what is wrong
+ * in @why (@len bytes).
+ */
+int kvmw_numa_check(const struct kvmw_numa_cfg *cfg, char *why, size_t len);
+
+/* "none", "pin", "follow"; NULL for another value. */
+const char *kvmw_numa_policy_name(__u32 policy);
+/* "set", "follow", "new_vcpu", "clear", "gone", "unload", "affinity". */
+const char *kvmw_numa_cause_name(__u32 cause);
+/*
+ * A node list as Linux writes them ("0", "0-3,8", "1,3"): nodes below
+ * KVMW_NUMA_MAX_NODES, ascending ranges, no duplicates. Sets @nodes
+ * (KVMW_NUMA_NODE_WORDS words). 0 or -EINVAL.
+ */
+int kvmw_parse_nodelist(const char *s, __u64 *nodes);
+/* Writes the node mask @nodes (@nr_words words) as a node list; "" if
+ * empty. Returns @buf (truncated at @len, always NUL-terminated).
+ */
+char *kvmw_fmt_nodelist(char *buf, size_t len, const __u64 *nodes,
+			size_t nr_words);
+
+/* -------------------------------------------------------------------- */
 /* Naming VMs                                                           */
 
 /*
@@ -701,6 +800,14 @@ struct kvmw_source_ops {
 				  struct kvmw_budget_default_cfg *d);
 	int (*budget_default_set)(struct kvmw_source *src, __u32 slot,
 				  const struct kvmw_budget_default_cfg *d);
+	/*
+	 * NUMA placement (see "NUMA placement" below), the same way:
+	 * -EINVAL also for a pin no vCPU thread's affinity can meet.
+	 */
+	int (*numa_get)(struct kvmw_source *src, __u64 vm_id,
+			struct kvmw_numa_cfg *cfg);
+	int (*numa_set)(struct kvmw_source *src, __u64 vm_id,
+			const struct kvmw_numa_cfg *cfg);
 };
 
 /* kvmw_source_open_flags(): open for control (budgets), not only reading. */

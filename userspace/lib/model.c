@@ -828,6 +828,14 @@ const char *kvmw_ev_type_name(__u32 type)
 		return "throttle_start";
 	case KVMW_EV_THROTTLE_END:
 		return "throttle_end";
+	case KVMW_EV_NUMA_MOVE:
+		return "numa_move";
+	case KVMW_EV_NUMA_CONFLICT:
+		return "numa_conflict";
+	case KVMW_EV_NUMA_SET:
+		return "numa_set";
+	case KVMW_EV_NUMA_CLEAR:
+		return "numa_clear";
 	default:
 		return NULL;
 	}

@@ -919,6 +919,79 @@ static int fake_budget_default(struct fake_dev *f, unsigned long cmd,
 	return 0;
 }
 
+/* NUMA placement as the module checks it, on a host of 4 nodes. */
+static int fake_numa(struct fake_dev *f, unsigned long cmd,
+		     struct kvmw_numa_policy *p)
+{
+	const __u64 *more = (const __u64 *)(uintptr_t)p->nodes_ptr;
+	__u64 *out = (__u64 *)(uintptr_t)p->nodes_ptr;
+	struct kvmw_numa_policy st;
+	unsigned int w;
+	int i;
+
+	if (!(f->hs.features & KVMW_FEAT_NUMA_PLACE))
+		return -ENOTTY;
+	if (p->size != sizeof(*p) || p->reserved || p->reserved2 ||
+	    (p->nr_node_words && !p->nodes_ptr)) {
+		f->bad_requests++;
+		return -EINVAL;
+	}
+	if (cmd == KVMW_IOC_NUMA_GET) {
+		f->numa_gets++;
+		i = fake_vm_index(f, p->vm_id);
+		if (i < 0)
+			return i;
+		st = f->numa_state;
+		*p = f->numa[i];
+		p->size = sizeof(*p);
+		p->vm_id = f->vms[i].vm.vm_id;
+		p->nr_node_words = 0;
+		p->nodes_ptr = (uintptr_t)out;
+		for (w = 0; w < 4 && out; w++)
+			out[w] = f->numa_more[i][w];
+		p->cur_node = st.cur_node;
+		p->numa_balancing = st.numa_balancing;
+		p->ran_nodes = st.ran_nodes;
+		p->local_pml = st.local_pml;
+		p->max_moves_per_min = st.max_moves_per_min;
+		p->moves = st.moves;
+		p->suppressed_dwell = st.suppressed_dwell;
+		p->suppressed_hysteresis = st.suppressed_hysteresis;
+		p->suppressed_rate = st.suppressed_rate;
+		p->suppressed_conflict = st.suppressed_conflict;
+		p->nr_threads = st.nr_threads;
+		p->nr_placed = st.nr_placed;
+		p->last_move_ns = st.last_move_ns;
+		return 0;
+	}
+	f->numa_sets++;
+	if ((f->open_flags & O_ACCMODE) == O_RDONLY)
+		return -EBADF;
+	if (f->numa_err)
+		return f->numa_err;
+	/* Nothing the library checks reaches the module. */
+	if (p->flags & ~KVMW_NUMA_F_ALL || p->policy > KVMW_NUMA_FOLLOW ||
+	    p->nr_node_words > 4 || p->threshold_pct > 100 ||
+	    p->margin_pct > 100) {
+		f->bad_requests++;
+		return -EINVAL;
+	}
+	i = fake_vm_index(f, p->vm_id);
+	if (i < 0)
+		return i;
+	/* Four nodes: a higher one is the module's EINVAL. */
+	if (p->nodes & ~0xfULL)
+		return -EINVAL;
+	for (w = 0; w < p->nr_node_words; w++)
+		if (more[w])
+			return -EINVAL;
+	f->numa[i] = *p;
+	memset(f->numa_more[i], 0, sizeof(f->numa_more[i]));
+	for (w = 0; w < p->nr_node_words; w++)
+		f->numa_more[i][w] = more[w];
+	return 0;
+}
+
 static int fake_ioctl(void *priv, int fd, unsigned long cmd, void *arg)
 {
 	struct fake_dev *f = priv;
@@ -958,6 +1031,9 @@ static int fake_ioctl(void *priv, int fd, unsigned long cmd, void *arg)
 	case KVMW_IOC_BUDGET_DEFAULT_SET:
 	case KVMW_IOC_BUDGET_DEFAULT_GET:
 		return fake_budget_default(f, cmd, arg);
+	case KVMW_IOC_NUMA_SET:
+	case KVMW_IOC_NUMA_GET:
+		return fake_numa(f, cmd, arg);
 	default:
 		return -ENOTTY;
 	}

@@ -167,6 +167,17 @@ struct fake_dev {
 	 */
 	struct kvmw_budget_default defaults[KVMW_BUDGET_MAX_DEFAULTS];
 	struct kvmw_budget default_budgets[KVMW_BUDGET_MAX_DEFAULTS];
+	/*
+	 * KVMW_FEAT_NUMA_PLACE: the policy of each VM as last set, the
+	 * extra node words sent with it (@numa_words of them), what GET
+	 * reports besides (the state fields of @numa_state are copied out),
+	 * and the -errno the next NUMA_SETs fail with (0: none).
+	 */
+	struct kvmw_numa_policy numa[FAKE_MAX_VMS];
+	__u64 numa_more[FAKE_MAX_VMS][4];
+	struct kvmw_numa_policy numa_state;
+	int numa_err;
+	unsigned int numa_sets, numa_gets;
 	/* Observations. */
 	int open_flags;			/* of the last open */
 	unsigned int budget_sets, budget_gets;

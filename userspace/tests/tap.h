@@ -43,5 +43,6 @@ void test_dev(void);
 void test_stats_dev(void);
 void test_schema(void);
 void test_budget(void);
+void test_numa(void);
 
 #endif /* KVMW_TAP_H */

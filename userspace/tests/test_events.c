@@ -76,7 +76,7 @@ static void push_stream(struct fake_dev *f)
 	ev.tid = 4251;
 	ev.nr_vcpus = 2;
 	fake_push_event(f, &ev);
-	ev = ev_make(9, 3, 13 * NS, 3);
+	ev = ev_make(99, 3, 13 * NS, 3);
 	ev.data[0] = 77;
 	ev.data[7] = 88;
 	fake_push_event(f, &ev);
@@ -104,7 +104,7 @@ static void push_stream(struct fake_dev *f)
 static const char stream_text[] =
 	"12.345678 vm_new seq=1 vm=3 pid=4242 tid=4250 vcpus=1\n"
 	"12.500000 vcpu_new seq=2 vm=3 pid=4242 vcpu=1 tid=4251 vcpus=2\n"
-	"13.000000 type=9 seq=3 vm=3 pid=4242 (unknown event type, skipped)\n"
+	"13.000000 type=99 seq=3 vm=3 pid=4242 (unknown event type, skipped)\n"
 	"lost 5 events\n"
 	"20.000001 vm_gone seq=9 vm=3 pid=4242 vcpus=2 exits=1000 entries=999 "
 	"guest=1.50s overhead=1.83ms idle=136ms user=400us faults=50 untimed=1\n"
@@ -114,7 +114,7 @@ static const char stream_text[] =
 static const char stream_json[] =
 	"{\"seq\":1,\"time_ns\":12345678901,\"type\":\"vm_new\",\"type_code\":1,\"vm_id\":3,\"vmm_pid\":4242,\"vcpu_id\":0,\"tid\":4250,\"nr_vcpus\":1,\"lost\":0}\n"
 	"{\"seq\":2,\"time_ns\":12500000000,\"type\":\"vcpu_new\",\"type_code\":3,\"vm_id\":3,\"vmm_pid\":4242,\"vcpu_id\":1,\"tid\":4251,\"nr_vcpus\":2,\"lost\":0}\n"
-	"{\"seq\":3,\"time_ns\":13000000000,\"type\":null,\"type_code\":9,\"vm_id\":3,\"vmm_pid\":4242,\"vcpu_id\":0,\"tid\":0,\"nr_vcpus\":0,\"lost\":0,\"data\":[77,0,0,0,0,0,0,88]}\n"
+	"{\"seq\":3,\"time_ns\":13000000000,\"type\":null,\"type_code\":99,\"vm_id\":3,\"vmm_pid\":4242,\"vcpu_id\":0,\"tid\":0,\"nr_vcpus\":0,\"lost\":0,\"data\":[77,0,0,0,0,0,0,88]}\n"
 	"{\"type\":\"lost\",\"lost\":5,\"before_seq\":9}\n"
 	"{\"seq\":9,\"time_ns\":20000001500,\"type\":\"vm_gone\",\"type_code\":2,\"vm_id\":3,\"vmm_pid\":4242,\"vcpu_id\":0,\"tid\":0,\"nr_vcpus\":2,\"lost\":5,\"totals\":{\"exits\":1000,\"entries\":999,\"guest_ns\":1500000000,\"overhead_ns\":1834000,\"idle_ns\":135900000,\"user_ns\":400000,\"faults\":50,\"untimed_exits\":1}}\n"
 	"{\"seq\":10,\"time_ns\":21000000000,\"type\":\"vm_new\",\"type_code\":1,\"vm_id\":4,\"vmm_pid\":4242,\"vcpu_id\":0,\"tid\":4300,\"nr_vcpus\":1,\"lost\":0}\n"
@@ -172,8 +172,9 @@ static void test_decode(void)
 	      !strcmp(kvmw_ev_type_name(KVMW_EV_BUDGET_SET), "budget_set") &&
 	      !strcmp(kvmw_ev_type_name(KVMW_EV_THROTTLE_END),
 		      "throttle_end") &&
-	      !kvmw_ev_type_name(0) && !kvmw_ev_type_name(9),
-	      "type names; 0 and 9 unknown");
+	      !kvmw_ev_type_name(0) && !kvmw_ev_type_name(99) &&
+	      !strcmp(kvmw_ev_type_name(KVMW_EV_NUMA_CLEAR), "numa_clear"),
+	      "type names; 0 and 99 unknown");
 }
 
 /*

@@ -65,6 +65,7 @@ int main(int argc, char **argv)
 	test_stats_dev();
 	test_events();
 	test_budget();
+	test_numa();
 	test_schema();
 	return tap_done();
 }
