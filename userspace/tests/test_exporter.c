@@ -539,6 +539,28 @@ static void test_http(struct xproc *p)
 	free(f);
 }
 
+/* The alerting rules of contrib/prometheus, checked and unit-tested. */
+static void test_rules(void)
+{
+	static const char *const cmds[] = {
+		"promtool check rules kvmwarden.rules.yml",
+		"promtool test rules kvmwarden.rules.test.yml",
+	};
+	char cmd[512];
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(cmds); i++) {
+		if (!have_promtool()) {
+			tap_skip(cmds[i], "promtool not installed (Debian: prometheus)");
+			continue;
+		}
+		snprintf(cmd, sizeof(cmd),
+			 "cd '%s/../contrib/prometheus' && out=$(%s 2>&1) || { printf '%%s\\n' \"$out\" | sed 's/^/# /'; exit 1; }",
+			 KVMW_SRCDIR, cmds[i]);
+		CHECK(!system(cmd), "%s", cmds[i]);
+	}
+}
+
 /*
  * --exporter-bench VMS VCPUS SCRAPES: SCRAPES scrapes (snapshot through
  * the self-describing statistics and exposition) of a fake module with
@@ -603,5 +625,6 @@ void test_exporter(void)
 	test_textfile(&p);
 	test_usage();
 	test_http(&p);
+	test_rules();
 	xproc_free(&p);
 }
