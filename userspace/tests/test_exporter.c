@@ -562,6 +562,122 @@ static void test_rules(void)
 }
 
 /*
+ * A fake module whose counters move: every KVMW_IOC_STATS_READ (one per
+ * scrape) first adds exits, time, faults and waits to every vCPU, as a
+ * running guest would. Only the exporter's thread calls it.
+ */
+struct moving {
+	struct kvmw_dev_ops ops;
+	struct fake_dev *f;
+};
+
+static int moving_ioctl(void *priv, int fd, unsigned long req, void *arg)
+{
+	struct moving *m = priv;
+	struct fake_dev *f = m->f;
+	unsigned int i, k;
+
+	if (req == KVMW_IOC_STATS_READ) {
+		for (i = 0; i < f->nr_vms; i++) {
+			struct kvmw_vm_snap *s = &f->vms[i];
+
+			for (k = 0; k < s->nr_reasons; k++) {
+				struct kvmw_reason_stat *r = &s->reasons[k];
+				struct kvmw_vcpu_info *v = &s->vcpus[r->vcpu_index];
+
+				r->count += 100;
+				r->lat_total_ns += 100 * 1500;
+				r->hist[10] += 100;
+				v->exits += 100;
+				v->entries += 100;
+				v->exit_ns += 100 * 1500;
+				v->overhead_ns += 100 * 1500;
+			}
+			for (k = 0; k < s->nr_vcpus; k++) {
+				struct kvmw_vcpu_info *v = &s->vcpus[k];
+
+				v->guest_ns += 50000000;
+				v->faults += 10;
+				v->fault_node[0] += 10;
+				v->fault_hist[11] += 10;
+				v->fault_lat_total_ns += 10 * 3000;
+				v->rq_delay_ns += 10 * 20000;
+				v->rq_delay_count += 10;
+				v->rq_delay_hist[14] += 10;
+				v->run_node_ns[0] += 50000000;
+			}
+		}
+	}
+	return f->ops.ioctl(f->ops.priv, fd, req, arg);
+}
+
+static int moving_open(void *priv, const char *path, int flags)
+{
+	struct moving *m = priv;
+
+	return m->f->ops.open(m->f->ops.priv, path, flags);
+}
+
+static void moving_close(void *priv, int fd)
+{
+	struct moving *m = priv;
+
+	m->f->ops.close(m->f->ops.priv, fd);
+}
+
+/*
+ * Debian's prometheus scraping the exporter (serving the moving fake on
+ * an ephemeral port) and queried over its HTTP API by
+ * contrib/prometheus/scrape-check.py: stored exit counts against the
+ * exporter's, every panel query of contrib/grafana/kvmwarden.json, the
+ * recording rules.
+ */
+static void test_prometheus(struct xproc *p)
+{
+	struct kvmw_prom_opts o = { .proc = p->dir, .page_size = 4096 };
+	struct fake_dev *f = calloc(1, sizeof(*f));
+	struct kvmw_prom_http *h;
+	struct kvmw_source src;
+	struct moving m;
+	char cmd[768], why[256];
+	int rc;
+
+	if (system("command -v prometheus >/dev/null && command -v python3 >/dev/null")) {
+		tap_skip("exporter: scraped by prometheus",
+			 "prometheus or python3 not installed (Debian: prometheus, python3)");
+		free(f);
+		return;
+	}
+	if (!f)
+		abort();
+	xfake(f, true);
+	m.f = f;
+	m.ops = f->ops;
+	m.ops.priv = &m;
+	m.ops.ioctl = moving_ioctl;
+	m.ops.open = moving_open;
+	m.ops.close = moving_close;
+	if (kvmw_source_open(&src, &kvmw_source_dev, "fake", &m.ops) ||
+	    kvmw_prom_http_start(&h, &src, &o, "127.0.0.1:0", why,
+				 sizeof(why)))
+		abort();
+	snprintf(cmd, sizeof(cmd),
+		 "python3 '%s/../contrib/prometheus/scrape-check.py' %u '%s/../contrib/grafana/kvmwarden.json'",
+		 KVMW_SRCDIR, kvmw_prom_http_port(h), KVMW_SRCDIR);
+	fflush(stdout);
+	rc = system(cmd);
+	rc = WIFEXITED(rc) ? WEXITSTATUS(rc) : 128;
+	if (rc == 77)
+		tap_skip("exporter: scraped by prometheus", "no prometheus");
+	else
+		CHECK(rc == 0, "exporter: scraped by prometheus: stored exits within a scrape of the exporter's, dashboard queries answered");
+	kvmw_prom_http_stop(h);
+	kvmw_source_close(&src);
+	fake_free(f);
+	free(f);
+}
+
+/*
  * --exporter-bench VMS VCPUS SCRAPES: SCRAPES scrapes (snapshot through
  * the self-describing statistics and exposition) of a fake module with
  * VMS VMs of VCPUS vCPUs each (fake_add_big_vm()); prints the time per
@@ -626,5 +742,6 @@ void test_exporter(void)
 	test_usage();
 	test_http(&p);
 	test_rules();
+	test_prometheus(&p);
 	xproc_free(&p);
 }
