@@ -142,6 +142,7 @@ FIXTURE(exporter) {
 	struct kvmw_source src;
 	struct kvm_vm *vm;
 	struct kvm_vcpu *vcpu;
+	double t0;
 	char why[128];
 };
 
@@ -150,6 +151,7 @@ FIXTURE_SETUP(exporter)
 	struct vm_opts opts = {};
 
 	self->vm = NULL;
+	self->t0 = util_now_ms();
 	if (kvmw_test_src(&self->src, KVMW_FEAT_STATS | KVMW_FEAT_LATENCY,
 			  "self-describing statistics and latency", self->why,
 			  sizeof(self->why))) {
@@ -164,6 +166,8 @@ FIXTURE_SETUP(exporter)
 
 FIXTURE_TEARDOWN(exporter)
 {
+	if (!self->why[0])
+		TH_LOG("%.0f ms", util_now_ms() - self->t0);
 	if (self->vm)
 		vm_destroy(self->vm);
 	if (!self->why[0])
