@@ -9,7 +9,7 @@ pkgs=(
 	gcc make libc6-dev bc flex bison kmod cpio xz-utils zstd
 	clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev dwarves
 	linux-source qemu-system-x86 busybox-static debian-archive-keyring
-	python3 python3-jsonschema valgrind
+	python3 python3-jsonschema valgrind libmicrohttpd-dev prometheus
 	bochs bochsbios vgabios isolinux syslinux-common xorriso
 )
 

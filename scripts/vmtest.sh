@@ -168,7 +168,37 @@ make_initramfs() {
 	done
 	(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) > "$BUILD/initramfs-$s.cpio.gz"
 	add_qemu "$s" "$BUILD/initramfs-$s.cpio.gz" || return 1
+	add_exporter_http "$s" "$BUILD/initramfs-$s.cpio.gz" || return 1
 	echo "$BUILD/initramfs-$s.cpio.gz"
+}
+
+# add_exporter_http SERIES ARCHIVE: when the exporter test runs, append
+# the dynamically linked kvmwarden as /bin/kvmwarden-http (the static one
+# has no HTTP server: libmicrohttpd's static library needs GnuTLS, which
+# has none), every library ldd lists and the loader, at their own paths,
+# in an uncompressed cpio member (~9 MB) as add_qemu does.
+add_exporter_http() {
+	local s=$1 archive=$2 hroot=$BUILD/initramfs-$1-http
+	local bin=$BUILD/userspace/kvmwarden f libs
+
+	grep -qx exporter "$BUILD/selftests/TESTS" || return 0
+	case ",$only," in ,,|*,exporter,*) ;; *) return 0 ;; esac
+	if [ ! -x "$bin" ]; then
+		log "[$s] $bin not built: the exporter's http test will skip"
+		return 0
+	fi
+	libs=$(ldd "$bin" | awk '$2 == "=>" && $3 ~ /^\// { print $3 }
+				 $1 ~ /^\// { print $1 }') || return 1
+	rm -rf "$hroot"
+	mkdir -p "$hroot/bin"
+	cp "$bin" "$hroot/bin/kvmwarden-http"
+	for f in $libs; do
+		mkdir -p "$hroot${f%/*}"
+		cp -L "$f" "$hroot$f" || return 1
+	done
+	truncate -s %512 "$archive" || return 1
+	(cd "$hroot" && find . -mindepth 1 | cpio -o -H newc --quiet) >> "$archive" || return 1
+	rm -rf "$hroot"
 }
 
 # add_qemu SERIES ARCHIVE: append this machine's Debian qemu-system-x86_64,

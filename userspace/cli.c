@@ -27,6 +27,8 @@ static const struct kvmw_cmd commands[] = {
 	  kvmw_cmd_budget, kvmw_usage_budget },
 	{ "numa", "pin a VM's vCPUs to NUMA nodes or let them follow its memory",
 	  kvmw_cmd_numa, kvmw_usage_numa },
+	{ "exporter", "serve Prometheus metrics over HTTP or write a textfile",
+	  kvmw_cmd_exporter, kvmw_usage_exporter },
 	{ "help", "show this help, or the help of a command",
 	  cmd_help, usage_help },
 };
@@ -64,6 +66,7 @@ static void usage_main(FILE *f)
 	      "  kvmwarden events --json -n 1      the next event as a JSON line\n"
 	      "  kvmwarden budget set web1 --rate 20k   throttle VM web1 to 20k exits/s\n"
 	      "  kvmwarden numa set web1 pin 1     run web1's vCPUs on node 1 only\n"
+	      "  kvmwarden exporter                Prometheus metrics on 127.0.0.1:9798\n"
 	      "  kvmwarden stat --help             options of stat\n"
 	      "\n"
 	      "A VM is named by its id (3), VMM pid (pid:4242) or QEMU -name\n"

@@ -116,6 +116,8 @@ int kvmw_cmd_budget(struct kvmw_ctx *ctx, int argc, char **argv);
 void kvmw_usage_budget(FILE *f);
 int kvmw_cmd_numa(struct kvmw_ctx *ctx, int argc, char **argv);
 void kvmw_usage_numa(FILE *f);
+int kvmw_cmd_exporter(struct kvmw_ctx *ctx, int argc, char **argv);
+void kvmw_usage_exporter(FILE *f);
 
 /* Options of the stat command, split from running it for the tests. */
 struct kvmw_stat_args {

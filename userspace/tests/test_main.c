@@ -23,6 +23,11 @@
 #include "helpers.h"
 #include "tap.h"
 
+/* tests/test_exporter.c */
+void test_exporter(void);
+int exporter_fixture_print(FILE *f, const char *which);
+int exporter_bench(int argc, char **argv);
+
 /* The command line on a fake module with one VM of many vCPUs. */
 static int fake_cli(int argc, char **argv, __u64 features)
 {
@@ -44,6 +49,10 @@ int main(int argc, char **argv)
 		return fake_cli(argc - 2, argv + 2, KVMW_FEAT_SNAPSHOT_ALL);
 	if (argc >= 3 && !strcmp(argv[1], "--fake-cli-stats"))
 		return fake_cli(argc - 2, argv + 2, KVMW_FEAT_STATS);
+	if (argc >= 2 && !strcmp(argv[1], "--exporter-bench"))
+		return exporter_bench(argc - 2, argv + 2);
+	if (argc == 3 && !strcmp(argv[1], "--exporter-fixture"))
+		return exporter_fixture_print(stdout, argv[2]) ? 1 : 0;
 	if (argc == 3 && !strcmp(argv[1], "--fixture"))
 		return fixture_print(argv[2]) ? 1 : 0;
 	if (argc != 1) {
@@ -67,5 +76,6 @@ int main(int argc, char **argv)
 	test_budget();
 	test_numa();
 	test_schema();
+	test_exporter();
 	return tap_done();
 }
