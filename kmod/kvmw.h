@@ -29,6 +29,7 @@
  *  kvmw_sched.c     the scheduler probes
  *  kvmw_budget.c    exit budgets: token buckets, the vCPU's park
  *  kvmw_budget_default.c  default budgets for new VMs
+ *  kvmw_numa.c      NUMA placement of vCPU threads (process context only)
  *  kvmw_probe.c     the kvm_exit/kvm_entry/kvm_page_fault probes
  *  kvmw_snapshot.c  the per-struct snapshots (API 1), built from the records
  *  kvmw_stats.c     the self-describing statistics, built from the records
@@ -63,6 +64,7 @@
 
 #include "kvmw_kvm.h"
 #include "kvmw_budget.h"
+#include "kvmw_numa.h"
 
 struct dentry;
 struct file;
@@ -251,6 +253,8 @@ struct kvmw_mem {
  * @lat: latency entries, given out to reasons on their first exit
  * @sched: scheduler view of the vCPU thread
  * @budget: the vCPU's side of its VM's exit budget (kvmw_budget.c)
+ * @numa_moves: NUMA placements of the vCPU's thread (kvmw_numa.c, under
+ *	kvmw_mutex; read with READ_ONCE())
  * @vcpu_id: KVM vCPU id
  * @tid: thread id that last ran the vCPU (as reported)
  * @run_tid: the same while this is the record that thread ran last, else
@@ -297,6 +301,7 @@ struct kvmw_vcpu {
 	struct kvmw_lat lat[KVMW_LAT_REASONS];
 	struct kvmw_sched sched;
 	struct kvmw_vcpu_budget budget;
+	u64 numa_moves;
 
 	u32 vcpu_id;
 	pid_t tid;
@@ -346,6 +351,8 @@ struct kvmw_vmm {
  * @comm: VMM command name
  * @mem: memory locality sampler
  * @budget: exit budget (kvmw_budget.c)
+ * @numa: NUMA placement state (kvmw_numa.c), NULL before a first policy;
+ *	changed under kvmw_mutex, read without it only as a hint
  * @vcpus: vCPU records
  * @node: entry in kvmw_vms
  * @hnode: entry in kvmw_vm_hash (by @kvm_key) while live
@@ -370,6 +377,7 @@ struct kvmw_vm {
 	char comm[TASK_COMM_LEN];
 	struct kvmw_mem mem;
 	struct kvmw_vm_budget budget;
+	struct kvmw_numa *numa;
 	struct list_head vcpus;
 	struct list_head node;
 	struct hlist_node hnode;

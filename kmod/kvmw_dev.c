@@ -42,6 +42,7 @@ static_assert(sizeof(struct kvmw_reason_rec) == KVMW_REASON_REC_HDR_SIZE);
 static_assert(sizeof(struct kvmw_budget) == KVMW_BUDGET_SIZE_VER0);
 static_assert(sizeof(struct kvmw_budget_default) ==
 	      KVMW_BUDGET_DEFAULT_SIZE_VER0);
+static_assert(sizeof(struct kvmw_numa_policy) == KVMW_NUMA_POLICY_SIZE_VER0);
 
 /*
  * Copy a size-versioned argument in. Returns the caller's size or -errno:
@@ -118,6 +119,7 @@ static u64 kvmw_features(void)
 		f |= KVMW_FEAT_SCHED;
 	f |= KVMW_FEAT_MEM_NUMA | KVMW_FEAT_EVENTS | KVMW_FEAT_SNAPSHOT_ALL |
 	     KVMW_FEAT_STATS | KVMW_FEAT_BUDGET | KVMW_FEAT_BUDGET_DEFAULT;
+	f |= KVMW_FEAT_NUMA_PLACE;
 	return f;
 }
 
@@ -443,6 +445,145 @@ static long kvmw_ioctl_budget_default(void __user *uarg, bool set)
 	       kvmw_put_arg(uarg, &req, sizeof(req), usize);
 }
 
+/* Node words past the first that a policy may carry (nodes 64 to 1087). */
+#define KVMW_NUMA_MAX_NODE_WORDS	16
+
+/* The nodes of a KVMW_IOC_NUMA_SET: below nr_node_ids, with CPUs. */
+static int kvmw_numa_nodes_in(const struct kvmw_numa_policy *req,
+			      nodemask_t *nodes)
+{
+	const u64 __user *up = u64_to_user_ptr(req->nodes_ptr);
+	u32 i;
+	int n;
+
+	nodes_clear(*nodes);
+	for (i = 0; i <= req->nr_node_words; i++) {
+		u64 w = req->nodes;
+		int b;
+
+		if (i && get_user(w, up + i - 1))
+			return -EFAULT;
+		for (b = 0; b < 64 && w; b++, w >>= 1) {
+			n = i * 64 + b;
+			if (!(w & 1))
+				continue;
+			if (n >= nr_node_ids || !node_state(n, N_CPU))
+				return -EINVAL;
+			node_set(n, *nodes);
+		}
+	}
+	return 0;
+}
+
+/* The policy's nodes from 64 up into the caller's words. */
+static int kvmw_numa_nodes_out(const struct kvmw_numa_policy *req,
+			       const nodemask_t *nodes)
+{
+	u64 __user *up = u64_to_user_ptr(req->nodes_ptr);
+	u32 i;
+
+	for (i = 0; i < req->nr_node_words; i++) {
+		u64 w = 0;
+		int b;
+
+		for (b = 0; b < 64; b++) {
+			int n = (i + 1) * 64 + b;
+
+			if (n < nr_node_ids && node_isset(n, *nodes))
+				w |= 1ULL << b;
+		}
+		if (put_user(w, up + i))
+			return -EFAULT;
+	}
+	return 0;
+}
+
+static int kvmw_numa_check(const struct kvmw_numa_policy *req, bool set)
+{
+	if (!req->vm_id || req->reserved ||
+	    req->nr_node_words > KVMW_NUMA_MAX_NODE_WORDS ||
+	    (req->nr_node_words && !req->nodes_ptr))
+		return -EINVAL;
+	if (!set)
+		return req->flags || req->policy || req->nodes ||
+		       req->threshold_pct || req->margin_pct || req->passes ||
+		       req->dwell_ms || req->interval_ms ? -EINVAL : 0;
+	if (req->flags & ~KVMW_NUMA_F_ALL)
+		return -EINVAL;
+	if (req->policy > KVMW_NUMA_FOLLOW)
+		return -EINVAL;
+	if (req->policy != KVMW_NUMA_FOLLOW &&
+	    (req->threshold_pct || req->margin_pct || req->passes ||
+	     req->dwell_ms || req->interval_ms))
+		return -EINVAL;
+	if (req->policy != KVMW_NUMA_PIN && (req->nodes || req->nr_node_words))
+		return -EINVAL;
+	if (req->policy == KVMW_NUMA_NONE && req->flags)
+		return -EINVAL;
+	if (req->threshold_pct > 100 || req->margin_pct > 100 ||
+	    req->passes > KVMW_NUMA_MAX_PASSES ||
+	    req->dwell_ms > KVMW_NUMA_MAX_DWELL_MS ||
+	    (req->interval_ms &&
+	     (req->interval_ms < KVMW_NUMA_MIN_INTERVAL_MS ||
+	      req->interval_ms > KVMW_NUMA_MAX_INTERVAL_MS)))
+		return -EINVAL;
+	/* The VMM's other threads are not placed by this module. */
+	if (req->flags & KVMW_NUMA_F_ALL_THREADS)
+		return -EOPNOTSUPP;
+	return 0;
+}
+
+static long kvmw_ioctl_numa(void __user *uarg, bool set)
+{
+	struct kvmw_numa_policy req, in;
+	nodemask_t nodes;
+	struct kvmw_vm *vm;
+	int usize, ret;
+
+	usize = kvmw_get_arg(&req, sizeof(req), KVMW_NUMA_POLICY_SIZE_VER0,
+			     uarg);
+	if (usize < 0)
+		return usize;
+	ret = kvmw_numa_check(&req, set);
+	if (ret)
+		return ret;
+	if (set) {
+		ret = kvmw_numa_nodes_in(&req, &nodes);
+		if (ret)
+			return ret;
+		if (req.policy == KVMW_NUMA_PIN && nodes_empty(nodes))
+			return -EINVAL;
+	}
+	/* Output fields are ignored on input: only the input ones are kept. */
+	in = req;
+	memset(&req, 0, sizeof(req));
+	req.size = in.size;
+	req.flags = in.flags;
+	req.vm_id = in.vm_id;
+	req.policy = in.policy;
+	req.nr_node_words = in.nr_node_words;
+	req.nodes = in.nodes;
+	req.nodes_ptr = in.nodes_ptr;
+	req.threshold_pct = in.threshold_pct;
+	req.margin_pct = in.margin_pct;
+	req.passes = in.passes;
+	req.dwell_ms = in.dwell_ms;
+	req.interval_ms = in.interval_ms;
+	mutex_lock(&kvmw_mutex);
+	vm = kvmw_vm_by_id(req.vm_id);
+	if (!vm || READ_ONCE(vm->gone_ns))
+		ret = -ENOENT;
+	else if (set)
+		ret = kvmw_numa_set(vm, &req, &nodes);
+	else
+		kvmw_numa_get(vm, &req, &nodes);
+	mutex_unlock(&kvmw_mutex);
+	if (ret || set)
+		return ret;
+	return kvmw_numa_nodes_out(&req, &nodes) ?:
+	       kvmw_put_arg(uarg, &req, sizeof(req), usize);
+}
+
 /*
  * The one place where control is told from reading: every ioctl that
  * changes state needs a file opened for writing and CAP_SYS_ADMIN, checked
@@ -452,7 +593,8 @@ static long kvmw_ioctl_budget_default(void __user *uarg, bool set)
 static bool kvmw_ioctl_is_control(unsigned int nr)
 {
 	return nr == (KVMW_IOC_BUDGET_SET & ~IOCSIZE_MASK) ||
-	       nr == (KVMW_IOC_BUDGET_DEFAULT_SET & ~IOCSIZE_MASK);
+	       nr == (KVMW_IOC_BUDGET_DEFAULT_SET & ~IOCSIZE_MASK) ||
+	       nr == (KVMW_IOC_NUMA_SET & ~IOCSIZE_MASK);
 }
 
 static long kvmw_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
@@ -488,6 +630,10 @@ static long kvmw_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return kvmw_ioctl_budget_default(uarg, true);
 	case KVMW_IOC_BUDGET_DEFAULT_GET & ~IOCSIZE_MASK:
 		return kvmw_ioctl_budget_default(uarg, false);
+	case KVMW_IOC_NUMA_SET & ~IOCSIZE_MASK:
+		return kvmw_ioctl_numa(uarg, true);
+	case KVMW_IOC_NUMA_GET & ~IOCSIZE_MASK:
+		return kvmw_ioctl_numa(uarg, false);
 	default:
 		return -ENOTTY;
 	}

@@ -58,6 +58,8 @@ static void __exit kvmw_exit(void)
 	kvmw_probes_unregister();
 	/* Default budgets are applied by a work item that discovery kicks. */
 	kvmw_budget_default_exit();
+	/* NUMA placement: every placed vCPU thread gets its mask back. */
+	kvmw_numa_exit();
 	/* Ends the parks and waits until no thread runs module code for them. */
 	kvmw_budget_exit();
 	kvmw_records_exit();

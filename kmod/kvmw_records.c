@@ -547,6 +547,9 @@ struct kvmw_vcpu *kvmw_vcpu_discover(struct kvm_vcpu *vcpu, u64 now,
 	kvmw_nr_vcpus++;
 	kvmw_event_vm(*new_vm ? KVMW_EVENT_VM_NEW : KVMW_EVENT_VCPU_NEW, vm, v,
 		      NULL);
+	/* NUMA placement: a VM with a policy gets its new vCPU placed. */
+	if (unlikely(READ_ONCE(vm->numa)))
+		kvmw_numa_kick();
 out:
 	if (kvmw_pools_low()) {
 		/* The VMM that emptied the pool pays for the refill. */
@@ -726,6 +729,7 @@ static void kvmw_vm_free(struct kvmw_vm *vm)
 		kvfree(v);
 	}
 	kvmw_budget_vm_free(vm);
+	kvmw_numa_vm_free(vm);
 	if (kvmw_token_valid(vm->token))
 		dput(vm->token);
 	put_pid(vm->vmm);
@@ -832,6 +836,8 @@ void kvmw_sweep(void)
 		spin_unlock(&kvmw_discover_lock);
 		kvmw_vm_totals(vm, data);
 		kvmw_event_vm(KVMW_EVENT_VM_GONE, vm, NULL, data);
+		/* NUMA placement: the VMM's threads get their masks back. */
+		kvmw_numa_vm_gone(vm);
 	}
 }
 

@@ -55,6 +55,14 @@ enum {
 	KVMW_SV_B_TRIPPED,
 	KVMW_SV_B_TOKENS,
 	KVMW_SV_B_DEBT,
+	KVMW_SV_N_POLICY,
+	KVMW_SV_N_NODE,
+	KVMW_SV_N_MOVES,
+	KVMW_SV_N_DWELL,
+	KVMW_SV_N_HYST,
+	KVMW_SV_N_RATE,
+	KVMW_SV_N_CONFLICT,
+	KVMW_SV_N_LOCAL,
 	KVMW_SV_NR
 };
 
@@ -95,6 +103,7 @@ enum {
 	KVMW_SC_B_PARKS,
 	KVMW_SC_B_PARKED,
 	KVMW_SC_B_WOULD_PARK,
+	KVMW_SC_N_MOVES,
 	KVMW_SC_NR
 };
 
@@ -163,6 +172,22 @@ static const struct kvmw_stat_def kvmw_vm_defs[KVMW_SV_NR] = {
 	[KVMW_SV_B_TRIPPED] = ONE("budget_tripped", G, KVMW_UNIT_STATE),
 	[KVMW_SV_B_TOKENS] = BUCKETS("budget_tokens", G, KVMW_UNIT_COUNT),
 	[KVMW_SV_B_DEBT] = BUCKETS("budget_debt", G, KVMW_UNIT_COUNT),
+
+	/*
+	 * NUMA placement (kvmw_numa.c): the policy (KVMW_NUMA_*), its
+	 * current node, placements, moves held back by cause, and the
+	 * per mille of sampled memory on the policy's node(s).
+	 */
+	[KVMW_SV_N_POLICY] = ONE("numa_policy", G, KVMW_UNIT_STATE),
+	[KVMW_SV_N_NODE] = ONE("numa_node", G, KVMW_UNIT_ID),
+	[KVMW_SV_N_MOVES] = ONE("numa_moves", C, KVMW_UNIT_COUNT),
+	[KVMW_SV_N_DWELL] = ONE("numa_suppressed_dwell", C, KVMW_UNIT_COUNT),
+	[KVMW_SV_N_HYST] = ONE("numa_suppressed_hysteresis", C,
+			       KVMW_UNIT_COUNT),
+	[KVMW_SV_N_RATE] = ONE("numa_suppressed_rate", C, KVMW_UNIT_COUNT),
+	[KVMW_SV_N_CONFLICT] = ONE("numa_suppressed_conflict", C,
+				   KVMW_UNIT_COUNT),
+	[KVMW_SV_N_LOCAL] = ONE("numa_local_share", G, KVMW_UNIT_COUNT),
 };
 
 static const struct kvmw_stat_def kvmw_vcpu_defs[KVMW_SC_NR] = {
@@ -210,6 +235,9 @@ static const struct kvmw_stat_def kvmw_vcpu_defs[KVMW_SC_NR] = {
 	[KVMW_SC_B_PARKED] = ONE("budget_parked_time", C, KVMW_UNIT_NS),
 	[KVMW_SC_B_WOULD_PARK] = ONE("budget_would_park_time", C,
 				     KVMW_UNIT_NS),
+
+	/* NUMA placements of the vCPU's thread (kvmw_numa.c). */
+	[KVMW_SC_N_MOVES] = ONE("numa_moves", C, KVMW_UNIT_COUNT),
 };
 
 /* Per hardware reason: exits and their exit-to-entry latency. */
@@ -431,6 +459,27 @@ static void kvmw_stats_put(struct kvmw_stats_build *b,
 		b->fault = true;
 }
 
+/* The numa_* values of @vm (kvmw_numa.c), through the VM offsets @off. */
+static void kvmw_stats_numa(struct kvmw_vm *vm, u64 *val, const u32 *off)
+{
+	static const u8 idx[KVMW_NUMA_R_NR] = {
+		[KVMW_NUMA_R_POLICY] = KVMW_SV_N_POLICY,
+		[KVMW_NUMA_R_NODE] = KVMW_SV_N_NODE,
+		[KVMW_NUMA_R_MOVES] = KVMW_SV_N_MOVES,
+		[KVMW_NUMA_R_DWELL] = KVMW_SV_N_DWELL,
+		[KVMW_NUMA_R_HYST] = KVMW_SV_N_HYST,
+		[KVMW_NUMA_R_RATE] = KVMW_SV_N_RATE,
+		[KVMW_NUMA_R_CONFLICT] = KVMW_SV_N_CONFLICT,
+		[KVMW_NUMA_R_LOCAL] = KVMW_SV_N_LOCAL,
+	};
+	u64 n[KVMW_NUMA_R_NR];
+	unsigned int i;
+
+	kvmw_numa_read(vm, n);
+	for (i = 0; i < KVMW_NUMA_R_NR; i++)
+		val[off[idx[i]]] = n[i];
+}
+
 static void kvmw_stats_fill_vm(struct kvmw_vm *vm, u32 first_vcpu,
 			       u32 nr_vcpus, struct kvmw_vm_rec *r)
 {
@@ -466,6 +515,7 @@ static void kvmw_stats_fill_vm(struct kvmw_vm *vm, u32 first_vcpu,
 	kvmw_budget_read(vm, &val[off[KVMW_SV_B_MODE]],
 			 &val[off[KVMW_SV_B_TRIPPED]], &val[off[KVMW_SV_B_TOKENS]],
 			 &val[off[KVMW_SV_B_DEBT]]);
+	kvmw_stats_numa(vm, val, off);
 }
 
 /* A reason of a vCPU: its slot (dense, or KVMW_NR_SLOTS + overflow). */
@@ -746,6 +796,7 @@ static void kvmw_stats_fill_vcpu(struct kvmw_vcpu *v, u32 vm_index,
 	val[off[KVMW_SC_B_PARKS]] = READ_ONCE(v->budget.parks);
 	val[off[KVMW_SC_B_PARKED]] = READ_ONCE(v->budget.parked_ns);
 	val[off[KVMW_SC_B_WOULD_PARK]] = READ_ONCE(v->budget.would_park_ns);
+	val[off[KVMW_SC_N_MOVES]] = READ_ONCE(v->numa_moves);
 }
 
 static int kvmw_cmp_vcpu(const void *a, const void *b)

@@ -971,12 +971,12 @@ struct kvmw_budget_default {
 
 /* kvmw_numa_policy::flags */
 /*
- * Refuse rather than widen: a vCPU thread whose CPUs do not meet the
- * policy's nodes (its affinity was changed by someone else) waits before
- * its next guest entry, killable, until they meet again or the policy
- * changes; a KVMW_NUMA_FOLLOW move happens only if every vCPU thread can
- * make it. Without it such a thread runs where its own affinity allows
- * and is reported (KVMW_EVENT_NUMA_CONFLICT).
+ * Refuse rather than widen: a KVMW_NUMA_FOLLOW move happens only if every
+ * vCPU thread can make it (else it counts in suppressed_conflict). Without
+ * it the threads that can move do, and the others keep their own masks
+ * and are reported (KVMW_EVENT_NUMA_CONFLICT). Keeping a thread whose
+ * mask someone else changed out of the guest is not done: such a thread
+ * runs where its own mask allows and is reported, with or without it.
  */
 #define KVMW_NUMA_F_STRICT	(1U << 0)
 /*
@@ -1036,7 +1036,7 @@ struct kvmw_budget_default {
  *	KVMW_NUMA_MAX_INTERVAL_MS)
  * @reserved: must be 0
  *
- * Output only (GET; ignored on SET, written back as 0 by SET):
+ * Output only (GET; ignored on SET, which writes nothing back):
  * @cur_node: the node the vCPU threads are placed on (FOLLOW: the node
  *	chosen; PIN with one node: that node), KVMW_NUMA_NODE_NONE if none
  * @numa_balancing: the kernel's automatic NUMA balancing as the module
@@ -1064,7 +1064,10 @@ struct kvmw_budget_default {
  * @reserved2: 0
  *
  * KVMW_IOC_NUMA_SET replaces the VM's policy (a new policy starts from
- * the threads' original masks); the counters are never reset. It fails
+ * the threads' original masks); the counters are never reset. A
+ * KVMW_NUMA_FOLLOW policy keeps the vCPU threads on @cur_node: at SET the
+ * previous policy's single node, else the node most vCPU threads last ran
+ * on; the threads are placed there at once. It fails
  * with EINVAL, changing nothing, when a vCPU thread's current affinity
  * does not meet the nodes' CPUs (PIN). Needs a file opened for writing
  * and CAP_SYS_ADMIN. KVMW_IOC_NUMA_GET of a VM without a policy gives
