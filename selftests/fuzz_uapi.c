@@ -1687,13 +1687,16 @@ static void op_badcmd(struct fuzz_thread *t)
 					break;
 			/*
 			 * The budget ioctls are known (op_budget()), and so
-			 * are the default budgets' (not fuzzed yet: their
-			 * selftest, budget_default, checks their arguments).
+			 * are the default budgets' and NUMA placement's (not
+			 * fuzzed yet: their selftests, budget_default and
+			 * numa_place, check their arguments).
 			 */
 			if (nr == _IOC_NR(KVMW_IOC_BUDGET_SET) ||
 			    nr == _IOC_NR(KVMW_IOC_BUDGET_GET) ||
 			    nr == _IOC_NR(KVMW_IOC_BUDGET_DEFAULT_SET) ||
-			    nr == _IOC_NR(KVMW_IOC_BUDGET_DEFAULT_GET))
+			    nr == _IOC_NR(KVMW_IOC_BUDGET_DEFAULT_GET) ||
+			    nr == _IOC_NR(KVMW_IOC_NUMA_SET) ||
+			    nr == _IOC_NR(KVMW_IOC_NUMA_GET))
 				i = 0;
 		} while (i < NR_IOCTLS);
 		cmd = _IOC(rng_below(r, 4), KVMW_IOC_MAGIC, nr,
