@@ -47,6 +47,7 @@
 
 #include "kselftest_harness.h"
 #include "kvm_util.h"
+#include "cli_run.h"
 #include "kvmw_util.h"
 
 #define PARAM_DIR	"/sys/module/kvmwarden/parameters/"
@@ -858,6 +859,72 @@ TEST_F_TIMEOUT(numa, unload, 120)
 	ASSERT_EQ(0, kvmw_ensure_devnode(KVMW_DEVICE_PATH, KVMW_SYSFS_DEV,
 					 5000));
 	expect_masks(_metadata, self->vm, before);
+}
+
+/*
+ * The command line against the module: kvmwarden numa set/show/clear by
+ * VM id and by VMM pid, the masks as the module left them, its exit codes
+ * for a refused pin and for a user without the privilege.
+ */
+TEST_F_TIMEOUT(numa, cli, 120)
+{
+	cpu_set_t before[NR_SPIN], want[NR_SPIN];
+	char id[24], ref[32], threads[32];
+	static struct cli_run c;
+	int i;
+
+	if (self->why[0])
+		SKIP(return, "%s", self->why);
+	vm_start(_metadata, self, 0, 0, NULL);
+	for (i = 0; i < NR_SPIN; i++) {
+		ASSERT_EQ(0, get_mask(self->vm->vcpus[i]->tid, &before[i]));
+		want[i] = self->node1;
+	}
+	snprintf(id, sizeof(id), "%llu", (unsigned long long)self->vm_id);
+	snprintf(ref, sizeof(ref), "pid:%d", getpid());
+	snprintf(threads, sizeof(threads), "\"threads\": %d,", NR_SPIN);
+
+	ASSERT_EQ(0, cli_run(&c, 0, "numa", "set", id, "pin", "1", NULL));
+	ASSERT_EQ(0, c.status) TH_LOG("numa set: %s", c.err);
+	EXPECT_NE(NULL, strstr(c.out, "NUMA policy set: pin 1"));
+	expect_masks(_metadata, self->vm, want);
+
+	ASSERT_EQ(0, cli_run(&c, 0, "numa", "show", "--json", ref, NULL));
+	ASSERT_EQ(0, c.status) TH_LOG("numa show: %s", c.err);
+	EXPECT_NE(NULL, strstr(c.out, "\"policy\": \"pin\","));
+	EXPECT_NE(NULL, strstr(c.out, "\"nodes\": [1],"));
+	EXPECT_NE(NULL, strstr(c.out, "\"current_node\": 1,"));
+	EXPECT_NE(NULL, strstr(c.out, "\"moves\": 1,"));
+	EXPECT_NE(NULL, strstr(c.out, threads)) TH_LOG("%s", c.out);
+
+	/* Refused by the module (no node 2 here): exit 1, nothing changed. */
+	ASSERT_EQ(0, cli_run(&c, 0, "numa", "set", id, "pin", "2", NULL));
+	EXPECT_EQ(1, c.status);
+	EXPECT_NE(NULL, strstr(c.err, "nothing changed")) TH_LOG("%s", c.err);
+	expect_masks(_metadata, self->vm, want);
+
+	/* Without the privilege: exit 4, nothing changed. */
+	ASSERT_EQ(0, cli_run(&c, 65534, "numa", "clear", id, NULL));
+	EXPECT_EQ(4, c.status) TH_LOG("%s", c.err);
+	expect_masks(_metadata, self->vm, want);
+
+	ASSERT_EQ(0, cli_run(&c, 0, "numa", "clear", ref, NULL));
+	ASSERT_EQ(0, c.status) TH_LOG("numa clear: %s", c.err);
+	expect_masks(_metadata, self->vm, before);
+	ASSERT_EQ(0, cli_run(&c, 0, "numa", "show", id, NULL));
+	EXPECT_EQ(0, c.status);
+	EXPECT_NE(NULL, strstr(c.out, " none ")) TH_LOG("%s", c.out);
+
+	ASSERT_EQ(0, cli_run(&c, 0, "numa", "set", ref, "follow",
+			     "--interval", "100ms", NULL));
+	EXPECT_EQ(0, c.status) TH_LOG("numa set follow: %s", c.err);
+	ASSERT_EQ(0, cli_run(&c, 0, "numa", "show", "--json", id, NULL));
+	EXPECT_NE(NULL, strstr(c.out, "\"policy\": \"follow\","));
+	EXPECT_NE(NULL, strstr(c.out, "\"interval_ms\": 100,"));
+	ASSERT_EQ(0, cli_run(&c, 0, "numa", "clear", id, NULL));
+	EXPECT_EQ(0, c.status);
+	TH_LOG("%u CLI runs, %.0f ms each", cli_runs,
+	       (double)cli_run_ns / cli_runs / 1e6);
 }
 
 TEST_HARNESS_MAIN

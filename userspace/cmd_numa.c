@@ -28,7 +28,7 @@ static int numa_show_cmd(struct kvmw_ctx *ctx, int argc, char **argv);
 static int numa_clear_cmd(struct kvmw_ctx *ctx, int argc, char **argv);
 
 static const struct numa_sub subs[] = {
-	{ "set", "set VM pin NODES [--strict]\n"
+	{ "set", "set VM pin NODES\n"
 		 "       kvmwarden numa set VM follow [--threshold PCT] [--margin PCT] [--passes N]\n"
 		 "                                    [--dwell DUR] [--interval DUR] [--strict]",
 	  numa_set_cmd },
@@ -56,7 +56,7 @@ void kvmw_usage_numa(FILE *f)
 	      "  -n, --passes N       follow: passes a move must stay due (default 3)\n"
 	      "  -d, --dwell DUR      follow: no move sooner after the last (default 60s)\n"
 	      "  -i, --interval DUR   follow: time between passes, 10ms to 60s (default 1s)\n"
-	      "  -s, --strict         never run a vCPU off the policy's nodes\n"
+	      "  -s, --strict         follow: move every vCPU thread or none\n"
 	      "  -j, --json           show: one JSON document\n"
 	      "\n"
 	      "Examples:\n"
