@@ -34,12 +34,12 @@
 
 #include "kselftest_harness.h"
 #include "kvm_util.h"
+#include "cli_run.h"
 #include "kvmw_util.h"
 #include <kvmwarden/categories.h>
 
 #define BATCH		50
 #define NSEC		1000000000ULL
-#define OUT_MAX		65536
 /* The CLI's exit codes (kvmwarden --help). */
 #define EXIT_USAGE	2
 #define EXIT_NO_VM	3
@@ -47,107 +47,11 @@
 /* The argument that makes this program a VMM for by_name. */
 #define CHILD_ARG	"--budget-cli-vmm"
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * NSEC + ts.tv_nsec;
-}
-
-static void sleep_ns(uint64_t ns)
-{
-	struct timespec ts = { ns / NSEC, ns % NSEC };
-
-	while (nanosleep(&ts, &ts) && errno == EINTR)
-		;
-}
-
-/* CLI runs of this test and the time they took. */
-static unsigned int cli_runs;
-static uint64_t cli_ns;
-
-struct cli {
-	int status;		/* exit code, or 128 + signal */
-	char out[OUT_MAX];
-	char err[OUT_MAX];
-};
-
-/* Reads all of @fd into @buf (NUL-terminated, cut at @len - 1). */
-static void slurp(int fd, char *buf, size_t len)
-{
-	size_t n = 0;
-	ssize_t r;
-	char sink[512];
-
-	for (;;) {
-		if (n < len - 1)
-			r = read(fd, buf + n, len - 1 - n);
-		else
-			r = read(fd, sink, sizeof(sink));
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		if (n < len - 1)
-			n += r;
-	}
-	buf[n] = '\0';
-}
-
-/*
- * Runs "kvmwarden ARGS..." (NULL-terminated) as user @uid (0: as is),
- * capturing stdout and stderr. Returns 0, or -1 if it could not run.
- */
-static int run(struct cli *c, uid_t uid, ...)
-{
-	char *argv[32];
-	int po[2], pe[2], st, n = 0;
-	uint64_t t0 = now_ns();
-	va_list ap;
-	pid_t pid;
-
-	argv[n++] = "kvmwarden";
-	va_start(ap, uid);
-	while (n < 31 && (argv[n] = va_arg(ap, char *)))
-		n++;
-	va_end(ap);
-	argv[n] = NULL;
-	if (pipe(po) || pipe(pe))
-		return -1;
-	pid = fork();
-	if (pid < 0)
-		return -1;
-	if (!pid) {
-		dup2(po[1], 1);
-		dup2(pe[1], 2);
-		close(po[0]);
-		close(pe[0]);
-		if (uid && setresuid(uid, uid, uid))
-			_exit(126);
-		execvp(argv[0], argv);
-		_exit(127);
-	}
-	close(po[1]);
-	close(pe[1]);
-	/* The error output is short: read it after the output. */
-	slurp(po[0], c->out, sizeof(c->out));
-	slurp(pe[0], c->err, sizeof(c->err));
-	close(po[0]);
-	close(pe[0]);
-	if (waitpid(pid, &st, 0) != pid)
-		return -1;
-	c->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-	cli_runs++;
-	cli_ns += now_ns() - t0;
-	return 0;
-}
-
 /* How long this test's CLI runs took (the test's time is mostly theirs). */
 static void log_runs(struct __test_metadata *_metadata)
 {
 	TH_LOG("%u CLI runs, %.0f ms each", cli_runs,
-	       cli_runs ? (double)cli_ns / cli_runs / 1e6 : 0.0);
+	       cli_runs ? (double)cli_run_ns / cli_runs / 1e6 : 0.0);
 }
 
 /* The number after "@key": in @doc from @from on, or ~0 when absent. */
@@ -172,11 +76,11 @@ static double spin_rate(struct kvm_vcpu *vcpu, uint64_t ns)
 
 	if (util_cpuid_exits(vcpu, &n0))
 		return -1;
-	t0 = now_ns();
-	sleep_ns(ns);
+	t0 = util_now_ns();
+	util_sleep_ns(ns);
 	if (util_cpuid_exits(vcpu, &n1))
 		return -1;
-	t1 = now_ns();
+	t1 = util_now_ns();
 	return (double)(n1 - n0) * NSEC / (t1 - t0);
 }
 
@@ -194,9 +98,9 @@ static struct kvm_vm *storm_start(struct kvm_vcpu **vcpu)
 	if (!*vcpu || vcpu_load_prog(*vcpu, GUEST_PROG_CPUID_SPIN, BATCH) ||
 	    vcpu_start(*vcpu))
 		goto fail;
-	t0 = now_ns();
+	t0 = util_now_ns();
 	while (vcpu_spin_batches(*vcpu) < 2) {
-		if (now_ns() > t0 + 30 * NSEC || vcpu_finished(*vcpu))
+		if (util_now_ns() > t0 + 30 * NSEC || vcpu_finished(*vcpu))
 			goto fail;
 		usleep(1000);
 	}
@@ -325,7 +229,7 @@ TEST_F(cli, by_id)
 {
 	char rate[24], burst[24];
 	struct kvmw_budget b;
-	struct cli *c = malloc(sizeof(*c));
+	struct cli_run *c = malloc(sizeof(*c));
 	double alone, budgeted;
 	uint64_t r, parks;
 
@@ -339,7 +243,7 @@ TEST_F(cli, by_id)
 	snprintf(rate, sizeof(rate), "%llu", (unsigned long long)r);
 	snprintf(burst, sizeof(burst), "%llu", (unsigned long long)(r / 20 + 1));
 
-	ASSERT_EQ(0, run(c, 0, "budget", "set", self->id, "--mode",
+	ASSERT_EQ(0, cli_run(c, 0, "budget", "set", self->id, "--mode",
 			 "throttle", "--rate", rate, "--burst", burst,
 			 "--categories", "cpuid", "--max-park", "100ms",
 			 "--guard", "100", NULL));
@@ -358,7 +262,7 @@ TEST_F(cli, by_id)
 	EXPECT_EQ(100, b.guard_pct);
 	EXPECT_EQ(0, b.tripped);
 
-	ASSERT_EQ(0, run(c, 0, "budget", "show", self->id, "--json", NULL));
+	ASSERT_EQ(0, cli_run(c, 0, "budget", "show", self->id, "--json", NULL));
 	EXPECT_EQ(0, c->status) TH_LOG("%s", c->err);
 	EXPECT_EQ('{', c->out[0]);
 	EXPECT_NE(NULL, strstr(c->out, "\"mode\": \"throttle\""));
@@ -382,16 +286,16 @@ TEST_F(cli, by_id)
 	EXPECT_LT(budgeted, alone * 0.6);
 
 	/* stat shows it. */
-	ASSERT_EQ(0, run(c, 0, "stat", "-i", "0", "-l", self->id, NULL));
+	ASSERT_EQ(0, cli_run(c, 0, "stat", "-i", "0", "-l", self->id, NULL));
 	EXPECT_EQ(0, c->status) TH_LOG("%s", c->err);
 	EXPECT_NE(NULL, strstr(c->out, "budget: throttle")) TH_LOG("%s", c->out);
 	/* What an operator sees, for the record. */
-	ASSERT_EQ(0, run(c, 0, "budget", "show", self->id, NULL));
+	ASSERT_EQ(0, cli_run(c, 0, "budget", "show", self->id, NULL));
 	EXPECT_EQ(0, c->status) TH_LOG("%s", c->err);
 	EXPECT_NE(NULL, strstr(c->out, "throttle, max park 100ms, guard off"));
 	TH_LOG("budget show:\n%s", c->out);
 
-	ASSERT_EQ(0, run(c, 0, "budget", "clear", self->id, NULL));
+	ASSERT_EQ(0, cli_run(c, 0, "budget", "clear", self->id, NULL));
 	EXPECT_EQ(0, c->status) TH_LOG("%s", c->err);
 	ASSERT_EQ(0, util_budget_get(self->dev, self->vm_id, &b));
 	EXPECT_EQ(KVMW_BUDGET_OFF, b.mode);
@@ -399,9 +303,9 @@ TEST_F(cli, by_id)
 	/* No park after the clear. */
 	parks = vm_parks(self->vm_id);
 	ASSERT_NE(~0ULL, parks);
-	sleep_ns(NSEC / 4);
+	util_sleep_ns(NSEC / 4);
 	EXPECT_EQ(parks, vm_parks(self->vm_id));
-	ASSERT_EQ(0, run(c, 0, "budget", "show", self->id, "--json", NULL));
+	ASSERT_EQ(0, cli_run(c, 0, "budget", "show", self->id, "--json", NULL));
 	EXPECT_EQ(0, c->status);
 	EXPECT_NE(NULL, strstr(c->out, "\"mode\": \"off\""));
 	log_runs(_metadata);
@@ -410,7 +314,7 @@ TEST_F(cli, by_id)
 
 TEST_F(cli, by_pid)
 {
-	struct cli *c = malloc(sizeof(*c));
+	struct cli_run *c = malloc(sizeof(*c));
 	struct kvmw_budget b;
 	char pid[32];
 
@@ -418,7 +322,7 @@ TEST_F(cli, by_pid)
 	if (self->why[0])
 		SKIP(return, "%s", self->why);
 	snprintf(pid, sizeof(pid), "pid:%d", getpid());
-	ASSERT_EQ(0, run(c, 0, "budget", "set", pid, "--mode", "audit",
+	ASSERT_EQ(0, cli_run(c, 0, "budget", "set", pid, "--mode", "audit",
 			 "--bucket", "io,mmio:20k", "--bucket",
 			 "msr,cpuid:1.5k:300:2k", "--max-park", "250ms",
 			 "--guard", "50/2s", "--guard-audit", NULL));
@@ -442,12 +346,12 @@ TEST_F(cli, by_pid)
 	EXPECT_EQ(2000000000, b.guard_window_ns);
 	EXPECT_EQ(50, b.guard_pct);
 
-	ASSERT_EQ(0, run(c, 0, "budget", "show", pid, NULL));
+	ASSERT_EQ(0, cli_run(c, 0, "budget", "show", pid, NULL));
 	EXPECT_EQ(0, c->status) TH_LOG("%s", c->err);
 	EXPECT_NE(NULL, strstr(c->out, "audit, max park 250ms, guard 50% of 2s then audit"))
 		TH_LOG("%s", c->out);
 	EXPECT_NE(NULL, strstr(c->out, "io,mmio"));
-	ASSERT_EQ(0, run(c, 0, "budget", "clear", pid, NULL));
+	ASSERT_EQ(0, cli_run(c, 0, "budget", "clear", pid, NULL));
 	EXPECT_EQ(0, c->status) TH_LOG("%s", c->err);
 	ASSERT_EQ(0, util_budget_get(self->dev, self->vm_id, &b));
 	EXPECT_EQ(KVMW_BUDGET_OFF, b.mode);
@@ -457,7 +361,7 @@ TEST_F(cli, by_pid)
 
 TEST_F(cli, by_name)
 {
-	struct cli *c = malloc(sizeof(*c));
+	struct cli_run *c = malloc(sizeof(*c));
 	char name[64], ref[80], nameopt[96], ready[8] = { 0 };
 	int in[2], out[2], st;
 	struct kvmw_budget b;
@@ -489,7 +393,7 @@ TEST_F(cli, by_name)
 	EXPECT_STREQ("ready\n", ready);
 	if (!strcmp(ready, "ready\n")) {
 		ASSERT_EQ(0, vm_id_of_pid(pid, &id));
-		ASSERT_EQ(0, run(c, 0, "budget", "set", name, "--rate",
+		ASSERT_EQ(0, cli_run(c, 0, "budget", "set", name, "--rate",
 				 "100k", "--burst", "1M", NULL));
 		EXPECT_EQ(0, c->status) TH_LOG("%s", c->err);
 		ASSERT_EQ(0, util_budget_get(self->dev, id, &b));
@@ -503,28 +407,28 @@ TEST_F(cli, by_name)
 		EXPECT_EQ(KVMW_BUDGET_OFF, b.mode);
 
 		snprintf(ref, sizeof(ref), "name:%s", name);
-		ASSERT_EQ(0, run(c, 0, "budget", "show", ref, "--json",
+		ASSERT_EQ(0, cli_run(c, 0, "budget", "show", ref, "--json",
 				 NULL));
 		EXPECT_EQ(0, c->status) TH_LOG("%s", c->err);
 		EXPECT_EQ(id, json_num(c->out, "vm_id"));
 		EXPECT_NE(NULL, strstr(c->out, name));
 		EXPECT_EQ(100000, json_num(c->out, "rate"));
-		ASSERT_EQ(0, run(c, 0, "budget", "show",
+		ASSERT_EQ(0, cli_run(c, 0, "budget", "show",
 				 "uuid:0B9C36B2-6A8E-4C36-9D55-0123456789AB",
 				 NULL));
 		EXPECT_EQ(0, c->status) TH_LOG("%s", c->err);
 		EXPECT_NE(NULL, strstr(c->out, name));
 
-		ASSERT_EQ(0, run(c, 0, "list", "--json", NULL));
+		ASSERT_EQ(0, cli_run(c, 0, "list", "--json", NULL));
 		snprintf(ref, sizeof(ref), "\"name\": \"%s\"", name);
 		EXPECT_NE(NULL, strstr(c->out, ref)) TH_LOG("%s", c->out);
-		ASSERT_EQ(0, run(c, 0, "stat", "-i", "0", "--json", name,
+		ASSERT_EQ(0, cli_run(c, 0, "stat", "-i", "0", "--json", name,
 				 NULL));
 		EXPECT_EQ(0, c->status) TH_LOG("%s", c->err);
 		EXPECT_NE(NULL, strstr(c->out, ref));
 		EXPECT_NE(NULL, strstr(c->out, "\"budget\": {"));
 
-		ASSERT_EQ(0, run(c, 0, "budget", "clear", name, NULL));
+		ASSERT_EQ(0, cli_run(c, 0, "budget", "clear", name, NULL));
 		EXPECT_EQ(0, c->status) TH_LOG("%s", c->err);
 		ASSERT_EQ(0, util_budget_get(self->dev, id, &b));
 		EXPECT_EQ(KVMW_BUDGET_OFF, b.mode);
@@ -535,7 +439,7 @@ TEST_F(cli, by_name)
 	EXPECT_TRUE(WIFEXITED(st));
 	EXPECT_EQ(0, WEXITSTATUS(st));
 	/* Gone with its VMM: not found any more. */
-	ASSERT_EQ(0, run(c, 0, "budget", "show", name, NULL));
+	ASSERT_EQ(0, cli_run(c, 0, "budget", "show", name, NULL));
 	EXPECT_EQ(EXIT_NO_VM, c->status) TH_LOG("%s", c->err);
 	log_runs(_metadata);
 	free(c);
@@ -552,18 +456,18 @@ TEST_F(cli, bad_values)
 		{ "--rate", "1k", "--guard", "50/5ms" },
 		{ "--bucket", "default:1k", "--bucket", "msr:1k" },
 	};
-	struct cli *c = malloc(sizeof(*c));
+	struct cli_run *c = malloc(sizeof(*c));
 	struct kvmw_budget b;
 	unsigned int i;
 
 	ASSERT_NE(NULL, c);
 	if (self->why[0])
 		SKIP(return, "%s", self->why);
-	ASSERT_EQ(0, run(c, 0, "budget", "set", self->id, "--mode", "audit",
+	ASSERT_EQ(0, cli_run(c, 0, "budget", "set", self->id, "--mode", "audit",
 			 "--rate", "1M", "--burst", "1000", NULL));
 	ASSERT_EQ(0, c->status) TH_LOG("%s", c->err);
 	for (i = 0; i < ARRAY_SIZE(bad); i++) {
-		ASSERT_EQ(0, run(c, 0, "budget", "set", self->id, bad[i][0],
+		ASSERT_EQ(0, cli_run(c, 0, "budget", "set", self->id, bad[i][0],
 				 bad[i][1], bad[i][2], bad[i][3], NULL));
 		EXPECT_EQ(EXIT_USAGE, c->status) TH_LOG("case %u: %s", i,
 							c->err);
@@ -575,16 +479,16 @@ TEST_F(cli, bad_values)
 		EXPECT_EQ(1000, b.buckets[0].burst) TH_LOG("case %u", i);
 	}
 	/* Five buckets. */
-	ASSERT_EQ(0, run(c, 0, "budget", "set", self->id, "-B", "io:1k",
+	ASSERT_EQ(0, cli_run(c, 0, "budget", "set", self->id, "-B", "io:1k",
 			 "-B", "msr:1k", "-B", "cpuid:1k", "-B", "npf:1k",
 			 "-B", "mmio:1k", NULL));
 	EXPECT_EQ(EXIT_USAGE, c->status);
 	/* Unknown VMs. */
-	ASSERT_EQ(0, run(c, 0, "budget", "set", "999999999", "--rate", "1k",
+	ASSERT_EQ(0, cli_run(c, 0, "budget", "set", "999999999", "--rate", "1k",
 			 NULL));
 	EXPECT_EQ(EXIT_NO_VM, c->status) TH_LOG("%s", c->err);
 	EXPECT_NE(NULL, strstr(c->err, "not found"));
-	ASSERT_EQ(0, run(c, 0, "budget", "clear", "pid:1", NULL));
+	ASSERT_EQ(0, cli_run(c, 0, "budget", "clear", "pid:1", NULL));
 	EXPECT_EQ(EXIT_NO_VM, c->status) TH_LOG("%s", c->err);
 	ASSERT_EQ(0, util_budget_get(self->dev, self->vm_id, &b));
 	EXPECT_EQ(KVMW_BUDGET_AUDIT, b.mode);
@@ -595,7 +499,7 @@ TEST_F(cli, bad_values)
 
 TEST_F(cli, non_root)
 {
-	struct cli *c = malloc(sizeof(*c));
+	struct cli_run *c = malloc(sizeof(*c));
 	struct kvmw_budget b;
 	struct stat st;
 
@@ -603,7 +507,7 @@ TEST_F(cli, non_root)
 	if (self->why[0])
 		SKIP(return, "%s", self->why);
 	/* The device's permissions keep others out. */
-	ASSERT_EQ(0, run(c, 65534, "budget", "set", self->id, "--rate",
+	ASSERT_EQ(0, cli_run(c, 65534, "budget", "set", self->id, "--rate",
 			 "1k", NULL));
 	EXPECT_EQ(EXIT_PERM, c->status) TH_LOG("%s", c->err);
 	EXPECT_NE(NULL, strstr(c->err, "needs root")) TH_LOG("%s", c->err);
@@ -611,15 +515,15 @@ TEST_F(cli, non_root)
 	/* Open to everyone, the module still wants CAP_SYS_ADMIN. */
 	ASSERT_EQ(0, stat(KVMW_DEVICE_PATH, &st));
 	ASSERT_EQ(0, chmod(KVMW_DEVICE_PATH, 0666));
-	ASSERT_EQ(0, run(c, 65534, "budget", "set", self->id, "--rate",
+	ASSERT_EQ(0, cli_run(c, 65534, "budget", "set", self->id, "--rate",
 			 "1k", NULL));
 	EXPECT_EQ(EXIT_PERM, c->status) TH_LOG("%s", c->err);
 	EXPECT_NE(NULL, strstr(c->err, "permission denied: needs root (CAP_SYS_ADMIN)"))
 		TH_LOG("%s", c->err);
-	ASSERT_EQ(0, run(c, 65534, "budget", "clear", self->id, NULL));
+	ASSERT_EQ(0, cli_run(c, 65534, "budget", "clear", self->id, NULL));
 	EXPECT_EQ(EXIT_PERM, c->status) TH_LOG("%s", c->err);
 	/* Reading needs no privilege. */
-	ASSERT_EQ(0, run(c, 65534, "budget", "show", self->id, NULL));
+	ASSERT_EQ(0, cli_run(c, 65534, "budget", "show", self->id, NULL));
 	EXPECT_EQ(0, c->status) TH_LOG("%s", c->err);
 	EXPECT_NE(NULL, strstr(c->out, "no budget"));
 	ASSERT_EQ(0, chmod(KVMW_DEVICE_PATH, st.st_mode & 07777));
@@ -635,14 +539,14 @@ static uint64_t start_ns;
 /* How long the whole program took (make check's time budget). */
 static void report_time(void)
 {
-	printf("# budget_cli: %.1f s\n", (double)(now_ns() - start_ns) / NSEC);
+	printf("# budget_cli: %.1f s\n", (double)(util_now_ns() - start_ns) / NSEC);
 }
 
 int main(int argc, char **argv)
 {
 	if (argc > 1 && !strcmp(argv[1], CHILD_ARG))
 		return vmm_main();
-	start_ns = now_ns();
+	start_ns = util_now_ns();
 	atexit(report_time);
 	return test_harness_run(argc, argv);
 }

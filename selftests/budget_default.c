@@ -41,6 +41,7 @@
 
 #include "kselftest_harness.h"
 #include "kvm_util.h"
+#include "cli_run.h"
 #include "kvmw_util.h"
 #include <kvmwarden/categories.h>
 
@@ -50,14 +51,6 @@
 #define CG_SUB		CG_DIR "/sub"
 /* Longest a new VM may wait for its default budget. */
 #define APPLY_NS	(2 * NSEC)
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * NSEC + ts.tv_nsec;
-}
 
 static int dflt_set(int fd, uint32_t slot, const char *comm, int cgroup_fd,
 		    struct kvmw_budget *b)
@@ -153,7 +146,7 @@ static void vmm_stop(pid_t pid)
 /* The module's id of @pid's VM, once it has run (30 s at most). */
 static int vmm_vm_id(pid_t pid, uint64_t *id)
 {
-	uint64_t t0 = now_ns();
+	uint64_t t0 = util_now_ns();
 	struct kvmw_source src;
 	int ret;
 
@@ -171,7 +164,7 @@ static int vmm_vm_id(pid_t pid, uint64_t *id)
 		if (!ret || waitpid(pid, NULL, WNOHANG) == pid)
 			break;
 		usleep(10000);
-	} while (now_ns() - t0 < 30 * NSEC);
+	} while (util_now_ns() - t0 < 30 * NSEC);
 	kvmw_source_close(&src);
 	return ret;
 }
@@ -179,7 +172,7 @@ static int vmm_vm_id(pid_t pid, uint64_t *id)
 /* @id's budget once it has one (mode OFF after APPLY_NS without). */
 static int budget_wait(int fd, uint64_t id, struct kvmw_budget *b)
 {
-	uint64_t t0 = now_ns();
+	uint64_t t0 = util_now_ns();
 	int ret;
 
 	do {
@@ -187,7 +180,7 @@ static int budget_wait(int fd, uint64_t id, struct kvmw_budget *b)
 		if (ret || b->mode != KVMW_BUDGET_OFF)
 			return ret;
 		usleep(5000);
-	} while (now_ns() - t0 < APPLY_NS);
+	} while (util_now_ns() - t0 < APPLY_NS);
 	return 0;
 }
 
@@ -511,16 +504,16 @@ TEST_F(bd, by_comm)
 	 * 200/s (burst 20) and parks. budget.throttle_rate checks the rate
 	 * to 5%; here the guest's setup may still be in the window.
 	 */
-	t0 = now_ns();
+	t0 = util_now_ns();
 	do {
 		ASSERT_EQ(0, vmm_cpuids(self->vmm[0], &n0, &p0));
-		ASSERT_GT(t0 + 30 * NSEC, now_ns()) TH_LOG("A does not run");
+		ASSERT_GT(t0 + 30 * NSEC, util_now_ns()) TH_LOG("A does not run");
 		usleep(10000);
 	} while (n0 < 100);
-	t0 = now_ns();
+	t0 = util_now_ns();
 	usleep(1000000);
 	ASSERT_EQ(0, vmm_cpuids(self->vmm[0], &n1, &p1));
-	t1 = now_ns();
+	t1 = util_now_ns();
 	rate = (double)(n1 - n0) * NSEC / (t1 - t0);
 	TH_LOG("CPUID exits/s under the default budget of 200/s: %.1f, %llu parks",
 	       rate, (unsigned long long)(p1 - p0));
@@ -634,9 +627,9 @@ TEST_F(bd, unload_forgets)
 	close(self->dev);
 	self->dev = -1;
 
-	t0 = now_ns();
+	t0 = util_now_ns();
 	ASSERT_EQ(0, module_unload("kvmwarden", 10000));
-	TH_LOG("unload with rules set: %.1f ms", (now_ns() - t0) / 1e6);
+	TH_LOG("unload with rules set: %.1f ms", (util_now_ns() - t0) / 1e6);
 	ASSERT_EQ(0, module_load(kvmw_module_path(), NULL));
 	self->dev = kvmw_open();
 	ASSERT_LE(0, self->dev);
@@ -648,62 +641,19 @@ TEST_F(bd, unload_forgets)
 	EXPECT_STREQ("", d.comm);
 }
 
-/*
- * Runs "kvmwarden ARGS..." (NULL-terminated) with its output in @out
- * (@len bytes, NUL-terminated). Returns its exit code, or -1.
- */
-static int cli(char *out, size_t len, ...)
-{
-	char *argv[24];
-	int p[2], st, n = 0;
-	size_t got = 0;
-	va_list ap;
-	ssize_t r;
-	pid_t pid;
-
-	argv[n++] = "kvmwarden";
-	va_start(ap, len);
-	while (n < 23 && (argv[n] = va_arg(ap, char *)))
-		n++;
-	va_end(ap);
-	argv[n] = NULL;
-	if (pipe(p))
-		return -1;
-	pid = fork();
-	if (pid < 0)
-		return -1;
-	if (!pid) {
-		dup2(p[1], 1);
-		dup2(p[1], 2);
-		close(p[0]);
-		execvp(argv[0], argv);
-		_exit(127);
-	}
-	close(p[1]);
-	while ((r = read(p[0], out + got, len - 1 - got)) > 0 ||
-	       (r < 0 && errno == EINTR))
-		if (r > 0)
-			got += r;
-	out[got] = '\0';
-	close(p[0]);
-	if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st))
-		return -1;
-	return WEXITSTATUS(st);
-}
-
 TEST_F(bd, cli)
 {
 	struct kvmw_budget_default d;
+	static struct cli_run c;
 	struct kvmw_budget b;
-	char out[8192];
 	uint64_t id;
 
 	if (self->why[0])
 		SKIP(return, "%s", self->why);
-	ASSERT_EQ(0, cli(out, sizeof(out), "budget", "default", "set", "4",
-			 "--comm", "kvmw-bd-cli", "--mode", "audit", "-B",
-			 "io,msr:3k:500", "--max-park", "20ms", NULL))
-		TH_LOG("%s", out);
+	ASSERT_EQ(0, cli_run(&c, 0, "budget", "default", "set", "4",
+			     "--comm", "kvmw-bd-cli", "--mode", "audit", "-B",
+			     "io,msr:3k:500", "--max-park", "20ms", NULL));
+	ASSERT_EQ(0, c.status) TH_LOG("%s", c.err);
 	ASSERT_EQ(0, dflt_get(self->dev, 4, &d, &b));
 	EXPECT_STREQ("kvmw-bd-cli", d.comm);
 	EXPECT_EQ(0, d.cgroup_id);
@@ -723,24 +673,29 @@ TEST_F(bd, cli)
 	EXPECT_EQ(5, b.rule);
 	EXPECT_EQ(3000, b.buckets[0].rate);
 
-	ASSERT_EQ(0, cli(out, sizeof(out), "budget", "default", "show", "4",
-			 "--json", NULL));
-	EXPECT_NE(NULL, strstr(out, "\"comm\": \"kvmw-bd-cli\"")) TH_LOG("%s", out);
-	EXPECT_NE(NULL, strstr(out, "\"matched\": 1")) TH_LOG("%s", out);
-	EXPECT_NE(NULL, strstr(out, "\"rate\": 3000")) TH_LOG("%s", out);
-	ASSERT_EQ(0, cli(out, sizeof(out), "budget", "show", "--json", NULL));
-	EXPECT_NE(NULL, strstr(out, "\"default_rule\": 4")) TH_LOG("%s", out);
+	ASSERT_EQ(0, cli_run(&c, 0, "budget", "default", "show", "4",
+			     "--json", NULL));
+	ASSERT_EQ(0, c.status) TH_LOG("%s", c.err);
+	EXPECT_NE(NULL, strstr(c.out, "\"comm\": \"kvmw-bd-cli\""))
+		TH_LOG("%s", c.out);
+	EXPECT_NE(NULL, strstr(c.out, "\"matched\": 1")) TH_LOG("%s", c.out);
+	EXPECT_NE(NULL, strstr(c.out, "\"rate\": 3000")) TH_LOG("%s", c.out);
+	ASSERT_EQ(0, cli_run(&c, 0, "budget", "show", "--json", NULL));
+	ASSERT_EQ(0, c.status) TH_LOG("%s", c.err);
+	EXPECT_NE(NULL, strstr(c.out, "\"default_rule\": 4"))
+		TH_LOG("%s", c.out);
 
-	EXPECT_EQ(2, cli(out, sizeof(out), "budget", "default", "set", "4",
-			 "--rate", "0", NULL));
-	EXPECT_EQ(2, cli(out, sizeof(out), "budget", "default", "clear", "8",
-			 NULL));
+	ASSERT_EQ(0, cli_run(&c, 0, "budget", "default", "set", "4", "--rate",
+			     "0", NULL));
+	EXPECT_EQ(2, c.status) TH_LOG("%s", c.err);
+	ASSERT_EQ(0, cli_run(&c, 0, "budget", "default", "clear", "8", NULL));
+	EXPECT_EQ(2, c.status) TH_LOG("%s", c.err);
 	ASSERT_EQ(0, dflt_get(self->dev, 4, &d, &b));
 	EXPECT_EQ(3000, b.buckets[0].rate);
 	EXPECT_EQ(1, d.matched);
 
-	ASSERT_EQ(0, cli(out, sizeof(out), "budget", "default", "clear", "4",
-			 NULL));
+	ASSERT_EQ(0, cli_run(&c, 0, "budget", "default", "clear", "4", NULL));
+	ASSERT_EQ(0, c.status) TH_LOG("%s", c.err);
 	ASSERT_EQ(0, dflt_get(self->dev, 4, &d, &b));
 	EXPECT_EQ(KVMW_BUDGET_OFF, b.mode);
 	EXPECT_STREQ("", d.comm);
