@@ -331,6 +331,60 @@ int kvmw_resolve_vm(struct kvmw_ctx *ctx, const char *cmd,
 	return 0;
 }
 
+int kvmw_resolve_vms(struct kvmw_ctx *ctx, const char *cmd,
+		     const struct kvmw_snapshot *snap, char **args,
+		     size_t nr_args, const struct kvmw_vm **vms, size_t *nr)
+{
+	size_t i, k;
+	int rc;
+
+	*nr = 0;
+	if (!nr_args) {
+		for (i = 0; i < snap->nr_vms; i++)
+			if (!snap->vms[i].gone)
+				vms[(*nr)++] = &snap->vms[i];
+		return 0;
+	}
+	for (i = 0; i < nr_args; i++) {
+		const struct kvmw_vm *vm;
+
+		rc = kvmw_resolve_vm(ctx, cmd, snap, args[i], &vm);
+		if (rc)
+			return rc;
+		for (k = 0; k < *nr && vms[k] != vm; k++)
+			;
+		if (k == *nr)
+			vms[(*nr)++] = vm;
+	}
+	return 0;
+}
+
+int kvmw_open_vm(struct kvmw_ctx *ctx, const char *cmd, const char *arg,
+		 unsigned int flags, struct kvmw_source *src, __u64 *vm_id)
+{
+	const struct kvmw_vm *vm;
+	struct kvmw_snapshot snap;
+	int rc;
+
+	rc = kvmw_open_source_flags(ctx, src, flags);
+	if (rc)
+		return rc;
+	rc = kvmw_snapshot_take(src, NULL, 0, false, &snap);
+	if (rc) {
+		kvmw_dev_error(ctx, "list VMs", rc);
+		kvmw_source_close(src);
+		return KVMW_EXIT_RUNTIME;
+	}
+	kvmw_snapshot_names(&snap, ctx->proc);
+	rc = kvmw_resolve_vm(ctx, cmd, &snap, arg, &vm);
+	if (!rc)
+		*vm_id = vm->vm_id;
+	kvmw_snapshot_free(&snap);
+	if (rc)
+		kvmw_source_close(src);
+	return rc;
+}
+
 void kvmw_warn_untracked(struct kvmw_ctx *ctx, const struct kvmw_host *host)
 {
 	if (host->untracked_exits)

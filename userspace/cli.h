@@ -98,6 +98,22 @@ int kvmw_open_source_flags(struct kvmw_ctx *ctx, struct kvmw_source *src,
 int kvmw_resolve_vm(struct kvmw_ctx *ctx, const char *cmd,
 		    const struct kvmw_snapshot *snap, const char *arg,
 		    const struct kvmw_vm **vm);
+/*
+ * The VMs that @nr_args references @args name, each once, in order, or
+ * every live VM of @snap when there are none, into @vms (room for
+ * snap->nr_vms entries), *@nr of them. Returns 0 or an exit code as
+ * kvmw_resolve_vm().
+ */
+int kvmw_resolve_vms(struct kvmw_ctx *ctx, const char *cmd,
+		     const struct kvmw_snapshot *snap, char **args,
+		     size_t nr_args, const struct kvmw_vm **vms, size_t *nr);
+/*
+ * Opens the source with KVMW_SRC_* @flags and finds the one VM @arg
+ * names (a summary snapshot, names from ctx->proc). Returns 0 with the
+ * source open and *@vm_id set, or an exit code (source closed).
+ */
+int kvmw_open_vm(struct kvmw_ctx *ctx, const char *cmd, const char *arg,
+		 unsigned int flags, struct kvmw_source *src, __u64 *vm_id);
 
 /* Prints a device error other than at open time. */
 void kvmw_dev_error(struct kvmw_ctx *ctx, const char *what, int err);

@@ -127,33 +127,6 @@ static int budget_error(struct kvmw_ctx *ctx, const char *what, __u64 vm_id,
 	}
 }
 
-/* Opens the device and finds the one VM @arg names (summaries only). */
-static int open_vm(struct kvmw_ctx *ctx, const char *cmd, const char *arg,
-		   unsigned int flags, struct kvmw_source *src, __u64 *vm_id)
-{
-	const struct kvmw_vm *vm;
-	struct kvmw_snapshot snap;
-	int rc;
-
-	rc = kvmw_open_source_flags(ctx, src, flags);
-	if (rc)
-		return rc;
-	rc = kvmw_snapshot_take(src, NULL, 0, false, &snap);
-	if (rc) {
-		kvmw_dev_error(ctx, "list VMs", rc);
-		kvmw_source_close(src);
-		return KVMW_EXIT_RUNTIME;
-	}
-	kvmw_snapshot_names(&snap, ctx->proc);
-	rc = kvmw_resolve_vm(ctx, cmd, &snap, arg, &vm);
-	if (!rc)
-		*vm_id = vm->vm_id;
-	kvmw_snapshot_free(&snap);
-	if (rc)
-		kvmw_source_close(src);
-	return rc;
-}
-
 /* One bucket of --bucket CATS:RATE[:BURST[:CREDIT]]. */
 static int parse_bucket(struct kvmw_ctx *ctx, const char *arg,
 			struct kvmw_budget_bucket_cfg *b, bool *burst_given)
@@ -380,7 +353,7 @@ static int budget_set_cmd(struct kvmw_ctx *ctx, int argc, char **argv)
 	rc = kvmw_budget_parse_set(ctx, argc, argv, &cfg, &arg);
 	if (rc != KVMW_CONTINUE)
 		return rc;
-	rc = open_vm(ctx, "budget", arg, KVMW_SRC_CONTROL, &src, &vm_id);
+	rc = kvmw_open_vm(ctx, "budget", arg, KVMW_SRC_CONTROL, &src, &vm_id);
 	if (rc)
 		return rc;
 	rc = kvmw_budget_set(&src, vm_id, &cfg);
@@ -408,7 +381,8 @@ static int budget_clear_cmd(struct kvmw_ctx *ctx, int argc, char **argv)
 		return kvmw_usage_error(ctx, "budget",
 					argc < 2 ? "no VM given" :
 					"clear takes one VM");
-	rc = open_vm(ctx, "budget", argv[1], KVMW_SRC_CONTROL, &src, &vm_id);
+	rc = kvmw_open_vm(ctx, "budget", argv[1], KVMW_SRC_CONTROL, &src,
+			  &vm_id);
 	if (rc)
 		return rc;
 	rc = kvmw_budget_clear(&src, vm_id);
@@ -429,9 +403,10 @@ static const struct option show_options[] = {
 static int budget_show_cmd(struct kvmw_ctx *ctx, int argc, char **argv)
 {
 	struct kvmw_budget_row *rows = NULL;
+	const struct kvmw_vm **vms = NULL;
 	struct kvmw_snapshot snap;
 	struct kvmw_source src;
-	size_t nr = 0, i, k;
+	size_t nr = 0, i;
 	bool json = false;
 	int c, rc, ret;
 
@@ -466,24 +441,18 @@ static int budget_show_cmd(struct kvmw_ctx *ctx, int argc, char **argv)
 		rc = KVMW_EXIT_RUNTIME;
 		goto out;
 	}
-	if (optind < argc) {
-		for (i = optind; i < (size_t)argc; i++) {
-			const struct kvmw_vm *vm;
-
-			rc = kvmw_resolve_vm(ctx, "budget", &snap, argv[i],
-					     &vm);
-			if (rc)
-				goto out;
-			for (k = 0; k < nr && rows[k].vm != vm; k++)
-				;
-			if (k == nr)
-				rows[nr++].vm = vm;
-		}
-	} else {
-		for (i = 0; i < snap.nr_vms; i++)
-			if (!snap.vms[i].gone)
-				rows[nr++].vm = &snap.vms[i];
+	vms = calloc(snap.nr_vms + 1, sizeof(*vms));
+	if (!vms) {
+		kvmw_error(ctx, "out of memory");
+		rc = KVMW_EXIT_RUNTIME;
+		goto out;
 	}
+	rc = kvmw_resolve_vms(ctx, "budget", &snap, argv + optind,
+			      (size_t)(argc - optind), vms, &nr);
+	if (rc)
+		goto out;
+	for (i = 0; i < nr; i++)
+		rows[i].vm = vms[i];
 	for (i = 0; i < nr; i++) {
 		ret = kvmw_budget_get(&src, rows[i].vm->vm_id, &rows[i].cfg);
 		/* Gone since the snapshot: shown without a budget. */
@@ -502,6 +471,7 @@ static int budget_show_cmd(struct kvmw_ctx *ctx, int argc, char **argv)
 		ret = kvmw_print_budget_table(ctx->out, rows, nr);
 	rc = ret ? KVMW_EXIT_RUNTIME : KVMW_EXIT_OK;
 out:
+	free(vms);
 	free(rows);
 	kvmw_snapshot_free(&snap);
 	kvmw_source_close(&src);

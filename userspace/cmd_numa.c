@@ -125,33 +125,6 @@ static int numa_error(struct kvmw_ctx *ctx, const char *what, __u64 vm_id,
 	}
 }
 
-/* Opens the device and finds the one VM @arg names (summaries only). */
-static int open_vm(struct kvmw_ctx *ctx, const char *arg, unsigned int flags,
-		   struct kvmw_source *src, __u64 *vm_id)
-{
-	const struct kvmw_vm *vm;
-	struct kvmw_snapshot snap;
-	int rc;
-
-	rc = kvmw_open_source_flags(ctx, src, flags);
-	if (rc)
-		return rc;
-	rc = kvmw_snapshot_take(src, NULL, 0, false, &snap);
-	if (rc) {
-		kvmw_dev_error(ctx, "list VMs", rc);
-		kvmw_source_close(src);
-		return KVMW_EXIT_RUNTIME;
-	}
-	kvmw_snapshot_names(&snap, ctx->proc);
-	rc = kvmw_resolve_vm(ctx, "numa", &snap, arg, &vm);
-	if (!rc)
-		*vm_id = vm->vm_id;
-	kvmw_snapshot_free(&snap);
-	if (rc)
-		kvmw_source_close(src);
-	return rc;
-}
-
 /* A percentage 1 to 100 of option @opt. */
 static int parse_pct(struct kvmw_ctx *ctx, const char *opt, const char *arg,
 		     __u32 *v)
@@ -334,7 +307,7 @@ static int numa_set_cmd(struct kvmw_ctx *ctx, int argc, char **argv)
 	rc = kvmw_numa_parse_set(ctx, argc, argv, &cfg, &vm);
 	if (rc != KVMW_CONTINUE)
 		return rc;
-	rc = open_vm(ctx, vm, KVMW_SRC_CONTROL, &src, &vm_id);
+	rc = kvmw_open_vm(ctx, "numa", vm, KVMW_SRC_CONTROL, &src, &vm_id);
 	if (rc)
 		return rc;
 	rc = kvmw_numa_set(&src, vm_id, &cfg);
@@ -362,7 +335,8 @@ static int numa_clear_cmd(struct kvmw_ctx *ctx, int argc, char **argv)
 		return kvmw_usage_error(ctx, "numa",
 					argc < 2 ? "no VM given" :
 					"clear takes one VM");
-	rc = open_vm(ctx, argv[1], KVMW_SRC_CONTROL, &src, &vm_id);
+	rc = kvmw_open_vm(ctx, "numa", argv[1], KVMW_SRC_CONTROL, &src,
+			  &vm_id);
 	if (rc)
 		return rc;
 	rc = kvmw_numa_clear(&src, vm_id);
@@ -534,10 +508,11 @@ static const struct option show_options[] = {
 
 static int numa_show_cmd(struct kvmw_ctx *ctx, int argc, char **argv)
 {
+	const struct kvmw_vm **vms = NULL;
 	struct numa_row *rows = NULL;
 	struct kvmw_snapshot snap;
 	struct kvmw_source src;
-	size_t nr = 0, i, k;
+	size_t nr = 0, i;
 	bool json = false;
 	int c, rc, ret;
 
@@ -572,23 +547,18 @@ static int numa_show_cmd(struct kvmw_ctx *ctx, int argc, char **argv)
 		rc = KVMW_EXIT_RUNTIME;
 		goto out;
 	}
-	if (optind < argc) {
-		for (i = optind; i < (size_t)argc; i++) {
-			const struct kvmw_vm *vm;
-
-			rc = kvmw_resolve_vm(ctx, "numa", &snap, argv[i], &vm);
-			if (rc)
-				goto out;
-			for (k = 0; k < nr && rows[k].vm != vm; k++)
-				;
-			if (k == nr)
-				rows[nr++].vm = vm;
-		}
-	} else {
-		for (i = 0; i < snap.nr_vms; i++)
-			if (!snap.vms[i].gone)
-				rows[nr++].vm = &snap.vms[i];
+	vms = calloc(snap.nr_vms + 1, sizeof(*vms));
+	if (!vms) {
+		kvmw_error(ctx, "out of memory");
+		rc = KVMW_EXIT_RUNTIME;
+		goto out;
 	}
+	rc = kvmw_resolve_vms(ctx, "numa", &snap, argv + optind,
+			      (size_t)(argc - optind), vms, &nr);
+	if (rc)
+		goto out;
+	for (i = 0; i < nr; i++)
+		rows[i].vm = vms[i];
 	for (i = 0; i < nr; i++) {
 		ret = kvmw_numa_get(&src, rows[i].vm->vm_id, &rows[i].cfg);
 		/* Gone since the snapshot: shown without a policy. */
@@ -609,6 +579,7 @@ static int numa_show_cmd(struct kvmw_ctx *ctx, int argc, char **argv)
 		print_table(ctx->out, rows, nr);
 	rc = ret ? KVMW_EXIT_RUNTIME : KVMW_EXIT_OK;
 out:
+	free(vms);
 	free(rows);
 	kvmw_snapshot_free(&snap);
 	kvmw_source_close(&src);
